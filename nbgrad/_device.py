@@ -1,0 +1,67 @@
+"""Devices: ``nb.device("cpu")``, ``nb.device("cuda:0")``, as in PyTorch."""
+
+__all__ = ["device", "cpu_device", "as_device"]
+
+
+class device:
+    """Where a tensor's buffer lives: ``device(type='cpu')`` or ``device(type='cuda', index=0)``."""
+
+    __slots__ = ("type", "index")
+
+    def __new__(cls, type_or_str, index=None):
+        if isinstance(type_or_str, device):
+            return type_or_str
+        kind = str(type_or_str)
+        if ":" in kind:
+            kind, _, idx = kind.partition(":")
+            if index is not None or not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type_or_str}'")
+            index = int(idx)
+        if kind not in ("cpu", "cuda"):
+            raise RuntimeError(
+                "Expected one of cpu, cuda device type at start of device string: "
+                f"{type_or_str}")
+        if kind == "cuda" and index is None:
+            index = 0
+        key = (kind, index)
+        cached = _devices.get(key)
+        if cached is not None:
+            return cached
+        self = object.__new__(cls)
+        self.type = kind
+        self.index = index
+        _devices[key] = self
+        return self
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and self.type == other.type and \
+            (self.index == other.index or self.index is None or other.index is None)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __reduce__(self):
+        return (device, (str(self),))
+
+
+_devices = {}
+cpu_device = device("cpu")
+
+
+def as_device(d):
+    """A device from None (the CPU), a string, an int (a CUDA index) or a device."""
+    if d is None:
+        return cpu_device
+    if isinstance(d, int):
+        return device("cuda", d)
+    return device(d)

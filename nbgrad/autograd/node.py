@@ -1,0 +1,142 @@
+"""Node: one entry of the tape.
+
+A node is created by a recorded op and is the ``grad_fn`` of the op's outputs.
+It holds the edges to the nodes of its inputs (`next_functions`, as in
+PyTorch), what the op saved for backward, and the op's parameters.  Each op
+has its own Node subclass named as in PyTorch (``MulBackward0``), made by
+`node_class`; leaves that require grad get an `AccumulateGrad` node.
+
+Saved tensors are stored with their version so an in-place change after
+recording is caught at backward; outputs are saved as bare buffers (a saved
+output Tensor would make a reference cycle) and re-wrapped on use.
+"""
+
+import weakref
+
+__all__ = ["Node", "AccumulateGrad", "node_class", "edge_of", "SAVED_FREED_MESSAGE"]
+
+SAVED_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.")
+
+
+class Node:
+    """Base of every tape entry; subclasses set `op` (the op declaration)."""
+
+    __slots__ = ("next_functions", "input_meta", "saved", "saved_versions", "params",
+                 "n_outputs", "pre_hooks", "post_hooks", "released", "metadata", "__weakref__")
+    op = None
+
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    @property
+    def needs_input_grad(self):
+        return tuple(nf[0] is not None for nf in self.next_functions)
+
+    def apply(self, grads):
+        """Input gradients (a tuple aligned with next_functions) from output gradients."""
+        return self.op.backward(self, grads)
+
+    def release(self):
+        """Free saved values (called after backward unless retain_graph)."""
+        if self.saved is not None:
+            self.saved = None
+            self.released = True
+
+    def register_hook(self, fn):
+        """fn(grad_inputs, grad_outputs) runs after this node; may return new grad_inputs."""
+        if self.post_hooks is None:
+            self.post_hooks = []
+        self.post_hooks.append(fn)
+        return _RemovableHandle(self.post_hooks, fn)
+
+    def register_prehook(self, fn):
+        """fn(grad_outputs) runs before this node; may return new grad_outputs."""
+        return self._add_tensor_hook(None, fn)
+
+    def _add_tensor_hook(self, output_nr, fn):
+        if self.pre_hooks is None:
+            self.pre_hooks = []
+        entry = (output_nr, fn)
+        self.pre_hooks.append(entry)
+        return _RemovableHandle(self.pre_hooks, entry)
+
+
+class _RemovableHandle:
+    __slots__ = ("_list", "_item")
+
+    def __init__(self, lst, item):
+        self._list, self._item = lst, item
+
+    def remove(self):
+        try:
+            self._list.remove(self._item)
+        except ValueError:
+            pass
+
+
+def new_node(cls):
+    """An empty node of class `cls` (fields filled by the recording op)."""
+    n = object.__new__(cls)
+    n.saved = None
+    n.saved_versions = None
+    n.params = None
+    n.n_outputs = 1
+    n.pre_hooks = None
+    n.post_hooks = None
+    n.released = False
+    n.metadata = None
+    return n
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
+
+    __slots__ = ("_variable",)
+
+    def __init__(self, tensor):
+        self.next_functions = ()
+        self.input_meta = ()
+        self.saved = None
+        self.saved_versions = None
+        self.params = None
+        self.n_outputs = 1
+        self.pre_hooks = None
+        self.post_hooks = None
+        self.released = False
+        self.metadata = None
+        self._variable = weakref.ref(tensor)
+
+    @property
+    def variable(self):
+        return self._variable()
+
+
+_classes = {}
+
+
+def node_class(name, op):
+    """The Node subclass called `name` (e.g. 'MulBackward0') bound to `op`."""
+    cls = type(name, (Node,), {"__slots__": (), "op": op})
+    _classes[name] = cls
+    return cls
+
+
+def edge_of(t):
+    """The (node, output_nr) edge through which gradient reaches tensor `t`."""
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if not t._requires_grad:
+        return (None, 0)
+    acc = t._accumulator
+    if acc is None:
+        acc = t._accumulator = AccumulateGrad(t)
+    return (acc, 0)

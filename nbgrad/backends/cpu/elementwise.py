@@ -1,0 +1,192 @@
+"""CPU elementwise kernels generated from scalar functions.
+
+An op declares its forward and each backward rule as plain scalar functions
+(see `nbgrad.ops.registry`).  `KernelFamily` turns a list of such functions over
+shared arguments into `@njit` loop kernels, one per variant:
+
+- pattern: which arguments are arrays ('a') and which are scalars ('s');
+- layout: 'flat' (contiguous, same shape: one loop over raveled buffers) or
+  'nd4' (strided/broadcast views, coalesced and padded to four dimensions);
+- parallel: `prange` loops, chosen at run time above `PARALLEL_THRESHOLD`.
+
+Several functions in one family produce several outputs in one pass (a fused
+backward computes both input gradients while reading `g` once).
+Variants are generated and compiled on first use only.
+"""
+
+import inspect
+import os
+
+import numba
+import numpy as np
+
+from nbgrad.backends.cpu import codegen
+
+# Below this many elements a parallel loop costs more than it saves (2 cores
+# measured; see asv_benchmarks/ratios.py).
+PARALLEL_THRESHOLD = int(os.environ.get("NBGRAD_PARALLEL_THRESHOLD", 1 << 17))
+
+_vocab_hash = []
+
+
+def _vocabulary_hash():
+    # generated kernels inline the dual scalar functions of nbgrad.ops.scalar:
+    # a change there must change every kernel's cache key
+    if not _vocab_hash:
+        from nbgrad.ops import scalar
+        with open(scalar.__file__, "rb") as f:
+            _vocab_hash.append(codegen.fingerprint(f.read()))
+    return _vocab_hash[0]
+
+
+def param_names(fn):
+    return tuple(inspect.signature(fn).parameters)
+
+
+class KernelFamily:
+    """The generated kernels computing `fns` (one output each) from `arg_names`."""
+
+    def __init__(self, stem, fns, arg_names=None):
+        self.stem = stem
+        self.fns = tuple(fns)
+        self.params = [param_names(f) for f in self.fns]
+        if arg_names is None:
+            arg_names = []
+            for ps in self.params:
+                arg_names.extend(p for p in ps if p not in arg_names)
+        self.arg_names = tuple(arg_names)
+        self.fp = codegen.fingerprint(*self.fns, _vocabulary_hash(), ",".join(self.arg_names))
+        self._kernels = {}
+        self._registered = False
+
+    def kernel(self, pattern, layout, parallel):
+        key = (pattern, layout, parallel)
+        k = self._kernels.get(key)
+        if k is None:
+            k = self._kernels[key] = self._build(pattern, layout, parallel)
+        return k
+
+    def _build(self, pattern, layout, parallel):
+        tokens = [f"{self.stem}.{self.fp}.{j}" for j in range(len(self.fns))]
+        if not self._registered:
+            for tok, fn in zip(tokens, self.fns):
+                codegen.register_object(tok, numba.njit(fn))
+            self._registered = True
+        source = _kernel_source(self, tokens, pattern, layout, parallel)
+        mod = codegen.load_module(f"{self.stem}_{pattern}_{layout}{'_par' if parallel else ''}",
+                                  source)
+        return mod.kernel
+
+
+def _kernel_source(fam, tokens, pattern, layout, parallel):
+    args = fam.arg_names
+    outs = [f"out{j}" for j in range(len(fam.fns))]
+    lines = ["from numba import njit, prange"]
+    lines += [f"f{j} = _objects[{tok!r}]" for j, tok in enumerate(tokens)]
+    opts = "cache=CACHE, parallel=True" if parallel else "cache=CACHE"
+    lines.append(f"@njit({opts})")
+    lines.append(f"def kernel({', '.join(args + tuple(outs))}):")
+    if layout == "flat":
+        idx, indent = "i", "        "
+        rng = "prange" if parallel else "range"
+        lines.append(f"    for i in {rng}(out0.shape[0]):")
+    else:
+        idx = "i0, i1, i2, i3"
+        lines.append("    n0, n1, n2, n3 = out0.shape")
+        if parallel:
+            lines += ["    for r in prange(n0 * n1 * n2):",
+                      "        i0 = r // (n1 * n2)",
+                      "        i1 = (r // n2) % n1",
+                      "        i2 = r % n2",
+                      "        for i3 in range(n3):"]
+            indent = "            "
+        else:
+            lines += ["    for i0 in range(n0):",
+                      "        for i1 in range(n1):",
+                      "            for i2 in range(n2):",
+                      "                for i3 in range(n3):"]
+            indent = "                    "
+    read = {a: (f"{a}[{idx}]" if p == "a" else a) for a, p in zip(args, pattern)}
+    for a in args:
+        lines.append(f"{indent}{a}_ = {read[a]}")
+    for j, ps in enumerate(fam.params):
+        lines.append(f"{indent}{outs[j]}[{idx}] = f{j}({', '.join(p + '_' for p in ps)})")
+    return "\n".join(lines) + "\n"
+
+
+def run(family, args, out_dtypes, shape, outs=None):
+    """Compute the family's outputs (new arrays of `shape`) from `args`.
+
+    `args` follow `family.arg_names`: NumPy arrays broadcastable to `shape`, or
+    NumPy scalars of the compute dtype.  `outs`, if given, are arrays (any
+    strides) to write into instead.  Returns the list of output arrays.
+    """
+    if outs is None:
+        outs = [np.empty(shape, dt) for dt in out_dtypes]
+    elif any(not o.flags.c_contiguous for o in outs):
+        return _run_nd4(family, args, shape, outs)
+    n = outs[0].size
+    if n == 0:
+        return outs
+    pattern = "".join("a" if a.__class__ is np.ndarray else "s" for a in args)
+    parallel = n >= PARALLEL_THRESHOLD
+    flat = True
+    for a in args:
+        if a.__class__ is np.ndarray and (a.shape != shape or not a.flags.c_contiguous):
+            flat = False
+            break
+    if flat:
+        k = family.kernel(pattern, "flat", parallel)
+        k(*[a.reshape(-1) if a.__class__ is np.ndarray else a for a in args],
+          *[o.reshape(-1) for o in outs])
+        return outs
+    return _run_nd4(family, args, shape, outs)
+
+
+def _run_nd4(family, args, shape, outs):
+    pattern = "".join("a" if a.__class__ is np.ndarray else "s" for a in args)
+    parallel = outs[0].size >= PARALLEL_THRESHOLD
+    views = _as_nd4(shape, [a for a in args if a.__class__ is np.ndarray] + list(outs))
+    if views is None:
+        # more than four dimensions survive coalescing: run over the leading one
+        for i in range(shape[0]):
+            sub = [(a if a.ndim < len(shape) else a[i if a.shape[0] != 1 else 0])
+                   if a.__class__ is np.ndarray else a for a in args]
+            _run_nd4(family, sub, shape[1:], [o[i] for o in outs])
+        return outs
+    it = iter(views)
+    nd_args = [next(it) if a.__class__ is np.ndarray else a for a in args]
+    k = family.kernel(pattern, "nd4", parallel)
+    k(*nd_args, *list(it))
+    return outs
+
+
+def _as_nd4(shape, arrays):
+    """Broadcast `arrays` to `shape`, merge dimensions that are contiguous in
+    all of them, and return 4-D strided views (None if more than 4 remain)."""
+    ndim = len(shape)
+    strides = []
+    for a in arrays:
+        s = [0] * ndim
+        off = ndim - a.ndim
+        for d in range(a.ndim):
+            if a.shape[d] != 1:
+                s[off + d] = a.strides[d]
+        strides.append(s)
+    dims = [d for d in range(ndim) if shape[d] != 1]
+    new_shape, new_strides = [], [[] for _ in arrays]
+    for d in dims:
+        if new_shape and all(st[d] * shape[d] == ns[-1] for st, ns in zip(strides, new_strides)):
+            new_shape[-1] *= shape[d]
+            for st, ns in zip(strides, new_strides):
+                ns[-1] = st[d]
+        else:
+            new_shape.append(shape[d])
+            for st, ns in zip(strides, new_strides):
+                ns.append(st[d])
+    if len(new_shape) > 4:
+        return None
+    pad = 4 - len(new_shape)
+    new_shape = [1] * pad + new_shape
+    as_strided = np.lib.stride_tricks.as_strided
+    return [as_strided(a, new_shape, [0] * pad + ns) for a, ns in zip(arrays, new_strides)]

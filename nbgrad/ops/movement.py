@@ -1,0 +1,396 @@
+"""Shape and layout ops: reshape, view, transpose, permute, expand, squeeze,
+unsqueeze, basic indexing, contiguous, clone and dtype conversion.
+
+Views are NumPy views of the same buffer (no data moves) and share the
+version counter of their base; copies run the identity kernel.  Each backward
+rule is the inverse movement of the gradient.
+"""
+
+import math
+
+import numpy as np
+
+from nbgrad import _dtypes
+from nbgrad.backends.cpu import elementwise as cpu
+from nbgrad.ops.elementwise import _identity, cast_array
+from nbgrad.ops.registry import op, tensor_method
+from nbgrad.tensor import Tensor, _wrap_dim
+
+__all__ = ["reshape", "view", "transpose", "permute", "expand", "squeeze", "unsqueeze",
+           "getitem", "contiguous", "clone", "to_dtype"]
+
+
+def _size_arg(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    return tuple(int(s) for s in size)
+
+
+def _infer_shape(op_name, size, numel):
+    size = list(size)
+    neg = [i for i, s in enumerate(size) if s == -1]
+    if len(neg) > 1:
+        raise RuntimeError(f"{op_name}: only one dimension can be inferred")
+    known = math.prod(s for s in size if s != -1)
+    if neg:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"{op_name}: shape '{list(size)}' is invalid for input of size "
+                               f"{numel}")
+        size[neg[0]] = numel // known
+    elif known != numel:
+        raise RuntimeError(f"{op_name}: shape '{list(size)}' is invalid for input of size "
+                           f"{numel}")
+    return tuple(size)
+
+
+@op("reshape", node="ViewBackward0", view=True)
+def reshape(ctx, x, *shape):
+    """The same data with a new shape (a view when the layout allows)."""
+    shape = _infer_shape("reshape", _size_arg(shape), x._data.size)
+    ctx.shape = x._data.shape
+    a = x._data
+    if not a.flags.c_contiguous:
+        try:
+            return _view_array(a, shape)
+        except AttributeError:
+            a = cast_array(a, x.dtype)
+    return a.reshape(shape)
+
+
+def _view_array(a, shape):
+    v = a.view()
+    v.shape = shape   # raises AttributeError when a copy would be needed
+    return v
+
+
+@reshape.backward
+def reshape_backward(ctx, g):
+    return g.reshape(ctx.shape)
+
+
+@op("view", node="ViewBackward0", view=True)
+def view(ctx, x, *shape):
+    """A view with a new shape; RuntimeError when the strides do not allow it."""
+    if len(shape) == 1 and isinstance(shape[0], _dtypes.dtype):
+        raise NotImplementedError("view(dtype) is not supported")
+    shape = _infer_shape("view", _size_arg(shape), x._data.size)
+    ctx.shape = x._data.shape
+    try:
+        return _view_array(x._data, shape)
+    except AttributeError:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead. "
+            f"(view of shape {list(x._data.shape)} as {list(shape)})") from None
+
+
+@view.backward
+def view_backward(ctx, g):
+    return g.reshape(ctx.shape)
+
+
+@op("transpose", node="TransposeBackward0", view=True)
+def transpose(ctx, x, dim0, dim1):
+    """Swap two dimensions (a view): ``x.transpose(0, 1)``."""
+    n = x._data.ndim
+    d0 = _wrap_dim(dim0, n, "transpose")
+    d1 = _wrap_dim(dim1, n, "transpose")
+    ctx.dims = (d0, d1)
+    if n < 2:
+        return x._data.view()
+    return x._data.swapaxes(d0, d1)
+
+
+@transpose.backward
+def transpose_backward(ctx, g):
+    return transpose(g, *ctx.dims)
+
+
+@op("permute", node="PermuteBackward0", view=True)
+def permute(ctx, x, *dims):
+    """Reorder dimensions (a view): ``x.permute(2, 0, 1)``."""
+    dims = _size_arg(dims)
+    n = x._data.ndim
+    if len(dims) != n:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {n} is not equal to len(dims) = {len(dims)}")
+    dims = tuple(_wrap_dim(d, n, "permute") for d in dims)
+    if len(set(dims)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    ctx.inverse = tuple(np.argsort(dims).tolist())
+    return x._data.transpose(dims)
+
+
+@permute.backward
+def permute_backward(ctx, g):
+    return permute(g, ctx.inverse)
+
+
+@op("expand", node="ExpandBackward0", view=True)
+def expand(ctx, x, *sizes):
+    """Broadcast to a larger shape without copying (-1 keeps a size)."""
+    sizes = _size_arg(sizes)
+    a = x._data
+    if len(sizes) < a.ndim:
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be "
+                           f"greater or equal to the number of dimensions in the tensor "
+                           f"({a.ndim})")
+    lead = len(sizes) - a.ndim
+    shape, strides = [], []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"expand: the expanded size of the tensor ({s}) isn't "
+                                   "allowed in a leading, non-existing dimension")
+            shape.append(s)
+            strides.append(0)
+            continue
+        have = a.shape[i - lead]
+        if s == -1:
+            s = have
+        if have == s:
+            shape.append(s)
+            strides.append(a.strides[i - lead])
+        elif have == 1:
+            shape.append(s)
+            strides.append(0)
+        else:
+            raise RuntimeError(
+                f"expand: The expanded size of the tensor ({s}) must match the existing size "
+                f"({have}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                f"Tensor sizes: {list(a.shape)}")
+    ctx.shape = a.shape
+    return np.lib.stride_tricks.as_strided(a, tuple(shape), tuple(strides))
+
+
+@expand.backward
+def expand_backward(ctx, g):
+    return g.sum_to_size(ctx.shape)
+
+
+@op("squeeze", node="SqueezeBackward0", view=True)
+def squeeze(ctx, x, dim=None):
+    """Remove dimensions of size 1 (all, or `dim`)."""
+    a = x._data
+    ctx.shape = a.shape
+    if dim is None:
+        return a.reshape(tuple(s for s in a.shape if s != 1))
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    dims = {_wrap_dim(d, a.ndim, "squeeze") for d in dims}
+    return a.reshape(tuple(s for d, s in enumerate(a.shape) if not (d in dims and s == 1)))
+
+
+@squeeze.backward
+def squeeze_backward(ctx, g):
+    return g.reshape(ctx.shape)
+
+
+@op("unsqueeze", node="UnsqueezeBackward0", view=True)
+def unsqueeze(ctx, x, dim):
+    """Insert a dimension of size 1 at `dim`."""
+    a = x._data
+    d = _wrap_dim(dim, a.ndim + 1, "unsqueeze")
+    ctx.dim = d
+    return np.expand_dims(a, d)
+
+
+@unsqueeze.backward
+def unsqueeze_backward(ctx, g):
+    return squeeze(g, ctx.dim)
+
+
+def _check_index(a, key):
+    """Validate a basic index (ints, slices, None, Ellipsis) against shape."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    dim = 0
+    used = sum(1 for k in key if k is not None and k is not Ellipsis)
+    if used > a.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {a.ndim} "
+                         f"(got {used} indices for shape {list(a.shape)})")
+    for k in key:
+        if k is Ellipsis:
+            dim += a.ndim - used
+        elif k is None:
+            continue
+        elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
+            size = a.shape[dim]
+            if not -size <= k < size:
+                raise IndexError(f"index {k} is out of bounds for dimension {dim} with size "
+                                 f"{size}")
+            dim += 1
+        elif isinstance(k, slice):
+            if k.step is not None and k.step <= 0:
+                raise ValueError("step must be greater than zero")
+            dim += 1
+        else:
+            raise IndexError(f"unsupported index of type {type(k).__name__}")
+    return key
+
+
+@op("getitem", node="SliceBackward0", view=True)
+def getitem(ctx, x, key):
+    """``x[key]`` for ints, slices, None and Ellipsis (a view)."""
+    if isinstance(key, Tensor):
+        if key._data.ndim == 0 and not key.dtype.is_floating_point and key.dtype.name != "bool":
+            key = int(key)
+        else:
+            raise IndexError("indexing with a tensor is not supported yet")
+    key = _check_index(x._data, key)
+    ctx.shape = x._data.shape
+    ctx.dtype = x.dtype
+    ctx.key = key
+    return x._data[key]
+
+
+@getitem.backward
+def getitem_backward(ctx, g):
+    return slice_scatter_zeros(g, ctx.shape, ctx.key)
+
+
+@op("slice_scatter_zeros", node="SliceScatterBackward0")
+def slice_scatter_zeros(ctx, g, shape, key):
+    """A zero tensor of `shape` with `g` written at `key` (getitem's backward)."""
+    from nbgrad.backends.cpu.creation import fill
+    out = np.empty(shape, g.dtype.np)
+    if out.size:
+        fill(out.reshape(-1), g.dtype.np.type(0))
+        dst = out[key]
+        if dst.size:
+            cpu.run(_identity, [g._data], [g.dtype.np], dst.shape, outs=[dst])
+    ctx.key = key
+    return out
+
+
+@slice_scatter_zeros.backward
+def slice_scatter_zeros_backward(ctx, gg):
+    return getitem(gg, ctx.key)
+
+
+def contiguous(x, memory_format=None):
+    """`x` itself if C-contiguous, else a contiguous copy (recorded as a clone)."""
+    return x if x._data.flags.c_contiguous else clone(x)
+
+
+@op("clone", node="CloneBackward0")
+def clone(ctx, x, *, memory_format=None):
+    """A copy of `x` (recorded: gradients flow back to `x`)."""
+    return cast_array(x._data, x.dtype)
+
+
+@clone.backward
+def clone_backward(ctx, g):
+    return g
+
+
+@op("to_dtype", node="ToCopyBackward0")
+def to_dtype(ctx, x, dtype):
+    """`x` converted to `dtype` (a copy)."""
+    ctx.dtype = x.dtype
+    return cast_array(x._data, dtype)
+
+
+@to_dtype.backward
+def to_dtype_backward(ctx, g):
+    return to_dtype(g, ctx.dtype)
+
+
+def _method(fn):
+    def m(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    m.__name__ = fn.__name__
+    return m
+
+
+for _fn in (reshape, view, transpose, permute, expand, squeeze, unsqueeze, contiguous, clone):
+    tensor_method(_fn.__name__)(_method(_fn))
+tensor_method("__getitem__")(_method(getitem))
+tensor_method("swapaxes", "swapdims")(_method(transpose))
+
+
+@tensor_method("t")
+def t(self):
+    """Transpose a tensor of at most 2 dimensions."""
+    if self._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{self._data.ndim}D")
+    return transpose(self, 0, 1) if self._data.ndim == 2 else self
+
+
+@tensor_method("expand_as")
+def expand_as(self, other):
+    return expand(self, other._data.shape)
+
+
+@tensor_method("view_as")
+def view_as(self, other):
+    return view(self, other._data.shape)
+
+
+@tensor_method("reshape_as")
+def reshape_as(self, other):
+    return reshape(self, other._data.shape)
+
+
+def _T(self):
+    return permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+
+
+def _mT(self):
+    if self._data.ndim < 2:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {self._data.ndim}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+Tensor.T = property(_T)
+Tensor.mT = property(_mT)
+
+
+@tensor_method("to")
+def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+    """Convert dtype and/or device: ``x.to(nb.float64)``, ``x.to('cpu')``."""
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+        elif isinstance(a, _dtypes.dtype) or a in (float, int, bool):
+            dtype = a
+        elif isinstance(a, (str, int)) or a.__class__.__name__ == "device":
+            device = a
+        else:
+            dtype = a
+    out = self
+    if dtype is not None:
+        d = _dtypes.as_dtype(dtype)
+        if d is not self.dtype or copy:
+            out = to_dtype(out, d)
+    if device is not None:
+        from nbgrad._device import as_device
+        dev = as_device(device)
+        if dev != out.device:
+            raise RuntimeError(f"to(): device {dev} is not available in this build "
+                               "(CUDA support is not installed)")
+    return out
+
+
+def _caster(d):
+    def m(self):
+        return to(self, d)
+    return m
+
+
+for _name, _d in (("float", _dtypes.float32), ("double", _dtypes.float64),
+                  ("half", _dtypes.float16), ("long", _dtypes.int64), ("int", _dtypes.int32),
+                  ("bool", _dtypes.bool)):
+    tensor_method(_name)(_caster(_d))
+
+
+@tensor_method("type_as")
+def type_as(self, other):
+    return to(self, other.dtype)
+
+
+@tensor_method("cpu")
+def cpu_(self):
+    return self

@@ -1,0 +1,219 @@
+"""The op declaration form and the registry of every op.
+
+There are two declaration forms; both give one entry per op with its forward,
+its backward and what it saves, and both register the op here (`REGISTRY`),
+which is what the test op database is checked against.
+
+1. Elementwise ops (`nbgrad.ops.elementwise.elementwise`): the forward and the
+   derivative for each input are scalar functions written in the dual
+   vocabulary of `nbgrad.ops.scalar`.  The parameter names say what a rule
+   needs: ``g`` (incoming gradient), ``x``/``y`` (inputs), ``out`` (result).
+   What the op saves follows from them.  Example::
+
+       mul = elementwise("mul", lambda x, y: x * y,
+                         grads={"x": lambda g, y: g * y, "y": lambda g, x: g * x})
+
+2. Any other op (`op` below): a forward function that receives a context
+   (``ctx``, the node being recorded) and the op's arguments, checks them,
+   computes its result with Numba kernels and returns the output buffer(s);
+   and a backward function written with nbgrad Tensor ops (so that it is
+   differentiable again)::
+
+       @op("sum", node="SumBackward0")
+       def sum(ctx, x, dim=None, keepdim=False):
+           ...checks...; ctx.shape = x.shape
+           return kernels.sum(x._data, ...)
+
+       @sum.backward
+       def sum_backward(ctx, g):
+           return g.expand(ctx.shape)       # one gradient per Tensor input
+
+   Inputs are the Tensor arguments (and Tensors inside a list argument), in
+   order.  ``ctx.save_for_backward(*tensors)`` / ``ctx.saved_tensors`` keep
+   tensors with their version; plain attributes keep anything else.
+   Outputs with an integer or bool dtype are never differentiable.
+"""
+
+from nbgrad.autograd import grad_mode
+from nbgrad.autograd.node import SAVED_FREED_MESSAGE, Node, edge_of, new_node, node_class
+
+__all__ = ["REGISTRY", "op", "register", "tensor_method", "check_saved_version"]
+
+REGISTRY = {}
+
+
+def register(name, opdef):
+    if name in REGISTRY:
+        raise ValueError(f"op {name!r} is declared twice")
+    REGISTRY[name] = opdef
+    return opdef
+
+
+def tensor_method(*names):
+    """Attach the decorated function to Tensor under `names`."""
+    def deco(fn):
+        from nbgrad.tensor import Tensor
+        for n in names:
+            setattr(Tensor, n, fn)
+        return fn
+    return deco
+
+
+def check_saved_version(node, t, version):
+    """RuntimeError if `t` changed in place after `node` saved it."""
+    if t._version != version:
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{t.dtype!r} {list(t._data.shape)}], which is an input or "
+            f"output of {node.name()}, is at version {t._version}; expected version "
+            f"{version} instead. Hint: the backtrace further above can show the operation "
+            "that failed to compute its gradient.")
+
+
+class _Ctx:
+    """The context a forward function gets when nothing is recorded."""
+
+    needs_input_grad = ()
+
+    def save_for_backward(self, *tensors):
+        pass
+
+    def mark_non_differentiable(self, *outputs):
+        pass
+
+
+class FunctionNode(Node):
+    """Node of a function-style op: a context with attributes and saved tensors."""
+
+    __slots__ = ("__dict__",)
+
+    def save_for_backward(self, *tensors):
+        self.saved = tensors
+        self.saved_versions = tuple(None if t is None else t._version for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        if self.released:
+            raise RuntimeError(SAVED_FREED_MESSAGE)
+        saved = self.saved
+        if saved is None:
+            return ()
+        for t, v in zip(saved, self.saved_versions):
+            if t is not None:
+                check_saved_version(self, t, v)
+        return saved
+
+    def mark_non_differentiable(self, *outputs):
+        self.non_differentiable = outputs
+
+
+def _tensor_inputs(args, Tensor):
+    found = []
+    for a in args:
+        if isinstance(a, Tensor):
+            found.append(a)
+        elif isinstance(a, (list, tuple)):
+            found.extend(x for x in a if isinstance(x, Tensor))
+    return found
+
+
+class FunctionOp:
+    """A function-style op (see the module docstring); calling it runs the op."""
+
+    def __init__(self, name, forward, node, view=False):
+        self.name = name
+        self.forward = forward
+        self._backward = None
+        self.view = view
+        self.node_class = type(node, (FunctionNode,), {"__slots__": (), "op": self})
+        self.__doc__ = forward.__doc__
+        self.__name__ = name
+
+    def backward(self, fn):
+        """Decorator: set the backward rule; returns the op."""
+        if isinstance(fn, Node):  # called by the engine: fn is the node
+            raise TypeError("FunctionOp.backward is a decorator")
+        self._backward = fn
+        return self
+
+    def __call__(self, *args, **kwargs):
+        from nbgrad.tensor import Tensor
+        inputs = _tensor_inputs(args, Tensor)
+        record = False
+        if grad_mode._state.enabled and self._backward is not None:
+            for t in inputs:
+                if t._requires_grad:
+                    record = True
+                    break
+        if record:
+            ctx = new_node(self.node_class)
+            ctx.next_functions = tuple(edge_of(t) for t in inputs)
+            ctx.input_meta = tuple((t._data.shape, t.dtype) for t in inputs)
+        else:
+            ctx = _Ctx()
+        result = self.forward(ctx, *args, **kwargs)
+        return self._wrap(ctx, record, inputs, result)
+
+    def _wrap(self, ctx, record, inputs, result):
+        from nbgrad.tensor import Tensor
+        single = not isinstance(result, tuple)
+        arrays = (result,) if single else result
+        device = inputs[0].device if inputs else None
+        outs = []
+        nondiff = getattr(ctx, "non_differentiable", ()) if record else ()
+        for i, a in enumerate(arrays):
+            if isinstance(a, Tensor):
+                t = a
+            else:
+                t = Tensor._make(a) if device is None else Tensor._make(a, None, device)
+            if self.view and inputs:
+                base = inputs[0]
+                t._version_counter = base._shared_version_counter()
+                t._base = base if base._base is None else base._base
+            if record and t.dtype.is_floating_point and not any(a is n for n in nondiff):
+                t._requires_grad = True
+                t.grad_fn = ctx
+                t._output_nr = i
+            outs.append(t)
+        if record:
+            ctx.n_outputs = len(outs)
+        return outs[0] if single else tuple(outs)
+
+    def apply_backward(self, node, grads):
+        if node.released and node.saved is None and getattr(node, "_had_saved", False):
+            raise RuntimeError(SAVED_FREED_MESSAGE)
+        if node.n_outputs > 1:
+            grads = _materialize(node, grads)
+        result = self._backward(node, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        return result
+
+
+def _materialize(node, grads):
+    from nbgrad import _factories
+    out = list(grads)
+    for i, g in enumerate(out):
+        if g is None:
+            shape, dtype = node.metadata[i]
+            out[i] = _factories.zeros(shape, dtype=dtype)
+    return out
+
+
+def op(name, node, view=False):
+    """Declare and register a function-style op (see the module docstring)."""
+    def deco(forward):
+        fop = FunctionOp(name, forward, node, view=view)
+        register(name, fop)
+        return fop
+    return deco
+
+
+# The engine calls node.apply(grads) -> node.op.backward(node, grads); for a
+# FunctionOp `backward` is the decorator, so route the engine through
+# `apply_backward` instead.
+def _function_node_apply(self, grads):
+    return self.op.apply_backward(self, grads)
+
+
+FunctionNode.apply = _function_node_apply

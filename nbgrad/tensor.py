@@ -1,0 +1,316 @@
+"""Tensor: a buffer with shape, dtype and device, plus the autograd fields
+(`requires_grad`, `grad`, `grad_fn`).
+
+No math happens here: operators and methods are attached by the op modules
+(`nbgrad.ops.*`), which run Numba kernels.  The buffer is a NumPy array on the
+CPU; NumPy only allocates it and makes views of it.
+"""
+
+import numpy as np
+
+from nbgrad import _dtypes
+from nbgrad._device import cpu_device
+
+__all__ = ["Tensor", "Size"]
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as ``torch.Size([2, 3])``."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"torch.Size({list(self)!r})"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class _VersionCounter:
+    """Shared by a tensor and its views; bumped by every in-place change."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+class Tensor:
+    """A multi-dimensional array that can record operations for autograd.
+
+    >>> x = nb.ones(2, 2, requires_grad=True)
+    >>> (x * 3).sum().backward(); x.grad
+    tensor([[3., 3.],
+            [3., 3.]])
+    """
+
+    __slots__ = ("_data", "dtype", "_requires_grad", "_grad", "grad_fn", "_output_nr",
+                 "_accumulator", "_version_counter", "_base", "_backward_hooks",
+                 "_retains_grad", "device", "__weakref__")
+
+    # -- construction -----------------------------------------------------
+    def __init__(self, *args, **kwargs):
+        from nbgrad import _factories
+        t = _factories.legacy_constructor(*args, **kwargs)
+        self._init(t._data, t.dtype)
+
+    def _init(self, data, dtype, device=cpu_device):
+        self._data = data
+        self.dtype = dtype
+        self._requires_grad = False
+        self._grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._accumulator = None
+        self._version_counter = None
+        self._base = None
+        self._backward_hooks = None
+        self._retains_grad = False
+        self.device = device
+
+    @classmethod
+    def _make(cls, data, dtype=None, device=cpu_device):
+        """Wrap a buffer (no copy).  The fast constructor used by ops."""
+        t = object.__new__(cls)
+        t._data = data
+        t.dtype = dtype if dtype is not None else _dtypes.from_numpy_dtype(data.dtype)
+        t._requires_grad = False
+        t._grad = None
+        t.grad_fn = None
+        t._output_nr = 0
+        t._accumulator = None
+        t._version_counter = None
+        t._base = None
+        t._backward_hooks = None
+        t._retains_grad = False
+        t.device = device
+        return t
+
+    # -- shape and type ---------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    def is_contiguous(self):
+        return self._data.flags.c_contiguous
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    # -- autograd fields --------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set requires_grad in place (leaves only); returns self."""
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach().")
+            return self
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients "
+                f"(got dtype {self.dtype!r} for a tensor of shape {list(self._data.shape)})")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        if self.grad_fn is not None and not self._retains_grad:
+            import warnings
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
+                "Its .grad attribute won't be populated during autograd.backward(). If you "
+                "indeed want the .grad field to be populated for a non-leaf Tensor, use "
+                ".retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by "
+                "mistake, make sure you access the leaf Tensor instead.", UserWarning,
+                stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got "
+                                f"grad of type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: "
+                                   f"{list(value._data.shape)} vs {list(self._data.shape)}")
+            if value.dtype is not self.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: "
+                                   f"{value.dtype!r} vs {self.dtype!r}")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def _version(self):
+        vc = self._version_counter
+        return 0 if vc is None else vc.value
+
+    def _bump_version(self):
+        vc = self._version_counter
+        if vc is None:
+            vc = self._version_counter = _VersionCounter()
+        vc.value += 1
+
+    @property
+    def data(self):
+        """The same storage, detached from the graph (changes are not recorded)."""
+        t = Tensor._make(self._data, self.dtype, self.device)
+        t._version_counter = self._shared_version_counter()
+        return t
+
+    @data.setter
+    def data(self, value):
+        if value._data.shape != self._data.shape or value.dtype is not self.dtype:
+            # PyTorch allows any tensor here; so do we
+            pass
+        self._data = value._data
+        self.dtype = value.dtype
+        self.device = value.device
+
+    def _shared_version_counter(self):
+        vc = self._version_counter
+        if vc is None:
+            vc = self._version_counter = _VersionCounter()
+        return vc
+
+    def detach(self):
+        """A new tensor on the same storage that is not part of the graph."""
+        return self.data
+
+    def detach_(self):
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into each leaf's ``.grad``.
+
+        >>> x = nb.ones(3, requires_grad=True); (x * x).sum().backward(); x.grad
+        tensor([2., 2., 2.])
+        """
+        from nbgrad.autograd import engine
+        engine.backward((self,), None if gradient is None else (gradient,),
+                        retain_graph, create_graph, inputs)
+
+    # -- conversion -------------------------------------------------------
+    def _host(self):
+        """The values as a NumPy array on the host (no copy on the CPU)."""
+        return self._data
+
+    def numpy(self, *, force=False):
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be "
+                               "converted to Scalar")
+        return self._data.reshape(-1)[0].item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted "
+                            "to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is "
+                               f"ambiguous")
+        return bool(self.item())
+
+    def __repr__(self, *, tensor_contents=None):
+        from nbgrad._printing import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __hash__(self):
+        return id(self)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __reduce_ex__(self, proto):
+        from nbgrad import _factories
+        return (_factories._rebuild, (self._data.copy(), self.dtype.name, self._requires_grad))
+
+
+def _wrap_dim(dim, ndim, op):
+    """Normalise a possibly negative `dim`; IndexError as PyTorch words it."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of "
+                         f"[{-n}, {n - 1}], but got {dim})")
+    return dim + n if dim < 0 else dim

@@ -1,0 +1,19 @@
+"""The test op database: one OpInfo per registered op.
+
+Each family file (elementwise.py, reduce.py, movement.py, linalg.py, ...)
+defines ``OPS``, a list of `OpInfo`.  The database drives the value tests
+(against NumPy or a closed form), the float64 gradient checks, the
+second-order checks and the device tests; `test_op_db_complete.py` fails when
+a registered op has no entry.
+"""
+
+from tests.opdb.common import OpInfo, Sample  # noqa: F401
+from tests.opdb import elementwise, linalg, movement, reduce  # noqa: E402
+
+ALL_OPS = []
+for _family in (elementwise, reduce, movement, linalg):
+    ALL_OPS.extend(_family.OPS)
+
+BY_NAME = {}
+for _info in ALL_OPS:
+    BY_NAME.setdefault(_info.name, []).append(_info)

@@ -1,0 +1,14 @@
+"""Every registered op has an entry in the test op database, and vice versa."""
+
+import nbgrad
+from tests.opdb import BY_NAME
+
+
+def test_every_registered_op_is_in_the_database():
+    missing = sorted(set(nbgrad._REGISTRY) - set(BY_NAME))
+    assert not missing, f"ops registered without a test op database entry: {missing}"
+
+
+def test_every_database_entry_is_a_registered_op():
+    unknown = sorted(set(BY_NAME) - set(nbgrad._REGISTRY))
+    assert not unknown, f"op database entries for unregistered ops: {unknown}"
