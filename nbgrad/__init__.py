@@ -8,7 +8,9 @@ Every forward and backward kernel is a Numba function.  Use it like PyTorch::
     out.backward()
     x.grad                         # tensor([[4.5000, 4.5000], [4.5000, 4.5000]])
 
-This module holds public names only; see docs/architecture.md for the layout.
+This module holds public names only: each op family module lists its public
+functions in ``__all__`` and they are re-exported here.  See
+docs/architecture.md for the layout.
 """
 
 from nbgrad import _dtypes
@@ -16,32 +18,25 @@ from nbgrad._device import device
 from nbgrad._dtypes import (bool, double, dtype, float, float16, float32, float64,  # noqa: A004
                             get_default_dtype, half, int, int8, int16, int32, int64, long,
                             set_default_dtype, short, uint8)
-from nbgrad._printing import set_printoptions
+from nbgrad._printing import get_printoptions, printoptions, set_printoptions  # noqa: F401
 from nbgrad.tensor import Size, Tensor
 
-from nbgrad import ops as _ops  # noqa: F401  (registers every op and Tensor method)
-from nbgrad import autograd
+from nbgrad import ops as _ops
+from nbgrad import autograd, nn  # noqa: F401
 from nbgrad._factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,
                                full_like, initial_seed, linspace, manual_seed, ones, ones_like,
                                rand, rand_like, randint, randint_like, randn, randn_like, seed,
                                tensor, zeros, zeros_like)
 from nbgrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from nbgrad.ops import REGISTRY as _REGISTRY
-from nbgrad.ops.binary import add, div, eq, ge, gt, le, lt, mul, ne, pow, sub, where
-from nbgrad.ops.linalg import matmul
-from nbgrad.ops.movement import (clone, contiguous, expand, permute, reshape, squeeze,
-                                 transpose, unsqueeze)
-from nbgrad.ops.reduce import mean, norm, sum, sum_to_size
-from nbgrad.ops.unary import abs, exp, log, neg, sign  # noqa: A004
+
+for _family in _ops.FAMILIES:
+    for _name in _family.__all__:
+        globals()[_name] = getattr(_family, _name)
+del _family, _name
 
 __version__ = "0.1.0"
 
-divide = true_divide = div
-multiply = mul
-subtract = sub
-negative = neg
-greater = gt
-less = lt
 
 def is_tensor(obj):
     """True if `obj` is an nbgrad Tensor."""
@@ -59,11 +54,3 @@ def is_floating_point(t):
 def result_type(a, b):
     """The dtype PyTorch's promotion gives for an op on `a` and `b`."""
     return _dtypes.result_type(a, b)
-
-
-def swapaxes(x, a, b):
-    return transpose(x, a, b)
-
-
-def t(x):
-    return x.t()

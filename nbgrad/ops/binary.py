@@ -8,7 +8,8 @@ from nbgrad.ops import scalar as s
 from nbgrad.ops.elementwise import elementwise, pass_through
 from nbgrad.ops.registry import tensor_method
 
-__all__ = ["add", "sub", "mul", "div", "pow", "eq", "ne", "lt", "le", "gt", "ge", "where"]
+__all__ = ["add", "sub", "mul", "div", "pow", "eq", "ne", "lt", "le", "gt", "ge", "where",
+           "divide", "true_divide", "multiply", "subtract", "greater", "less"]
 
 add = elementwise("add", lambda x, y: x + y,
                   grads={"x": pass_through, "y": pass_through})
@@ -59,6 +60,13 @@ def _operators():
 _operators()
 
 
+divide = true_divide = div
+multiply = mul
+subtract = sub
+greater = gt
+less = lt
+
+
 @tensor_method("true_divide", "divide")
-def true_divide(self, other):
+def _true_divide(self, other):
     return div(self, other)

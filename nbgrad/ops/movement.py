@@ -16,8 +16,8 @@ from nbgrad.ops.elementwise import _identity, cast_array
 from nbgrad.ops.registry import op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
-__all__ = ["reshape", "view", "transpose", "permute", "expand", "squeeze", "unsqueeze",
-           "getitem", "contiguous", "clone", "to_dtype"]
+__all__ = ["reshape", "transpose", "swapaxes", "swapdims", "permute", "squeeze", "unsqueeze",
+           "clone", "t"]
 
 
 def _size_arg(size):
@@ -307,6 +307,9 @@ for _fn in (reshape, view, transpose, permute, expand, squeeze, unsqueeze, conti
     tensor_method(_fn.__name__)(_method(_fn))
 tensor_method("__getitem__")(_method(getitem))
 tensor_method("swapaxes", "swapdims")(_method(transpose))
+
+
+swapaxes = swapdims = transpose
 
 
 @tensor_method("t")

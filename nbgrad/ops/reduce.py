@@ -17,7 +17,7 @@ from nbgrad.ops.elementwise import cast_array
 from nbgrad.ops.registry import op, tensor_method
 from nbgrad.tensor import _wrap_dim
 
-__all__ = ["sum", "mean", "norm", "sum_to_size", "normalize_dims", "reduce_view"]
+__all__ = ["sum", "mean", "norm", "sum_to_size"]
 
 
 def normalize_dims(dim, ndim, opname):

@@ -4,9 +4,10 @@ from nbgrad.ops import scalar as s
 from nbgrad.ops.elementwise import elementwise
 from nbgrad.ops.registry import tensor_method
 
-__all__ = ["neg", "exp", "log", "abs", "sign"]
+__all__ = ["neg", "negative", "exp", "log", "abs", "sign"]
 
 neg = elementwise("neg", lambda x: -x, grads={"x": lambda g: -g})
+negative = neg
 exp = elementwise("exp", lambda x: s.exp(x), out_dtype="float",
                   grads={"x": lambda g, out: g * out})
 log = elementwise("log", lambda x: s.log(x), out_dtype="float",

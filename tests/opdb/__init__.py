@@ -8,10 +8,11 @@ a registered op has no entry.
 """
 
 from tests.opdb.common import OpInfo, Sample  # noqa: F401
-from tests.opdb import elementwise, linalg, movement, reduce  # noqa: E402
+from tests.opdb import (elementwise, indexing, inplace, linalg, movement, nn,  # noqa: E402
+                        reduce)
 
 ALL_OPS = []
-for _family in (elementwise, reduce, movement, linalg):
+for _family in (elementwise, reduce, movement, indexing, linalg, nn, inplace):
     ALL_OPS.extend(_family.OPS)
 
 BY_NAME = {}

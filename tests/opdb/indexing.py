@@ -1,0 +1,3 @@
+"""Op database entries for indexing ops."""
+
+OPS = []

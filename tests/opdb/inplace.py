@@ -1,0 +1,3 @@
+"""Op database entries for in-place ops (registered in-place ops, if any)."""
+
+OPS = []
