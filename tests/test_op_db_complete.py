@@ -10,5 +10,6 @@ def test_every_registered_op_is_in_the_database():
 
 
 def test_every_database_entry_is_a_registered_op():
-    unknown = sorted(set(BY_NAME) - set(nbgrad._REGISTRY))
+    unknown = sorted(name for name, infos in BY_NAME.items()
+                     if name not in nbgrad._REGISTRY and not all(i.composite for i in infos))
     assert not unknown, f"op database entries for unregistered ops: {unknown}"

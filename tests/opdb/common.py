@@ -32,6 +32,8 @@ class OpInfo:
     ref(*args, **kwargs): the expected value from NumPy arrays (None: no value test).
     samples(rng): a list of Sample, small shapes, broadcasting and dim cases.
     grad: differentiable (float64 finite-difference check); gradgrad: second order.
+    composite: a public function built only from other registered ops (no
+        REGISTRY entry of its own, e.g. einsum); it is tested all the same.
     """
 
     name: str
@@ -44,6 +46,7 @@ class OpInfo:
     atol: float = 1e-6
     domain: tuple = (-2.0, 2.0)
     variant: str = ""
+    composite: bool = False
 
     @property
     def id(self):
