@@ -83,81 +83,89 @@ class Elementwise:
         # which saved names each input's gradient needs
         self._needs = {i: tuple(p for p in cpu.param_names(self.grads[i]) if p != "g")
                        for i in self.grads}
+        self._grad_list = [self.grads.get(n) for n in self.inputs]
+        self.arity = len(self.inputs)
 
     # -- forward ------------------------------------------------------------
     def __call__(self, *args):
-        Tensor = _tensor_cls()
-        if len(args) != len(self.inputs):
-            raise TypeError(f"{self.name}() takes {len(self.inputs)} arguments "
-                            f"({len(args)} given)")
-        tensors = [a for a in args if isinstance(a, Tensor)]
-        if not tensors:
+        Tensor = _Tensor[0] if _Tensor else _tensor_cls()
+        if len(args) != self.arity:
+            raise TypeError(f"{self.name}() takes {self.arity} arguments ({len(args)} given)")
+        # one pass over the arguments: devices, broadcast shape, dtypes, grad
+        first = None
+        mixed = scalars = requires = False
+        for a in args:
+            if isinstance(a, Tensor):
+                if first is None:
+                    first, shape, dtype = a, a._data.shape, a.dtype
+                else:
+                    if a.device is not first.device:
+                        raise RuntimeError(
+                            f"{self.name}: Expected all tensors to be on the same device, but "
+                            f"found at least two devices, {first.device} and {a.device}!")
+                    if a._data.shape != shape:
+                        shape = broadcast_shapes(self.name, shape, a._data.shape)
+                    if a.dtype is not dtype:
+                        mixed = True
+                if a._requires_grad:
+                    requires = True
+            elif a.__class__ in _PY_SCALARS or isinstance(a, (np.number, np.bool_)):
+                scalars = True
+            else:
+                raise TypeError(f"{self.name}(): unsupported argument of type "
+                                f"{type(a).__name__}; expected a Tensor or a number")
+        if first is None:
             raise TypeError(f"{self.name}(): expected at least one Tensor argument, got "
                             + ", ".join(type(a).__name__ for a in args))
-        first = tensors[0]
-        device = first.device
-        shape = first._data.shape
-        dtype = first.dtype
-        for t in tensors[1:]:
-            if t.device is not device:
-                raise RuntimeError(
-                    f"{self.name}: Expected all tensors to be on the same device, but found at "
-                    f"least two devices, {device} and {t.device}!")
-            if t._data.shape != shape:
-                shape = broadcast_shapes(self.name, shape, t._data.shape)
-            if t.dtype is not dtype:
-                dtype = None
-        if dtype is None or len(tensors) != len(args):
+        if mixed or (scalars and not _scalars_keep(dtype, args)):
             dtype = _dtypes.result_type(*args)
         compute = dtype
         if self.out_dtype == "float" and dtype.category != _FLOAT:
             compute = _dtypes.get_default_dtype()
-        for a in args:
-            if not isinstance(a, Tensor) and not isinstance(a, (int, float, bool, np.number,
-                                                                  np.bool_)):
-                raise TypeError(f"{self.name}(): unsupported argument of type "
-                                f"{type(a).__name__}; expected a Tensor or a number")
-        kargs = [_kernel_arg(a, compute, Tensor) for a in args]
-        out_np = np.bool_ if self.out_dtype == "bool" else compute.np
-        out = cpu.run(self.forward_family, kargs, [out_np], shape)[0]
-        result = Tensor._make(out, _dtypes.bool if self.out_dtype == "bool" else compute,
-                              device)
-        if self.differentiable and grad_mode._state.enabled:
-            for t in tensors:
-                if t._requires_grad:
-                    self._record(args, result, out, compute, Tensor)
-                    break
+        cnp = compute.np
+        kargs = [(a._data if a.dtype is compute else cast_array(a._data, compute))
+                 if isinstance(a, Tensor) else cnp.type(a) for a in args]
+        if self.out_dtype == "bool":
+            out = cpu.run(self.forward_family, kargs, _BOOL_OUT, shape)[0]
+            return Tensor._make(out, _dtypes.bool, first.device)
+        out = cpu.run(self.forward_family, kargs, [cnp], shape)[0]
+        result = Tensor._make(out, compute, first.device)
+        if requires and self.differentiable and grad_mode._state.enabled:
+            self._record(args, result, out, compute, Tensor)
         return result
 
     def _record(self, args, result, out, compute, Tensor):
         node = new_node(self.node_class)
         edges = []
         metas = []
-        saved = {}
-        versions = []
+        needs = []
+        wanted = set()
         for name, a in zip(self.inputs, args):
             if isinstance(a, Tensor):
                 edges.append(edge_of(a))
                 metas.append((a._data.shape, a.dtype))
-                if a._requires_grad and name in self.grads:
-                    for need in self._needs[name]:
-                        if need == "out":
-                            saved["out"] = out
-                        else:
-                            saved[need] = None
+                need = a._requires_grad and name in self.grads
+                if need:
+                    wanted.update(self._needs[name])
             else:
                 edges.append((None, 0))
                 metas.append(None)
+                need = False
+            needs.append(need)
+        saved = {}
+        versions = []
         for name, a in zip(self.inputs, args):
-            if name in saved:
+            if name in wanted:
                 saved[name] = a
                 if isinstance(a, Tensor):
                     versions.append((a, a._version))
+        if "out" in wanted:
+            saved["out"] = out
         node.next_functions = tuple(edges)
         node.input_meta = tuple(metas)
         node.saved = saved
         node.saved_versions = versions
-        node.params = compute
+        node.params = (compute, tuple(needs))
         result._requires_grad = True
         result.grad_fn = node
 
@@ -181,26 +189,21 @@ class Elementwise:
         for t, v in node.saved_versions:
             check_saved_version(node, t, v)
         g = grads[0]
-        compute = node.params
-        needs = tuple(e[0] is not None and n in self.grads
-                      for e, n in zip(node.next_functions, self.inputs))
-        Tensor = _tensor_cls()
+        compute, needs = node.params
+        Tensor = _Tensor[0]
         if not grad_mode._state.enabled:
-            fam = self._backward_family(needs)
+            fam = self._backward_families.get(needs, _MISSING)
+            if fam is _MISSING:
+                fam = self._backward_family(needs)
             if fam is None:  # every needed gradient is g itself
                 return tuple(g if need else None for need in needs)
-            args = []
-            for n in fam.arg_names:
-                if n == "g":
-                    args.append(g._data if g.dtype is compute else cast_array(g._data, compute))
-                elif n == "out":
-                    args.append(saved["out"])
-                else:
-                    args.append(_kernel_arg(saved[n], compute, Tensor))
-            res = iter(cpu.run(fam, args, [compute.np] * len(fam.fns), g._data.shape))
-            return tuple((g if self.grads[n] is pass_through
-                          else Tensor._make(next(res), compute, g.device)) if need else None
-                         for n, need in zip(self.inputs, needs))
+            gd = g._data if g.dtype is compute else cast_array(g._data, compute)
+            args = [gd if n == "g" else saved[n] if n == "out" else
+                    _kernel_arg(saved[n], compute, Tensor) for n in fam.arg_names]
+            res = iter(cpu.run(fam, args, [compute.np] * len(fam.fns), gd.shape))
+            device = g.device
+            return tuple((g if grad is pass_through else Tensor._make(next(res), compute, device))
+                         if need else None for grad, need in zip(self._grad_list, needs))
         env = {"g": g}
         for n, v in saved.items():
             if n == "out":
@@ -229,6 +232,29 @@ class Elementwise:
             fam = cpu.KernelFamily(stem, fns)
         self._backward_families[needs] = fam
         return fam
+
+
+_MISSING = object()
+_BOOL_OUT = [np.bool_]
+_PY_SCALARS = (float, int, bool)
+
+
+def _scalars_keep(dtype, args):
+    """True if the Python scalars among `args` leave tensor dtype `dtype` as is
+    (a float scalar keeps a float tensor's dtype, an int scalar an int or float
+    one, a bool scalar any): PyTorch's rule, without the general promotion."""
+    cat = dtype.category
+    for a in args:
+        c = a.__class__
+        if c is float:
+            if cat != _FLOAT:
+                return False
+        elif c is int:
+            if cat == 0:
+                return False
+        elif c is not bool and not hasattr(a, "_data"):
+            return False
+    return True
 
 
 def _kernel_arg(a, compute, Tensor):

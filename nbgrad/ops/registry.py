@@ -110,11 +110,19 @@ class FunctionNode(Node):
 def _tensor_inputs(args, Tensor):
     found = []
     for a in args:
-        if isinstance(a, Tensor):
+        c = a.__class__
+        if c is Tensor:
             found.append(a)
-        elif isinstance(a, (list, tuple)):
-            found.extend(x for x in a if isinstance(x, Tensor))
+        elif c is list or c is tuple:
+            for x in a:
+                if isinstance(x, Tensor):
+                    found.append(x)
+        elif isinstance(a, Tensor):
+            found.append(a)
     return found
+
+
+_T = []   # nbgrad.tensor.Tensor, bound at first call (import cycle)
 
 
 class FunctionOp:
@@ -131,36 +139,30 @@ class FunctionOp:
 
     def backward(self, fn):
         """Decorator: set the backward rule; returns the op."""
-        if isinstance(fn, Node):  # called by the engine: fn is the node
-            raise TypeError("FunctionOp.backward is a decorator")
         self._backward = fn
         return self
 
     def __call__(self, *args, **kwargs):
-        from nbgrad.tensor import Tensor
-        inputs = _tensor_inputs(args, Tensor)
-        record = False
+        if not _T:
+            from nbgrad.tensor import Tensor
+            _T.append(Tensor)
+        inputs = _tensor_inputs(args, _T[0])
         if grad_mode._state.enabled and self._backward is not None:
             for t in inputs:
                 if t._requires_grad:
-                    record = True
-                    break
-        if record:
-            ctx = new_node(self.node_class)
-            ctx.next_functions = tuple(edge_of(t) for t in inputs)
-            ctx.input_meta = tuple((t._data.shape, t.dtype) for t in inputs)
-        else:
-            ctx = _Ctx()
-        result = self.forward(ctx, *args, **kwargs)
-        return self._wrap(ctx, record, inputs, result)
+                    ctx = new_node(self.node_class)
+                    ctx.next_functions = tuple([edge_of(t) for t in inputs])
+                    ctx.input_meta = tuple([(t._data.shape, t.dtype) for t in inputs])
+                    return self._wrap(ctx, True, inputs, self.forward(ctx, *args, **kwargs))
+        return self._wrap(None, False, inputs, self.forward(_Ctx(), *args, **kwargs))
 
     def _wrap(self, ctx, record, inputs, result):
-        from nbgrad.tensor import Tensor
-        single = not isinstance(result, tuple)
+        Tensor = _T[0]
+        single = result.__class__ is not tuple
         arrays = (result,) if single else result
         device = inputs[0].device if inputs else None
+        nondiff = ctx.__dict__.get("non_differentiable", ()) if record else ()
         outs = []
-        nondiff = getattr(ctx, "non_differentiable", ()) if record else ()
         for i, a in enumerate(arrays):
             if isinstance(a, Tensor):
                 t = a

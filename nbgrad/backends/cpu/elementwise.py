@@ -25,6 +25,7 @@ from nbgrad.backends.cpu import codegen
 # Below this many elements a parallel loop costs more than it saves (2 cores
 # measured; see asv_benchmarks/ratios.py).
 PARALLEL_THRESHOLD = int(os.environ.get("NBGRAD_PARALLEL_THRESHOLD", 1 << 17))
+_ndarray = np.ndarray
 
 _vocab_hash = []
 
@@ -121,26 +122,61 @@ def run(family, args, out_dtypes, shape, outs=None):
     NumPy scalars of the compute dtype.  `outs`, if given, are arrays (any
     strides) to write into instead.  Returns the list of output arrays.
     """
-    if outs is None:
-        outs = [np.empty(shape, dt) for dt in out_dtypes]
-    elif any(not o.flags.c_contiguous for o in outs):
-        return _run_nd4(family, args, shape, outs)
-    n = outs[0].size
-    if n == 0:
-        return outs
-    pattern = "".join("a" if a.__class__ is np.ndarray else "s" for a in args)
-    parallel = n >= PARALLEL_THRESHOLD
+    # One pass: contiguous arrays of the full shape are raveled for the flat
+    # kernel; a one-element array is passed as a scalar (a broadcast value needs
+    # no strided loop); anything else sends the call to the strided kernel.
+    # This is the hot path of every elementwise op: keep it free of allocations.
+    pattern = ""
     flat = True
+    kargs = []
     for a in args:
-        if a.__class__ is np.ndarray and (a.shape != shape or not a.flags.c_contiguous):
+        if a.__class__ is _ndarray:
+            if a.shape == shape and a.flags.c_contiguous:
+                kargs.append(a.ravel())
+                pattern += "a"
+                continue
+            if a.size == 1:
+                kargs.append(a.reshape(-1)[0])
+                pattern += "s"
+                continue
             flat = False
-            break
-    if flat:
-        k = family.kernel(pattern, "flat", parallel)
-        k(*[a.reshape(-1) if a.__class__ is np.ndarray else a for a in args],
-          *[o.reshape(-1) for o in outs])
+            kargs.append(a)
+            pattern += "a"
+        else:
+            kargs.append(a)
+            pattern += "s"
+    if outs is not None:
+        for o in outs:
+            if not o.flags.c_contiguous:
+                flat = False
+    if not flat:
+        if outs is None:
+            outs = [np.empty(shape, dt) for dt in out_dtypes]
+        if outs[0].size:
+            # strided kernel: the original arrays, not the raveled ones
+            _run_nd4(family, [k if p == "s" else a for a, k, p in zip(args, kargs, pattern)],
+                     shape, outs)
         return outs
-    return _run_nd4(family, args, shape, outs)
+    n = 1
+    for d in shape:
+        n *= d
+    key = (pattern, "flat", n >= PARALLEL_THRESHOLD)
+    k = family._kernels.get(key)
+    if k is None:
+        k = family.kernel(*key)
+    if outs is None:
+        if len(out_dtypes) == 1:
+            out = np.empty(n, out_dtypes[0])
+            if n:
+                k(*kargs, out)
+            return [out.reshape(shape)]
+        flat_outs = [np.empty(n, dt) for dt in out_dtypes]
+        if n:
+            k(*kargs, *flat_outs)
+        return [o.reshape(shape) for o in flat_outs]
+    if n:
+        k(*kargs, *[o.ravel() for o in outs])
+    return outs
 
 
 def _run_nd4(family, args, shape, outs):
