@@ -26,6 +26,11 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "ones", "zeros", "full", "empty"
 def _shape(size, op):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
+    for s in size:   # the common case: non-negative Python ints
+        if s.__class__ is not int or s < 0:
+            break
+    else:
+        return size
     out = []
     for s in size:
         if isinstance(s, Tensor):
@@ -41,9 +46,8 @@ def _shape(size, op):
 
 
 def _finish(data, dtype, device, requires_grad):
-    device = as_device(device)
     t = Tensor._make(data, dtype)
-    if device is not cpu_device:
+    if device is not None and as_device(device) is not cpu_device:
         t = t.to(device)
     if requires_grad:
         t.requires_grad_(True)
@@ -53,7 +57,7 @@ def _finish(data, dtype, device, requires_grad):
 def _filled(shape, value, dtype, device, requires_grad):
     data = np.empty(shape, dtype.np)
     if data.size:
-        creation.fill(data.reshape(-1), dtype.np.type(value))
+        creation.fill(data.ravel(), dtype.np.type(value))
     return _finish(data, dtype, device, requires_grad)
 
 
