@@ -1,4 +1,510 @@
-"""Neural-network ops behind nbgrad.nn.functional: softmax, log_softmax,
-linear, dropout and the losses (filled in by issue 3)."""
+"""Neural-network ops behind `nbgrad.nn.functional`: softmax, log_softmax,
+dropout, nll_loss and the fused losses mse_loss, binary_cross_entropy and
+binary_cross_entropy_with_logits.
 
-__all__ = []
+Forward kernels live in `nbgrad.backends.cpu.nn`.  Each backward rule is
+written with nbgrad ops so that it is differentiable again; softmax,
+log_softmax and nll_loss also have a fused backward kernel, used when no
+graph of the backward pass is being recorded.  The PyTorch-facing argument
+handling (legacy ``size_average``/``reduce``, implicit softmax dims, loss
+compositions such as cross_entropy) is in `nbgrad.nn.functional`.
+"""
+
+import math
+
+import numpy as np
+
+from nbgrad import _dtypes
+from nbgrad.autograd import grad_mode
+from nbgrad.backends.cpu import nn as kernels
+from nbgrad.backends.cpu.creation import fill
+from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
+from nbgrad.ops.elementwise import broadcast_shapes, cast_array
+from nbgrad.ops.linalg import scalar_name
+from nbgrad.ops.registry import op, tensor_method
+from nbgrad.tensor import Tensor, _wrap_dim
+
+__all__ = ["softmax", "log_softmax", "dropout"]
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def check_reduction(reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _check_half(opname, dtype):
+    # Numba has no float16 arithmetic: say so before any kernel is compiled
+    if dtype.name == "float16":
+        raise NotImplementedError(f"\"{opname}\" not implemented for 'Half': the CPU kernels "
+                                  "run in float32 and float64")
+
+
+def _contiguous(a, dtype=None):
+    """`a` as a C-contiguous array of `dtype` (copied by a kernel when needed)."""
+    d = _dtypes.from_numpy_dtype(a.dtype) if dtype is None else dtype
+    return a if a.flags.c_contiguous and a.dtype == d.np else cast_array(a, d)
+
+
+def _flat(a, dtype, shape):
+    """`a` broadcast to `shape` as a flat contiguous array of `dtype`."""
+    if a.shape != shape:
+        a = np.broadcast_to(a, shape)
+    return _contiguous(a, dtype).reshape(-1)
+
+
+def _grad_like(g, dtype):
+    return g if g.dtype is dtype else g.to(dtype)
+
+
+def _keep(ctx, array, dtype):
+    """Save a buffer the op made (an output, a mask) so that it is freed after
+    backward and a second backward raises, as saved tensors do."""
+    ctx.save_for_backward(Tensor._make(array, dtype))
+
+
+def _reduced(total, n, reduction, dtype):
+    out = np.empty((), dtype.np)
+    out[()] = total if reduction == "sum" else (total / n if n else math.nan)
+    return out
+
+
+# -- softmax and log_softmax ---------------------------------------------------
+def _canonical(a, dim):
+    """(A, R, B) shape that reduces axis `dim` of an array of a.shape."""
+    shape = a.shape
+    return (math.prod(shape[:dim]), shape[dim] if shape else 1, math.prod(shape[dim + 1:]))
+
+
+def _softmax_forward(ctx, x, dim, log):
+    name = "log_softmax" if log else "softmax"
+    _check_half(name, x.dtype)
+    if not x.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
+                                  f"'{scalar_name(x.dtype)}'")
+    a = x._data
+    d = _wrap_dim(dim, a.ndim, name)
+    out = np.empty(a.shape, a.dtype)
+    if out.size:
+        shape3 = _canonical(a, d)
+        x3 = _contiguous(a).reshape(shape3)
+        if out.size >= PARALLEL_THRESHOLD:
+            kernels.softmax_parallel(x3, out.reshape(shape3), log)
+        else:
+            kernels.softmax(x3, out.reshape(shape3), log)
+    ctx.dim = d
+    ctx.log = log
+    if ctx.needs_input_grad:
+        _keep(ctx, out, x.dtype)
+    return out
+
+
+def _softmax_backward(ctx, g):
+    (out,) = ctx.saved_tensors
+    g = _grad_like(g, out.dtype)
+    if not grad_mode.is_grad_enabled():
+        gx = np.empty(out._data.shape, out.dtype.np)
+        if gx.size:
+            shape3 = _canonical(gx, ctx.dim)
+            args = (_contiguous(g._data).reshape(shape3), out._data.reshape(shape3),
+                    gx.reshape(shape3), ctx.log)
+            if gx.size >= PARALLEL_THRESHOLD:
+                kernels.softmax_backward_parallel(*args)
+            else:
+                kernels.softmax_backward(*args)
+        return Tensor._make(gx, out.dtype, g.device)
+    # create_graph: the output as a tensor of this very node, so that the
+    # recorded backward is differentiable in the input too
+    o = Tensor._make(out._data, out.dtype, g.device)
+    o._requires_grad = True
+    o.grad_fn = ctx
+    if ctx.log:
+        return g - o.exp() * g.sum(ctx.dim, keepdim=True)
+    return o * (g - (g * o).sum(ctx.dim, keepdim=True))
+
+
+@op("softmax", node="SoftmaxBackward0")
+def _softmax(ctx, x, dim):
+    return _softmax_forward(ctx, x, dim, False)
+
+
+@op("log_softmax", node="LogSoftmaxBackward0")
+def _log_softmax(ctx, x, dim):
+    return _softmax_forward(ctx, x, dim, True)
+
+
+_softmax.backward(_softmax_backward)
+_log_softmax.backward(_softmax_backward)
+
+
+def softmax(input, dim, dtype=None):
+    """exp(x) / exp(x).sum(dim), computed stably: ``nb.softmax(x, dim=1)``.
+
+    `dtype`: cast the input to it first (e.g. ``nb.float64``)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return _softmax(input, dim)
+
+
+def log_softmax(input, dim, dtype=None):
+    """log(softmax(x, dim)), computed stably: ``nb.log_softmax(x, dim=1)``."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return _log_softmax(input, dim)
+
+
+@tensor_method("softmax")
+def _softmax_method(self, dim, dtype=None):
+    return softmax(self, dim, dtype)
+
+
+@tensor_method("log_softmax")
+def _log_softmax_method(self, dim, dtype=None):
+    return log_softmax(self, dim, dtype)
+
+
+# -- dropout -------------------------------------------------------------------
+@op("dropout", node="MulBackward0")
+def _dropout(ctx, x, p):
+    a = _contiguous(x._data)
+    out = np.empty(a.shape, a.dtype)
+    mask = np.empty(a.shape, a.dtype)
+    if out.size:
+        scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+        kernels.dropout(a.reshape(-1), out.reshape(-1), mask.reshape(-1), float(p), scale)
+    if ctx.needs_input_grad:
+        _keep(ctx, mask, x.dtype)
+    return out
+
+
+@_dropout.backward
+def _dropout_backward(ctx, g):
+    (mask,) = ctx.saved_tensors
+    return _grad_like(g, mask.dtype) * mask
+
+
+def dropout(input, p, train):
+    """Zero each element with probability `p` and scale the rest by 1/(1-p)
+    when `train`; the random numbers come from the generator that
+    ``nb.manual_seed`` seeds.  ``nb.dropout(x, 0.5, True)``."""
+    if p < 0 or p > 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not train or p == 0 or input._data.size == 0:
+        return input
+    _check_half("dropout", input.dtype)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{scalar_name(input.dtype)} (dropout of a {input.dtype!r} tensor)")
+    return _dropout(input, p)
+
+
+# -- negative log-likelihood -----------------------------------------------------
+def check_class_targets(input, target, weight, ignore_index, opname="nll_loss"):
+    """Validate an (N, C, d...) input, class-index target and weight as
+    PyTorch does; returns (N, C, D) and the target as an (N, D) int64 array."""
+    for name, t in (("input", input), ("target", target)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{opname}(): argument '{name}' must be Tensor, not "
+                            f"{type(t).__name__}")
+    xs, ts = input._data.shape, target._data.shape
+    if len(xs) == 0:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    # PyTorch's order: batch size, then target shape, then dtypes
+    n = xs[0] if len(xs) > 1 else 1
+    n_target = ts[0] if ts else (0 if len(xs) > 1 else 1)
+    if n != n_target:
+        raise ValueError(f"Expected input batch_size ({n}) to match target batch_size "
+                         f"({n_target}).")
+    if len(xs) <= 2 and len(ts) > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported "
+                           f"({opname} of input {list(xs)} and target {list(ts)})")
+    if len(xs) > 2 and ts != xs[:1] + xs[2:]:
+        raise RuntimeError(f"Expected target size {list(xs[:1] + xs[2:])}, got {list(ts)}")
+    if target.dtype.name not in ("int64", "uint8"):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{scalar_name(target.dtype)}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{opname}\" not implemented for "
+                                  f"'{scalar_name(input.dtype)}'")
+    _check_half(opname, input.dtype)
+    C = xs[1] if len(xs) > 1 else xs[0]
+    if weight is not None:
+        if not isinstance(weight, Tensor):
+            raise TypeError(f"{opname}(): argument 'weight' must be Tensor, not "
+                            f"{type(weight).__name__}")
+        if weight._data.ndim != 1 or weight._data.shape[0] != C:
+            raise RuntimeError(f"weight tensor should be defined either for all {C} classes or "
+                               f"no classes but got weight tensor of shape: "
+                               f"{list(weight._data.shape)}")
+        if weight.dtype is not input.dtype:
+            raise RuntimeError(f"expected scalar type {scalar_name(input.dtype)} but found "
+                               f"{scalar_name(weight.dtype)}")
+        if weight.requires_grad and grad_mode.is_grad_enabled():
+            raise RuntimeError(f"The function '{opname}' is not differentiable with respect "
+                               "to argument 'weight'. This input cannot have requires_grad "
+                               "True.")
+    N = xs[0] if len(xs) > 1 else 1
+    D = math.prod(xs[2:])
+    t2 = _contiguous(target._data, _dtypes.int64).reshape(N, D)
+    if t2.size:
+        bad, value = kernels.class_targets_bad(t2.reshape(-1), C, int(ignore_index))
+        if bad:
+            raise IndexError(f"Target {value} is out of bounds.")
+    return (N, C, D), t2
+
+
+def _weights(weight, C, dtype):
+    if weight is not None:
+        return _contiguous(weight._data, dtype)
+    w = np.empty(C, dtype.np)
+    fill(w, dtype.np.type(1))
+    return w
+
+
+def target_weight_sum(target, weight, ignore_index, C, dtype):
+    """The total weight of the targets that count (the 'mean' denominator)."""
+    t2 = _contiguous(target._data, _dtypes.int64).reshape(-1)
+    w = _weights(weight, C, dtype)
+    return kernels.target_weight_sum(t2, w, int(ignore_index))
+
+
+@op("nll_loss", node="NllLossBackward0")
+def nll_loss(ctx, input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """The negative log-likelihood of class-index targets given log-probabilities
+    `input` of shape (C,), (N, C) or (N, C, d1, ...): ``nb.nll_loss(logp, t)``."""
+    check_reduction(reduction)
+    (N, C, D), t2 = check_class_targets(input, target, weight, ignore_index)
+    dtype = input.dtype
+    x3 = _contiguous(input._data).reshape(N, C, D)
+    w = _weights(weight, C, dtype)
+    losses = np.empty((N, D), dtype.np)
+    total, wsum = kernels.nll(x3, t2, w, int(ignore_index), losses)
+    ctx.args = (input._data.shape, (N, C, D), w, int(ignore_index), reduction,
+                1.0 / wsum if reduction == "mean" and wsum else
+                (math.nan if reduction == "mean" else 1.0))
+    if ctx.needs_input_grad:
+        ctx.save_for_backward(target)
+    if reduction == "none":
+        return losses.reshape(target._data.shape)
+    return _reduced(total, wsum, reduction, dtype)
+
+
+@nll_loss.backward
+def nll_loss_backward(ctx, g):
+    (target,) = ctx.saved_tensors
+    shape, (N, C, D), w, ignore_index, reduction, scale = ctx.args
+    dtype = _dtypes.from_numpy_dtype(w.dtype)
+    g = _grad_like(g, dtype)
+    t2 = _contiguous(target._data, _dtypes.int64).reshape(N, D)
+    gx = np.empty((N, C, D), dtype.np)
+    record = grad_mode.is_grad_enabled()
+    if reduction == "none" and not record:
+        g2 = _contiguous(g._data).reshape(N, D)
+    else:
+        g2 = np.empty((1, 1), dtype.np)
+        g2[0, 0] = g._data.reshape(()) if not record else 1
+    if gx.size:
+        kernels.nll_backward(t2, w, ignore_index, g2, scale, gx)
+    gx = Tensor._make(gx, dtype, g.device)
+    if record:   # gx is linear in g: coefficients times g, recorded
+        gx = gx * (g.reshape(N, 1, D) if reduction == "none" else g)
+    extra = (None,) * (len(ctx.needs_input_grad) - 1)
+    return (gx.reshape(shape),) + extra
+
+
+# -- fused elementwise losses ------------------------------------------------------
+@op("mse_loss", node="MseLossBackward0")
+def mse_loss(ctx, input, target, reduction="mean"):
+    """The (mean, summed or elementwise) squared error: ``nb.nn.functional.mse_loss(y, t)``."""
+    check_reduction(reduction)
+    _check_pair("mse_loss", input, target)
+    dtype = _dtypes.result_type(input, target)
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{scalar_name(dtype)}'")
+    _check_half("mse_loss", dtype)
+    shape = broadcast_shapes("mse_loss", input._data.shape, target._data.shape)
+    n = math.prod(shape)
+    out = np.empty(n if reduction == "none" else 0, dtype.np)
+    total = kernels.mse(_flat(input._data, dtype, shape), _flat(target._data, dtype, shape),
+                        out)
+    ctx.args = (reduction, n)
+    if ctx.needs_input_grad:
+        ctx.save_for_backward(input, target)
+    return out.reshape(shape) if reduction == "none" else _reduced(total, n, reduction, dtype)
+
+
+@mse_loss.backward
+def mse_loss_backward(ctx, g):
+    x, t = ctx.saved_tensors
+    reduction, n = ctx.args
+    gx = (x - t) * (g * (2.0 / n if reduction == "mean" and n else 2.0))
+    need_x, need_t = ctx.needs_input_grad
+    return (gx if need_x else None, -gx if need_t else None)
+
+
+def _check_pair(opname, input, target):
+    for name, t in (("input", input), ("target", target)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{opname}(): argument '{name}' must be Tensor, not "
+                            f"{type(t).__name__}")
+
+
+def _check_constant(opname, name, t, shape, dtype):
+    """A weight-like argument: broadcastable to `shape`, never differentiated.
+    Returns it as a flat contiguous array (empty for None) and as a tensor of
+    `shape` (None for None)."""
+    if t is None:
+        return np.empty(0, dtype.np), None
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{opname}(): argument '{name}' must be Tensor, not "
+                        f"{type(t).__name__}")
+    if t.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError(f"The function '{opname}' is not differentiable with respect to "
+                           f"argument '{name}'. This input cannot have requires_grad True.")
+    if broadcast_shapes(opname, shape, t._data.shape) != shape:
+        raise RuntimeError(f"{opname}: {name} of shape {list(t._data.shape)} cannot be "
+                           f"broadcast to the input shape {list(shape)}")
+    flat = _flat(t._data, dtype, shape)
+    return flat, Tensor._make(flat.reshape(shape), dtype, t.device)
+
+
+@op("binary_cross_entropy", node="BinaryCrossEntropyBackward0")
+def binary_cross_entropy(ctx, input, target, weight=None, reduction="mean"):
+    """-w (t log(x) + (1 - t) log(1 - x)) for probabilities x; each log is
+    clamped at -100 as in PyTorch: ``F.binary_cross_entropy(p, t)``."""
+    check_reduction(reduction)
+    _check_pair("binary_cross_entropy", input, target)
+    shape = input._data.shape
+    if target._data.shape != shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the "
+                         f"input size ({input.shape}) is deprecated. Please ensure they have "
+                         "the same size.")
+    dtype = input.dtype
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for "
+                                  f"'{scalar_name(dtype)}'")
+    _check_half("binary_cross_entropy", dtype)
+    if target.dtype is not dtype:
+        raise RuntimeError(f"Found dtype {scalar_name(target.dtype)} but expected "
+                           f"{scalar_name(dtype)}")
+    w, w_t = _check_constant("binary_cross_entropy", "weight", weight, shape, dtype)
+    x, t = _flat(input._data, dtype, shape), _flat(target._data, dtype, shape)
+    if kernels.unit_interval_bad(x):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if kernels.unit_interval_bad(t):
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    n = x.shape[0]
+    out = np.empty(n if reduction == "none" else 0, dtype.np)
+    total = kernels.binary_cross_entropy(x, t, w, out)
+    ctx.args = (reduction, n, w_t)
+    if ctx.needs_input_grad:
+        ctx.save_for_backward(input, target)
+    return out.reshape(shape) if reduction == "none" else _reduced(total, n, reduction, dtype)
+
+
+def _fused_loss_backward(ctx, kernel, g, constants):
+    """The input and target gradients of an elementwise loss in one kernel pass
+    (when no graph of the backward is recorded)."""
+    x, t = ctx.saved_tensors
+    reduction, n = ctx.args[:2]
+    dtype = _dtypes.result_type(x, t)
+    shape = x._data.shape
+    need = ctx.needs_input_grad
+    gx = np.empty(n if need[0] else 0, dtype.np)
+    gt = np.empty(n if need[1] else 0, dtype.np)
+    consts = [np.empty(0, dtype.np) if c is None else _flat(c._data, dtype, shape)
+              for c in constants]
+    g1 = _flat(g._data, dtype, g._data.shape)
+    kernel(_flat(x._data, dtype, shape), _flat(t._data, dtype, shape), *consts, g1,
+           1.0 / n if reduction == "mean" and n else 1.0, gx, gt)
+    dev = g.device
+    return (Tensor._make(gx.reshape(shape), dtype, dev) if need[0] else None,
+            Tensor._make(gt.reshape(shape), dtype, dev) if need[1] else None) + \
+        (None,) * (len(need) - 2)
+
+
+def _clamped_log(v, low):
+    from nbgrad.ops.binary import where
+    lg = v.log()
+    return where(lg < low, low, lg)
+
+
+@binary_cross_entropy.backward
+def binary_cross_entropy_backward(ctx, g):
+    from nbgrad.ops.binary import where
+    x, t = ctx.saved_tensors
+    reduction, n, w = ctx.args
+    g = _grad_like(g, x.dtype)
+    if not grad_mode.is_grad_enabled():
+        return _fused_loss_backward(ctx, kernels.binary_cross_entropy_backward, g, (w,))
+    if reduction == "mean" and n:
+        g = g * (1.0 / n)
+    if w is not None:
+        g = g * w
+    need = ctx.needs_input_grad
+    gx = gt = None
+    if need[0]:
+        # PyTorch's guard: the denominator is at least 1e-12
+        d = (1 - x) * x
+        gx = g * (x - t) / where(d < 1e-12, 1e-12, d)
+    if need[1]:
+        gt = g * (_clamped_log(1 - x, -100.0) - _clamped_log(x, -100.0))
+    return (gx, gt) + (None,) * (len(need) - 2)
+
+
+@op("binary_cross_entropy_with_logits", node="BinaryCrossEntropyWithLogitsBackward0")
+def binary_cross_entropy_with_logits(ctx, input, target, weight=None, reduction="mean",
+                                     pos_weight=None):
+    """binary_cross_entropy(sigmoid(x), t) computed stably from the logits x;
+    `pos_weight` weighs the positive term: ``F.binary_cross_entropy_with_logits(z, t)``."""
+    opname = "binary_cross_entropy_with_logits"
+    check_reduction(reduction)
+    _check_pair(opname, input, target)
+    shape = input._data.shape
+    if target._data.shape != shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size "
+                         f"({input.shape})")
+    dtype = _dtypes.result_type(input, target)
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for "
+                                  f"'{scalar_name(dtype)}'")
+    _check_half(opname, dtype)
+    w, w_t = _check_constant(opname, "weight", weight, shape, dtype)
+    pw, pw_t = _check_constant(opname, "pos_weight", pos_weight, shape, dtype)
+    x, t = _flat(input._data, dtype, shape), _flat(target._data, dtype, shape)
+    n = x.shape[0]
+    out = np.empty(n if reduction == "none" else 0, dtype.np)
+    total = kernels.binary_cross_entropy_with_logits(x, t, w, pw, out)
+    ctx.args = (reduction, n, w_t, pw_t)
+    if ctx.needs_input_grad:
+        ctx.save_for_backward(input, target)
+    return out.reshape(shape) if reduction == "none" else _reduced(total, n, reduction, dtype)
+
+
+@binary_cross_entropy_with_logits.backward
+def binary_cross_entropy_with_logits_backward(ctx, g):
+    x, t = ctx.saved_tensors
+    reduction, n, w, pw = ctx.args
+    if not grad_mode.is_grad_enabled():
+        return _fused_loss_backward(ctx, kernels.binary_cross_entropy_with_logits_backward, g,
+                                    (w, pw))
+    g = _grad_like(g, x.dtype)
+    if reduction == "mean" and n:
+        g = g * (1.0 / n)
+    if w is not None:
+        g = g * w
+    need = ctx.needs_input_grad
+    gx = gt = None
+    if need[0]:
+        from nbgrad.ops.unary import sigmoid
+        sig = sigmoid(x)
+        gx = g * (sig - t) if pw is None else g * ((1 + (pw - 1) * t) * sig - pw * t)
+    if need[1]:
+        if pw is None:
+            gt = -g * x
+        else:   # softplus(-x), without overflow
+            ax = x.abs()
+            softplus = (1 + (-ax).exp()).log() + (ax - x) * 0.5
+            gt = g * ((pw - 1) * softplus - x)
+    return (gx, gt) + (None,) * (len(need) - 2)

@@ -1,0 +1,355 @@
+"""CPU kernels of the neural-network ops: softmax / log_softmax, dropout, the
+negative log-likelihood and the fused losses (mse, binary cross-entropy).
+
+Softmax kernels work on a contiguous canonical (A, R, B) view: normalise over
+the middle axis.  Loss kernels work on flat contiguous buffers of one shape
+(the caller broadcasts and copies first) and return their float64 sums, so
+that 'mean' and 'sum' reductions never allocate the elementwise loss.
+Sums may be reassociated (``fastmath={'reassoc'}``) so that they vectorise.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+_REASSOC = {"reassoc"}
+
+
+# -- softmax -----------------------------------------------------------------
+@njit(cache=True, error_model="numpy", inline="always")
+def _softmax_column(x, out, a, b, log):
+    # m has x's dtype, so that exp runs in x's precision; sums are float64
+    R = x.shape[1]
+    m = x[a, 0, b]
+    for r in range(1, R):
+        if x[a, r, b] > m:
+            m = x[a, r, b]
+    s = 0.0
+    if log:
+        for r in range(R):
+            s += math.exp(x[a, r, b] - m)
+        shift = m + math.log(s)
+        for r in range(R):
+            out[a, r, b] = x[a, r, b] - shift
+    else:
+        for r in range(R):   # one exp per element: keep it in out, then scale
+            e = math.exp(x[a, r, b] - m)
+            out[a, r, b] = e
+            s += e
+        inv = 1.0 / s
+        for r in range(R):
+            out[a, r, b] *= inv
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _softmax_block(x, out, a, log, m, s):
+    # the inner axis is contiguous: sweep whole rows of B at a time so that
+    # the loops over b vectorise, instead of striding column by column
+    R, B = x.shape[1], x.shape[2]
+    for b in range(B):
+        m[b] = x[a, 0, b]
+    for r in range(1, R):
+        for b in range(B):
+            if x[a, r, b] > m[b]:
+                m[b] = x[a, r, b]
+    s[:] = 0.0
+    if log:
+        for r in range(R):
+            for b in range(B):
+                s[b] += math.exp(x[a, r, b] - m[b])
+        for b in range(B):
+            s[b] = m[b] + math.log(s[b])
+        for r in range(R):
+            for b in range(B):
+                out[a, r, b] = x[a, r, b] - s[b]
+    else:
+        for r in range(R):
+            for b in range(B):
+                e = math.exp(x[a, r, b] - m[b])
+                out[a, r, b] = e
+                s[b] += e
+        for b in range(B):
+            s[b] = 1.0 / s[b]
+        for r in range(R):
+            for b in range(B):
+                out[a, r, b] *= s[b]
+
+
+@njit(cache=True, error_model="numpy")
+def softmax(x, out, log):
+    """out = softmax (or log_softmax when `log`) of x over axis 1 of (A, R, B)."""
+    A, B = x.shape[0], x.shape[2]
+    if B == 1:
+        for a in range(A):
+            _softmax_column(x, out, a, 0, log)
+        return
+    m = np.empty(B, x.dtype)
+    s = np.empty(B, np.float64)
+    for a in range(A):
+        _softmax_block(x, out, a, log, m, s)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def softmax_parallel(x, out, log):
+    A, B = x.shape[0], x.shape[2]
+    if B == 1 or A == 1:
+        for ab in prange(A * B):
+            _softmax_column(x, out, ab // B, ab % B, log)
+        return
+    for a in prange(A):
+        m = np.empty(B, x.dtype)
+        s = np.empty(B, np.float64)
+        _softmax_block(x, out, a, log, m, s)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _softmax_backward_column(g, out, gx, a, b, log):
+    R = g.shape[1]
+    s = 0.0
+    if log:
+        for r in range(R):
+            s += g[a, r, b]
+        for r in range(R):
+            gx[a, r, b] = g[a, r, b] - math.exp(out[a, r, b]) * s
+    else:
+        for r in range(R):
+            s += g[a, r, b] * out[a, r, b]
+        for r in range(R):
+            gx[a, r, b] = out[a, r, b] * (g[a, r, b] - s)
+
+
+@njit(cache=True, error_model="numpy")
+def softmax_backward(g, out, gx, log):
+    """gx from g and the forward output: log_softmax g - exp(out) * sum(g),
+    softmax out * (g - sum(g * out)), over axis 1 of (A, R, B)."""
+    A, R, B = g.shape
+    if B == 1:
+        for a in range(A):
+            _softmax_backward_column(g, out, gx, a, 0, log)
+        return
+    s = np.empty(B, np.float64)
+    for a in range(A):
+        s[:] = 0.0
+        for r in range(R):
+            for b in range(B):
+                s[b] += g[a, r, b] if log else g[a, r, b] * out[a, r, b]
+        for r in range(R):
+            for b in range(B):
+                if log:
+                    gx[a, r, b] = g[a, r, b] - math.exp(out[a, r, b]) * s[b]
+                else:
+                    gx[a, r, b] = out[a, r, b] * (g[a, r, b] - s[b])
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def softmax_backward_parallel(g, out, gx, log):
+    A, B = g.shape[0], g.shape[2]
+    for ab in prange(A * B):
+        _softmax_backward_column(g, out, gx, ab // B, ab % B, log)
+
+
+# -- dropout -----------------------------------------------------------------
+@njit(cache=True, error_model="numpy")
+def dropout(x, out, mask, p, scale):
+    """Keep each element with probability 1 - p, scaled by `scale`.
+
+    Serial on purpose: Numba's generator (seeded by ``nb.manual_seed``) is per
+    thread, so a parallel loop would not be reproducible."""
+    for i in range(x.shape[0]):
+        mask[i] = scale if np.random.random() >= p else 0.0
+        out[i] = x[i] * mask[i]   # the mask in x's dtype: out is exactly x * mask
+
+
+# -- negative log-likelihood ---------------------------------------------------
+@njit(cache=True, error_model="numpy")
+def class_targets_bad(target, n_classes, ignore_index):
+    """The first target that is neither a class index nor ignore_index, or -1
+    with ``found`` False."""
+    for i in range(target.shape[0]):
+        t = target[i]
+        if t != ignore_index and (t < 0 or t >= n_classes):
+            return True, t
+    return False, 0
+
+
+@njit(cache=True, error_model="numpy", fastmath=_REASSOC)
+def nll(x, target, weight, ignore_index, out):
+    """out[n, d] = -weight[t] * x[n, t, d] with t = target[n, d] (0 where
+    ignored) over an (N, C, D) input; returns (sum of out, sum of the weights
+    of the targets that count)."""
+    N, C, D = x.shape
+    total = 0.0
+    wsum = 0.0
+    for n in range(N):
+        for d in range(D):
+            t = target[n, d]
+            if t == ignore_index:
+                out[n, d] = 0.0
+                continue
+            w = weight[t]
+            v = -w * x[n, t, d]
+            out[n, d] = v
+            total += v
+            wsum += w
+    return total, wsum
+
+
+@njit(cache=True, error_model="numpy", fastmath=_REASSOC)
+def target_weight_sum(target, weight, ignore_index):
+    """The sum of weight[t] over the targets t that are not ignore_index."""
+    total = 0.0
+    for i in range(target.shape[0]):
+        t = target[i]
+        if t != ignore_index:
+            total += weight[t]
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def nll_backward(target, weight, ignore_index, g, scale, gx):
+    """gx[n, t, d] = -weight[t] * g[n, d] * scale (zero elsewhere); `g` is
+    (N, D), or (1, 1) for a reduced loss."""
+    N, C, D = gx.shape
+    for n in range(N):
+        for c in range(C):
+            for d in range(D):
+                gx[n, c, d] = 0.0
+    one = g.shape[0] == 1 and g.shape[1] == 1
+    for n in range(N):
+        for d in range(D):
+            t = target[n, d]
+            if t != ignore_index:
+                gv = g[0, 0] if one else g[n, d]
+                gx[n, t, d] = -weight[t] * gv * scale
+
+
+# -- fused elementwise losses --------------------------------------------------
+@njit(cache=True, error_model="numpy", inline="always")
+def _log1p(e):
+    """log1p(e) for float64 e in [-1, 1]: a short series near 0 and log(1 + e)
+    elsewhere (accurate to ~1e-12), several times faster than libm's log1p."""
+    if abs(e) < 1e-4:
+        return e * (1.0 - e * (0.5 - e / 3.0))
+    return math.log(1.0 + e)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _clamped_logs(xi):
+    """max(log x, -100) and max(log(1 - x), -100), as PyTorch clamps them."""
+    xd = float(xi)
+    lx = max(math.log(xd), -100.0) if xd > 0 else -100.0
+    l1x = max(_log1p(-xd), -100.0) if xd < 1 else -100.0
+    return lx, l1x
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _softplus_neg_abs(xi):
+    """log(1 + exp(-|x|)) and exp(-|x|), in float64."""
+    e = math.exp(-abs(float(xi)))
+    return _log1p(e), e
+
+
+@njit(cache=True, error_model="numpy", fastmath=_REASSOC)
+def mse(x, t, out):
+    """(x - t)**2 into `out` (when it has x's length) and its float64 sum."""
+    write = out.shape[0] == x.shape[0]
+    total = 0.0
+    for i in range(x.shape[0]):
+        d = x[i] - t[i]
+        v = d * d
+        if write:
+            out[i] = v
+        total += v
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def unit_interval_bad(x):
+    """True if some element of x is outside [0, 1] (or nan)."""
+    for i in range(x.shape[0]):
+        if not (0.0 <= x[i] <= 1.0):
+            return True
+    return False
+
+
+@njit(cache=True, error_model="numpy", fastmath=_REASSOC)
+def binary_cross_entropy(x, t, w, out):
+    """-w (t log x + (1 - t) log(1 - x)), each log clamped at -100 as PyTorch;
+    `w` has x's length or is empty (no weight).  Returns the float64 sum."""
+    write = out.shape[0] == x.shape[0]
+    weighted = w.shape[0] == x.shape[0]
+    total = 0.0
+    for i in range(x.shape[0]):
+        lx, l1x = _clamped_logs(x[i])
+        v = -(t[i] * lx + (1.0 - t[i]) * l1x)
+        if weighted:
+            v *= w[i]
+        if write:
+            out[i] = v
+        total += v
+    return total
+
+
+@njit(cache=True, error_model="numpy", fastmath=_REASSOC)
+def binary_cross_entropy_with_logits(x, t, w, pw, out):
+    """(1 - t) x + (1 + (pw - 1) t) softplus(-x), times w; softplus(-x) is
+    written log1p(exp(-|x|)) + max(-x, 0) so that no exp overflows.  `w`, `pw`
+    have x's length or are empty.  Returns the float64 sum."""
+    write = out.shape[0] == x.shape[0]
+    weighted = w.shape[0] == x.shape[0]
+    positive = pw.shape[0] == x.shape[0]
+    total = 0.0
+    for i in range(x.shape[0]):
+        xi = x[i]
+        sp = _softplus_neg_abs(xi)[0] + max(-xi, 0.0)
+        coef = 1.0 + (pw[i] - 1.0) * t[i] if positive else 1.0
+        v = (1.0 - t[i]) * xi + coef * sp
+        if weighted:
+            v *= w[i]
+        if write:
+            out[i] = v
+        total += v
+    return total
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _scaled_grad(g, i, scale, w):
+    gv = (g[i] if g.shape[0] > 1 else g[0]) * scale
+    return gv * w[i] if w.shape[0] > 0 else gv
+
+
+@njit(cache=True, error_model="numpy")
+def binary_cross_entropy_backward(x, t, w, g, scale, gx, gt):
+    """The gradients of binary_cross_entropy for input (into `gx`) and target
+    (into `gt`), each skipped when empty; g has x's length or is one value."""
+    for i in range(x.shape[0]):
+        gv = _scaled_grad(g, i, scale, w)
+        xi = x[i]
+        if gx.shape[0] > 0:
+            gx[i] = gv * (xi - t[i]) / max((1.0 - xi) * xi, 1e-12)
+        if gt.shape[0] > 0:
+            lx, l1x = _clamped_logs(xi)
+            gt[i] = gv * (l1x - lx)
+
+
+@njit(cache=True, error_model="numpy")
+def binary_cross_entropy_with_logits_backward(x, t, w, pw, g, scale, gx, gt):
+    """The gradients of binary_cross_entropy_with_logits for input (into `gx`)
+    and target (into `gt`), each skipped when empty."""
+    positive = pw.shape[0] > 0
+    for i in range(x.shape[0]):
+        gv = _scaled_grad(g, i, scale, w)
+        xi = x[i]
+        sp, e = _softplus_neg_abs(xi)
+        if gx.shape[0] > 0:
+            sig = 1.0 / (1.0 + e) if xi >= 0 else e / (1.0 + e)
+            if positive:
+                gx[i] = gv * ((1.0 + (pw[i] - 1.0) * t[i]) * sig - pw[i] * t[i])
+            else:
+                gx[i] = gv * (sig - t[i])
+        if gt.shape[0] > 0:
+            if positive:
+                gt[i] = gv * ((pw[i] - 1.0) * (sp + max(-xi, 0.0)) - xi)
+            else:
+                gt[i] = -gv * xi
