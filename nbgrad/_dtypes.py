@@ -77,13 +77,20 @@ def set_default_dtype(d):
     _default[0] = d
 
 
+def _usable(d):
+    if d is float16:
+        raise TypeError("nbgrad does not support float16 tensors: Numba has no float16 "
+                        "arithmetic on the CPU; use torch.float32 (nbgrad.float32)")
+    return d
+
+
 def as_dtype(d):
     """Turn an nbgrad dtype, a NumPy dtype, a Python type or a name into a dtype.
 
-    Raises TypeError naming the value for anything else.
+    Raises TypeError naming the value for anything else (and for float16).
     """
     if d.__class__ is dtype:
-        return d
+        return d if d is not float16 else _usable(d)
     if d is None:
         return get_default_dtype()
     if d is _py_float:
@@ -93,21 +100,21 @@ def as_dtype(d):
     if d is _py_bool:
         return bool
     if isinstance(d, str) and d in _BY_NAME:
-        return _BY_NAME[d]
+        return _usable(_BY_NAME[d])
     try:
         found = _BY_NP.get(np.dtype(d))
     except TypeError:
         found = None
     if found is None:
         raise TypeError(f"nbgrad does not support dtype {d!r}; use one of "
-                        + ", ".join(repr(x) for x in _ALL))
-    return found
+                        + ", ".join(repr(x) for x in _ALL if x is not float16))
+    return _usable(found)
 
 
 def from_numpy_dtype(np_dtype):
     """The nbgrad dtype of a NumPy dtype (TypeError when unsupported)."""
     found = _BY_NP.get(np_dtype)
-    if found is None:
+    if found is None or found is float16:
         return as_dtype(np_dtype)
     return found
 

@@ -84,7 +84,8 @@ def _kernel_source(fam, tokens, pattern, layout, parallel):
     outs = [f"out{j}" for j in range(len(fam.fns))]
     lines = ["from numba import njit, prange"]
     lines += [f"f{j} = _objects[{tok!r}]" for j, tok in enumerate(tokens)]
-    opts = "cache=CACHE, parallel=True" if parallel else "cache=CACHE"
+    # error_model="numpy": x / 0 gives inf or nan, as in PyTorch, not ZeroDivisionError
+    opts = 'cache=CACHE, error_model="numpy"' + (", parallel=True" if parallel else "")
     lines.append(f"@njit({opts})")
     lines.append(f"def kernel({', '.join(args + tuple(outs))}):")
     if layout == "flat":
