@@ -1,0 +1,273 @@
+"""CUDA reduction kernels over a canonical (A, R, B) view: reduce the middle axis.
+
+The twin of `nbgrad.backends.cpu.reduce` (the ops bring any reduction to this
+form).  Each reduction is generated from one template in two variants:
+
+- 'loop': one thread per output (a, b), a serial loop over R.  Used when R is
+  small, or when B > 1 and there are enough outputs to fill the device
+  (neighbouring threads then read neighbouring b: coalesced).
+- 'block': one block per output (a, b) (grid-stride over outputs), each thread
+  accumulating a strided part of R, then a shared-memory tree reduction.
+  Used for long rows: with B == 1 adjacent threads read adjacent r.
+
+Accumulation: floating sums, products and p-norms accumulate in float64,
+integer and bool ones in int64 (as PyTorch sums integers).  A sum does one
+add per element read, so it stays bound by memory bandwidth even on cards
+with 1/64-rate float64 (an H100 has 1/2), and float64 keeps float32 sums
+accurate without a pairwise order.  max/min keep the input dtype and return
+the index of the first extreme value; NaN wins (PyTorch propagates NaN) and
+ties go to the smaller index, in both variants, so results are deterministic.
+"""
+
+import numpy as np
+
+from nbgrad.backends.cpu import codegen
+from nbgrad.backends.cuda import _numba_cuda
+from nbgrad.backends.cuda import launch as _launch
+
+__all__ = ["sum_arb", "prod_arb", "max_arb", "min_arb", "minmax_arb", "pnorm_arb",
+           "variant"]
+
+# threads of a 'block' reduction: a power of two, compiled into the shared array
+BLOCK = 32 if _numba_cuda.SIMULATOR else 256
+# below this R a serial loop per output is cheaper than a block
+SMALL_R = 32
+# with B > 1, this many outputs keep the device busy with one thread each
+MANY_OUTPUTS = 1024
+
+_modules = {}
+
+_HEADER = """\
+import math
+import numpy as np
+from nbgrad.backends.cuda._numba_cuda import cuda
+"""
+
+# per-op snippets: {init} the identity, {acc} folds v into acc, {combine} merges
+# two partial results u and w, {fin} finishes acc; ACC is the accumulator dtype
+# and `p` a runtime argument (the mean's scale, a norm's order)
+_VALUE_TEMPLATE = """
+@cuda.jit(cache=CACHE)
+def loop(x, out, p):
+    A, R, B = x.shape
+    for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
+        a = ab // B
+        b = ab % B
+        acc = np.{ACC}({init})
+        for r in range(R):
+            v = x[a, r, b]
+            acc = {acc}
+        out[a, b] = {fin}
+
+
+@cuda.jit(cache=CACHE)
+def block(x, out, p):
+    sh = cuda.shared.array({BLOCK}, np.{ACC})
+    A, R, B = x.shape
+    t = cuda.threadIdx.x
+    for ab in range(cuda.blockIdx.x, A * B, cuda.gridDim.x):
+        a = ab // B
+        b = ab % B
+        acc = np.{ACC}({init})
+        for r in range(t, R, {BLOCK}):
+            v = x[a, r, b]
+            acc = {acc}
+        sh[t] = acc
+        cuda.syncthreads()
+        s = {BLOCK} // 2
+        while s > 0:
+            if t < s:
+                u = sh[t]
+                w = sh[t + s]
+                sh[t] = {combine}
+            cuda.syncthreads()
+            s //= 2
+        if t == 0:
+            acc = sh[0]
+            out[a, b] = {fin}
+        cuda.syncthreads()
+"""
+
+# (value, index) reductions; `wins(v, i, bv, bi)`: does (v, i) replace (bv, bi)?
+# bi < 0 marks "no element yet"
+_INDEX_TEMPLATE = """
+@cuda.jit(device=True)
+def wins(v, i, bv, bi):
+    if bi < 0:
+        return True
+    if v != v:
+        return bv == bv or i < bi
+    if bv != bv:
+        return False
+    return v {CMP} bv or (v == bv and i < bi)
+
+
+@cuda.jit(cache=CACHE)
+def loop(x, out, outi):
+    A, R, B = x.shape
+    for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
+        a = ab // B
+        b = ab % B
+        bv = x[a, 0, b]
+        bi = 0
+        for r in range(1, R):
+            v = x[a, r, b]
+            if wins(v, r, bv, bi):
+                bv = v
+                bi = r
+        out[a, b] = bv
+        outi[a, b] = bi
+
+
+@cuda.jit(cache=CACHE)
+def block(x, out, outi):
+    shv = cuda.shared.array({BLOCK}, np.{DT})
+    shi = cuda.shared.array({BLOCK}, np.int64)
+    A, R, B = x.shape
+    t = cuda.threadIdx.x
+    for ab in range(cuda.blockIdx.x, A * B, cuda.gridDim.x):
+        a = ab // B
+        b = ab % B
+        bv = x[a, 0, b]
+        bi = -1
+        for r in range(t, R, {BLOCK}):
+            v = x[a, r, b]
+            if wins(v, r, bv, bi):
+                bv = v
+                bi = r
+        shv[t] = bv
+        shi[t] = bi
+        cuda.syncthreads()
+        s = {BLOCK} // 2
+        while s > 0:
+            if t < s and shi[t + s] >= 0 and wins(shv[t + s], shi[t + s], shv[t], shi[t]):
+                shv[t] = shv[t + s]
+                shi[t] = shi[t + s]
+            cuda.syncthreads()
+            s //= 2
+        if t == 0:
+            out[a, b] = shv[0]
+            outi[a, b] = shi[0]
+        cuda.syncthreads()
+"""
+
+_MAX_ABS = "abs(v) if (abs(v) > acc or v != v) and acc == acc else acc"
+_MIN_ABS = "abs(v) if (abs(v) < acc or v != v) and acc == acc else acc"
+_VALUE_OPS = {
+    # op: (init, accumulate, combine, finalize)
+    "sum": ("0", "acc + v", "u + w", "acc * p"),
+    "prod": ("1", "acc * v", "u * w", "acc"),
+    "pnorm2": ("0", "acc + v * v", "u + w", "math.sqrt(acc)"),
+    "pnorm1": ("0", "acc + abs(v)", "u + w", "acc"),
+    "pnorm0": ("0", "acc + (v != 0)", "u + w", "acc"),
+    "pnorminf": ("0", _MAX_ABS, "w if (w > u or w != w) and u == u else u", "acc"),
+    "pnorm-inf": ("np.inf", _MIN_ABS, "w if (w < u or w != w) and u == u else u", "acc"),
+    "pnorm": ("0", "acc + abs(v) ** p", "u + w", "acc ** (1.0 / p)"),
+}
+
+
+def _module(op, dtype):
+    key = (op, dtype)
+    mod = _modules.get(key)
+    if mod is None:
+        if op in ("max", "min"):
+            src = _INDEX_TEMPLATE.format(CMP=">" if op == "max" else "<", DT=dtype,
+                                         BLOCK=BLOCK)
+        else:
+            init, acc, combine, fin = _VALUE_OPS[op]
+            if op == "sum" and not dtype.startswith("float"):
+                fin = "acc"   # an integer sum is exact: no float scale
+            src = _VALUE_TEMPLATE.format(ACC=dtype, init=init, acc=acc, combine=combine,
+                                         fin=fin, BLOCK=BLOCK)
+        sim = "_sim" if _numba_cuda.SIMULATOR else ""
+        stem = op.replace("-", "neg")
+        mod = _modules[key] = codegen.load_module(f"cuda{sim}_reduce_{stem}_{dtype}",
+                                                  _HEADER + src)
+    return mod
+
+
+def variant(shape):
+    """'loop' or 'block': the kernel variant used for an (A, R, B) shape."""
+    A, R, B = shape
+    if R <= SMALL_R:
+        return "loop"
+    if B > 1 and A * B >= MANY_OUTPUTS:
+        return "loop"
+    return "block"
+
+
+def _launch_variant(mod, x, args):
+    A, _, B = x.shape
+    if A * B == 0:
+        return
+    # layout 'A' for every array: one compiled kernel whatever the strides
+    x = _numba_cuda.any_layout(x)
+    args = tuple(_numba_cuda.any_layout(a) if _numba_cuda.is_device_array(a) else a
+                 for a in args)
+    if variant(x.shape) == "loop":
+        _launch.launch(mod.loop, A * B, x, *args)
+    else:
+        blocks = min(A * B, 32 * _numba_cuda.sm_count())
+        _launch.launch_grid(mod.block, blocks, BLOCK, x, *args)
+
+
+def _acc_dtype(x, zero):
+    if zero is not None:
+        return np.asarray(zero).dtype.name
+    return "float64" if x.dtype.kind in "fc" else "int64"
+
+
+def sum_arb(x, out, zero=None, scale=1.0):
+    """out[a, b] = scale * sum over r of x[a, r, b] (scale 1/R: a mean).
+
+    x (A, R, B) and out (A, B) are device arrays (any strides).  The
+    accumulator's dtype is `zero`'s (as on the CPU), else float64 for floating
+    input and int64 otherwise.
+    """
+    _launch_variant(_module("sum", _acc_dtype(x, zero)), x, (out, float(scale)))
+    return out
+
+
+def prod_arb(x, out, one=None):
+    """out[a, b] = product over r of x[a, r, b]; accumulator dtype as in `sum_arb`."""
+    _launch_variant(_module("prod", _acc_dtype(x, one)), x, (out, 0.0))
+    return out
+
+
+def pnorm_arb(x, out, p, zero=None):
+    """out[a, b] = (sum over r of |x[a, r, b]| ** p) ** (1 / p), accumulated in float64;
+    p = inf and -inf give max and min |x| (NaN propagates), p = 0 counts nonzeros."""
+    p = float(p)
+    op = {2.0: "pnorm2", 1.0: "pnorm1", 0.0: "pnorm0", np.inf: "pnorminf",
+          -np.inf: "pnorm-inf"}.get(p, "pnorm")
+    acc = "float64" if zero is None else np.asarray(zero).dtype.name
+    _launch_variant(_module(op, acc), x, (out, p))
+    return out
+
+
+def max_arb(x, out, out_index):
+    """out[a, b], out_index[a, b] = max over r of x[a, r, b] and its first index (R >= 1).
+
+    NaN is the maximum (PyTorch propagates it); out_index is an int64 array.
+    """
+    _check_nonempty("max", x)
+    _launch_variant(_module("max", x.dtype.name), x, (out, out_index))
+    return out, out_index
+
+
+def min_arb(x, out, out_index):
+    """Like `max_arb`, for the minimum (NaN wins here too)."""
+    _check_nonempty("min", x)
+    _launch_variant(_module("min", x.dtype.name), x, (out, out_index))
+    return out, out_index
+
+
+def minmax_arb(x, vals, idx, want_max):
+    """`max_arb` or `min_arb`, with the CPU backend's signature."""
+    return (max_arb if want_max else min_arb)(x, vals, idx)
+
+
+def _check_nonempty(op, x):
+    if x.shape[1] == 0 and x.shape[0] * x.shape[2] != 0:
+        raise RuntimeError(f"cuda {op}_arb: cannot reduce an empty dimension (x of shape "
+                           f"{tuple(x.shape)}); PyTorch raises here too")

@@ -1,0 +1,139 @@
+"""``nbgrad.cuda``: device queries in the names of ``torch.cuda``.
+
+Importable without numba-cuda: then `is_available()` is False and
+`device_count()` is 0.  The CUDA backend (`nbgrad.backends.cuda`, which
+imports numba.cuda) is loaded on the first call that needs it, never at
+``import nbgrad``.  Under the CUDA simulator (``NUMBA_ENABLE_CUDASIM=1`` set
+before Numba is imported) one simulated device is available.
+
+>>> import nbgrad as nb
+>>> nb.cuda.is_available()   # False on a machine without a GPU or numba-cuda
+False
+"""
+
+__all__ = ["is_available", "device_count", "current_device", "set_device", "get_device_name",
+           "get_device_capability", "synchronize", "manual_seed", "manual_seed_all",
+           "is_simulator"]
+
+_backend = []   # [module or None]: nbgrad.backends.cuda._numba_cuda, once tried
+_error = []     # [str]: why the backend could not be loaded
+
+
+def _nc():
+    """The numba-cuda module of the backend, or None when it cannot be imported."""
+    if not _backend:
+        try:
+            from nbgrad.backends.cuda import _numba_cuda
+            _backend.append(_numba_cuda)
+        except ImportError as e:
+            _backend.append(None)
+            _error.append(str(e))
+    return _backend[0]
+
+
+def _require(what):
+    nc = _nc()
+    if nc is None or not is_available():
+        why = _error[0] if _error else "no CUDA device or driver was found"
+        raise RuntimeError(f"nbgrad.cuda.{what}: CUDA is not available ({why})")
+    return nc
+
+
+_available = []
+
+
+def is_available():
+    """True when numba-cuda is installed and a CUDA device (or the simulator) works.
+
+    >>> nb.cuda.is_available()
+    False
+    """
+    if not _available:
+        nc = _nc()
+        ok = False
+        if nc is not None:
+            try:
+                ok = bool(nc.cuda.is_available())
+            except Exception as e:  # a broken driver install must not break the CPU path
+                _error.append(f"{type(e).__name__}: {e}")
+        _available.append(ok)
+    return _available[0]
+
+
+def is_simulator():
+    """True when CUDA runs on numba's simulator (``NUMBA_ENABLE_CUDASIM=1``)."""
+    nc = _nc()
+    return nc is not None and nc.SIMULATOR
+
+
+def device_count():
+    """The number of CUDA devices (0 when CUDA is not available)."""
+    if not is_available():
+        return 0
+    nc = _nc()
+    return 1 if nc.SIMULATOR else len(nc.cuda.gpus)
+
+
+def current_device():
+    """The index of the current device."""
+    return _require("current_device").current_device_id()
+
+
+def set_device(device):
+    """Make `device` (an int, 'cuda:1' or an nbgrad device) the current device."""
+    nc = _require("set_device")
+    index = _index(device)
+    if not nc.SIMULATOR:
+        nc.cuda.select_device(index)
+    elif index != 0:
+        raise RuntimeError("nbgrad.cuda.set_device: the simulator has only device 0")
+
+
+def _index(device):
+    if device is None:
+        return current_device()
+    if isinstance(device, int):
+        return device
+    from nbgrad._device import device as _dev
+    d = _dev(device)
+    if d.type != "cuda":
+        raise ValueError(f"Expected a cuda device, but got: {d}")
+    return d.index if d.index is not None else 0
+
+
+def get_device_name(device=None):
+    """The device's name, e.g. 'NVIDIA H100 80GB HBM3' ('SIMULATOR' on the simulator)."""
+    nc = _require("get_device_name")
+    if nc.SIMULATOR:
+        return "SIMULATOR"
+    name = nc.cuda.gpus[_index(device)].name
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def get_device_capability(device=None):
+    """The compute capability (major, minor) of the device."""
+    nc = _require("get_device_capability")
+    if nc.SIMULATOR:
+        return tuple(nc.cuda.get_current_device().compute_capability)
+    return tuple(nc.cuda.gpus[_index(device)].compute_capability)
+
+
+def synchronize(device=None):
+    """Wait until every kernel launched on the device has finished."""
+    nc = _require("synchronize")
+    if nc.SIMULATOR or device is None:
+        nc.cuda.synchronize()
+        return
+    with nc.device_context(_index(device)):
+        nc.cuda.synchronize()
+
+
+def manual_seed(seed):
+    """Seed the CUDA random generators (``nb.manual_seed`` seeds them too)."""
+    if _nc() is None:
+        return
+    from nbgrad.backends.cuda import creation
+    creation.seed(seed)
+
+
+manual_seed_all = manual_seed

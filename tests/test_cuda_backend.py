@@ -1,0 +1,759 @@
+"""The CUDA backend (`nbgrad.backends.cuda`) against NumPy, on numba's CUDA simulator.
+
+Why subprocesses: the simulator is chosen by ``NUMBA_ENABLE_CUDASIM=1`` when
+Numba is first imported, and by the time this module runs pytest has usually
+imported Numba (conftest, other test modules) without it.  So the `check_*`
+functions below run in ONE child process started with the variable set
+(``python tests/test_cuda_backend.py --checks``); it reports each check's
+outcome as JSON and each pytest test asserts one of them.  When this process
+already runs on the simulator (the variable was set before pytest started),
+or ``NBGRAD_CUDA_TESTS=device`` asks for a real GPU, the checks run here
+instead.  A second child (``--lower``, simulator off, no GPU needed) compiles
+every kernel for the real CUDA target: to PTX when NVVM is installed, else to
+LLVM IR; the simulator runs kernels as Python and would not catch code that
+numba-cuda cannot compile.
+
+Sizes are tiny (the simulator runs every CUDA thread as a Python thread).
+Tolerances: float32 1e-5 relative, float64 1e-10.  Everything is skipped when
+numba-cuda is not installed, except the check that `nbgrad.cuda` then still
+imports and reports no device.
+"""
+
+import importlib.util
+import inspect
+import json
+import os
+import subprocess
+import sys
+import traceback
+import warnings
+
+import numpy as np
+import pytest
+
+
+def _have_numba_cuda():
+    try:
+        return (importlib.util.find_spec("numba_cuda") is not None
+                and importlib.util.find_spec("cuda.bindings") is not None)
+    except (ImportError, ValueError):
+        return False
+
+
+HAVE_NUMBA_CUDA = _have_numba_cuda()
+needs_numba_cuda = pytest.mark.skipif(not HAVE_NUMBA_CUDA, reason="numba-cuda is not installed")
+RTOL = {np.float32: 1e-5, np.float64: 1e-10}
+_HERE = os.path.abspath(__file__)
+
+
+def _close(got, want, dtype):
+    np.testing.assert_allclose(got, want, rtol=RTOL[dtype], atol=RTOL[dtype])
+
+
+def _dev(a):
+    from nbgrad.backends.cuda._numba_cuda import cuda
+    return cuda.to_device(np.ascontiguousarray(a))
+
+
+def _T(d):
+    """A transposed view of device array `d` (numba's ``DeviceNDArray.T`` is a copy)."""
+    from nbgrad.backends.cuda._numba_cuda import as_strided
+    return as_strided(d, tuple(d.shape)[::-1], tuple(d.strides)[::-1])
+
+
+def _family(stem, fns):
+    from nbgrad.backends.cuda.elementwise import KernelFamily
+    return KernelFamily(stem, fns)
+
+
+# ---------------------------------------------------------------- the checks
+def check_elementwise_flat():
+    from nbgrad.backends.cuda import elementwise as ew
+    from nbgrad.ops import scalar
+    fam = _family("t_fma_exp", [lambda x, y: x * y + scalar.exp(y)])
+    rng = np.random.default_rng(0)
+    for dt in (np.float32, np.float64):
+        x = rng.random((3, 5)).astype(dt)
+        y = rng.random((3, 5)).astype(dt)
+        out = ew.run(fam, [_dev(x), _dev(y)], [dt], (3, 5))[0]
+        assert out.shape == (3, 5) and out.dtype == dt
+        _close(out.copy_to_host(), x * y + np.exp(y), dt)
+        # a scalar argument and a one-element device array (read once per thread)
+        out = ew.run(fam, [_dev(x), dt(0.5)], [dt], (3, 5))[0]
+        _close(out.copy_to_host(), x * 0.5 + np.exp(dt(0.5)), dt)
+        out = ew.run(fam, [_dev(np.array([[2.0]], dt)), _dev(y)], [dt], (3, 5))[0]
+        _close(out.copy_to_host(), 2 * y + np.exp(y), dt)
+    # 0-d and empty shapes
+    out = ew.run(fam, [_dev(np.float64(2.0)), np.float64(1.0)], [np.float64], ())[0]
+    _close(out.copy_to_host(), 2.0 + np.e, np.float64)
+    out = ew.run(fam, [_dev(np.ones((0, 3))), np.float64(1.0)], [np.float64], (0, 3))[0]
+    assert out.shape == (0, 3)
+
+
+def check_elementwise_broadcast_strided():
+    from nbgrad.backends.cuda import elementwise as ew
+    fam = _family("t_sub_mul", [lambda x, y: (x - y) * y])
+    rng = np.random.default_rng(1)
+    x = rng.random((3, 1, 4))
+    y = rng.random((5, 4))
+    out = ew.run(fam, [_dev(x), _dev(y)], [np.float64], (3, 5, 4))[0]
+    _close(out.copy_to_host(), (x - y) * y, np.float64)
+    # non-contiguous device views: a transpose and a step slice
+    big = rng.random((6, 8))
+    dbig = _dev(big)
+    xt = _T(dbig)[::2]           # (4, 6) view, strides (16, 64)
+    yv = _dev(rng.random((4, 6)))
+    out = ew.run(fam, [xt, yv], [np.float64], (4, 6))[0]
+    _close(out.copy_to_host(), (big.T[::2] - yv.copy_to_host()) * yv.copy_to_host(),
+           np.float64)
+    # five dimensions that do not coalesce: one launch per leading index
+    a = rng.random((2, 3, 2, 3, 2))
+    at = _T(_dev(a.transpose(4, 3, 2, 1, 0).copy()))   # values a, reversed strides
+    b = rng.random((2, 3, 2, 3, 2))
+    out = ew.run(fam, [at, _dev(b)], [np.float64], a.shape)[0]
+    _close(out.copy_to_host(), (a - b) * b, np.float64)
+
+
+def check_elementwise_outputs():
+    from nbgrad.backends.cuda import elementwise as ew
+    from nbgrad.backends.cuda import launch
+    # a fused backward: two outputs, one launch
+    fam = _family("t_mul_bwd", [lambda g, x, y: g * y, lambda g, x, y: g * x])
+    rng = np.random.default_rng(2)
+    g, x, y = (rng.random((4, 3)).astype(np.float32) for _ in range(3))
+    before = launch.launch_count()
+    gx, gy = ew.run(fam, [_dev(g), _dev(x), _dev(y)], [np.float32, np.float32], (4, 3))
+    assert launch.launch_count() - before == 1
+    _close(gx.copy_to_host(), g * y, np.float32)
+    _close(gy.copy_to_host(), g * x, np.float32)
+    # writing into a strided view leaves the rest of the buffer alone
+    dst = _dev(np.zeros((4, 5), np.float32))
+    ew.run(fam, [_dev(g), _dev(x), _dev(y)], [np.float32, np.float32], (4, 3),
+           outs=[dst[:, 1:4], _dev(np.empty((4, 3), np.float32))])
+    want = np.zeros((4, 5), np.float32)
+    want[:, 1:4] = g * y
+    _close(dst.copy_to_host(), want, np.float32)
+    # bool and integer outputs
+    cmp = _family("t_gt", [lambda x, y: x > y])
+    out = ew.run(cmp, [_dev(x), _dev(y)], [np.bool_], (4, 3))[0]
+    assert out.dtype == np.bool_ and (out.copy_to_host() == (x > y)).all()
+    add = _family("t_add", [lambda x, y: x + y])
+    xi = np.arange(12, dtype=np.int64).reshape(4, 3)
+    out = ew.run(add, [_dev(xi), np.int64(7)], [np.int64], (4, 3))[0]
+    assert (out.copy_to_host() == xi + 7).all()
+    # zero elements: no launch
+    before = launch.launch_count()
+    ew.run(add, [_dev(np.ones((0,))), np.float64(1)], [np.float64], (0,))
+    assert launch.launch_count() == before
+    # a host array is refused with a clear message
+    try:
+        ew.run(add, [xi, np.int64(1)], [np.int64], (4, 3))
+    except TypeError as e:
+        assert "to_device" in str(e)
+    else:
+        raise AssertionError("a host array was accepted")
+
+
+def check_elementwise_grid_stride():
+    from nbgrad.backends.cuda import elementwise as ew
+    from nbgrad.backends.cuda import launch
+    fam = _family("t_twice", [lambda x: x + x])
+    n = launch._blocks_cap() * launch.MAX_THREADS + 100   # more threads than a grid has
+    blocks, threads = launch.config(n)
+    assert blocks * threads < n
+    x = np.arange(n, dtype=np.float64)
+    out = ew.run(fam, [_dev(x)], [np.float64], (n,))[0]
+    assert (out.copy_to_host() == 2 * x).all()
+
+
+def check_scalar_vocabulary():
+    from nbgrad.backends.cuda import elementwise as ew
+    from nbgrad.ops import scalar as s
+    x = np.linspace(0.1, 2.5, 7)
+    y = np.linspace(-1.5, 1.5, 7)
+    cases = [
+        (lambda x: s.exp(x), np.exp(x)), (lambda x: s.log(x), np.log(x)),
+        (lambda x: s.sin(x), np.sin(x)), (lambda x: s.cos(x), np.cos(x)),
+        (lambda x: s.sqrt(x), np.sqrt(x)), (lambda x: s.tanh(x), np.tanh(x)),
+        (lambda x: s.log1p(x), np.log1p(x)), (lambda x: s.expm1(x), np.expm1(x)),
+        (lambda x: s.sigmoid(x), 1 / (1 + np.exp(-x))),
+    ]
+    for j, (fn, want) in enumerate(cases):
+        out = ew.run(_family(f"t_voc{j}", [fn]), [_dev(x)], [np.float64], x.shape)[0]
+        _close(out.copy_to_host(), want, np.float64)
+    signed = [(lambda y: s.abs_(y), np.abs(y)),
+              (lambda y: s.floor(y), np.floor(y)), (lambda y: s.ceil(y), np.ceil(y))]
+    # The simulator runs the vocabulary's Python side on NumPy scalars:
+    # `(x > 0) - (x < 0)` (bool subtraction) and `isinstance(c, bool)` fail
+    # there until nbgrad.ops.scalar is NumPy-scalar proof; compiled kernels
+    # are fine (see test_kernels_compile_for_the_real_target).
+    for fn, want in [(lambda y: s.sign(y), np.sign(y)),
+                     (lambda y: s.where(y > 0, y, 0.0), np.where(y > 0, y, 0.0))]:
+        try:
+            fn(np.float64(-1.5))
+        except TypeError:
+            continue
+        signed.append((fn, want))
+    for j, (fn, want) in enumerate(signed):
+        out = ew.run(_family(f"t_vocs{j}", [fn]), [_dev(y)], [np.float64], y.shape)[0]
+        _close(out.copy_to_host(), want, np.float64)
+
+
+def check_reduce_sum():
+    from nbgrad.backends.cuda import reduce as red
+    rng = np.random.default_rng(3)
+    shapes = {(2, 5, 3): "loop", (3, 100, 1): "block", (2, 40, 3): "block",
+              (40, 33, 30): "loop"}
+    for shape, variant in shapes.items():
+        assert red.variant(shape) == variant, (shape, red.variant(shape))
+        for dt in (np.float32, np.float64):
+            x = rng.standard_normal(shape).astype(dt)
+            out = _dev(np.zeros((shape[0], shape[2]), dt))
+            red.sum_arb(_dev(x), out)
+            _close(out.copy_to_host(), x.astype(np.float64).sum(1), dt)
+    # a strided input view, integer and bool sums (int64 accumulation)
+    x = rng.standard_normal((50, 4))
+    out = _dev(np.zeros((1, 4)))
+    from nbgrad.backends.cuda._numba_cuda import as_strided
+    xt = _dev(np.ascontiguousarray(x.T))          # (4, 50); view it as (1, 50, 4)
+    red.sum_arb(as_strided(xt, (1, 50, 4), (0, 8, 400)), out)
+    _close(out.copy_to_host(), x.sum(0)[None], np.float64)
+    xi = rng.integers(-5, 5, (2, 70, 1)).astype(np.int32)
+    out = _dev(np.zeros((2, 1), np.int64))
+    red.sum_arb(_dev(xi), out)
+    assert (out.copy_to_host() == xi.sum(1)).all()
+    xb = xi > 0
+    red.sum_arb(_dev(xb), out)
+    assert (out.copy_to_host() == xb.sum(1)).all()
+    # an empty reduced axis sums to zero
+    out = _dev(np.ones((2, 3)))
+    red.sum_arb(_dev(np.ones((2, 0, 3))), out)
+    assert (out.copy_to_host() == 0).all()
+    # a mean is a scaled sum; products
+    for shape in [(2, 6, 3), (2, 50, 1)]:
+        x = rng.uniform(0.5, 1.5, shape)
+        out = _dev(np.zeros((shape[0], shape[2])))
+        red.sum_arb(_dev(x), out, np.float64(0), 1.0 / shape[1])
+        _close(out.copy_to_host(), x.mean(1), np.float64)
+        red.prod_arb(_dev(x.astype(np.float32)), out)
+        _close(out.copy_to_host(), x.astype(np.float32).astype(np.float64).prod(1), np.float64)
+
+
+def check_reduce_max_min_index():
+    from nbgrad.backends.cuda import reduce as red
+    rng = np.random.default_rng(4)
+    for shape in [(3, 6, 2), (3, 70, 1)]:            # the loop and block variants
+        for dt in (np.float32, np.float64):
+            x = rng.integers(0, 4, shape).astype(dt)  # many ties: the first index wins
+            x[1, 3, 0] = np.nan                       # NaN wins and propagates
+            for fn, npv, npi in ((red.max_arb, np.max, np.argmax),
+                                 (red.min_arb, np.min, np.argmin)):
+                out = _dev(np.zeros((shape[0], shape[2]), dt))
+                idx = _dev(np.zeros((shape[0], shape[2]), np.int64))
+                fn(_dev(x), out, idx)
+                np.testing.assert_array_equal(out.copy_to_host(), npv(x, 1))
+                np.testing.assert_array_equal(idx.copy_to_host(), npi(x, 1))
+    xi = rng.integers(-100, 100, (2, 50, 1))
+    out = _dev(np.zeros((2, 1), np.int64))
+    idx = _dev(np.zeros((2, 1), np.int64))
+    red.minmax_arb(_dev(xi), out, idx, True)
+    assert (out.copy_to_host() == xi.max(1)).all() and (idx.copy_to_host() == xi.argmax(1)).all()
+
+
+def check_reduce_pnorm():
+    from nbgrad.backends.cuda import reduce as red
+    rng = np.random.default_rng(5)
+    for shape in [(2, 7, 3), (2, 90, 1)]:
+        for dt in (np.float32, np.float64):
+            x = rng.standard_normal(shape).astype(dt)
+            x[0, 2, 0] = 0.0
+            for p in (1.0, 2.0, 3.0, 0.5, 0.0, np.inf, -np.inf):
+                out = _dev(np.zeros((shape[0], shape[2]), dt))
+                red.pnorm_arb(_dev(x), out, p)
+                want = np.linalg.norm(x.astype(np.float64), ord=p, axis=1)
+                _close(out.copy_to_host(), want, dt)
+            x[1, 4, 0] = np.nan     # NaN propagates through max |x| and min |x|
+            for p in (np.inf, -np.inf):
+                out = _dev(np.zeros((shape[0], shape[2]), dt))
+                red.pnorm_arb(_dev(x), out, p)
+                got = out.copy_to_host()
+                assert np.isnan(got[1, 0]) and not np.isnan(got[0]).any()
+
+
+def check_creation():
+    from nbgrad.backends.cuda import creation as cr
+    from nbgrad.backends.cuda._numba_cuda import cuda
+    for dt in (np.float32, np.float64):
+        o = cuda.device_array(9, dt)
+        cr.fill(o, 2.5)
+        assert (o.copy_to_host() == 2.5).all()
+        cr.arange(o, 1.0, 0.25)
+        _close(o.copy_to_host(), 1.0 + 0.25 * np.arange(9), dt)
+        cr.linspace(o, -1.0, 3.0)
+        got = o.copy_to_host()
+        _close(got, np.linspace(-1, 3, 9), dt)
+        assert got[-1] == 3.0 and got[0] == -1.0
+        e = cuda.device_array((3, 5), dt)
+        cr.eye(e)
+        assert (e.copy_to_host() == np.eye(3, 5)).all()
+    one = cuda.device_array(1, np.float64)
+    cr.linspace(one, 4.0, 9.0)
+    assert one.copy_to_host()[0] == 4.0
+    # a strided destination: every other column
+    m = _dev(np.zeros((3, 6)))
+    cr.fill(m[:, ::2], 7.0)
+    want = np.zeros((3, 6))
+    want[:, ::2] = 7
+    assert (m.copy_to_host() == want).all()
+    cr.eye(m[:, ::2])
+    want[:, ::2] = np.eye(3)
+    assert (m.copy_to_host() == want).all()
+
+
+def check_random():
+    from nbgrad.backends.cuda import creation as cr
+    from nbgrad.backends.cuda._numba_cuda import cuda
+    with warnings.catch_warnings():
+        # the simulator runs numba.cuda.random's generators in object mode
+        warnings.simplefilter("ignore")
+        n = 3 * cr.RNG_STATES + 5    # several draws per generator state
+        cr.seed(1234)
+        a = cuda.device_array(n, np.float32)
+        cr.uniform(a, -2.0, 3.0)
+        a = a.copy_to_host()
+        assert a.min() >= -2.0 and a.max() < 3.0 and len(np.unique(a)) > 0.99 * n
+        assert abs(a.mean() - 0.5) < 0.5
+        cr.seed(1234)
+        b = cuda.device_array(10, np.float32)
+        cr.uniform(b, -2.0, 3.0)
+        # element i comes from generator i % RNG_STATES: the same whatever the size
+        assert (b.copy_to_host() == a[:10]).all()
+        c = cuda.device_array(10, np.float32)
+        cr.uniform(c, -2.0, 3.0)      # the states moved on
+        assert not (c.copy_to_host() == b.copy_to_host()).all()
+        z = cuda.device_array(n, np.float64)
+        cr.normal(z, 1.0, 2.0)
+        z = z.copy_to_host()
+        assert abs(z.mean() - 1.0) < 0.5 and 1.5 < z.std() < 2.5
+        k = cuda.device_array(n, np.int64)
+        cr.randint(k, 3, 7)
+        k = k.copy_to_host()
+        assert k.min() >= 3 and k.max() <= 6 and len(np.unique(k)) == 4
+        bern = cuda.device_array(n, np.float32)
+        cr.bernoulli(bern, 0.5)
+        bern = bern.copy_to_host()
+        assert set(np.unique(bern)) == {0.0, 1.0}
+        # unseeded, the generators start from nbgrad's seed (nb.manual_seed)
+        import nbgrad
+        cr._seed[0] = None
+        cr._states.clear()
+        nbgrad.manual_seed(99)
+        d = cuda.device_array(5, np.float64)
+        cr.normal(d, 0.0, 1.0)
+        cr.seed(99)
+        e = cuda.device_array(5, np.float64)
+        cr.normal(e, 0.0, 1.0)
+        assert (d.copy_to_host() == e.copy_to_host()).all()
+
+
+def check_copies():
+    from nbgrad.backends.cuda import copy as cp
+    from nbgrad.backends.cuda import launch
+    rng = np.random.default_rng(6)
+    x = rng.random((4, 6))
+    d = cp.to_device(x[:, ::2])                       # a strided host array
+    assert d.is_c_contiguous() and (cp.to_host(d) == x[:, ::2]).all()
+    dd = cp.to_device(x)
+    assert (cp.to_host(_T(dd)) == x.T).all()          # a strided device view
+    assert (cp.to_host(dd[1:3, ::3]) == x[1:3, ::3]).all()
+    assert cp.contiguous(dd) is dd
+    c = cp.contiguous(_T(dd))
+    assert c.is_c_contiguous() and (c.copy_to_host() == x.T).all()
+    # casts
+    f = cp.cast(dd, np.float32)
+    assert f.dtype == np.float32 and (f.copy_to_host() == x.astype(np.float32)).all()
+    i = cp.cast(cp.to_device(np.array([1.7, -2.2, 3.0])), np.int64)
+    assert (i.copy_to_host() == np.array([1.7, -2.2, 3.0]).astype(np.int64)).all()
+    # into a strided destination, with broadcast and a cast
+    dst = cp.to_device(np.zeros((4, 6), np.float32))
+    cp.copy_(dst[:, 1::2], cp.to_device(np.arange(3.0)))
+    want = np.zeros((4, 6), np.float32)
+    want[:, 1::2] = np.arange(3.0)
+    assert (cp.to_host(dst) == want).all()
+    cp.copy_(dst[0], 9)                               # a scalar
+    want[0] = 9
+    assert (cp.to_host(dst) == want).all()
+    cp.copy_(dst[2:], rng.random((2, 6)).astype(np.float32) * 0 + 5)   # from the host
+    want[2:] = 5
+    assert (cp.to_host(dst) == want).all()
+    # same dtype, contiguous: a memcpy, no kernel
+    before = launch.launch_count()
+    src = cp.to_device(np.ones((4, 6), np.float32))
+    cp.copy_(dst, src)
+    assert launch.launch_count() == before and (cp.to_host(dst) == 1).all()
+
+
+def check_matmul():
+    from nbgrad.backends.cuda import launch
+    from nbgrad.backends.cuda import matmul as mm
+    rng = np.random.default_rng(7)
+    for dt in (np.float32, np.float64):
+        a = rng.standard_normal((9, 17)).astype(dt)   # several tiles and K slabs
+        b = rng.standard_normal((17, 10)).astype(dt)
+        before = launch.launch_count()
+        out = mm.matmul(_dev(a), _dev(b))
+        assert launch.launch_count() - before == 1
+        _close(out.copy_to_host(), a @ b, dt)
+        # a transposed (strided) operand, no copy
+        bt = _T(_dev(np.ascontiguousarray(b.T)))
+        _close(mm.matmul(_dev(a), bt).copy_to_host(), a @ b, dt)
+        # batched, with a broadcast batch (2-D operand, and a batch of one)
+        a3 = rng.standard_normal((3, 5, 4)).astype(dt)
+        b2 = rng.standard_normal((4, 6)).astype(dt)
+        _close(mm.matmul(_dev(a3), _dev(b2)).copy_to_host(), a3 @ b2, dt)
+        a1 = rng.standard_normal((1, 5, 4)).astype(dt)
+        b3 = rng.standard_normal((3, 4, 2)).astype(dt)
+        _close(mm.matmul(_dev(a1), _dev(b3)).copy_to_host(), a1 @ b3, dt)
+        # into a given output; K == 0 gives zeros
+        out = _dev(np.empty((5, 6), dt))
+        mm.matmul(_dev(a3[0]), _dev(b2), out=out)
+        _close(out.copy_to_host(), a3[0] @ b2, dt)
+        z = mm.matmul(_dev(np.ones((2, 0), dt)), _dev(np.ones((0, 3), dt)))
+        assert (z.copy_to_host() == 0).all()
+    for bad in [(np.ones((2, 3)), np.ones((4, 2))), (np.ones((2, 3), np.float32),
+                                                     np.ones((3, 2)))]:
+        try:
+            mm.matmul(_dev(bad[0]), _dev(bad[1]))
+        except (ValueError, TypeError):
+            pass
+        else:
+            raise AssertionError("bad matmul operands were accepted")
+
+
+class _FakeCAIArray:
+    """An exporter of ``__cuda_array_interface__``: on the simulator, device
+    memory is host memory, so a NumPy buffer's address stands for a GPU one."""
+
+    def __init__(self, a):
+        self.a = a
+        self.__cuda_array_interface__ = {
+            "shape": a.shape, "strides": a.strides, "typestr": a.dtype.str,
+            "data": (a.ctypes.data, False), "version": 3}
+
+
+class _Exporter:
+    """Exposes another object's ``__cuda_array_interface__`` (as CuPy would)."""
+
+    def __init__(self, d):
+        self.d = d
+        self.__cuda_array_interface__ = d.__cuda_array_interface__
+
+
+def check_interop():
+    from nbgrad.backends.cuda import interop
+    from nbgrad.backends.cuda._numba_cuda import SIMULATOR, cuda
+    if not SIMULATOR:
+        host = np.arange(12.0).reshape(3, 4)
+        d = cuda.to_device(host)
+        v = interop.as_device_array(_Exporter(d[:, 1:]))
+        assert v.shape == (3, 3) and (v.copy_to_host() == host[:, 1:]).all()
+        v[0, 0] = -1.0
+        assert d.copy_to_host()[0, 1] == -1.0     # the same memory
+        assert interop.as_device_array(d) is d
+        try:
+            interop.from_dlpack(np.ones(3))       # host memory: refused
+        except TypeError:
+            return
+        raise AssertionError("from_dlpack accepted host memory")
+    host = np.arange(12.0).reshape(3, 4)
+    view = interop.as_device_array(_FakeCAIArray(host[:, 1:]))   # a strided export
+    assert interop.is_device_array(view) and view.shape == (3, 3)
+    assert (view.copy_to_host() == host[:, 1:]).all()
+    view[0, 0] = -1.0                       # shared memory: no copy was made
+    assert host[0, 1] == -1.0
+    d = cuda.to_device(host)
+    assert interop.as_device_array(d) is d
+    # DLPack: on the simulator a NumPy array stands for a device exporter
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    dl = interop.from_dlpack(x[:, ::2])
+    assert dl.shape == (2, 2) and (dl.copy_to_host() == x[:, ::2]).all()
+    dl[1, 1] = 50
+    assert x[1, 2] == 50
+    try:
+        interop.as_device_array([1, 2])
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("a list was accepted as a device array")
+
+
+def check_numpy_25_fix():
+    from nbgrad.backends.cuda import _numba_cuda as nc
+    saved_version, had = np.__version__, hasattr(np, "row_stack")
+    saved = np.__dict__.get("row_stack")
+    try:
+        np.__version__ = "2.5.0"
+        if had:
+            del np.row_stack
+        nc.NUMPY_25_FIX_APPLIED = False
+        nc._numpy_25_fix()
+        if nc.NUMBA_CUDA_VERSION < (0, 31):
+            assert nc.NUMPY_25_FIX_APPLIED and np.row_stack is not np.vstack
+            assert (np.row_stack(([1, 2], [3, 4])) == np.array([[1, 2], [3, 4]])).all()
+    finally:
+        np.__version__ = saved_version
+        if saved is not None:
+            np.row_stack = saved
+        elif hasattr(np, "row_stack"):
+            del np.row_stack
+
+
+def check_public_namespace():
+    import nbgrad.cuda as nc
+    assert nc.is_available()
+    assert nc.device_count() >= 1 and nc.current_device() == 0
+    assert isinstance(nc.get_device_name(), str) and nc.get_device_name(0)
+    assert len(nc.get_device_capability()) == 2
+    nc.synchronize()
+    nc.manual_seed(3)
+    if nc.is_simulator():
+        assert nc.get_device_name() == "SIMULATOR"
+
+
+CHECKS = [name for name in dir() if name.startswith("check_")]
+
+
+def _run_checks(names):
+    results = {}
+    for name in names:
+        try:
+            globals()[name]()
+            results[name] = None
+        except BaseException:  # report every failure, keep going
+            results[name] = traceback.format_exc()
+    return results
+
+
+# ------------------------------------------------- compiling for the real target
+def _lower_all():
+    """Compile every backend kernel for a real GPU (compute capability 9.0)
+    without one: PTX when NVVM can be loaded, else LLVM IR.  Returns
+    {kernel name: 'ptx' | 'llvm' | traceback}."""
+    import types as pytypes
+
+    from nbgrad.backends.cuda import _numba_cuda as nc
+    assert not nc.SIMULATOR
+    import numba.cuda.dispatcher as disp
+    from numba.cuda import types as t
+    try:
+        from numba.cuda.compiler import compile_cuda
+    except ImportError:
+        compile_cuda = None
+    if compile_cuda is None or not hasattr(disp, "get_current_device"):
+        # these numba-cuda internals (0.30) let a kernel compile without a GPU
+        return {"_skipped": "this numba-cuda has no compile_cuda/get_current_device"}
+
+    # device functions ask the current device for its compute capability
+    disp.get_current_device = lambda: pytypes.SimpleNamespace(compute_capability=(9, 0))
+    from nbgrad.backends.cuda import creation, matmul, reduce
+    from nbgrad.backends.cuda import elementwise as ew
+    from nbgrad.ops import scalar as s
+
+    def arr(dt, nd, layout="A"):
+        return t.Array(dt, nd, layout)
+
+    f32, f64, i64 = t.float32, t.float64, t.int64
+    jobs = {}
+    fam = ew.KernelFamily("t_vocab_all", [
+        lambda x, y: s.exp(x) + s.log(y) + s.sin(x) * s.cos(y) + s.sqrt(y) + s.tanh(x)
+        + s.log1p(y) + s.expm1(x) + s.sigmoid(x) + s.erf(x) + s.abs_(x) + s.floor(x)
+        + s.ceil(y) + s.sign(x) + s.where(x > y, x, y),
+        lambda x, y: x * y])
+    for pattern, layout in (("aa", "flat"), ("ab", "nd4"), ("as", "flat"), ("sa", "nd4")):
+        nd = 1 if layout == "flat" else 4
+        argt = []
+        for p in pattern:
+            argt.append(arr(f32, nd, "C" if layout == "flat" else "A") if p == "a"
+                        else arr(f32, 1) if p == "b" else f32)
+        outt = [arr(f32, nd, "C" if layout == "flat" else "A")] * 2
+        jobs[f"elementwise {pattern} {layout}"] = (ew.kernel(fam, pattern, layout),
+                                                   argt + outt)
+    cmp = ew.KernelFamily("t_gt_lower", [lambda x, y: x > y])
+    jobs["elementwise bool out"] = (ew.kernel(cmp, "aa", "flat"),
+                                    [arr(f64, 1, "C")] * 2 + [arr(t.boolean, 1, "C")])
+    for op, acc in (("sum", "float64"), ("sum", "int64"), ("prod", "float64"),
+                    ("pnorm", "float64"), ("pnorm2", "float64"), ("pnorm1", "float64"),
+                    ("pnorm0", "float64"), ("pnorminf", "float64"), ("pnorm-inf", "float64")):
+        mod = reduce._module(op, acc)
+        for v in ("loop", "block"):
+            jobs[f"reduce {op} {acc} {v}"] = (getattr(mod, v),
+                                              [arr(f32, 3), arr(f32, 2), f64])
+    for op in ("max", "min"):
+        mod = reduce._module(op, "float32")
+        for v in ("loop", "block"):
+            jobs[f"reduce {op} {v}"] = (getattr(mod, v), [arr(f32, 3), arr(f32, 2), arr(i64, 2)])
+    for dt in ("float32", "float64"):
+        ty = getattr(t, dt)
+        jobs[f"matmul {dt}"] = (matmul._kernel(dt), [arr(ty, 3)] * 3)
+    states = arr(nc.cuda_random.xoroshiro128p_type, 1, "C")
+    jobs.update({
+        "fill": (creation._fill, [arr(f32, 1, "C"), f64]),
+        "arange": (creation._arange, [arr(f64, 1, "C"), f64, f64]),
+        "linspace": (creation._linspace, [arr(f32, 1, "C"), f64, f64, f64]),
+        "eye": (creation._eye, [arr(f32, 2)]),
+        "uniform f32": (creation._uniform_f32, [states, arr(f32, 1, "C"), f64, f64]),
+        "normal f64": (creation._normal_f64, [states, arr(f64, 1, "C"), f64, f64]),
+        "randint": (creation._randint, [states, arr(i64, 1, "C"), i64, i64]),
+        "bernoulli": (creation._bernoulli, [states, arr(f32, 1, "C"), f64]),
+    })
+    # every function of the scalar vocabulary, for each type the CPU implements:
+    # one kernel per type calling them all (one compile), then one kernel per
+    # function only if that fails (to name the culprit)
+    from nbgrad.backends.cuda import vocabulary
+    vocabulary.register()
+    typers = vocabulary.cpu_typers(s)
+
+    def vocab_kernel(fns, ty):
+        lines, env = [], {"cuda": nc.cuda}
+        for j, (fn, n) in enumerate(fns):
+            env[f"F{j}"] = fn
+            args = {1: "a[i]", 2: "a[i], b[i]", 3: "c[i], a[i], b[i]"}[n]
+            lines.append(f"        out[{j}, i] = F{j}({args})")
+        src = ("def k(a, b, c, out):\n    i = cuda.grid(1)\n    if i < out.shape[1]:\n"
+               + "\n".join(lines) + "\n")
+        exec(src, env)
+        env["k"].py_func = env["k"]
+        return env["k"], [arr(ty, 1, "C"), arr(ty, 1, "C"), arr(t.boolean, 1, "C"),
+                          arr(f64, 2, "C")]
+
+    vocab_jobs = {}
+    for ty in (f32, f64, i64):
+        fns = []
+        for fn, typer in typers.items():
+            n = len(inspect.signature(typer).parameters)
+            if typer(*((t.boolean, ty, ty) if n == 3 else (ty,) * n)) is not None:
+                fns.append((fn, n))   # (invert has no float implementation, as on the CPU)
+        vocab_jobs[ty] = fns
+        jobs[f"scalar vocabulary {ty} ({len(fns)} functions)"] = vocab_kernel(fns, ty)
+    def compile_one(kernel, argtypes):
+        try:
+            nc.cuda.compile_ptx(kernel.py_func, tuple(argtypes), cc=(9, 0))
+            return "ptx"
+        except Exception as e:  # no NVVM/NVRTC here: stop at LLVM IR
+            if "libnvrtc" not in str(e) and "libnvvm" not in str(e).lower() \
+                    and "NVVM" not in str(e):
+                raise
+        cres = compile_cuda(kernel.py_func, t.void, tuple(argtypes), cc=(9, 0))
+        assert "define" in cres.library.get_llvm_str()
+        return "llvm"
+
+    results = {}
+    for name, (kernel, argtypes) in jobs.items():
+        try:
+            results[name] = compile_one(kernel, argtypes)
+        except BaseException:
+            results[name] = traceback.format_exc()
+    for ty, fns in vocab_jobs.items():
+        name = f"scalar vocabulary {ty} ({len(fns)} functions)"
+        if results[name] in ("ptx", "llvm"):
+            continue
+        for fn, n in fns:   # localise the failure
+            try:
+                compile_one(*vocab_kernel([(fn, n)], ty))
+            except BaseException:
+                results[f"scalar.{fn.__name__} {ty}"] = traceback.format_exc()
+    return results
+
+
+# ------------------------------------------------------------- pytest side
+def _in_process():
+    """Can the checks run in this process (already on the simulator, or asked
+    to use a real device)?"""
+    if os.environ.get("NBGRAD_CUDA_TESTS") == "device":
+        return True
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":
+        return False
+    if "numba" in sys.modules:
+        import numba
+        return bool(numba.config.ENABLE_CUDASIM)
+    return True
+
+
+def _child(flag, sim):
+    env = dict(os.environ)
+    env["NUMBA_ENABLE_CUDASIM"] = "1" if sim else "0"
+    # the child must import the same nbgrad as this process
+    spec = importlib.util.find_spec("nbgrad")
+    root = os.path.dirname(os.path.dirname(spec.origin))
+    env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in [env.get("PYTHONPATH")] if p])
+    proc = subprocess.run([sys.executable, _HERE, flag], env=env, capture_output=True,
+                          text=True, timeout=900)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        pytest.fail(f"the CUDA check process failed (exit {proc.returncode}):\n"
+                    f"{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+    return json.loads(lines[-1])
+
+
+@pytest.fixture(scope="module")
+def results():
+    if _in_process():
+        return _run_checks(CHECKS)
+    return _child("--checks", sim=True)
+
+
+def _make_test(name):
+    @needs_numba_cuda
+    def test(results):
+        if results[name] is not None:
+            pytest.fail(results[name], pytrace=False)
+    test.__name__ = "test_" + name[len("check_"):]
+    test.__doc__ = globals()[name].__doc__
+    return test
+
+
+for _name in CHECKS:
+    globals()["test_" + _name[len("check_"):]] = _make_test(_name)
+del _name
+
+
+@needs_numba_cuda
+def test_kernels_compile_for_the_real_target():
+    """Every kernel types and lowers for compute capability 9.0 (PTX if NVVM is installed)."""
+    got = _child("--lower", sim=False)   # the child turns the simulator off for itself
+    if "_skipped" in got:
+        pytest.skip(got["_skipped"])
+    failed = {k: v for k, v in got.items() if v not in ("ptx", "llvm")}
+    assert not failed, "\n\n".join(f"{k}:\n{v}" for k, v in failed.items())
+
+
+def test_nbgrad_cuda_without_numba_cuda():
+    """nbgrad.cuda imports and reports no device when numba-cuda cannot be imported."""
+    code = ("import sys\n"
+            "for m in ('numba_cuda', 'numba.cuda'):\n"
+            "    sys.modules[m] = None\n"
+            "import nbgrad.cuda as c\n"
+            "assert c.is_available() is False and c.device_count() == 0\n"
+            "assert not c.is_simulator()\n"
+            "try:\n"
+            "    c.current_device()\n"
+            "except RuntimeError as e:\n"
+            "    assert 'numba-cuda' in str(e), e\n"
+            "else:\n"
+            "    raise AssertionError('current_device() without CUDA')\n"
+            "print('ok')\n")
+    spec = importlib.util.find_spec("nbgrad")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [os.path.dirname(os.path.dirname(spec.origin))] + [p for p in [env.get("PYTHONPATH")]
+                                                            if p])
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--lower"]:
+        print(json.dumps(_lower_all()))
+    else:
+        print(json.dumps(_run_checks(CHECKS)))
