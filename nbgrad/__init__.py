@@ -23,6 +23,7 @@ from nbgrad.tensor import Size, Tensor
 
 from nbgrad import ops as _ops
 from nbgrad import autograd, nn  # noqa: F401
+from nbgrad import cuda  # noqa: F401  (imports no numba.cuda until used)
 from nbgrad._factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,
                                full_like, initial_seed, linspace, manual_seed, ones, ones_like,
                                rand, rand_like, randint, randint_like, randn, randn_like, seed,
