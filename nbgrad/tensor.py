@@ -189,6 +189,56 @@ class Tensor:
     def grad(self):
         self._grad = None
 
+    # -- hooks ------------------------------------------------------------
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned
+        Tensor replaces the gradient.  Returns a handle with ``.remove()``.
+
+        >>> x = nb.ones(2, requires_grad=True)
+        >>> h = x.register_hook(lambda g: g * 2)
+        >>> (x * 3).sum().backward(); x.grad
+        tensor([6., 6.])
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from nbgrad.autograd.node import edge_of
+        node, nr = edge_of(self)   # a leaf: its AccumulateGrad (hooks run before .grad)
+        return node._add_tensor_hook(nr, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after the gradient is accumulated into this leaf's ``.grad``.
+
+        >>> w = nb.ones(2, requires_grad=True)
+        >>> h = w.register_post_accumulate_grad_hook(lambda t: print(t.grad))
+        """
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from nbgrad.autograd.node import edge_of
+        return edge_of(self)[0].register_hook(hook)
+
+    def retain_grad(self):
+        """Keep the gradient of this non-leaf tensor in ``.grad`` at backward.
+
+        >>> x = nb.ones(2, requires_grad=True); y = x * 2; y.retain_grad()
+        >>> y.sum().backward(); y.grad
+        tensor([1., 1.])
+        """
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return   # a leaf's .grad is kept anyway
+        from nbgrad.autograd.node import RetainGradHook
+        self._retains_grad = True
+        self.grad_fn._add_tensor_hook(self._output_nr, RetainGradHook(self))
+
+    @property
+    def retains_grad(self):
+        """True for a non-leaf tensor on which ``retain_grad()`` was called."""
+        return self._retains_grad and self.grad_fn is not None
+
     @property
     def _version(self):
         vc = self._version_counter

@@ -187,3 +187,46 @@ def test_data_is_shared_and_not_recorded():
     d = x.data
     assert not d.requires_grad and d.grad_fn is None
     assert np.shares_memory(d.numpy(), x.detach().numpy())
+
+
+def test_anomaly_flag_is_read_once_per_backward():
+    from nbgrad.autograd import anomaly_mode
+    x = nb.ones(2, requires_grad=True)
+    y = (x * 2) * 3
+    # switching anomaly mode on from inside a backward pass affects the next pass only
+    y.grad_fn.register_prehook(lambda gs: anomaly_mode.FLAGS.__setitem__(0, True))
+    seen = []
+    real = anomaly_mode.run_checked
+    anomaly_mode.run_checked = lambda *a: seen.append(1) or real(*a)
+    try:
+        y.sum().backward(retain_graph=True)
+        assert seen == []
+        y.sum().backward()
+        assert seen
+    finally:
+        anomaly_mode.run_checked = real
+        anomaly_mode.FLAGS[:] = [False, True]
+
+
+def test_batched_gradient_is_reduced_keeping_the_batch_dim():
+    from nbgrad.autograd import engine
+    g = nb.ones(4, 2, 3)
+    assert engine._sum_to_batched(g, (3,)).shape == (4, 3)
+    assert engine._sum_to_batched(g, (2, 1)).tolist() == [[[3.0], [3.0]]] * 4
+    assert engine._sum_to_batched(g, ()).shape == (4,)
+    assert engine._sum_to_batched(g, (2, 3)) is g
+
+
+def test_gradients_from_several_consumers_accumulate_in_any_dtype():
+    x = nb.ones(3, dtype=nb.float64, requires_grad=True)
+    y = x.float()
+    ((y * 2).sum() + (y * x).sum() + x.sum()).backward()
+    assert x.grad.dtype is nb.float64 and x.grad.tolist() == [2.0 + 2.0 + 1.0] * 3
+
+
+def test_backward_with_inputs_runs_hooks_and_leaves_other_leaves_alone():
+    x = nb.ones(2, requires_grad=True)
+    w = nb.ones(2, requires_grad=True)
+    w.register_hook(lambda g: g * 5)
+    (x * w).sum().backward(inputs=[w])
+    assert x.grad is None and w.grad.tolist() == [5.0, 5.0]

@@ -9,11 +9,19 @@ has its own Node subclass named as in PyTorch (``MulBackward0``), made by
 Saved tensors are stored with their version so an in-place change after
 recording is caught at backward; outputs are saved as bare buffers (a saved
 output Tensor would make a reference cycle) and re-wrapped on use.
+
+Tensor hooks live on the node of the tensor (``pre_hooks``, per output);
+``retain_grad`` adds a `RetainGradHook`.  In anomaly mode `new_node` also
+keeps the traceback of the recording call (``anomaly_trace``).
 """
 
 import weakref
 
-__all__ = ["Node", "AccumulateGrad", "node_class", "edge_of", "SAVED_FREED_MESSAGE"]
+from nbgrad.autograd.anomaly_mode import FLAGS as _ANOMALY
+from nbgrad.autograd.anomaly_mode import capture as _capture_trace
+
+__all__ = ["Node", "AccumulateGrad", "RetainGradHook", "node_class", "edge_of",
+           "SAVED_FREED_MESSAGE"]
 
 SAVED_FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -27,7 +35,8 @@ class Node:
     """Base of every tape entry; subclasses set `op` (the op declaration)."""
 
     __slots__ = ("next_functions", "input_meta", "saved", "saved_versions", "params",
-                 "n_outputs", "pre_hooks", "post_hooks", "released", "metadata", "__weakref__")
+                 "n_outputs", "pre_hooks", "post_hooks", "released", "metadata", "anomaly_trace",
+                 "__weakref__")
     op = None
 
     def name(self):
@@ -58,7 +67,11 @@ class Node:
         return _RemovableHandle(self.post_hooks, fn)
 
     def register_prehook(self, fn):
-        """fn(grad_outputs) runs before this node; may return new grad_outputs."""
+        """fn(grad_outputs) runs before this node; may return new grad_outputs.
+
+        >>> y = x * 2
+        >>> h = y.grad_fn.register_prehook(lambda gs: (gs[0] * 10,))
+        """
         return self._add_tensor_hook(None, fn)
 
     def _add_tensor_hook(self, output_nr, fn):
@@ -70,6 +83,8 @@ class Node:
 
 
 class _RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook."""
+
     __slots__ = ("_list", "_item")
 
     def __init__(self, lst, item):
@@ -80,6 +95,13 @@ class _RemovableHandle:
             self._list.remove(self._item)
         except ValueError:
             pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
 
 
 def new_node(cls):
@@ -93,6 +115,8 @@ def new_node(cls):
     n.post_hooks = None
     n.released = False
     n.metadata = None
+    if _ANOMALY[0]:   # anomaly mode: remember where this op was recorded
+        n.anomaly_trace = _capture_trace()
     return n
 
 
@@ -117,6 +141,26 @@ class AccumulateGrad(Node):
     @property
     def variable(self):
         return self._variable()
+
+
+class RetainGradHook:
+    """The pre-hook ``Tensor.retain_grad`` puts on the tensor's node: stores the
+    gradient in ``.grad`` (weakly referencing the tensor, so no cycle)."""
+
+    __slots__ = ("_ref", "_node")
+
+    def __init__(self, tensor):
+        self._ref = weakref.ref(tensor)
+        self._node = weakref.ref(tensor.grad_fn)
+
+    def __call__(self, g):
+        t = self._ref()
+        if t is None or not t._retains_grad or g._data.shape != t._data.shape:
+            return   # gone, switched off, or a batched gradient (is_grads_batched)
+        if t.grad_fn is not self._node():
+            return   # an in-place op moved the tensor (and a new hook) onto another node
+        # clone under the engine's grad mode: recorded only with create_graph
+        t._grad = g.clone() if t._grad is None else t._grad + g
 
 
 _classes = {}

@@ -1,27 +1,357 @@
-"""In-place ops (``add_``, ``mul_``, ``__setitem__`` ...).
+"""In-place ops (``add_ sub_ mul_ div_ zero_ fill_ clamp_``, ``+=`` and
+friends) and `commit_inplace`, which ``__setitem__`` and ``inplace=True``
+functions also use.
 
-An in-place op computes its result out of place (recorded as usual), writes
-it into the target's buffer with a kernel, bumps the target's version and
-moves the target's history onto the new node (`commit_inplace`), so saved
-references to the old value are detected at backward.
+An in-place op that must be recorded computes its result out of place (a
+normal recorded op), then `commit_inplace` writes it into the target's
+buffer with a kernel, bumps the target's version and moves the target onto
+the new node, so saved references to the old value are caught at backward.
+Without anything to record (no grad mode, or nothing requires grad) the op's
+kernel writes straight into the target (``Elementwise.into``).
+
+Errors come before any kernel runs: a leaf that requires grad (or a view of
+one) in grad mode, a shape the target cannot hold, a dtype it cannot take,
+and a target whose elements overlap (an expanded tensor).
 """
 
+from nbgrad import _dtypes
+from nbgrad.autograd import grad_mode
+from nbgrad.autograd.function import Function
+from nbgrad.ops.registry import tensor_method
+
 __all__ = []
+
+_LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
+_LEAF_VIEW = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def check_inplace(target, op="in-place op"):
+    """Raise PyTorch's errors for an in-place write into `target` (before any kernel)."""
+    if grad_mode._state.enabled:
+        if target._requires_grad and target.grad_fn is None:
+            if target._base is not None:
+                raise RuntimeError(_LEAF_VIEW)
+            raise RuntimeError(_LEAF)
+        base = target._base
+        if base is not None and base._requires_grad and base.grad_fn is None:
+            raise RuntimeError(_LEAF_VIEW)
+    a = target._data
+    for n, s in zip(a.shape, a.strides):
+        if s == 0 and n > 1:
+            raise RuntimeError(
+                f"{op}: unsupported operation: more than one element of the written-to tensor "
+                "refers to a single memory location. Please clone() the tensor before "
+                f"performing the operation. (target shape {list(a.shape)})")
 
 
 def commit_inplace(target, result):
     """Make `target` hold `result` in place: copy the values, bump the version,
-    and take over `result`'s place in the graph.  Returns `target`."""
+    and take over `result`'s place in the graph.  Returns `target`.
+
+    >>> y = x * 1
+    >>> commit_inplace(y, y * 2)    # y.mul_(2)
+    """
     from nbgrad.backends.cpu import elementwise as cpu
     from nbgrad.ops.elementwise import _identity
     if result._data.shape != target._data.shape:
         raise RuntimeError(f"in-place op: output with shape {list(target._data.shape)} doesn't "
                            f"match the broadcast shape {list(result._data.shape)}")
+    check_inplace(target)
+    node = result.grad_fn
+    base = target._base
+    region = None
+    if node is not None:
+        _snapshot_saved_target(node, target)
+        if base is not None:
+            from nbgrad.autograd.copy_slices import region_of
+            region = region_of(target, base)
+            if region is None:
+                raise RuntimeError(
+                    f"in-place op on a view of shape {list(target._data.shape)}: its base "
+                    f"(shape {list(base._data.shape)}) is not contiguous; clone() it first")
+    elif base is not None and base._requires_grad and grad_mode._state.enabled:
+        from nbgrad.autograd.copy_slices import region_of
+        region = region_of(target, base)
+    if region is not None:
+        from nbgrad.autograd.copy_slices import rebase_view
+        rebase_view(target, base, result if node is not None else result.detach(), region)
+    elif node is not None:
+        target.grad_fn = node
+        target._output_nr = result._output_nr
+        target._requires_grad = True
+    elif target._requires_grad and grad_mode._state.enabled:
+        # overwritten by values without history: the old history gets a zero gradient
+        target.grad_fn, target._output_nr = _Overwritten.apply(target).grad_fn, 0
+    if target._retains_grad and target.grad_fn is not None:
+        from nbgrad.autograd.node import RetainGradHook
+        target.grad_fn._add_tensor_hook(target._output_nr, RetainGradHook(target))
     cpu.run(_identity, [result._data], [target.dtype.np], target._data.shape,
             outs=[target._data])
     target._bump_version()
-    if result.grad_fn is not None:
-        target.grad_fn = result.grad_fn
-        target._output_nr = result._output_nr
-        target._requires_grad = True
     return target
+
+
+def _snapshot_saved_target(node, target):
+    """The node just recorded may have saved `target` itself; after the write it
+    would read the new values.  Give it a copy of the old value instead."""
+    saved = node.saved
+    if isinstance(saved, dict):           # an elementwise node
+        keys = [k for k, v in saved.items() if v is target]
+        if not keys:
+            return
+        copy = _snapshot(target)
+        for k in keys:
+            saved[k] = copy
+        node.saved_versions = [(copy, 0) if t is target else (t, v)
+                               for t, v in node.saved_versions]
+    elif isinstance(saved, tuple) and any(t is target for t in saved):
+        copy = _snapshot(target)
+        node.saved = tuple(copy if t is target else t for t in saved)
+        node.saved_versions = tuple(0 if t is target else v
+                                    for t, v in zip(saved, node.saved_versions))
+
+
+def _snapshot(t):
+    from nbgrad.ops.elementwise import cast_array
+    from nbgrad.tensor import Tensor
+    c = Tensor._make(cast_array(t._data, t.dtype), t.dtype, t.device)
+    c.grad_fn, c._output_nr, c._requires_grad = t.grad_fn, t._output_nr, t._requires_grad
+    return c
+
+
+def _needs_graph(*tensors):
+    if not grad_mode._state.enabled:
+        return False
+    from nbgrad.tensor import Tensor
+    for t in tensors:
+        if isinstance(t, Tensor) and t._requires_grad:
+            return True
+    base = tensors[0]._base
+    return base is not None and base._requires_grad
+
+
+def _check_result(op, target, other, result_dtype=None):
+    """Shape and dtype checks of ``target.op_(other)``."""
+    from nbgrad.ops.elementwise import broadcast_shapes
+    from nbgrad.tensor import Tensor
+    shape = target._data.shape
+    if isinstance(other, Tensor):
+        if other.device is not target.device:
+            raise RuntimeError(f"{op}: Expected all tensors to be on the same device, but found "
+                               f"at least two devices, {target.device} and {other.device}!")
+        b = broadcast_shapes(op, shape, other._data.shape)
+        if b != shape:
+            raise RuntimeError(f"{op}: output with shape {list(shape)} doesn't match the "
+                               f"broadcast shape {list(b)}")
+    elif not isinstance(other, (int, float, bool)) and not hasattr(other, "dtype"):
+        raise TypeError(f"{op}(): argument 'other' must be Tensor or Number, not "
+                        f"{type(other).__name__}")
+    res = result_dtype or _dtypes.result_type(target, other)
+    if res.category > target.dtype.category:
+        raise RuntimeError(f"{op}: result type {_type_name(res)} can't be cast to the desired "
+                           f"output type {_type_name(target.dtype)}")
+
+
+def _type_name(d):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}.get(d.name, d.name.capitalize())
+
+
+def _overlaps(target, other):
+    """True if `other` shares memory with `target` in a different layout (the
+    elementwise kernel would read values it already overwrote)."""
+    from nbgrad.tensor import Tensor
+    if not isinstance(other, Tensor):
+        return False
+    a, b = target._data, other._data
+    if a.__array_interface__["data"][0] == b.__array_interface__["data"][0] and \
+            a.strides == b.strides and a.shape == b.shape:
+        return False
+    import numpy as np
+    return np.may_share_memory(a, b)
+
+
+def _binary_inplace(name, fn, declared, target, other, result_dtype=None, **kwargs):
+    """``target.<name>(other)``: `fn` is the public op (recorded path, keywords
+    passed on); `declared` names the registered elementwise op whose kernel
+    writes straight into the target when nothing is recorded (None: compute
+    out of place, then copy)."""
+    check_inplace(target, name)
+    _check_result(name, target, other, result_dtype)
+    if _needs_graph(target, other):
+        return commit_inplace(target, fn(target, other, **kwargs))
+    if declared is None or _overlaps(target, other):
+        with grad_mode.no_grad():
+            return commit_inplace(target, fn(target, other, **kwargs))
+    from nbgrad.ops.registry import REGISTRY
+    return REGISTRY[declared].into(target, target, other)
+
+
+def _float_result(target, other):
+    """The dtype of a true division (integers divide into the default float)."""
+    res = _dtypes.result_type(target, other)
+    return res if res.is_floating_point else _dtypes.get_default_dtype()
+
+
+@tensor_method("add_")
+def add_(self, other, *, alpha=1):
+    """In place ``self += alpha * other``: ``w.add_(g, alpha=-0.1)``."""
+    import nbgrad
+    if alpha.__class__ is int and alpha == 1:
+        return _binary_inplace("add_", nbgrad.add, "add", self, other)
+    return _binary_inplace("add_", nbgrad.add, None, self, other, alpha=alpha)
+
+
+@tensor_method("sub_")
+def sub_(self, other, *, alpha=1):
+    """In place ``self -= alpha * other``: ``w.sub_(0.1 * g)``."""
+    import nbgrad
+    if alpha.__class__ is int and alpha == 1:
+        return _binary_inplace("sub_", nbgrad.sub, "sub", self, other)
+    return _binary_inplace("sub_", nbgrad.sub, None, self, other, alpha=alpha)
+
+
+@tensor_method("mul_")
+def mul_(self, other):
+    """In place ``self *= other``: ``y.mul_(2)``."""
+    import nbgrad
+    return _binary_inplace("mul_", nbgrad.mul, "mul", self, other)
+
+
+@tensor_method("div_")
+def div_(self, other, *, rounding_mode=None):
+    """In place ``self /= other``: ``y.div_(2)``; ``rounding_mode`` as in `nb.div`."""
+    import nbgrad
+    if rounding_mode is None:
+        return _binary_inplace("div_", nbgrad.div, "div", self, other,
+                               result_dtype=_float_result(self, other))
+    return _binary_inplace("div_", nbgrad.div, None, self, other, rounding_mode=rounding_mode)
+
+
+def _fill_value(t, value):
+    from nbgrad.backends.cpu import elementwise as cpu
+    from nbgrad.ops.elementwise import _identity
+    dt = t.dtype.np
+    cpu.run(_identity, [dt.type(value)], [dt], t._data.shape, outs=[t._data])
+
+
+class _Overwritten(Function):
+    _node_name = "CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, t):
+        return t
+
+    @staticmethod
+    def backward(ctx, g):
+        from nbgrad import _factories
+        return _factories.zeros_like(g)
+
+
+class _Zero(Function):
+    _node_name = "ZeroBackward0"
+
+    @staticmethod
+    def forward(ctx, t):
+        from nbgrad import _factories
+        return _factories.zeros_like(t)
+
+    @staticmethod
+    def backward(ctx, g):
+        from nbgrad import _factories
+        return _factories.zeros_like(g)
+
+
+class _FillScalar(Function):
+    _node_name = "FillBackward2"
+
+    @staticmethod
+    def forward(ctx, t, value):
+        from nbgrad import _factories
+        return _factories.full_like(t, value)
+
+    @staticmethod
+    def backward(ctx, g):
+        from nbgrad import _factories
+        return _factories.zeros_like(g), None
+
+
+class _FillTensor(Function):
+    _node_name = "FillBackward3"
+
+    @staticmethod
+    def forward(ctx, t, value):
+        from nbgrad import _factories
+        ctx.value_dtype = value.dtype
+        return _factories.full_like(t, value.item())
+
+    @staticmethod
+    def backward(ctx, g):
+        from nbgrad import _factories
+        gv = g.sum()
+        return _factories.zeros_like(g), gv if gv.dtype is ctx.value_dtype else \
+            gv.to(ctx.value_dtype)
+
+
+@tensor_method("zero_")
+def zero_(self):
+    """Fill with zeros in place: ``w.grad.zero_()``."""
+    check_inplace(self, "zero_")
+    if _needs_graph(self):
+        return commit_inplace(self, _Zero.apply(self))
+    _fill_value(self, 0)
+    self._bump_version()
+    return self
+
+
+@tensor_method("fill_")
+def fill_(self, value):
+    """Fill with `value` (a number or a 0-dim tensor) in place: ``x.fill_(3)``."""
+    from nbgrad.tensor import Tensor
+    check_inplace(self, "fill_")
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
+                               f"with {value._data.ndim} dimensions.")
+        if _needs_graph(self, value):
+            return commit_inplace(self, _FillTensor.apply(self, value))
+        value = value.item()
+    elif not isinstance(value, (int, float, bool)):
+        raise TypeError(f"fill_(): argument 'value' must be Number or Tensor, not "
+                        f"{type(value).__name__}")
+    if isinstance(value, float) and not self.dtype.is_floating_point and \
+            value != int(value):
+        value = int(value)   # PyTorch truncates toward zero too
+    if _needs_graph(self):
+        return commit_inplace(self, _FillScalar.apply(self, value))
+    _fill_value(self, value)
+    self._bump_version()
+    return self
+
+
+@tensor_method("clamp_", "clip_")
+def clamp_(self, min=None, max=None):
+    """Clamp into [min, max] in place: ``w.clamp_(-1, 1)``."""
+    import nbgrad
+    check_inplace(self, "clamp_")
+    if _needs_graph(self, min, max):
+        return commit_inplace(self, nbgrad.clamp(self, min, max))
+    with grad_mode.no_grad():
+        result = nbgrad.clamp(self, min, max)
+    if result.dtype.category > self.dtype.category:
+        raise RuntimeError(f"clamp_: result type {_type_name(result.dtype)} can't be cast to "
+                           f"the desired output type {_type_name(self.dtype)}")
+    return commit_inplace(self, result)
+
+
+def _operator(method):
+    def op(self, other):
+        return method(self, other)
+    op.__name__ = method.__name__
+    return op
+
+
+for _name, _method in (("__iadd__", add_), ("__isub__", sub_), ("__imul__", mul_),
+                       ("__itruediv__", div_)):
+    tensor_method(_name)(_operator(_method))
