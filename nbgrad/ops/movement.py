@@ -1,23 +1,31 @@
-"""Shape and layout ops: reshape, view, transpose, permute, expand, squeeze,
-unsqueeze, basic indexing, contiguous, clone and dtype conversion.
+"""Shape and layout ops: reshape, view, flatten, unflatten, transpose, permute,
+expand / broadcast_to, squeeze, unsqueeze, basic indexing, contiguous, clone,
+dtype conversion, and the copying rearrangements flip, roll, repeat, tril and
+triu.
 
 Views are NumPy views of the same buffer (no data moves) and share the
-version counter of their base; copies run the identity kernel.  Each backward
-rule is the inverse movement of the gradient.
+version counter of their base; copies run the identity kernel from strided
+views (flip reads a negative-stride view, roll copies blocks, repeat writes
+through a broadcast view) or, for tril/triu, a kernel of
+`nbgrad.backends.cpu.movement`.  Each backward rule is the inverse movement
+of the gradient.  Advanced indexing lives in `nbgrad.ops.indexing`.
 """
 
+import itertools
 import math
 
 import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad.backends.cpu import elementwise as cpu
+from nbgrad.backends.cpu import movement as movement_kernels
 from nbgrad.ops.elementwise import _identity, cast_array
 from nbgrad.ops.registry import op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
 __all__ = ["reshape", "transpose", "swapaxes", "swapdims", "permute", "squeeze", "unsqueeze",
-           "clone", "t"]
+           "clone", "t", "flatten", "unflatten", "broadcast_to", "flip", "roll", "repeat", "tril",
+           "triu"]
 
 
 def _size_arg(size):
@@ -107,9 +115,9 @@ def transpose_backward(ctx, g):
 
 
 @op("permute", node="PermuteBackward0", view=True)
-def permute(ctx, x, *dims):
+def permute(ctx, x, *args, dims=None):
     """Reorder dimensions (a view): ``x.permute(2, 0, 1)``."""
-    dims = _size_arg(dims)
+    dims = _size_arg(args if dims is None else (dims,))
     n = x._data.ndim
     if len(dims) != n:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
@@ -226,17 +234,14 @@ def _check_index(a, key):
             dim += 1
         else:
             raise IndexError(f"unsupported index of type {type(k).__name__}")
-    return key
+    # a trailing Ellipsis keeps NumPy from turning an all-int key into a scalar copy
+    return key if any(k is Ellipsis for k in key) else key + (Ellipsis,)
 
 
 @op("getitem", node="SliceBackward0", view=True)
 def getitem(ctx, x, key):
-    """``x[key]`` for ints, slices, None and Ellipsis (a view)."""
-    if isinstance(key, Tensor):
-        if key._data.ndim == 0 and not key.dtype.is_floating_point and key.dtype.name != "bool":
-            key = int(key)
-        else:
-            raise IndexError("indexing with a tensor is not supported yet")
+    """``x[key]`` for ints, slices, None and Ellipsis (a view).  ``Tensor.__getitem__``
+    (`nbgrad.ops.indexing`) sends other keys to the copying `index` op."""
     key = _check_index(x._data, key)
     ctx.shape = x._data.shape
     ctx.dtype = x.dtype
@@ -254,9 +259,10 @@ def slice_scatter_zeros(ctx, g, shape, key):
     """A zero tensor of `shape` with `g` written at `key` (getitem's backward)."""
     from nbgrad.backends.cpu.creation import fill
     out = np.empty(shape, g.dtype.np)
+    key = key if isinstance(key, tuple) else (key,)
     if out.size:
         fill(out.reshape(-1), g.dtype.np.type(0))
-        dst = out[key]
+        dst = out[key if any(k is Ellipsis for k in key) else key + (Ellipsis,)]
         if dst.size:
             cpu.run(_identity, [g._data], [g.dtype.np], dst.shape, outs=[dst])
     ctx.key = key
@@ -296,6 +302,204 @@ def to_dtype_backward(ctx, g):
     return to_dtype(g, ctx.dtype)
 
 
+# -- flatten, unflatten, broadcast_to: views built from reshape / expand ----------
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge dimensions start_dim..end_dim into one: ``x.flatten(1)`` (2, 3, 4) -> (2, 12)."""
+    n = x._data.ndim
+    if n == 0:
+        return reshape(x, (1,))
+    s = _wrap_dim(start_dim, n, "flatten")
+    e = _wrap_dim(end_dim, n, "flatten")
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim "
+                           f"(got start_dim={start_dim}, end_dim={end_dim} for shape "
+                           f"{list(x._data.shape)})")
+    shape = x._data.shape
+    if s == e:
+        return x
+    return reshape(x, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+
+
+def unflatten(x, dim, sizes):
+    """Split dimension `dim` into `sizes` (one may be -1): ``x.unflatten(1, (3, 4))``."""
+    shape = x._data.shape
+    d = _wrap_dim(dim, x._data.ndim, "unflatten")
+    sizes = tuple(int(s) for s in sizes)
+    if len(sizes) == 0:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    if sizes.count(-1) > 1:
+        raise RuntimeError("unflatten: only one dimension can be inferred (sizes "
+                           f"{list(sizes)})")
+    known = math.prod(s for s in sizes if s != -1)
+    if (-1 in sizes and (known == 0 or shape[d] % known)) or \
+            (-1 not in sizes and known != shape[d]):
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({shape[d]}) in the input tensor")
+    sizes = tuple(shape[d] // known if s == -1 else s for s in sizes)
+    return reshape(x, shape[:d] + sizes + shape[d + 1:])
+
+
+def broadcast_to(x, size):
+    """`x` expanded to `size` (a view): ``nb.broadcast_to(nb.ones(3), (2, 3))``."""
+    return expand(x, tuple(size))
+
+
+# -- flip, roll, repeat: copies made by the identity kernel from strided views ----
+
+def _copy_into(dst, src):
+    """Copy array `src` (broadcastable) into the view `dst` with the identity kernel."""
+    cpu.run(_identity, [src], [dst.dtype], dst.shape, outs=[dst])
+
+
+def _dims_list(dims, ndim, opname):
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    out = []
+    for d in dims:
+        w = _wrap_dim(d, ndim, opname)
+        if w in out:
+            raise RuntimeError(f"{opname}: dim {w} appears multiple times in the list of dims")
+        out.append(w)
+    return tuple(out)
+
+
+@op("flip", node="FlipBackward0")
+def flip(ctx, x, *args, dims=None):
+    """Reverse the order of elements along `dims` (a copy): ``x.flip(0)``."""
+    dims = args if dims is None else dims
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = dims[0]
+    dims = _dims_list(dims, x._data.ndim, "flip")
+    ctx.dims = dims
+    a = x._data
+    if a.ndim == 0:
+        return cast_array(a, x.dtype)
+    key = tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(a.ndim))
+    return cast_array(a[key], x.dtype)
+
+
+@flip.backward
+def flip_backward(ctx, g):
+    return flip(g, ctx.dims)
+
+
+@op("roll", node="RollBackward0")
+def roll(ctx, x, shifts, dims=None):
+    """Shift elements circularly along `dims` (flattened if None): ``x.roll(1, 0)``."""
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
+    a = x._data
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"roll: shifts and dimensions must align. shifts: "
+                               f"{len(shifts)}, dims:0")
+        ctx.shifts, ctx.dims = shifts, None
+        flat = (a if a.flags.c_contiguous else cast_array(a, x.dtype)).reshape(-1)
+        return _roll_array(flat, shifts, (0,), x.dtype).reshape(a.shape)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, "
+                           f"dims:{len(dims)}")
+    dims = tuple(_wrap_dim(d, a.ndim, "roll") for d in dims)
+    ctx.shifts, ctx.dims = shifts, dims
+    if a.ndim == 0:
+        return cast_array(a, x.dtype)
+    return _roll_array(a, shifts, dims, x.dtype)
+
+
+def _roll_array(a, shifts, dims, dtype):
+    # total shift per dim (a dim may be named twice), then one block copy per
+    # combination of the two halves of each rolled dim
+    total = {}
+    for s, d in zip(shifts, dims):
+        total[d] = total.get(d, 0) + s
+    out = np.empty(a.shape, dtype.np)
+    if not a.size:
+        return out
+    pieces = [[(slice(None), slice(None))] for _ in range(a.ndim)]
+    for d, s in total.items():
+        n = a.shape[d]
+        s %= n
+        if s:
+            pieces[d] = [(slice(0, n - s), slice(s, n)), (slice(n - s, n), slice(0, s))]
+    for combo in itertools.product(*pieces):
+        _copy_into(out[tuple(c[1] for c in combo)], a[tuple(c[0] for c in combo)])
+    return out
+
+
+@roll.backward
+def roll_backward(ctx, g):
+    return roll(g, tuple(-s for s in ctx.shifts), ctx.dims)
+
+
+@op("repeat", node="RepeatBackward0")
+def repeat(ctx, x, *repeats):
+    """Tile `x` `repeats[i]` times along each dimension: ``x.repeat(2, 1)``."""
+    repeats = _size_arg(repeats)
+    a = x._data
+    if len(repeats) < a.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           f"of dimensions of tensor (repeats {list(repeats)} for shape "
+                           f"{list(a.shape)})")
+    if any(r < 0 for r in repeats):
+        raise RuntimeError(f"repeat: Trying to create tensor with negative dimension: repeats "
+                           f"{list(repeats)}")
+    padded = (1,) * (len(repeats) - a.ndim) + a.shape
+    pairs = tuple(v for rp in zip(repeats, padded) for v in rp)   # (r0, s0, r1, s1 ...)
+    ctx.shape, ctx.pairs = a.shape, pairs
+    out = np.empty(tuple(r * s for r, s in zip(repeats, padded)), x.dtype.np)
+    if out.size:
+        src = a.reshape(padded)
+        for k in range(len(padded)):
+            src = np.expand_dims(src, 2 * k)   # (1, s0, 1, s1, ...): broadcast over r_k
+        _copy_into(out.reshape(pairs), src)
+    return out
+
+
+@repeat.backward
+def repeat_backward(ctx, g):
+    g = g.reshape(ctx.pairs).sum(tuple(range(0, len(ctx.pairs), 2)))
+    return g.reshape(ctx.shape)
+
+
+# -- tril / triu --------------------------------------------------------------------
+
+def _triangle(ctx, x, diagonal, lower, opname):
+    a = x._data
+    if a.ndim < 2:
+        raise RuntimeError(f"{opname}: input tensor must have at least 2 dimensions (got shape "
+                           f"{list(a.shape)})")
+    ctx.diagonal = int(diagonal)
+    src = a if a.flags.c_contiguous else cast_array(a, x.dtype)
+    n, m = a.shape[-2:]
+    out = np.empty(a.shape, x.dtype.np)
+    if out.size:
+        movement_kernels.triangle(src.reshape(-1, n, m), out.reshape(-1, n, m),
+                                  int(diagonal), lower)
+    return out
+
+
+@op("tril", node="TrilBackward0")
+def tril(ctx, x, diagonal=0):
+    """The lower triangle of the last two dims (others zeroed): ``x.tril(-1)``."""
+    return _triangle(ctx, x, diagonal, True, "tril")
+
+
+@tril.backward
+def tril_backward(ctx, g):
+    return tril(g, ctx.diagonal)
+
+
+@op("triu", node="TriuBackward0")
+def triu(ctx, x, diagonal=0):
+    """The upper triangle of the last two dims (others zeroed): ``x.triu(1)``."""
+    return _triangle(ctx, x, diagonal, False, "triu")
+
+
+@triu.backward
+def triu_backward(ctx, g):
+    return triu(g, ctx.diagonal)
+
+
 def _method(fn):
     def m(self, *args, **kwargs):
         return fn(self, *args, **kwargs)
@@ -303,9 +507,9 @@ def _method(fn):
     return m
 
 
-for _fn in (reshape, view, transpose, permute, expand, squeeze, unsqueeze, contiguous, clone):
+for _fn in (reshape, view, transpose, permute, expand, squeeze, unsqueeze, contiguous, clone,
+            flatten, unflatten, broadcast_to, flip, roll, repeat, tril, triu):
     tensor_method(_fn.__name__)(_method(_fn))
-tensor_method("__getitem__")(_method(getitem))
 tensor_method("swapaxes", "swapdims")(_method(transpose))
 
 

@@ -1,0 +1,252 @@
+"""CPU kernels that move data by index: gathers, scatters, index checks,
+nonzero and triangular masks.
+
+Two canonical forms, so that few specialisations serve every op:
+- (outer, dim, inner) with a full (O, K, I) index: `gather3`, `scatter3`,
+  `scatter_add3` (gather, scatter, scatter_add);
+- (outer, block, inner) with one flat index over the block: `take_rows`,
+  `put_rows` (advanced indexing, its assignment and gradient, index_select);
+  the inner loop copies contiguous rows.
+Index values are checked by `first_out_of_range` / `ravel_index` before any
+of these kernels writes, so the kernels themselves do not check.  Plain
+copies into strided views use the generated identity kernel of
+`nbgrad.backends.cpu.elementwise` instead.
+
+Parallel variants (above `PARALLEL_THRESHOLD`, chosen by the dispatch
+functions at the bottom) split the work so that no two threads write the
+same element: gathers over output rows, scatters over the columns that
+repeated indices share (a column's writes stay in index order, so "last write
+wins" and the accumulation order are those of the serial kernel).
+"""
+
+from numba import njit, prange
+
+from nbgrad.backends.cpu import elementwise as _elementwise
+
+
+@njit(cache=True)
+def gather3(src, idx, out):
+    O, K, I = out.shape
+    for o in range(O):
+        for k in range(K):
+            for i in range(I):
+                out[o, k, i] = src[o, idx[o, k, i], i]
+
+
+@njit(cache=True, parallel=True)
+def gather3_parallel(src, idx, out):
+    O, K, I = out.shape
+    for ok in prange(O * K):
+        o = ok // K
+        k = ok % K
+        for i in range(I):
+            out[o, k, i] = src[o, idx[o, k, i], i]
+
+
+@njit(cache=True)
+def scatter3(dst, idx, src):
+    O, K, I = idx.shape
+    for o in range(O):
+        for k in range(K):
+            for i in range(I):
+                dst[o, idx[o, k, i], i] = src[o, k, i]
+
+
+@njit(cache=True, parallel=True)
+def scatter3_parallel(dst, idx, src):
+    O, K, I = idx.shape
+    for oi in prange(O * I):
+        o = oi // I
+        i = oi % I
+        for k in range(K):
+            dst[o, idx[o, k, i], i] = src[o, k, i]
+
+
+@njit(cache=True)
+def scatter_add3(dst, idx, src):
+    O, K, I = idx.shape
+    for o in range(O):
+        for k in range(K):
+            for i in range(I):
+                dst[o, idx[o, k, i], i] += src[o, k, i]
+
+
+@njit(cache=True, parallel=True)
+def scatter_add3_parallel(dst, idx, src):
+    O, K, I = idx.shape
+    for oi in prange(O * I):
+        o = oi // I
+        i = oi % I
+        for k in range(K):
+            dst[o, idx[o, k, i], i] += src[o, k, i]
+
+
+@njit(cache=True)
+def take_rows(src, flat, out):
+    """out[p, b, :] = src[p, flat[b], :]: a gather along the middle axis with one
+    index for all p and q (advanced indexing, index_select)."""
+    P, NB, Q = out.shape
+    for p in range(P):
+        for b in range(NB):
+            j = flat[b]
+            for q in range(Q):
+                out[p, b, q] = src[p, j, q]
+
+
+@njit(cache=True, parallel=True)
+def take_rows_parallel(src, flat, out):
+    P, NB, Q = out.shape
+    for pb in prange(P * NB):
+        p = pb // NB
+        b = pb % NB
+        j = flat[b]
+        for q in range(Q):
+            out[p, b, q] = src[p, j, q]
+
+
+@njit(cache=True)
+def put_rows(dst, flat, src, accumulate):
+    """dst[p, flat[b], :] = (or +=) src[p, b, :]."""
+    P, NB, Q = src.shape
+    for p in range(P):
+        for b in range(NB):
+            j = flat[b]
+            if accumulate:
+                for q in range(Q):
+                    dst[p, j, q] += src[p, b, q]
+            else:
+                for q in range(Q):
+                    dst[p, j, q] = src[p, b, q]
+
+
+@njit(cache=True, parallel=True)
+def put_rows_parallel(dst, flat, src, accumulate):
+    # threads own (p, q) columns, so repeated rows keep the serial order
+    P, NB, Q = src.shape
+    for pq in prange(P * Q):
+        p = pq // Q
+        q = pq % Q
+        for b in range(NB):
+            j = flat[b]
+            if accumulate:
+                dst[p, j, q] += src[p, b, q]
+            else:
+                dst[p, j, q] = src[p, b, q]
+
+
+@njit(cache=True)
+def first_out_of_range(idx, size):
+    """The position of the first value outside [0, size), or -1."""
+    for j in range(idx.shape[0]):
+        v = idx[j]
+        if v < 0 or v >= size:
+            return j
+    return -1
+
+
+@njit(cache=True)
+def ravel_index(flat, idx, size, stride):
+    """flat += wrap(idx) * stride, negative indices counting from the end.
+
+    Returns the position of the first value outside [-size, size) (nothing
+    after it is added), or -1."""
+    for j in range(idx.shape[0]):
+        v = idx[j]
+        if v < 0:
+            v += size
+        if v < 0 or v >= size:
+            return j
+        flat[j] += v * stride
+    return -1
+
+
+@njit(cache=True)
+def count_true(mask):
+    n = 0
+    for j in range(mask.shape[0]):
+        if mask[j]:
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def nonzero(mask, shape, out):
+    """Row r of `out` (N, ndim): the coordinates of the r-th true element of
+    the raveled `mask` of `shape`, in row-major order."""
+    nd = shape.shape[0]
+    r = 0
+    for j in range(mask.shape[0]):
+        if mask[j]:
+            rest = j
+            for d in range(nd - 1, -1, -1):
+                out[r, d] = rest % shape[d]
+                rest //= shape[d]
+            r += 1
+
+
+@njit(cache=True)
+def triangle3(src, out, diagonal, lower, zero):
+    """tril (lower) or triu of each (N, M) matrix of src (B, N, M)."""
+    B, N, M = src.shape
+    for b in range(B):
+        for r in range(N):
+            for c in range(M):
+                keep = (c - r <= diagonal) if lower else (c - r >= diagonal)
+                out[b, r, c] = src[b, r, c] if keep else zero
+
+
+@njit(cache=True, parallel=True)
+def triangle3_parallel(src, out, diagonal, lower, zero):
+    B, N, M = src.shape
+    for br in prange(B * N):
+        b = br // N
+        r = br % N
+        for c in range(M):
+            keep = (c - r <= diagonal) if lower else (c - r >= diagonal)
+            out[b, r, c] = src[b, r, c] if keep else zero
+
+
+def _parallel(n):
+    return n >= _elementwise.PARALLEL_THRESHOLD
+
+
+def gather(src, idx, out):
+    """out[o, k, i] = src[o, idx[o, k, i], i] (indices already checked)."""
+    if out.size:
+        (gather3_parallel if _parallel(out.size) else gather3)(src, idx, out)
+    return out
+
+
+def scatter(dst, idx, src, accumulate=False):
+    """dst[o, idx[o, k, i], i] = (or +=) src[o, k, i] (indices already checked)."""
+    if idx.size:
+        par = _parallel(idx.size) and idx.shape[0] * idx.shape[2] > 1
+        if accumulate:
+            (scatter_add3_parallel if par else scatter_add3)(dst, idx, src)
+        else:
+            (scatter3_parallel if par else scatter3)(dst, idx, src)
+    return dst
+
+
+def take(src, flat, out):
+    """out[p, b, q] = src[p, flat[b], q] (indices already checked)."""
+    if out.size:
+        (take_rows_parallel if _parallel(out.size) else take_rows)(src, flat, out)
+    return out
+
+
+def put(dst, flat, src, accumulate=False):
+    """dst[p, flat[b], q] = (or +=) src[p, b, q] (indices already checked)."""
+    if src.size:
+        par = _parallel(src.size) and src.shape[0] * src.shape[2] > 1
+        (put_rows_parallel if par else put_rows)(dst, flat, src, accumulate)
+    return dst
+
+
+def triangle(src, out, diagonal, lower):
+    """tril (lower=True) or triu of each matrix of src (B, N, M) into out."""
+    if out.size:
+        zero = out.dtype.type(0)
+        (triangle3_parallel if _parallel(out.size) else triangle3)(src, out, diagonal, lower,
+                                                                   zero)
+    return out

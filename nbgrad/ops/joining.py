@@ -1,0 +1,226 @@
+"""Joining and splitting: cat (concat, concatenate), stack, split, chunk, unbind.
+
+cat and stack allocate the result and copy each input into its slice with
+the identity kernel (dtypes promote as in PyTorch); their gradients are views
+of the incoming gradient.  split and unbind return views of their input (one
+node, several outputs); their gradient joins the output gradients again, with
+zeros for outputs that received none.
+"""
+
+from functools import reduce as _fold
+
+import numpy as np
+
+from nbgrad import _dtypes
+from nbgrad.ops.movement import _copy_into, getitem
+from nbgrad.ops.registry import op, tensor_method
+from nbgrad.tensor import Tensor, _wrap_dim
+
+__all__ = ["cat", "concat", "concatenate", "stack", "split", "chunk", "unbind"]
+
+
+def _tensor_list(opname, tensors):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{opname}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        f"not {type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{opname}(): expected Tensor as element {i} in argument 0, but "
+                            f"got {type(t).__name__}")
+    for t in tensors[1:]:
+        if t.device != tensors[0].device:
+            raise RuntimeError(f"{opname}: Expected all tensors to be on the same device, but "
+                               f"found at least two devices, {tensors[0].device} and "
+                               f"{t.device}!")
+    return tensors
+
+
+def _promoted(tensors):
+    return _fold(_dtypes._promote_pair, (t.dtype for t in tensors))
+
+
+def _at(dim, k):
+    """The basic key selecting `k` (an int or slice) along `dim`."""
+    return (slice(None),) * dim + (k,)
+
+
+@op("cat", node="CatBackward0")
+def cat(ctx, tensors, dim=0, *, axis=None):
+    """Join tensors along an existing dimension: ``nb.cat([x, y], dim=1)``.
+
+    1-D empty tensors are skipped (PyTorch's legacy rule); dtypes promote;
+    `axis` is the NumPy-style name ``concatenate`` takes."""
+    dim = dim if axis is None else axis
+    tensors = _tensor_list("cat", tensors)
+    if not tensors:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    dtype = _promoted(tensors)
+    parts = [t for t in tensors if t._data.shape != (0,)]
+    ctx.dim, ctx.sizes = 0, [None] * len(tensors)
+    if not parts:
+        return np.empty((0,), dtype.np)
+    ref = parts[0]._data
+    for i, t in enumerate(tensors):
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated")
+    d = _wrap_dim(dim, ref.ndim, "cat")
+    total = 0
+    for i, t in enumerate(tensors):
+        s = t._data.shape
+        if s == (0,):
+            continue
+        if len(s) != ref.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} "
+                               f"and {len(s)}")
+        for j in range(ref.ndim):
+            if j != d and s[j] != ref.shape[j]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{ref.shape[j]} but got size {s[j]} for tensor number {i} in the list.")
+        total += s[d]
+    out = np.empty(ref.shape[:d] + (total,) + ref.shape[d + 1:], dtype.np)
+    off = 0
+    for i, t in enumerate(tensors):
+        if t._data.shape == (0,):
+            continue
+        n = t._data.shape[d]
+        if n and out.size:
+            _copy_into(out[_at(d, slice(off, off + n))], t._data)
+        ctx.sizes[i] = (off, n)
+        off += n
+    ctx.dim = d
+    return out
+
+
+@cat.backward
+def cat_backward(ctx, g):
+    d = ctx.dim
+    return tuple(None if s is None else getitem(g, _at(d, slice(s[0], s[0] + s[1])))
+                 for s in ctx.sizes)
+
+
+concat = concatenate = cat
+
+
+@op("stack", node="StackBackward0")
+def stack(ctx, tensors, dim=0):
+    """Join same-shaped tensors along a new dimension: ``nb.stack([x, y], 0)``."""
+    tensors = _tensor_list("stack", tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(shape)} at entry 0 and {list(t._data.shape)} at entry "
+                               f"{i}")
+    d = _wrap_dim(dim, len(shape) + 1, "stack")
+    out = np.empty(shape[:d] + (len(tensors),) + shape[d:], _promoted(tensors).np)
+    if out.size:
+        for i, t in enumerate(tensors):
+            _copy_into(out[_at(d, i) + (Ellipsis,)], t._data)
+    ctx.dim, ctx.n = d, len(tensors)
+    return out
+
+
+@stack.backward
+def stack_backward(ctx, g):
+    return tuple(getitem(g, _at(ctx.dim, i)) for i in range(ctx.n))
+
+
+def _split_views(ctx, x, sizes, d):
+    a = x._data
+    out, off = [], 0
+    for n in sizes:
+        out.append(a[_at(d, slice(off, off + n))])
+        off += n
+    ctx.dim = d
+    ctx.metadata = [(v.shape, x.dtype) for v in out]
+    return tuple(out)
+
+
+@op("split", node="SplitBackward0", view=True)
+def _split(ctx, x, split_size, dim=0):
+    a = x._data
+    if a.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    d = _wrap_dim(dim, a.ndim, "split")
+    n = a.shape[d]
+    if split_size < 0:
+        raise RuntimeError(f"split expects split_size be non-negative, but got "
+                           f"split_size={split_size}")
+    if split_size == 0 and n:
+        raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                           f"dimension size of {n}")
+    if split_size == 0:
+        sizes = [0]
+    else:
+        sizes = [min(split_size, n - o) for o in range(0, n, split_size)] or [0]
+    return _split_views(ctx, x, sizes, d)
+
+
+@op("split_with_sizes", node="SplitWithSizesBackward0", view=True)
+def _split_with_sizes(ctx, x, split_sizes, dim=0):
+    a = x._data
+    if a.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    d = _wrap_dim(dim, a.ndim, "split_with_sizes")
+    sizes = [int(s) for s in split_sizes]
+    if any(s < 0 for s in sizes) or sum(sizes) != a.shape[d]:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to "
+                           f"{a.shape[d]} (input tensor's size at dimension {d}), but got "
+                           f"split_sizes={sizes}")
+    return _split_views(ctx, x, sizes, d)
+
+
+def _split_backward(ctx, *grads):
+    return cat(list(grads), ctx.dim)
+
+
+_split.backward(_split_backward)
+_split_with_sizes.backward(_split_backward)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Views of `tensor` in pieces along `dim`: of size `split_size_or_sections`
+    (the last may be smaller) or of the listed sizes:
+    ``nb.arange(5).split([2, 3])`` -> (tensor([0, 1]), tensor([2, 3, 4]))."""
+    if isinstance(split_size_or_sections, (list, tuple)):
+        # plain ints: a 0-d tensor among the sizes must not become an op input
+        return _split_with_sizes(tensor, [int(s) for s in split_size_or_sections], dim)
+    return _split(tensor, int(split_size_or_sections), dim)
+
+
+def chunk(input, chunks, dim=0):
+    """At most `chunks` views of equal size along `dim` (the last may be smaller):
+    ``nb.arange(6).chunk(3)``."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    n = input._data.shape[_wrap_dim(dim, input._data.ndim, "chunk")]
+    return split(input, max(-(-n // chunks), 1) if n else 0, dim)
+
+
+@op("unbind", node="UnbindBackward0", view=True)
+def unbind(ctx, input, dim=0):
+    """The slices of `input` along `dim`, as a tuple of views: ``nb.unbind(x, 1)``."""
+    a = input._data
+    if a.ndim == 0:
+        raise IndexError("unbind(): Dimension specified as 0 but tensor has no dimensions")
+    d = _wrap_dim(dim, a.ndim, "unbind")
+    out = tuple(a[_at(d, i) + (Ellipsis,)] for i in range(a.shape[d]))
+    ctx.dim = d
+    ctx.metadata = [(v.shape, input.dtype) for v in out]
+    return out
+
+
+@unbind.backward
+def unbind_backward(ctx, *grads):
+    return stack(list(grads), ctx.dim)
+
+
+tensor_method("split")(split)
+tensor_method("chunk")(chunk)
+tensor_method("unbind")(lambda self, dim=0: unbind(self, dim))
