@@ -84,6 +84,7 @@ class Elementwise:
         self._needs = {i: tuple(p for p in cpu.param_names(self.grads[i]) if p != "g")
                        for i in self.grads}
         self._grad_list = [self.grads.get(n) for n in self.inputs]
+        self._grad_params = {n: cpu.param_names(f) for n, f in self.grads.items()}
         self.arity = len(self.inputs)
 
     # -- forward ------------------------------------------------------------
@@ -215,7 +216,7 @@ class Elementwise:
                 env[n] = v.to(compute)
             else:
                 env[n] = v
-        return tuple(self.grads[n](*[env[p] for p in cpu.param_names(self.grads[n])])
+        return tuple(self.grads[n](*[env[p] for p in self._grad_params[n]])
                      if need else None for n, need in zip(self.inputs, needs))
 
     def _backward_family(self, needs):

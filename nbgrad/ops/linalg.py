@@ -243,6 +243,10 @@ def matmul(input, other):
     if nx == 0 or ny == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{nx}D and {ny}D")
+    if nx == 2 and ny == 2 and input._data.shape[1] != other._data.shape[0]:
+        # PyTorch's words, plus the op the user called
+        raise RuntimeError(f"matmul: mat1 and mat2 shapes cannot be multiplied "
+                           f"({_mat(input._data.shape)} and {_mat(other._data.shape)})")
     if nx == 1 and ny == 1:
         return dot(input, other)
     if nx == 2 and ny == 1:
