@@ -230,3 +230,12 @@ def test_backward_with_inputs_runs_hooks_and_leaves_other_leaves_alone():
     w.register_hook(lambda g: g * 5)
     (x * w).sum().backward(inputs=[w])
     assert x.grad is None and w.grad.tolist() == [5.0, 5.0]
+
+
+def test_pass_through_gradient_is_not_aliased_between_leaves():
+    a = nb.ones(3, requires_grad=True)
+    b = nb.ones(3, requires_grad=True)
+    ((a + b) * 2).sum().backward()
+    assert a.grad is not b.grad
+    a.grad.zero_()
+    assert b.grad.tolist() == [2.0, 2.0, 2.0]

@@ -250,9 +250,14 @@ def run_backward(edges, grads, retain_graph, create_graph, capture=None, batched
                             r = hook(grads_in, grads_out)
                             if r is not None:
                                 grads_in = r
-                    for g_in, g_out in zip(grads_in, grads_out):
-                        if g_in is g_out and g_in is not None:
-                            shared.add(id(g_in))
+                    # a rule that passes g through (add, reshape...) hands the same
+                    # tensor to several places: a leaf must then get a copy
+                    for g_in in grads_in:
+                        if g_in is not None:
+                            for g_out in grads_out:
+                                if g_in is g_out:
+                                    shared.add(id(g_in))
+                                    break
                 if not retain_graph:
                     node.release()
             else:
