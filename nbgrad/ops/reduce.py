@@ -1,191 +1,398 @@
-"""Reductions: sum, mean, norm, sum_to_size.
+"""Reductions: sum, mean, prod, all, any, count_nonzero, sum_to_size (the
+engine's reduction of broadcast gradients), and the machinery every
+reduction shares.  The other reductions live next door and are re-exported
+here: max/min/amax/amin/argmax/argmin (`nbgrad.ops.reduce_extrema`),
+norm/var/std/logsumexp (`nbgrad.ops.reduce_stats`) and cumsum/cumprod
+(`nbgrad.ops.reduce_scan`).
 
-Forward kernels live in `nbgrad.backends.cpu.reduce` and work on an (A, R, B)
-view; `reduce_view` brings any set of dimensions to that form.  Backward
-rules are written with nbgrad ops (expand, mul, div), so they are
-differentiable again.
+Every forward runs a kernel of `nbgrad.backends.cpu.reduce` on an (A, R, B)
+view of its input that `reduce_view` makes from any set of dimensions.
+Backward rules are written with nbgrad ops, so they are differentiable again.
+Where PyTorch splits a function into overloads with their own node names
+(``sum`` -> SumBackward0, ``sum.dim_IntList`` -> SumBackward1) the op is
+registered once per overload with the same forward and backward, as in
+PyTorch's derivatives.yaml; the public function picks the overload.
 """
 
+import builtins
 import math
+import sys
+import types
+from collections import namedtuple
 
 import numpy as np
 
 from nbgrad import _dtypes
+from nbgrad._dtypes import _FLOAT
 from nbgrad.backends.cpu import reduce as kernels
 from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
 from nbgrad.ops.elementwise import cast_array
 from nbgrad.ops.registry import op, tensor_method
-from nbgrad.tensor import _wrap_dim
+from nbgrad.tensor import Tensor, _wrap_dim
 
-__all__ = ["sum", "mean", "norm", "sum_to_size"]
+__all__ = ["sum", "mean", "prod", "all", "any", "count_nonzero", "sum_to_size", "return_types"]
+
+
+# -- shared machinery -------------------------------------------------------------
+def _int_dim(dim, opname):
+    """`dim` as an int; TypeError (PyTorch's) for anything else, tuples included."""
+    if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
+        return int(dim)
+    raise TypeError(f"{opname}(): argument 'dim' must be int, not {type(dim).__name__}")
 
 
 def normalize_dims(dim, ndim, opname):
-    """`dim` (None, int, or tuple of ints) as a sorted tuple of distinct dims."""
+    """`dim` (None, int, or tuple/list of ints) as a sorted tuple of distinct
+    dims; None and an empty tuple mean every dim; () for a 0-d tensor."""
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (list, tuple)):
-        dims = tuple(_wrap_dim(d, ndim, opname) for d in dim)
+        dims = tuple(_wrap_dim(_int_dim(d, opname), ndim, opname) for d in dim)
         if len(set(dims)) != len(dims):
-            raise RuntimeError(f"{opname}: dim {dims} appears multiple times in the list of dims")
-        return tuple(sorted(dims))
-    return (_wrap_dim(dim, ndim, opname),)
+            twice = next(d for i, d in enumerate(dims) if d in dims[:i])
+            raise RuntimeError(f"{opname}(): dim {twice} appears multiple times in the list of "
+                               f"dims (dim={list(dim)}, input of {ndim} dims)")
+        if not dims:
+            return tuple(range(ndim))
+    else:
+        dims = (_wrap_dim(_int_dim(dim, opname), ndim, opname),)
+    return tuple(sorted(dims)) if ndim else ()
+
+
+def _contiguous(a):
+    return a if a.flags.c_contiguous else cast_array(a, _dtypes.from_numpy_dtype(a.dtype))
 
 
 def reduce_view(a, dims):
-    """(x3, kept_shape): `a` as an (A, R, B) array reducing over `dims`, and the
-    result shape with reduced dims kept as 1."""
+    """(x3, kept): `a` as a C-contiguous (A, R, B) array whose middle axis runs
+    over `dims`, and the result shape with the reduced dims kept as 1.
+
+    Adjacent dims of a contiguous array merge without a copy; otherwise the
+    reduced dims are moved last (a copy unless that view is contiguous)."""
     shape = a.shape
     kept = tuple(1 if d in dims else s for d, s in enumerate(shape))
     if not dims:
-        return a.reshape(-1, 1, 1) if a.flags.c_contiguous else \
-            cast_array(a, _dtypes.from_numpy_dtype(a.dtype)).reshape(-1, 1, 1), kept
+        return _contiguous(a).reshape(a.size, 1, 1), kept
     d0, d1 = dims[0], dims[-1]
     if d1 - d0 + 1 == len(dims) and a.flags.c_contiguous:
-        A = math.prod(shape[:d0])
-        R = math.prod(shape[d0:d1 + 1])
-        return a.reshape(A, R, -1 if a.size else math.prod(shape[d1 + 1:])), kept
+        return a.reshape(math.prod(shape[:d0]), math.prod(shape[d0:d1 + 1]),
+                         math.prod(shape[d1 + 1:])), kept
     rest = [d for d in range(a.ndim) if d not in dims]
-    moved = a.transpose(rest + list(dims))
-    moved = cast_array(moved, _dtypes.from_numpy_dtype(a.dtype))
-    A = math.prod(shape[d] for d in rest)
-    return moved.reshape(A, -1 if moved.size else math.prod(shape[d] for d in dims), 1), kept
+    moved = _contiguous(a.transpose(rest + list(dims)))
+    return moved.reshape(math.prod(shape[d] for d in rest), math.prod(shape[d] for d in dims),
+                         1), kept
+
+
+def prepare(a, dim, keepdim, opname):
+    """(x3, dims, kept, shape) for reducing array `a` over `dim`: the (A, R, B)
+    view, the reduced dims, the keepdim shape and the result shape."""
+    if dim is None and a.flags.c_contiguous:   # the common case, kept cheap
+        kept = (1,) * a.ndim
+        return a.reshape(1, a.size, 1), tuple(range(a.ndim)), kept, kept if keepdim else ()
+    dims = normalize_dims(dim, a.ndim, opname)
+    x3, kept = reduce_view(a, dims)
+    shape = kept if keepdim else tuple(s for d, s in enumerate(kept) if d not in dims)
+    return x3, dims, kept, shape
+
+
+_KERNELS = {}
+
+
+def pick(name, x3):
+    """The serial or parallel kernel `name` for the size of `x3`."""
+    pair = _KERNELS.get(name)
+    if pair is None:
+        pair = _KERNELS[name] = (getattr(kernels, name), getattr(kernels, name + "_parallel"))
+    return pair[x3.size >= PARALLEL_THRESHOLD]
+
+
+def keep_dims(ctx, g):
+    """The gradient of a reduction's result, shaped with its reduced dims kept."""
+    return g if g._data.shape == ctx.kept else g.reshape(ctx.kept)
+
+
+def check_nonempty(opname, a, dim, dim_given):
+    """IndexError / RuntimeError as PyTorch for a reduction without identity
+    (max, argmax, ...) over `dim` of array `a` when that has no elements."""
+    if a.size:
+        return
+    dims = normalize_dims(dim, a.ndim, opname)
+    if not dim_given:
+        if a.size == 0:
+            raise RuntimeError(
+                f"{opname}(): Expected reduction dim to be specified for input.numel() == 0. "
+                f"Specify the reduction dim with the 'dim' argument (input shape "
+                f"{list(a.shape)}).")
+        return
+    for d in dims:
+        if a.shape[d] == 0:
+            raise IndexError(f"{opname}(): Expected reduction dim {d} to have non-zero size "
+                             f"(input shape {list(a.shape)}).")
+
+
+_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                 "uint8": "Byte", "bool": "Bool", "float16": "Half", "float32": "Float",
+                 "float64": "Double"}
+
+
+def scalar_name(dtype):
+    """PyTorch's ScalarType name of `dtype` (``Long``), as its messages spell it."""
+    return _SCALAR_NAMES.get(dtype.name, dtype.name)
+
+
+def _reduced_dtype(x, dtype):
+    """The result dtype of sum/prod: `dtype`, else x's float dtype, else int64."""
+    if dtype is not None:
+        return _dtypes.as_dtype(dtype)
+    return x.dtype if x.dtype.is_floating_point else _dtypes.int64
+
+
+def _input_as(x, out_dtype, dim, opname):
+    # PyTorch converts the input to an integer dtype= before summing; widening
+    # (int -> float, float32 -> float64) happens in the accumulator instead
+    if x.dtype.is_floating_point and not out_dtype.is_floating_point:
+        normalize_dims(dim, x._data.ndim, opname)   # bad dims raise before the copy
+        return cast_array(x._data, out_dtype)
+    return x._data
+
+
+_F0, _I0, _I1 = np.float64(0), np.int64(0), np.int64(1)
+
+
+def _sum3(x3, out_dtype, scale=1.0):
+    A, R, B = x3.shape
+    out = np.empty((A, B), out_dtype.np)
+    if A and B:
+        kernel = kernels.sum_arb_parallel if x3.size >= PARALLEL_THRESHOLD else kernels.sum_arb
+        if out_dtype.category == _FLOAT:
+            kernel(x3, out, _F0, np.float64(scale))
+        else:
+            kernel(x3, out, _I0, _I1)
+    return out
 
 
 def _sum_array(a, dims, out_dtype):
+    """The sum of array `a` over `dims` (a sorted tuple), with the reduced dims
+    kept as 1, in `out_dtype` (used by other families too)."""
     x3, kept = reduce_view(a, dims)
-    A, R, B = x3.shape
-    zero = np.float64(0) if out_dtype.is_floating_point else np.int64(0)
-    out = np.empty((A, B), out_dtype.np)
-    if out.size:
-        if R == 0:
-            from nbgrad.backends.cpu.creation import fill
-            fill(out.reshape(-1), out_dtype.np.type(0))
-        elif x3.size >= PARALLEL_THRESHOLD:
-            kernels.sum_arb_parallel(x3, out, zero)
-        else:
-            kernels.sum_arb(x3, out, zero)
-    return out.reshape(kept)
+    return _sum3(x3, out_dtype).reshape(kept)
 
 
-def _final_shape(kept, dims, keepdim):
-    if keepdim:
-        return kept
-    return tuple(s for d, s in enumerate(kept) if d not in dims)
+def any_nonzero(a):
+    """True if some element of array `a` is nonzero (a kernel, not NumPy)."""
+    x3 = _contiguous(a).reshape(1, a.size, 1)
+    out = np.empty((1, 1), np.bool_)
+    pick("allany_arb", x3)(x3, out, False)
+    return bool(out[0, 0])
 
 
-@op("sum", node="SumBackward0")
-def sum(ctx, x, dim=None, keepdim=False, *, dtype=None):
-    """Sum of elements, over all or over `dim` (int or tuple): ``x.sum(1, keepdim=True)``."""
-    dims = normalize_dims(dim, x._data.ndim, "sum")
-    if dtype is not None:
-        out_dtype = _dtypes.as_dtype(dtype)
-    elif x.dtype.is_floating_point:
-        out_dtype = x.dtype
+# -- named (values, indices) results ---------------------------------------------
+# ``nbgrad.return_types``, a module of its own (so that the classes pickle)
+return_types = types.ModuleType(
+    "nbgrad.return_types", "The named tuples of ops that return several tensors; they print "
+    "as PyTorch prints ``torch.return_types.max``.")
+sys.modules["nbgrad.return_types"] = return_types
+
+
+def return_type(name, fields=("values", "indices")):
+    """The named-tuple class ``return_types.<name>`` (made once)."""
+    cls = getattr(return_types, name, None)
+    if cls is None:
+        base = namedtuple(name, fields)
+
+        def __repr__(self):
+            body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+            return f"torch.return_types.{name}(\n{body})"
+
+        cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__,
+                                   "__str__": __repr__, "__module__": "nbgrad.return_types"})
+        setattr(return_types, name, cls)
+    return cls
+
+
+# -- sum, mean ----------------------------------------------------------------------
+def _sum_forward(ctx, x, dim=None, keepdim=False, *, dtype=None):
+    """Sum of elements, over all or over `dim` (int or tuple)."""
+    if dtype is None:
+        out_dtype = x.dtype if x.dtype.category == _FLOAT else _dtypes.int64
+        a = x._data
     else:
-        out_dtype = _dtypes.int64
+        out_dtype = _dtypes.as_dtype(dtype)
+        a = _input_as(x, out_dtype, dim, "sum")
+    x3, dims, kept, shape = prepare(a, dim, keepdim, "sum")
     ctx.shape = x._data.shape
-    ctx.dims = dims
-    ctx.keepdim = keepdim
-    out = _sum_array(x._data, dims, out_dtype)
-    return out.reshape(_final_shape(out.shape, dims, keepdim))
+    ctx.kept = kept
+    return _sum3(x3, out_dtype).reshape(shape)
 
 
-@sum.backward
-def sum_backward(ctx, g):
-    if not ctx.keepdim:
-        g = g.reshape(tuple(1 if d in ctx.dims else s for d, s in enumerate(ctx.shape)))
-    return g.expand(ctx.shape)
+def _sum_backward(ctx, g):
+    return keep_dims(ctx, g).expand(ctx.shape)
 
 
-@op("mean", node="MeanBackward0")
-def mean(ctx, x, dim=None, keepdim=False, *, dtype=None):
-    """Mean of elements, over all or over `dim`: ``z.mean()``."""
+_sum = op("sum", node="SumBackward0")(_sum_forward).backward(_sum_backward)
+_sum_dim = op("sum.dim_IntList", node="SumBackward1")(_sum_forward).backward(_sum_backward)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum of elements, over all or over `dim` (int or tuple); int and bool
+    inputs sum to int64.  ``x.sum()``, ``x.sum((0, 2), keepdim=True)``."""
+    if dim is None:
+        return _sum(input, None, keepdim, dtype=dtype)
+    return _sum_dim(input, dim, keepdim, dtype=dtype)
+
+
+def _mean_forward(ctx, x, dim=None, keepdim=False, *, dtype=None):
+    """Mean of elements, over all or over `dim`."""
     out_dtype = x.dtype if dtype is None else _dtypes.as_dtype(dtype)
     if not out_dtype.is_floating_point:
+        which = "Input" if dtype is None else "Optional"
         raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating "
-            f"point or complex dtype. Got: {x.dtype.name.capitalize()}")
-    dims = normalize_dims(dim, x._data.ndim, "mean")
-    count = math.prod(x._data.shape[d] for d in dims)
+            f"mean(): could not infer output dtype. {which} dtype must be either a floating "
+            f"point or complex dtype. Got: {scalar_name(out_dtype)} (input shape "
+            f"{list(x.shape)})")
+    x3, dims, kept, shape = prepare(x._data, dim, keepdim, "mean")
+    count = x3.shape[1]
     ctx.shape = x._data.shape
-    ctx.dims = dims
-    ctx.keepdim = keepdim
+    ctx.kept = kept
     ctx.count = count
-    total = _sum_array(x._data, dims, out_dtype)
-    out = _scale(total, 1.0 / count if count else float("nan"), out_dtype)
-    return out.reshape(_final_shape(out.shape, dims, keepdim))
+    return _sum3(x3, out_dtype, 1.0 / count if count else math.nan).reshape(shape)
 
 
-def _scale(a, factor, dtype):
-    from nbgrad.backends.cpu.elementwise import run
-    from nbgrad.ops.binary import mul
-    return run(mul.forward_family, [a, dtype.np.type(factor)], [dtype.np], a.shape)[0]
+def _mean_backward(ctx, g):
+    return keep_dims(ctx, g).expand(ctx.shape) / ctx.count
 
 
-@mean.backward
-def mean_backward(ctx, g):
-    if not ctx.keepdim:
-        g = g.reshape(tuple(1 if d in ctx.dims else s for d, s in enumerate(ctx.shape)))
-    return g.expand(ctx.shape) / ctx.count
+_mean = op("mean", node="MeanBackward0")(_mean_forward).backward(_mean_backward)
+_mean_dim = op("mean.dim", node="MeanBackward1")(_mean_forward).backward(_mean_backward)
 
 
-@op("norm", node="LinalgVectorNormBackward0")
-def norm(ctx, x, p=2, dim=None, keepdim=False, dtype=None):
-    """The p-norm (p > 0) over all elements or `dim`: ``y.data.norm()``."""
-    if not x.dtype.is_floating_point:
-        raise RuntimeError(f"norm(): input dtype should be floating point, but got "
-                           f"{x.dtype.name.capitalize()}")
-    if p is None or p == "fro":
-        p = 2
-    p = float(p)
-    if not p > 0 or math.isinf(p):
-        raise RuntimeError(f"norm(): p={p} is not supported yet; use p > 0 and finite")
-    dims = normalize_dims(dim, x._data.ndim, "norm")
-    out_dtype = x.dtype if dtype is None else _dtypes.as_dtype(dtype)
-    x3, kept = reduce_view(x._data, dims)
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean of elements, over all or over `dim` (int or tuple): ``z.mean()``.
+    Integer inputs need a floating ``dtype=``, as in PyTorch."""
+    if dim is None:
+        return _mean(input, None, keepdim, dtype=dtype)
+    return _mean_dim(input, dim, keepdim, dtype=dtype)
+
+
+# -- prod -----------------------------------------------------------------------------
+def _prod_forward(ctx, x, dim=None, keepdim=False, *, dtype=None):
+    """Product of elements, over all or over one `dim`."""
+    if dim is not None:
+        dim = _int_dim(dim, "prod")
+    out_dtype = _reduced_dtype(x, dtype)
+    x3, dims, kept, shape = prepare(_input_as(x, out_dtype, dim, "prod"), dim, keepdim, "prod")
     out = np.empty((x3.shape[0], x3.shape[2]), out_dtype.np)
     if out.size:
-        kernels.pnorm_arb(x3, out, p, np.float64(0))
+        one = np.float64(1) if out_dtype.is_floating_point else np.int64(1)
+        pick("prod_arb", x3)(x3, out, one)
     ctx.save_for_backward(x)
-    ctx.p = p
-    ctx.dims = dims
-    ctx.keepdim = keepdim
+    ctx.dim = None if dim is None else (dims[0] if dims else None)
+    ctx.kept = kept
     ctx.out = out.reshape(kept)
-    return out.reshape(_final_shape(kept, dims, keepdim))
+    return out.reshape(shape)
 
 
-@norm.backward
-def norm_backward(ctx, g):
+def _prod_backward(ctx, g):
+    # d prod / d x_k = the product of the other elements: out / x_k when no
+    # element is zero, else exclusive cumulative products (one zero: only its
+    # own gradient is nonzero; two or more: all are zero), as PyTorch
     (x,) = ctx.saved_tensors
-    from nbgrad.autograd.grad_mode import is_grad_enabled
-    from nbgrad.tensor import Tensor
-    if is_grad_enabled():   # create_graph: the norm must stay a function of x
-        n = norm(x, ctx.p, ctx.dims, True)
+    if x._data.ndim == 0:
+        return g
+    g = keep_dims(ctx, g)
+    if ctx.dim is None:
+        xs, d, g = x.reshape(-1), 0, g.reshape(1)
     else:
-        n = Tensor._make(ctx.out, g.dtype, g.device)
-    if not ctx.keepdim:
-        g = g.reshape(ctx.out.shape)
-    if ctx.p == 2.0:
-        return g * x / _nonzero(n)
-    if ctx.p == 1.0:
-        return g * x.sign()
-    return g * x * x.abs() ** (ctx.p - 2.0) / _nonzero(n) ** (ctx.p - 1.0)
+        xs, d = x, ctx.dim
+    if not any_nonzero((xs == 0)._data):
+        from nbgrad.autograd.grad_mode import is_grad_enabled
+        if is_grad_enabled():   # create_graph: out must stay a function of x
+            out = _prod_dim(xs, d, True)
+        else:
+            out = Tensor._make(ctx.out.reshape(g._data.shape), g.dtype, g.device)
+        res = g * out / xs
+    else:
+        res = g * _product_of_others(xs, d)
+    return res.reshape(x._data.shape)
 
 
-def _nonzero(n):
-    # d||x||/dx at x = 0 is taken as 0, as in PyTorch: divide by 1 there
-    return n + (n == 0)
+def _product_of_others(x, d):
+    """prod_{i != k} x_i along `d` for every k, without division: the
+    exclusive cumulative product from the left times the one from the right."""
+    from nbgrad._factories import arange
+    from nbgrad.ops.movement import slice_scatter_zeros
+    from nbgrad.ops.reduce_scan import scan
+    n = x._data.shape[d]
+    lead = (slice(None),) * d
+    head, tail = lead + (slice(0, n - 1),), lead + (slice(1, n),)
+    pos = arange(n).reshape((n,) + (1,) * (x._data.ndim - d - 1))
+    shape = x._data.shape
+    left = slice_scatter_zeros(scan(x, d, prod=True)[head], shape, tail) + (pos == 0)
+    right = slice_scatter_zeros(scan(x, d, prod=True, reverse=True)[tail], shape, head) + \
+        (pos == n - 1)
+    return left * right
 
 
+_prod = op("prod", node="ProdBackward0")(_prod_forward).backward(_prod_backward)
+_prod_dim = op("prod.dim_int", node="ProdBackward1")(_prod_forward).backward(_prod_backward)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of elements, over all or over one `dim` (an int, as in PyTorch);
+    int and bool inputs give int64.  ``x.prod(1)``."""
+    if dim is None:
+        return _prod(input, None, keepdim, dtype=dtype)
+    return _prod_dim(input, dim, keepdim, dtype=dtype)
+
+
+# -- all, any, count_nonzero ----------------------------------------------------------
+def _allany(opname, want_all):
+    def forward(ctx, x, dim=None, keepdim=False):
+        x3, dims, kept, shape = prepare(x._data, dim, keepdim, opname)
+        # PyTorch keeps uint8 for uint8 input; every other dtype gives bool
+        out = np.empty((x3.shape[0], x3.shape[2]),
+                       np.uint8 if x.dtype is _dtypes.uint8 else np.bool_)
+        if out.size:
+            pick("allany_arb", x3)(x3, out, want_all)
+        return out.reshape(shape)
+    forward.__name__ = opname
+    forward.__doc__ = (f"True where {'every' if want_all else 'some'} element over `dim` "
+                       "(all dims if None) is nonzero; no gradient.")
+    return op(opname, node=opname.capitalize() + "Backward0")(forward)
+
+
+_all = _allany("all", True)
+_any = _allany("any", False)
+
+
+def all(input, dim=None, keepdim=False):
+    """True if every element (over `dim`, int or tuple) is nonzero: ``(x > 0).all()``."""
+    return _all(input, dim, keepdim)
+
+
+def any(input, dim=None, keepdim=False):
+    """True if some element (over `dim`, int or tuple) is nonzero: ``(x > 0).any(1)``."""
+    return _any(input, dim, keepdim)
+
+
+def count_nonzero(input, dim=None):
+    """The number of nonzero elements (over `dim`, int or tuple) as int64:
+    ``nb.count_nonzero(x, dim=0)``."""
+    if dim is not None:
+        normalize_dims(dim, input._data.ndim, "count_nonzero")
+    return sum(input != 0, dim)
+
+
+# -- sum_to_size ------------------------------------------------------------------------
 @op("sum_to_size", node="SumToSizeBackward0")
 def sum_to_size(ctx, x, *size):
-    """Sum `x` down to `size` (the shape it was broadcast from)."""
+    """Sum `x` down to `size` (the shape it was broadcast from): the engine's
+    reduction of every broadcast gradient.  ``g.sum_to_size(3)``."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     shape = x._data.shape
     lead = len(shape) - len(size)
-    if lead < 0 or any(s != 1 and s != shape[lead + i] for i, s in enumerate(size)):
+    if lead < 0 or builtins.any(s != 1 and s != shape[lead + i] for i, s in enumerate(size)):
         raise RuntimeError(f"sum_to_size: size {list(size)} is not expandable to size "
                            f"{list(shape)}")
     dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size)
@@ -200,8 +407,25 @@ def sum_to_size_backward(ctx, g):
     return g.expand(ctx.shape)
 
 
-for _name, _fn in (("sum", sum), ("mean", mean), ("norm", norm), ("sum_to_size", sum_to_size)):
-    def _method(self, *args, _fn=_fn, **kwargs):
-        return _fn(self, *args, **kwargs)
-    _method.__name__ = _name
-    tensor_method(_name)(_method)
+from nbgrad.ops.reduce_extrema import (amax, amin, argmax, argmin, max,  # noqa: E402
+                                       min)
+from nbgrad.ops.reduce_scan import cumprod, cumsum  # noqa: E402
+from nbgrad.ops.reduce_stats import logsumexp, norm, std, var  # noqa: E402
+
+__all__ += ["max", "min", "amax", "amin", "argmax", "argmin", "norm", "var", "std",
+            "logsumexp", "cumsum", "cumprod"]
+
+
+def _method(fn):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+# plain functions take the tensor first and are methods as they are
+for _fn in (sum, mean, prod, all, any, count_nonzero, max, min, var, std, cumsum, cumprod):
+    tensor_method(_fn.__name__)(_fn)
+for _fn in (amax, amin, argmax, argmin, norm, logsumexp, sum_to_size):
+    tensor_method(_fn.__name__)(_method(_fn))
