@@ -134,14 +134,12 @@ def test_second_backward_through_softmax_raises():
         (y * y).sum().backward()
 
 
-def test_half_inputs_are_refused_before_any_kernel():
-    x = nb.from_numpy(np.ones((2, 3), np.float16))
-    for fn in (lambda: F.softmax(x, 1), lambda: F.dropout(x),
-               lambda: F.cross_entropy(x, nb.tensor([0, 1])), lambda: F.mse_loss(x, x),
-               lambda: F.binary_cross_entropy(x, x),
-               lambda: F.binary_cross_entropy_with_logits(x, x)):
-        with pytest.raises(NotImplementedError, match="'Half'"):
-            fn()
+def test_half_tensors_are_refused_at_creation():
+    # Numba has no float16 arithmetic on the CPU: no float16 tensor can reach a kernel
+    for make in (lambda: nb.from_numpy(np.ones((2, 3), np.float16)),
+                 lambda: nb.ones(2, 3, dtype=nb.float16), lambda: nb.ones(2).half()):
+        with pytest.raises(TypeError, match="float16"):
+            make()
 
 
 # -- linear ---------------------------------------------------------------------------
