@@ -24,10 +24,11 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad._dtypes import _FLOAT
+from nbgrad.autograd import grad_mode
 from nbgrad.backends.cpu import reduce as kernels
 from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
 from nbgrad.ops.elementwise import cast_array
-from nbgrad.ops.registry import op, tensor_method
+from nbgrad.ops.registry import REGISTRY, op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
 __all__ = ["sum", "mean", "prod", "all", "any", "count_nonzero", "sum_to_size", "return_types"]
@@ -226,7 +227,25 @@ def _sum_forward(ctx, x, dim=None, keepdim=False, *, dtype=None):
 
 
 def _sum_backward(ctx, g):
+    if not grad_mode._state.enabled:
+        return _spread(ctx, g, None)
     return keep_dims(ctx, g).expand(ctx.shape)
+
+
+def _spread(ctx, g, scale):
+    """g (the reduced gradient) written out to the input's shape, times
+    `scale`, by one elementwise kernel: the fast path of sum/mean backward when
+    nothing is recorded (no expand view, no strided second kernel)."""
+    from nbgrad.backends.cpu import elementwise as cpu
+    from nbgrad.ops.elementwise import _identity
+    dt = g.dtype
+    gk = g._data.reshape(ctx.kept)
+    if scale is None:
+        out = cpu.run(_identity, [gk], [dt.np], ctx.shape)[0]
+    else:
+        out = cpu.run(REGISTRY["mul"].forward_family, [gk, dt.np.type(scale)], [dt.np],
+                      ctx.shape)[0]
+    return Tensor._make(out, dt, g.device)
 
 
 _sum = op("sum", node="SumBackward0")(_sum_forward).backward(_sum_backward)
@@ -259,6 +278,8 @@ def _mean_forward(ctx, x, dim=None, keepdim=False, *, dtype=None):
 
 
 def _mean_backward(ctx, g):
+    if not grad_mode._state.enabled:
+        return _spread(ctx, g, 1.0 / ctx.count if ctx.count else math.nan)
     return keep_dims(ctx, g).expand(ctx.shape) / ctx.count
 
 
