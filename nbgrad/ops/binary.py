@@ -1,72 +1,388 @@
-"""Binary elementwise ops: arithmetic and comparisons, with Python operators.
+"""Binary elementwise ops: arithmetic, division modes, powers, maximum/minimum,
+atan2, comparisons, logical and bitwise ops, `where`, and the Python
+operators (``+ - * / // % ** & | ^ ~`` and their reflected forms).
 
-Each entry is the whole op: forward and derivatives as scalar functions (see
-`nbgrad.ops.elementwise`).  Scalars may stand on either side; shapes broadcast.
+Each op is one declaration: forward and derivatives as scalar functions of the
+dual vocabulary (see `nbgrad.ops.elementwise`).  Tensors and Python numbers
+may stand on either side; shapes broadcast; dtypes promote as in PyTorch.
+Public functions with keywords (``alpha=``, ``rounding_mode=``) or checks
+dispatch to the declared ops; integer division by zero raises PyTorch's
+``RuntimeError: ZeroDivisionError``.  Non-differentiable points follow
+PyTorch (docs/ops/elementwise.md).
 """
 
+from nbgrad import _dtypes
+from nbgrad.backends.cpu import elementwise as cpu
 from nbgrad.ops import scalar as s
-from nbgrad.ops.elementwise import elementwise, pass_through
-from nbgrad.ops.registry import tensor_method
+from nbgrad.ops.elementwise import broadcast_shapes, cast_array, elementwise, pass_through
+from nbgrad.ops.registry import op, tensor_method
+from nbgrad.ops.unary import checked, describe
 
 __all__ = ["add", "sub", "mul", "div", "pow", "eq", "ne", "lt", "le", "gt", "ge", "where",
-           "divide", "true_divide", "multiply", "subtract", "greater", "less"]
+           "divide", "true_divide", "multiply", "subtract", "greater", "less",
+           "greater_equal", "less_equal", "not_equal", "floor_divide", "remainder", "fmod",
+           "maximum", "minimum", "atan2", "arctan2", "logical_and", "logical_or",
+           "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+           "bitwise_not", "rsub"]
 
-add = elementwise("add", lambda x, y: x + y,
-                  grads={"x": pass_through, "y": pass_through})
-sub = elementwise("sub", lambda x, y: x - y,
-                  grads={"x": pass_through, "y": lambda g: -g})
+
+def _number(v):
+    return isinstance(v, (int, float)) or type(v).__module__ == "numpy"
+
+
+def _is_integral(v):
+    d = getattr(v, "dtype", None)
+    if d is not None:
+        return not d.is_floating_point
+    return isinstance(v, int)
+
+
+def _no_bool_pair(op, x, y, *params):
+    if getattr(x, "dtype", None) is _dtypes.bool and getattr(y, "dtype", None) is _dtypes.bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead. "
+                           f"({op.name} of a {describe(x)} and a {describe(y)})")
+
+
+def _integer_division(fn, *args):
+    """Run fn(*args); integer division by zero becomes PyTorch's RuntimeError."""
+    try:
+        return fn(*args)
+    except (ZeroDivisionError, SystemError) as e:
+        # a parallel Numba kernel reports its ZeroDivisionError as a SystemError
+        if isinstance(e, ZeroDivisionError) or isinstance(e.__cause__, ZeroDivisionError):
+            raise RuntimeError("ZeroDivisionError") from None
+        raise
+
+
+# -- add, sub, mul -----------------------------------------------------------------------
+_add = elementwise("add", lambda x, y: x + y, grads={"x": pass_through, "y": pass_through},
+                   method=False)
+_add_alpha = elementwise("add_alpha", lambda x, y, alpha: x + alpha * y, node="AddBackward0",
+                         grads={"x": pass_through, "y": lambda g, alpha: g * alpha},
+                         method=False)
+_sub = checked("sub", lambda x, y: x - y, grads={"x": pass_through, "y": lambda g: -g},
+               check=_no_bool_pair, method=False)
+_sub_alpha = checked("sub_alpha", lambda x, y, alpha: x - alpha * y, node="SubBackward0",
+                     grads={"x": pass_through, "y": lambda g, alpha: -g * alpha},
+                     check=_no_bool_pair, method=False)
 mul = elementwise("mul", lambda x, y: x * y,
                   grads={"x": lambda g, y: g * y, "y": lambda g, x: g * x})
-div = elementwise("div", lambda x, y: x / y, out_dtype="float",
-                  grads={"x": lambda g, y: g / y, "y": lambda g, x, y: -g * x / (y * y)})
-# d/dx x**y at y == 0 is 0 (not 0 * x**-1), and d/dy at x == 0 is 0: PyTorch's choices
-pow = elementwise("pow", lambda x, y: x ** y,
-                  grads={"x": lambda g, x, y: s.where(y == 0, 0.0, g * y * x ** (y - 1)),
-                         "y": lambda g, x, out: s.where(x == 0, 0.0, g * out * s.log(x))})
+mul.__doc__ = """x * y: ``nb.mul(nb.tensor([1., 2.]), 3)`` is ``tensor([3., 6.])``."""
 
-# the condition is cast to the compute dtype like any input: nonzero means true
-where = elementwise("where", lambda c, x, y: x if c else y,
-                    grads={"x": lambda g, c: s.where(c, g, 0.0),
-                           "y": lambda g, c: s.where(c, 0.0, g)}, method=False)
 
+def _check_alpha(name, input, other, alpha):
+    if isinstance(alpha, bool) or not _number(alpha):
+        raise TypeError(f"{name}(): argument 'alpha' must be a number, not "
+                        f"{type(alpha).__name__}")
+    if isinstance(alpha, float) and _is_integral(input) and _is_integral(other):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           f"point number. ({name} with alpha={alpha})")
+
+
+def add(input, other, *, alpha=1):
+    """input + alpha * other: ``nb.add(nb.tensor([1., 2.]), 1)`` is ``tensor([2., 3.])``;
+    ``nb.add(x, y, alpha=2)``."""
+    if alpha.__class__ is int and alpha == 1:
+        return _add(input, other)
+    _check_alpha("add", input, other, alpha)
+    return _add_alpha(input, other, alpha)
+
+
+def sub(input, other, *, alpha=1):
+    """input - alpha * other: ``nb.sub(nb.tensor([3., 2.]), 1)`` is ``tensor([2., 1.])``."""
+    if alpha.__class__ is int and alpha == 1:
+        return _sub(input, other)
+    _check_alpha("sub", input, other, alpha)
+    return _sub_alpha(input, other, alpha)
+
+
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input: ``nb.rsub(nb.tensor([1.]), 3)`` is ``tensor([2.])``."""
+    return sub(other, input, alpha=alpha)
+
+
+subtract = sub
+multiply = mul
+
+
+# -- division -------------------------------------------------------------------------------
+_div = elementwise("div", lambda x, y: s.truediv(x, y), out_dtype="float", method=False,
+                   grads={"x": lambda g, y: s.truediv(g, y),
+                          "y": lambda g, x, y: -s.truediv(g * x, y * y)})
+# a rounded quotient is piecewise constant: zero gradient, as in PyTorch
+_div_trunc = elementwise("div_trunc", lambda x, y: s.truncdiv(x, y), node="DivBackward2",
+                         grads={"x": lambda g: s.zero(g), "y": lambda g: s.zero(g)},
+                         method=False)
+_div_floor = elementwise("div_floor", lambda x, y: s.floordiv(x, y), node="DivBackward2",
+                         grads={"x": lambda g: s.zero(g), "y": lambda g: s.zero(g)},
+                         method=False)
+
+
+def div(input, other, *, rounding_mode=None):
+    """input / other: true division (integers give floats), or rounded with
+    ``rounding_mode='trunc'`` (toward zero) or ``'floor'`` (integers stay
+    integers): ``nb.div(nb.tensor([7., -7.]), 2, rounding_mode='floor')`` is
+    ``tensor([ 3., -4.])``."""
+    if rounding_mode is None:
+        return _div(input, other)
+    if rounding_mode == "trunc":
+        return _integer_division(_div_trunc, input, other)
+    if rounding_mode == "floor":
+        return _integer_division(_div_floor, input, other)
+    raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                       f"found {rounding_mode!r}")
+
+
+divide = true_divide = div
+
+
+def floor_divide(input, other):
+    """input / other rounded down (Python's ``//``; zero gradient):
+    ``nb.floor_divide(nb.tensor([7, -7]), 2)`` is ``tensor([ 3, -4])``."""
+    return _integer_division(_div_floor, input, other)
+
+
+# d/dy of x - y * q is -q, q the rounded quotient, as in PyTorch
+_remainder = elementwise("remainder", lambda x, y: s.remainder(x, y), method=False,
+                         grads={"x": pass_through,
+                                "y": lambda g, x, y: -g * s.floordiv(x, y)})
+_fmod = elementwise("fmod", lambda x, y: s.fmod(x, y), method=False,
+                    grads={"x": pass_through, "y": lambda g, x, y: -g * s.truncdiv(x, y)})
+
+
+def remainder(input, other):
+    """The remainder with the sign of the divisor (Python's ``%``):
+    ``nb.remainder(nb.tensor([-3., 3.]), 2)`` is ``tensor([1., 1.])``."""
+    return _integer_division(_remainder, input, other)
+
+
+def fmod(input, other):
+    """The remainder with the sign of the dividend (C's fmod):
+    ``nb.fmod(nb.tensor([-3., 3.]), 2)`` is ``tensor([-1., 1.])``."""
+    return _integer_division(_fmod, input, other)
+
+
+# -- powers ----------------------------------------------------------------------------------
+# d/dx at y == 0 is 0 (not 0 * x**-1); d/dy where x == 0 and y >= 0 is 0 (not
+# out * log 0): PyTorch's choices
+_pow = elementwise(
+    "pow", lambda x, y: s.pow(x, y), method=False,
+    grads={"x": lambda g, x, y: s.where(y == 0, s.zero(g), g * y * s.pow(x, y - 1)),
+           "y": lambda g, x, y, out: s.where((x == 0) & (y >= 0), s.zero(g),
+                                             g * out * s.log(x))})
+# a tensor to a Python number: PyTorch's shortcuts for common exponents
+_pow_scalar = elementwise(
+    "pow_scalar", lambda x, y: s.pow_scalar(x, y), node="PowBackward0", method=False,
+    grads={"x": lambda g, x, y: s.where(y == 0, s.zero(g), g * y * s.pow_scalar(x, y - 1))})
+
+
+def pow(input, exponent):
+    """input ** exponent (either may be a number): ``nb.pow(nb.tensor([2., 3.]), 2)`` is
+    ``tensor([4., 9.])``; an integer tensor to a non-negative integer power stays
+    integer."""
+    if exponent.__class__ is int or exponent.__class__ is float:
+        if exponent.__class__ is int and exponent < 0 and _is_integral(input):
+            raise RuntimeError("Integers to negative integer powers are not allowed. (pow of "
+                               f"a {describe(input)} to {exponent})")
+        return _pow_scalar(input, exponent)
+    return _pow(input, exponent)
+
+
+# -- maximum, minimum, atan2 -------------------------------------------------------------
+# Ties split the gradient equally (g / 2 each), as in PyTorch; NaN propagates.
+maximum = elementwise(
+    "maximum", lambda x, y: s.maximum(x, y),
+    grads={"x": lambda g, x, y: s.where(x == y, g * 0.5, s.where(x < y, s.zero(g), g)),
+           "y": lambda g, x, y: s.where(x == y, g * 0.5, s.where(x > y, s.zero(g), g))})
+maximum.__doc__ = """The elementwise larger value (NaN if either is NaN):
+``nb.maximum(nb.tensor([1., 4.]), nb.tensor([3., 2.]))`` is ``tensor([3., 4.])``."""
+minimum = elementwise(
+    "minimum", lambda x, y: s.minimum(x, y),
+    grads={"x": lambda g, x, y: s.where(x == y, g * 0.5, s.where(x > y, s.zero(g), g)),
+           "y": lambda g, x, y: s.where(x == y, g * 0.5, s.where(x < y, s.zero(g), g))})
+minimum.__doc__ = """The elementwise smaller value (NaN if either is NaN):
+``nb.minimum(nb.tensor([1., 4.]), nb.tensor([3., 2.]))`` is ``tensor([1., 2.])``."""
+# at the origin both partial derivatives are 0 (PyTorch's choice), not 0/0
+atan2 = elementwise(
+    "atan2", lambda x, y: s.atan2(x, y), out_dtype="float",
+    grads={"x": lambda g, x, y: s.where(x * x + y * y == 0, s.zero(g),
+                                        s.truediv(g * y, x * x + y * y)),
+           "y": lambda g, x, y: s.where(x * x + y * y == 0, s.zero(g),
+                                        s.truediv(-g * x, x * x + y * y))})
+atan2.__doc__ = """The angle of the point (other, input) in (-pi, pi]:
+``nb.atan2(nb.tensor([1.]), nb.tensor([-1.]))`` is ``tensor([2.3562])``."""
+arctan2 = atan2
+tensor_method("arctan2")(lambda self, other: atan2(self, other))
+
+# -- comparisons, logical ops (bool results, no gradient) ------------------------------------
 eq = elementwise("eq", lambda x, y: x == y, out_dtype="bool")
 ne = elementwise("ne", lambda x, y: x != y, out_dtype="bool")
 lt = elementwise("lt", lambda x, y: x < y, out_dtype="bool")
 le = elementwise("le", lambda x, y: x <= y, out_dtype="bool")
 gt = elementwise("gt", lambda x, y: x > y, out_dtype="bool")
 ge = elementwise("ge", lambda x, y: x >= y, out_dtype="bool")
+for _op, _sym in ((eq, "=="), (ne, "!="), (lt, "<"), (le, "<="), (gt, ">"), (ge, ">=")):
+    _op.__doc__ = (f"x {_sym} y elementwise, a bool tensor: "
+                   f"``nb.{_op.name}(nb.tensor([1., 2.]), 2.)``.")
+greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 
 
+def _method(f):
+    return lambda self, other: f(self, other)
+
+
+for _name, _op in (("greater", gt), ("less", lt), ("greater_equal", ge), ("less_equal", le),
+                   ("not_equal", ne)):
+    tensor_method(_name)(_method(_op))
+
+logical_and = elementwise("logical_and", lambda x, y: (x != 0) & (y != 0), out_dtype="bool")
+logical_or = elementwise("logical_or", lambda x, y: (x != 0) | (y != 0), out_dtype="bool")
+logical_xor = elementwise("logical_xor", lambda x, y: (x != 0) != (y != 0), out_dtype="bool")
+logical_not = elementwise("logical_not", lambda x: x == 0, out_dtype="bool")
+logical_and.__doc__ = """Both nonzero, a bool tensor: ``nb.logical_and(x > 0, x < 1)``."""
+logical_or.__doc__ = """Either nonzero, a bool tensor: ``nb.logical_or(x < 0, x > 1)``."""
+logical_xor.__doc__ = """Exactly one nonzero, a bool tensor: ``nb.logical_xor(a, b)``."""
+logical_not.__doc__ = """x == 0, a bool tensor: ``nb.logical_not(nb.tensor([0., 2.]))`` is
+``tensor([ True, False])``."""
+
+
+# -- bitwise ops (integer and bool tensors) ---------------------------------------------------
+def _integral_only(op, *args):
+    for a in args:
+        d = getattr(a, "dtype", None)
+        if d is not None and d.is_floating_point:
+            raise NotImplementedError(f"{op.name}: not implemented for {d!r} tensors (got a "
+                                      f"{describe(a)}); bitwise ops take integer or bool "
+                                      "tensors")
+        if d is None and isinstance(a, float):
+            raise TypeError(f"{op.name}(): a float operand ({a!r}) is not allowed; bitwise "
+                            "ops take integer or bool values")
+
+
+bitwise_and = checked("bitwise_and", lambda x, y: x & y, check=_integral_only)
+bitwise_or = checked("bitwise_or", lambda x, y: x | y, check=_integral_only)
+bitwise_xor = checked("bitwise_xor", lambda x, y: x ^ y, check=_integral_only)
+bitwise_not = checked("bitwise_not", lambda x: s.invert(x), check=_integral_only)
+bitwise_and.__doc__ = """x & y bitwise (logical for bool): ``nb.tensor([12]) & 10`` is
+``tensor([8])``."""
+bitwise_or.__doc__ = """x | y bitwise (logical for bool): ``nb.tensor([12]) | 10``."""
+bitwise_xor.__doc__ = """x ^ y bitwise (logical for bool): ``nb.tensor([12]) ^ 10``."""
+bitwise_not.__doc__ = """~x bitwise (logical not for bool): ``~nb.tensor([True, False])``."""
+
+
+def _invert(self):
+    if self.dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        f"tensors (got a {describe(self)})")
+    return bitwise_not(self)
+
+
+# -- where ------------------------------------------------------------------------------------
+_where_kernels = cpu.KernelFamily("where", [lambda c, x, y: x if c else y])
+
+
+@op("where", node="WhereBackward0")
+def _where(ctx, condition, input, other):
+    from nbgrad.tensor import Tensor
+    if not isinstance(condition, Tensor):
+        raise TypeError(f"where(): argument 'condition' must be Tensor, not "
+                        f"{type(condition).__name__}")
+    if condition.dtype is not _dtypes.bool:
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {condition.dtype.name.capitalize()} (a "
+                           f"{describe(condition)}); use e.g. x > 0 or cond.bool()")
+    shape = condition._data.shape
+    for name, v in (("input", input), ("other", other)):
+        if isinstance(v, Tensor):
+            if v.device is not condition.device:
+                raise RuntimeError(f"where: Expected all tensors to be on the same device, but "
+                                   f"found at least two devices, {condition.device} and "
+                                   f"{v.device}!")
+            if v._data.shape != shape:
+                shape = broadcast_shapes("where", shape, v._data.shape)
+        elif isinstance(v, bool) or not _number(v):
+            raise TypeError(f"where(): argument '{name}' must be a Tensor or a number, not "
+                            f"{type(v).__name__}")
+    dtype = _dtypes.result_type(input, other)
+    args = [condition._data]
+    for v in (input, other):
+        if isinstance(v, Tensor):
+            args.append(v._data if v.dtype is dtype else cast_array(v._data, dtype))
+        else:
+            args.append(dtype.np.type(v))
+    ctx.save_for_backward(condition)
+    ctx.tensor_input = isinstance(input, Tensor)
+    ctx.tensor_other = isinstance(other, Tensor)
+    return cpu.run(_where_kernels, args, [dtype.np], shape)[0]
+
+
+@_where.backward
+def _where_backward(ctx, g):
+    (c,) = ctx.saved_tensors
+    grads = [None]   # the condition's
+    if ctx.tensor_input:
+        grads.append(where(c, g, 0.0))
+    if ctx.tensor_other:
+        grads.append(where(c, 0.0, g))
+    return tuple(grads)
+
+
+def where(condition, input, other):
+    """`input` where `condition` (a bool tensor) is True, else `other`; either may
+    be a number; the three broadcast:
+    ``nb.where(x > 0, x, 0.)`` keeps the positive entries of x."""
+    return _where(condition, input, other)
+
+
+# -- Tensor methods and Python operators ---------------------------------------------------
 def _operators():
     from nbgrad.tensor import Tensor
 
-    def swap(f):
-        return lambda self, other: f(other, self)
+    def div_(self, other, *, rounding_mode=None):
+        return div(self, other, rounding_mode=rounding_mode)
 
-    table = {
-        "__add__": add, "__radd__": swap(add), "__sub__": sub, "__rsub__": swap(sub),
-        "__mul__": mul, "__rmul__": swap(mul), "__truediv__": div,
-        "__rtruediv__": swap(div), "__pow__": pow, "__rpow__": swap(pow),
-        "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
+    methods = {
+        "add": lambda self, other, *, alpha=1: add(self, other, alpha=alpha),
+        "sub": lambda self, other, *, alpha=1: sub(self, other, alpha=alpha),
+        "subtract": lambda self, other, *, alpha=1: sub(self, other, alpha=alpha),
+        "multiply": lambda self, other: mul(self, other),
+        "div": div_, "divide": div_, "true_divide": lambda self, other: _div(self, other),
+        "floor_divide": floor_divide, "remainder": remainder, "fmod": fmod, "pow": pow,
+        "where": lambda self, condition, other: where(condition, self, other),
+        "__add__": lambda self, other: _add(self, other),
+        "__radd__": lambda self, other: _add(other, self),
+        "__sub__": lambda self, other: _sub(self, other),
+        "__rsub__": lambda self, other: _sub(other, self),
+        "__mul__": lambda self, other: mul(self, other),
+        "__rmul__": lambda self, other: mul(other, self),
+        "__truediv__": lambda self, other: _div(self, other),
+        "__rtruediv__": lambda self, other: _div(other, self),
+        "__floordiv__": floor_divide,
+        "__rfloordiv__": lambda self, other: floor_divide(other, self),
+        "__mod__": remainder,
+        "__rmod__": lambda self, other: remainder(other, self),
+        "__pow__": pow,
+        "__rpow__": lambda self, other: _pow(other, self),
+        "__and__": lambda self, other: bitwise_and(self, other),
+        "__rand__": lambda self, other: bitwise_and(other, self),
+        "__or__": lambda self, other: bitwise_or(self, other),
+        "__ror__": lambda self, other: bitwise_or(other, self),
+        "__xor__": lambda self, other: bitwise_xor(self, other),
+        "__rxor__": lambda self, other: bitwise_xor(other, self),
+        "__invert__": _invert,
+        "__eq__": lambda self, other: eq(self, other),
+        "__ne__": lambda self, other: ne(self, other),
+        "__lt__": lambda self, other: lt(self, other),
+        "__le__": lambda self, other: le(self, other),
+        "__gt__": lambda self, other: gt(self, other),
+        "__ge__": lambda self, other: ge(self, other),
     }
-    for name, f in table.items():
-        setattr(Tensor, name, f if not hasattr(f, "forward_family") else
-                (lambda f: lambda self, other: f(self, other))(f))
+    for name, f in methods.items():
+        setattr(Tensor, name, f)
     # numpy scalars on the left must defer to Tensor's reflected operators
     Tensor.__array_ufunc__ = None
     Tensor.__hash__ = lambda self: id(self)
 
 
 _operators()
-
-
-divide = true_divide = div
-multiply = mul
-subtract = sub
-greater = gt
-less = lt
-
-
-@tensor_method("true_divide", "divide")
-def _true_divide(self, other):
-    return div(self, other)
