@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import nbgrad as nb
-from nbgrad.backends.cpu import codegen, mathf
+from nbgrad.backends.cpu import mathf
 from nbgrad.ops import activation as F
 from nbgrad.ops import scalar
 
@@ -20,11 +20,21 @@ def _grad(fn, *values, dtype=nb.float64):
 
 
 # -- the float32 math library ---------------------------------------------------------------
-def test_mathf_revision_matches_the_library():
-    # kernels inline mathf.py but are cached under a hash of scalar.py
-    with open(mathf.__file__, "rb") as f:
-        assert scalar.MATHF_REVISION == codegen.fingerprint(f.read()), \
-            "mathf.py changed: update MATHF_REVISION in nbgrad/ops/scalar.py"
+def test_kernel_cache_key_covers_the_float32_math(monkeypatch):
+    # kernels inline mathf.py: its text is part of every generated kernel's key
+    from nbgrad.backends.cpu import elementwise as cpu
+    before = cpu._vocabulary_hash()
+    real_open = open
+
+    def edited(path, *args, **kwargs):
+        f = real_open(path, *args, **kwargs)
+        if path == mathf.__file__:
+            import io
+            return io.BytesIO(f.read() + b"\n# edited\n")
+        return f
+    monkeypatch.setattr(cpu, "_vocab_hash", [])
+    monkeypatch.setattr("builtins.open", edited)
+    assert cpu._vocabulary_hash() != before
 
 
 def _special_and_random(n=4000):

@@ -31,12 +31,17 @@ _vocab_hash = []
 
 
 def _vocabulary_hash():
-    # generated kernels inline the dual scalar functions of nbgrad.ops.scalar:
-    # a change there must change every kernel's cache key
+    # generated kernels inline the dual scalar functions of nbgrad.ops.scalar
+    # and the float32 math of mathf.py: a change there must change every
+    # kernel's cache key
     if not _vocab_hash:
+        from nbgrad.backends.cpu import mathf
         from nbgrad.ops import scalar
-        with open(scalar.__file__, "rb") as f:
-            _vocab_hash.append(codegen.fingerprint(f.read()))
+        texts = []
+        for module in (scalar, mathf):
+            with open(module.__file__, "rb") as f:
+                texts.append(f.read())
+        _vocab_hash.append(codegen.fingerprint(*texts))
     return _vocab_hash[0]
 
 
@@ -71,7 +76,11 @@ class KernelFamily:
         tokens = [f"{self.stem}.{self.fp}.{j}" for j in range(len(self.fns))]
         if not self._registered:
             for tok, fn in zip(tokens, self.fns):
-                codegen.register_object(tok, numba.njit(fn))
+                # forceinline: LLVM would not inline a large scalar function into
+                # the loop, and the loop would then neither vectorise nor hoist
+                # its branches
+                codegen.register_object(tok, numba.njit(fn, forceinline=True,
+                                                        error_model="numpy"))
             self._registered = True
         source = _kernel_source(self, tokens, pattern, layout, parallel)
         mod = codegen.load_module(f"{self.stem}_{pattern}_{layout}{'_par' if parallel else ''}",
@@ -166,15 +175,17 @@ def run(family, args, out_dtypes, shape, outs=None):
     if k is None:
         k = family.kernel(*key)
     if outs is None:
+        # allocated in their final shape (not reshaped views): a result owns its
+        # buffer, which lets the engine hand it to a leaf's .grad without a copy
         if len(out_dtypes) == 1:
-            out = np.empty(n, out_dtypes[0])
+            out = np.empty(shape, out_dtypes[0])
             if n:
-                k(*kargs, out)
-            return [out.reshape(shape)]
-        flat_outs = [np.empty(n, dt) for dt in out_dtypes]
+                k(*kargs, out.ravel())
+            return [out]
+        outs = [np.empty(shape, dt) for dt in out_dtypes]
         if n:
-            k(*kargs, *flat_outs)
-        return [o.reshape(shape) for o in flat_outs]
+            k(*kargs, *[o.ravel() for o in outs])
+        return outs
     if n:
         k(*kargs, *[o.ravel() for o in outs])
     return outs
