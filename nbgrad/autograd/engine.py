@@ -218,9 +218,16 @@ def run_backward(edges, grads, retain_graph, create_graph, capture=None, batched
                                    [n for n, _ in capture])
 
     buffers = {}
-    shared = set()  # ids of gradient tensors that another place may also hold
+    # holders[id(g)]: how many places still receive gradient tensor g, for the
+    # tensors that a rule passed through (add, reshape...) or the caller gave;
+    # any other gradient has one holder.  A leaf may keep g itself as its .grad
+    # only when it is the last holder (as PyTorch's AccumulateGrad steals it);
+    # otherwise it gets a copy.  `alive` keeps those tensors, so ids stay unique.
+    holders = {}
+    alive = []
     for (node, nr), g in zip(edges, grads):
-        shared.add(id(g))
+        holders[id(g)] = _CALLER_HOLDS
+        alive.append(g)
         _accumulate(buffers, node, nr, g)
     ready = [n for n in buffers if n not in deps]
 
@@ -237,7 +244,7 @@ def run_backward(edges, grads, retain_graph, create_graph, capture=None, batched
                     captured[i] = grads_out[nr]
             if node.__class__ is AccumulateGrad:
                 if grads_out is not None and capture is None:
-                    _accumulate_leaf(node, grads_out[0], create_graph, shared)
+                    _accumulate_leaf(node, grads_out[0], create_graph, holders)
                     if node.post_hooks:
                         for hook in list(node.post_hooks):
                             hook(node.variable)
@@ -250,14 +257,19 @@ def run_backward(edges, grads, retain_graph, create_graph, capture=None, batched
                             r = hook(grads_in, grads_out)
                             if r is not None:
                                 grads_in = r
-                    # a rule that passes g through (add, reshape...) hands the same
-                    # tensor to several places: a leaf must then get a copy
-                    for g_in in grads_in:
-                        if g_in is not None:
-                            for g_out in grads_out:
+                    # a rule that passes g through hands the same tensor on: count
+                    # its new holders (this node's own use of it ends here)
+                    for g_out in grads_out:
+                        if g_out is not None:
+                            n_in = 0
+                            for g_in in grads_in:
                                 if g_in is g_out:
-                                    shared.add(id(g_in))
-                                    break
+                                    n_in += 1
+                            if n_in:
+                                key = id(g_out)
+                                if key not in holders:
+                                    alive.append(g_out)
+                                holders[key] = holders.get(key, 1) - 1 + n_in
                 if not retain_graph:
                     node.release()
             else:
@@ -532,7 +544,10 @@ def _check_hook_result(hook, g, r):
                            f"{r.dtype!r})")
 
 
-def _accumulate_leaf(node, g, create_graph, shared):
+_CALLER_HOLDS = 1 << 30   # the caller keeps its gradient tensors: never steal them
+
+
+def _accumulate_leaf(node, g, create_graph, holders):
     leaf = node.variable
     if leaf is None:
         return
@@ -540,8 +555,10 @@ def _accumulate_leaf(node, g, create_graph, shared):
     if old is None:
         if create_graph:
             leaf._grad = g
-        elif id(g) in shared or g._data.base is not None or g.grad_fn is not None:
+        elif holders.get(id(g), 1) > 1 or g._data.base is not None or g.grad_fn is not None:
             leaf._grad = _copy(g)
+            if id(g) in holders:
+                holders[id(g)] -= 1
         else:
             leaf._grad = g
     elif create_graph or old.grad_fn is not None:
