@@ -30,9 +30,19 @@ from nbgrad.autograd.node import AccumulateGrad, RetainGradHook, edge_of
 __all__ = ["backward", "run_backward"]
 
 
+def _tensor_class():
+    if not _TENSOR:
+        from nbgrad.tensor import Tensor
+        _TENSOR.append(Tensor)
+    return _TENSOR[0]
+
+
+_TENSOR = []
+
+
 def _make_grads(outputs, grad_outputs, create_graph, batched=False):
     from nbgrad import _factories
-    from nbgrad.tensor import Tensor
+    Tensor = _tensor_class()
     if grad_outputs is not None and len(grad_outputs) != len(outputs):
         raise RuntimeError(f"grad requires one grad_output per output: got "
                            f"{len(grad_outputs)} grad_outputs and {len(outputs)} outputs")
@@ -114,7 +124,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     >>> nb.autograd.backward([(x * x).sum()]); x.grad
     tensor([2., 4.])
     """
-    from nbgrad.tensor import Tensor
+    Tensor = _tensor_class()
     if isinstance(tensors, Tensor):
         tensors = (tensors,)
     if isinstance(grad_tensors, Tensor):
@@ -189,20 +199,19 @@ def run_backward(edges, grads, retain_graph, create_graph, capture=None, batched
         apply = _slow_apply(batched, anomaly_mode.FLAGS[0])
     # dependencies: how many edges from inside the graph point at each node
     deps = {}
-    stack = [e[0] for e in edges if e[0] is not None]
-    seen = set(stack)
+    roots = [e[0] for e in edges if e[0] is not None]
+    stack = list(roots)
+    roots = set(roots)
     while stack:
-        node = stack.pop()
-        for nxt, _ in node.next_functions:
-            if nxt is None:
-                continue
-            if nxt in deps:
-                deps[nxt] += 1
-            else:
-                deps[nxt] = 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
+        for nxt, _ in stack.pop().next_functions:
+            if nxt is not None:
+                count = deps.get(nxt)
+                if count is None:   # first visit
+                    deps[nxt] = 1
+                    if nxt not in roots:
+                        stack.append(nxt)
+                else:
+                    deps[nxt] = count + 1
 
     captured = None
     capture_at = None
