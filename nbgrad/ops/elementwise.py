@@ -199,12 +199,31 @@ class Elementwise:
             if fam is None:  # every needed gradient is g itself
                 return tuple(g if need else None for need in needs)
             gd = g._data if g.dtype is compute else cast_array(g._data, compute)
-            args = [gd if n == "g" else saved[n] if n == "out" else
-                    _kernel_arg(saved[n], compute, Tensor) for n in fam.arg_names]
-            res = iter(cpu.run(fam, args, [compute.np] * len(fam.fns), gd.shape))
+            args = []
+            for n in fam.arg_names:
+                if n == "g":
+                    args.append(gd)
+                elif n == "out":
+                    args.append(saved["out"])
+                else:
+                    v = saved[n]
+                    args.append(v._data if v.__class__ is Tensor and v.dtype is compute
+                                else _kernel_arg(v, compute, Tensor))
+            cnp = compute.np
+            res = cpu.run(fam, args, [cnp] if len(fam.fns) == 1 else [cnp] * len(fam.fns),
+                          gd.shape)
             device = g.device
-            return tuple((g if grad is pass_through else Tensor._make(next(res), compute, device))
-                         if need else None for grad, need in zip(self._grad_list, needs))
+            out = []
+            k = 0
+            for grad, need in zip(self._grad_list, needs):
+                if not need:
+                    out.append(None)
+                elif grad is pass_through:
+                    out.append(g)
+                else:
+                    out.append(Tensor._make(res[k], compute, device))
+                    k += 1
+            return out
         env = {"g": g}
         for n, v in saved.items():
             if n == "out":
