@@ -35,6 +35,10 @@ def test_kernels_are_cached_and_reused(tmp_path):
     assert any("_mul_" in f for f in sources) and any("_add_" in f for f in sources)
     compiled = os.listdir(os.path.join(kernel_dir, "__pycache__"))
     assert any(f.endswith(".nbi") for f in compiled) and any(f.endswith(".nbc") for f in compiled)
+    # nbgrad's hand-written kernels (the fill kernel of ones) cache there too,
+    # not in the installed package
+    own = os.path.join(kernel_dir, "numba", "backends.cpu")
+    assert any(f.startswith("creation.fill") and f.endswith(".nbi") for f in os.listdir(own))
     before = {f: os.path.getmtime(os.path.join(kernel_dir, "__pycache__", f)) for f in compiled}
     # a second process loads the same kernels: no new compilation artefacts
     assert _run({"NBGRAD_CACHE_DIR": str(cache), "NBGRAD_DISABLE_CACHE": ""})[0] == \

@@ -108,3 +108,63 @@ def load_module(stem, source):
     sys.modules[name] = mod
     spec.loader.exec_module(mod)
     return mod
+
+
+# -- hand-written kernels: Numba's own cache, moved out of the package --------
+def _package_dir():
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _make_locator():
+    """A Numba cache locator for nbgrad's own `@njit(cache=True)` kernels.
+
+    Numba would write their machine code into ``__pycache__`` inside the
+    installed package (and per install path).  This locator keeps it in
+    nbgrad's cache directory instead, keyed by the module's path inside the
+    package; Numba checks each source file by content hash, so every install
+    of the same nbgrad version shares one cache, and a read-only install needs
+    no write access to the package.  With the cache disabled it uses a
+    temporary directory of the process.
+    """
+    from numba.core import caching
+
+    class NbgradCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+        def __init__(self, py_func, py_file):
+            self._py_file = py_file
+            self._lineno = py_func.__code__.co_firstlineno
+            rel = os.path.relpath(os.path.dirname(py_file), _package_dir())
+            self._cache_path = os.path.join(_numba_cache_root(), rel.replace(os.sep, "."))
+
+        def get_cache_path(self):
+            return self._cache_path
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            root = _package_dir() + os.sep
+            if not os.path.abspath(py_file).startswith(root):
+                return None
+            return super().from_function(py_func, py_file)
+
+    return NbgradCacheLocator
+
+
+_numba_root = []
+
+
+def _numba_cache_root():
+    if not _numba_root:
+        base = cache_dir()
+        if base is None:
+            base = tempfile.mkdtemp(prefix="nbgrad-nocache-")
+        _numba_root.append(os.path.join(base, "numba"))
+    return _numba_root[0]
+
+
+def install_cache_locator():
+    """Route the Numba cache of nbgrad's own kernels to nbgrad's cache
+    directory (called once, before any kernel module is imported)."""
+    from numba.core import caching
+    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl
+    if any(getattr(c, "__name__", "") == "NbgradCacheLocator" for c in impl._locator_classes):
+        return
+    impl._locator_classes = [_make_locator()] + list(impl._locator_classes)

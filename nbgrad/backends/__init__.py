@@ -1,0 +1,1 @@
+"""Kernel backends: `cpu` (Numba @njit) and `cuda` (numba-cuda, loaded on first use)."""
