@@ -140,28 +140,31 @@ class Elementwise:
         edges = []
         metas = []
         needs = []
-        wanted = set()
+        wanted = ()
         for name, a in zip(self.inputs, args):
             if isinstance(a, Tensor):
-                edges.append(edge_of(a))
+                fn = a.grad_fn
+                edges.append((fn, a._output_nr) if fn is not None else edge_of(a))
                 metas.append((a._data.shape, a.dtype))
-                need = a._requires_grad and name in self.grads
-                if need:
-                    wanted.update(self._needs[name])
+                if a._requires_grad and name in self._needs:
+                    needs.append(True)
+                    wanted += self._needs[name]
+                    continue
             else:
-                edges.append((None, 0))
+                edges.append(_NO_EDGE)
                 metas.append(None)
-                need = False
-            needs.append(need)
+            needs.append(False)
         saved = {}
         versions = []
-        for name, a in zip(self.inputs, args):
-            if name in wanted:
-                saved[name] = a
-                if isinstance(a, Tensor):
-                    versions.append((a, a._version))
-        if "out" in wanted:
-            saved["out"] = out
+        if wanted:
+            for name, a in zip(self.inputs, args):
+                if name in wanted:
+                    saved[name] = a
+                    if isinstance(a, Tensor):
+                        vc = a._version_counter
+                        versions.append((a, 0 if vc is None else vc.value))
+            if "out" in wanted:
+                saved["out"] = out
         node.next_functions = tuple(edges)
         node.input_meta = tuple(metas)
         node.saved = saved
@@ -255,6 +258,7 @@ class Elementwise:
 
 
 _MISSING = object()
+_NO_EDGE = (None, 0)
 _BOOL_OUT = [np.bool_]
 _PY_SCALARS = (float, int, bool)
 
