@@ -3,8 +3,13 @@
 ``*_like`` forms and ``manual_seed``.
 
 NumPy allocates the buffers; Numba kernels (`nbgrad.backends.cpu.creation`)
-fill them.  Defaults follow PyTorch: Python floats give the default float
-dtype (float32), ints give int64, bools give bool.
+fill them.  With ``device="cuda"`` the buffer is allocated on the GPU and
+filled there by the kernels of `nbgrad.backends.cuda.creation` (data given
+on the host, as in ``tensor([...], device="cuda")``, is copied once).
+`as_tensor` and `from_dlpack` wrap GPU arrays of other libraries
+(``__cuda_array_interface__``, DLPack) without a copy.  Defaults follow
+PyTorch: Python floats give the default float dtype (float32), ints give
+int64, bools give bool.
 """
 
 import math
@@ -14,13 +19,14 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad._device import as_device, cpu_device
+from nbgrad.backends import dispatch
 from nbgrad.backends.cpu import creation
 from nbgrad.tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "ones", "zeros", "full", "empty",
            "arange", "linspace", "eye", "rand", "randn", "randint", "ones_like",
            "zeros_like", "full_like", "empty_like", "rand_like", "randn_like",
-           "randint_like", "manual_seed", "seed", "initial_seed"]
+           "randint_like", "manual_seed", "seed", "initial_seed", "from_dlpack"]
 
 
 def _shape(size, op):
@@ -45,20 +51,41 @@ def _shape(size, op):
     return tuple(out)
 
 
+def _device(device):
+    """The device argument as a device; a CUDA one is checked to be usable."""
+    if device is None:
+        return cpu_device
+    dev = as_device(device)
+    return dev if dev is cpu_device else dispatch.check_device(dev)
+
+
 def _finish(data, dtype, device, requires_grad):
-    t = Tensor._make(data, dtype)
-    if device is not None and as_device(device) is not cpu_device:
-        t = t.to(device)
+    """A tensor of host buffer `data`, copied to `device` when that is not the CPU."""
+    dev = _device(device)
+    if dev is not cpu_device:
+        data = dispatch.to_device(data, dev)
+    t = Tensor._make(data, dtype, dev)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _on(data, dtype, dev, requires_grad):
+    t = Tensor._make(data, dtype, dev)
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
 def _filled(shape, value, dtype, device, requires_grad):
+    dev = _device(device)
+    if dev is not cpu_device:
+        data = dispatch.empty(shape, dtype.np, device=dev)
+        return _on(dispatch.fill(data, value), dtype, dev, requires_grad)
     data = np.empty(shape, dtype.np)
     if data.size:
         creation.fill(data.ravel(), dtype.np.type(value))
-    return _finish(data, dtype, device, requires_grad)
+    return _on(data, dtype, dev, requires_grad)
 
 
 def _infer_dtype(data):
@@ -95,6 +122,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     tensor([1.0000e-01, 1.0000e+00, 1.0000e-04])
     """
     if isinstance(data, Tensor):
+        if device is None:
+            device = data.device
         arr = data.detach()._host()
         d = data.dtype if dtype is None else _dtypes.as_dtype(dtype)
     elif isinstance(data, np.ndarray):
@@ -135,7 +164,17 @@ def _unwrap(data):
 
 
 def as_tensor(data, dtype=None, device=None):
-    """`data` as a tensor, sharing memory with a NumPy array or Tensor when possible."""
+    """`data` as a tensor, sharing memory with a NumPy array, a Tensor or a GPU array
+    (anything with ``__cuda_array_interface__``: CuPy, PyTorch, Numba) when possible.
+
+    >>> nb.as_tensor(np.arange(3.0))
+    tensor([0., 1., 2.], dtype=torch.float64)
+    """
+    if not isinstance(data, (Tensor, np.ndarray)) and (
+            getattr(type(data), "__cuda_ndarray__", False)   # a numba device array
+            or getattr(data, "__cuda_array_interface__", None) is not None):
+        t = _from_device_array(data, "as_tensor")
+        return as_tensor(t, dtype, device) if dtype is not None or device is not None else t
     if isinstance(data, Tensor):
         t = data
         if dtype is not None and _dtypes.as_dtype(dtype) is not t.dtype:
@@ -147,6 +186,47 @@ def as_tensor(data, dtype=None, device=None):
                                          _dtypes.as_dtype(dtype).np == data.dtype):
         return _finish(data, _dtypes.from_numpy_dtype(data.dtype), device, False)
     return tensor(data, dtype=dtype, device=device)
+
+
+def _from_device_array(obj, opname):
+    """A CUDA tensor viewing the GPU memory of `obj` (no copy)."""
+    dev = dispatch.check_device(as_device("cuda"))
+    d = dispatch.cuda().interop.as_device_array(obj)
+    if d is obj:   # the caller's own numba array: wrap a view of it (its .base is obj)
+        d = dispatch.as_strided(d, tuple(d.shape), tuple(d.strides))
+    try:
+        dtype = _dtypes.from_numpy_dtype(d.dtype)
+    except (KeyError, TypeError, ValueError):
+        raise TypeError(f"{opname}(): unsupported dtype {d.dtype} of a "
+                        f"{type(obj).__name__}") from None
+    return Tensor._make(d, dtype, dev)
+
+
+def from_dlpack(ext_tensor):
+    """A tensor sharing memory with a DLPack exporter (an object with
+    ``__dlpack__``: a NumPy array, or a CuPy/PyTorch/JAX GPU array, which
+    stays on the GPU).  No copy.
+
+    >>> nb.from_dlpack(np.ones(2))
+    tensor([1., 1.], dtype=torch.float64)
+    """
+    if isinstance(ext_tensor, Tensor):
+        return ext_tensor
+    if not hasattr(ext_tensor, "__dlpack__"):
+        raise TypeError(f"from_dlpack(): expected an object with __dlpack__, got "
+                        f"{type(ext_tensor).__name__}")
+    kind = 1
+    if hasattr(ext_tensor, "__dlpack_device__"):
+        kind = int(ext_tensor.__dlpack_device__()[0])
+    if kind in (1, 3):   # kDLCPU, kDLCUDAHost: host memory
+        a = np.from_dlpack(ext_tensor)
+        return Tensor._make(a, _dtypes.from_numpy_dtype(a.dtype))
+    if kind not in (2, 13):   # kDLCUDA, kDLCUDAManaged
+        raise RuntimeError(f"from_dlpack(): unsupported DLPack device type {kind} (only CPU "
+                           "and CUDA memory)")
+    dev = dispatch.check_device(as_device("cuda"))
+    d = dispatch.cuda().interop.from_dlpack(ext_tensor)
+    return Tensor._make(d, _dtypes.from_numpy_dtype(d.dtype), dev)
 
 
 def from_numpy(array):
@@ -180,7 +260,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
 def empty(*size, dtype=None, device=None, requires_grad=False):
     """An uninitialised tensor."""
     d = _dtypes.as_dtype(dtype)
-    return _finish(np.empty(_shape(size, "empty"), d.np), d, device, requires_grad)
+    dev = _device(device)
+    return _on(dispatch.empty(_shape(size, "empty"), d.np, device=dev), d, dev, requires_grad)
 
 
 def _like(t, dtype, device):
@@ -205,7 +286,7 @@ def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False):
 
 def empty_like(t, *, dtype=None, device=None, requires_grad=False):
     d, dev = _like(t, dtype, device)
-    return _finish(np.empty(t._data.shape, d.np), d, dev, requires_grad)
+    return empty(tuple(t._data.shape), dtype=d, device=dev, requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
@@ -224,48 +305,55 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     else:
         d = _dtypes.as_dtype(dtype)
     n = max(0, math.ceil((end - start) / step))
-    data = np.empty((n,), d.np)
+    dev = _device(device)
+    data = dispatch.empty((n,), d.np, device=dev)
     if n:
-        creation.arange(data, np.float64(start), np.float64(step)) if d.is_floating_point \
-            else creation.arange(data, np.int64(start), np.int64(step))
-    return _finish(data, d, device, requires_grad)
+        kernels = dispatch.backend(dev).creation
+        kernels.arange(data, np.float64(start), np.float64(step)) if d.is_floating_point \
+            else kernels.arange(data, np.int64(start), np.int64(step))
+    return _on(data, d, dev, requires_grad)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     """`steps` evenly spaced values from `start` to `end` inclusive."""
     d = _dtypes.as_dtype(dtype)
-    data = np.empty((int(steps),), d.np)
+    dev = _device(device)
+    data = dispatch.empty((int(steps),), d.np, device=dev)
     if steps:
-        creation.linspace(data, np.float64(start), np.float64(end))
-    return _finish(data, d, device, requires_grad)
+        dispatch.backend(dev).creation.linspace(data, np.float64(start), np.float64(end))
+    return _on(data, d, dev, requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """The identity matrix (n x m)."""
     d = _dtypes.as_dtype(dtype)
-    data = np.empty((n, n if m is None else m), d.np)
-    creation.eye(data)
-    return _finish(data, d, device, requires_grad)
+    dev = _device(device)
+    data = dispatch.empty((n, n if m is None else m), d.np, device=dev)
+    if data.size:
+        dispatch.backend(dev).creation.eye(data)
+    return _on(data, d, dev, requires_grad)
 
 
 def _random(size, op, dtype, device, requires_grad, kernel, a, b):
     d = _dtypes.as_dtype(dtype)
     if not d.is_floating_point:
         raise RuntimeError(f"{op}(): \"{op}\" not implemented for '{d.name.capitalize()}'")
-    data = np.empty(_shape(size, op), d.np)
+    dev = _device(device)
+    data = dispatch.empty(_shape(size, op), d.np, device=dev)
     if data.size:
-        kernel(data.reshape(-1), np.float64(a), np.float64(b))
-    return _finish(data, d, device, requires_grad)
+        fn = getattr(dispatch.backend(dev).creation, kernel)
+        fn(dispatch.reshape(data, (data.size,)), np.float64(a), np.float64(b))
+    return _on(data, d, dev, requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     """Uniform samples in [0, 1)."""
-    return _random(size, "rand", dtype, device, requires_grad, creation.uniform, 0.0, 1.0)
+    return _random(size, "rand", dtype, device, requires_grad, "uniform", 0.0, 1.0)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     """Standard normal samples: ``nb.randn(2, 2)``."""
-    return _random(size, "randn", dtype, device, requires_grad, creation.normal, 0.0, 1.0)
+    return _random(size, "randn", dtype, device, requires_grad, "normal", 0.0, 1.0)
 
 
 def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad=False):
@@ -275,13 +363,14 @@ def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     d = _dtypes.int64 if dtype is None else _dtypes.as_dtype(dtype)
-    data = np.empty(_shape((size,), "randint"), np.int64)
+    dev = _device(device)
+    data = dispatch.empty(_shape((size,), "randint"), np.int64, device=dev)
     if data.size:
-        creation.randint(data.reshape(-1), np.int64(low), np.int64(high))
+        dispatch.backend(dev).creation.randint(dispatch.reshape(data, (data.size,)),
+                                               np.int64(low), np.int64(high))
     if d is not _dtypes.int64:
-        from nbgrad.ops.elementwise import cast_array
-        data = cast_array(data, d)
-    return _finish(data, d, device, requires_grad)
+        data = dispatch.cast(data, d)
+    return _on(data, d, dev, requires_grad)
 
 
 def rand_like(t, *, dtype=None, device=None, requires_grad=False):
@@ -307,6 +396,8 @@ def manual_seed(seed):
     seed = int(seed)
     _seed[0] = seed
     creation.seed(seed % (2 ** 32))
+    from nbgrad import cuda
+    cuda.manual_seed(seed)   # imports nothing before the first CUDA tensor
     return _Generator(seed)
 
 
@@ -338,12 +429,9 @@ class _Generator:
 def legacy_constructor(*args, dtype=None, device=None):
     """``nb.Tensor(2, 3)`` (uninitialised) or ``nb.Tensor([1, 2])`` (float data)."""
     if len(args) == 1 and not isinstance(args[0], numbers.Integral):
-        return tensor(args[0], dtype=_dtypes.float32 if dtype is None else dtype)
-    return empty(*args, dtype=dtype)
+        return tensor(args[0], dtype=_dtypes.float32 if dtype is None else dtype, device=device)
+    return empty(*args, dtype=dtype, device=device)
 
 
-def _rebuild(array, dtype_name, requires_grad):
-    t = Tensor._make(array, _dtypes.as_dtype(dtype_name))
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+def _rebuild(array, dtype_name, requires_grad, device="cpu"):
+    return _finish(array, _dtypes.as_dtype(dtype_name), device, requires_grad)

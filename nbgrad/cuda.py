@@ -128,11 +128,19 @@ def synchronize(device=None):
         nc.cuda.synchronize()
 
 
+_pending_seed = []   # a seed given before the CUDA backend was loaded
+
+
 def manual_seed(seed):
-    """Seed the CUDA random generators (``nb.manual_seed`` seeds them too)."""
-    if _nc() is None:
+    """Seed the CUDA random generators (``nb.manual_seed`` seeds them too).
+
+    Loads nothing: before the first CUDA tensor the seed is kept for later,
+    so a CPU program calling this never imports numba.cuda."""
+    import sys
+    creation = sys.modules.get("nbgrad.backends.cuda.creation")
+    if creation is None:
+        _pending_seed[:] = [int(seed)]
         return
-    from nbgrad.backends.cuda import creation
     creation.seed(seed)
 
 

@@ -3,7 +3,9 @@
 
 No math happens here: operators and methods are attached by the op modules
 (`nbgrad.ops.*`), which run Numba kernels.  The buffer is a NumPy array on the
-CPU; NumPy only allocates it and makes views of it.
+CPU (NumPy only allocates it and makes views of it) and a numba device array
+on a CUDA device (`nbgrad.backends.cuda`); `_host()` gives the values on the
+host either way.
 """
 
 import numpy as np
@@ -123,7 +125,8 @@ class Tensor:
         return self.dtype.is_floating_point
 
     def is_contiguous(self):
-        return self._data.flags.c_contiguous
+        from nbgrad.backends.dispatch import is_contiguous
+        return is_contiguous(self._data)
 
     @property
     def is_cuda(self):
@@ -293,14 +296,38 @@ class Tensor:
 
     # -- conversion -------------------------------------------------------
     def _host(self):
-        """The values as a NumPy array on the host (no copy on the CPU)."""
-        return self._data
+        """The values as a NumPy array on the host (no copy on the CPU, a copy
+        from a CUDA device)."""
+        if self.device is cpu_device:
+            return self._data
+        from nbgrad.backends.dispatch import to_host
+        return to_host(self._data)
 
     def numpy(self, *, force=False):
+        """The values as a NumPy array sharing memory (CPU tensors only, as PyTorch)."""
+        if self.device is not cpu_device and not force:
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
+                            "Tensor.cpu() to copy the tensor to host memory first.")
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
-        return self._data
+        return self._host()
+
+    @property
+    def __cuda_array_interface__(self):
+        """The CUDA Array Interface of a CUDA tensor's buffer (zero-copy export to
+        CuPy, PyTorch, Numba...); AttributeError on the CPU, as PyTorch."""
+        if self.device.type != "cuda":
+            raise AttributeError(
+                "Can't get __cuda_array_interface__ on non-CUDA tensor type: "
+                f"{self.dtype!r} on {self.device}. If CUDA data is required use "
+                "tensor.cuda() to copy tensor to device memory.")
+        if self._requires_grad:
+            raise RuntimeError("Can't get __cuda_array_interface__ on Variable that requires "
+                               "grad. If gradients aren't required, use var.detach() to get "
+                               "Variable that doesn't require grad.")
+        from nbgrad.backends.cuda import _numba_cuda
+        return _numba_cuda.cuda_array_interface(self._data)
 
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()
@@ -310,10 +337,10 @@ class Tensor:
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be "
                                "converted to Scalar")
-        return self._data.reshape(-1)[0].item()
+        return self._host().reshape(-1)[0].item()
 
     def tolist(self):
-        return self._data.tolist()
+        return self._host().tolist()
 
     def __float__(self):
         return float(self.item())
@@ -354,7 +381,8 @@ class Tensor:
 
     def __reduce_ex__(self, proto):
         from nbgrad import _factories
-        return (_factories._rebuild, (self._data.copy(), self.dtype.name, self._requires_grad))
+        return (_factories._rebuild, (self._host().copy(), self.dtype.name, self._requires_grad,
+                                      str(self.device)))
 
 
 def _wrap_dim(dim, ndim, op):

@@ -70,7 +70,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if g is None:
             if materialize_grads:
                 shape = t._data.shape if batch is None else (batch,) + t._data.shape
-                g = _factories.zeros(shape, dtype=t.dtype)
+                g = _factories.zeros(shape, dtype=t.dtype, device=t.device)
             elif not allow_unused:
                 raise RuntimeError(
                     f"One of the differentiated Tensors (input {i}) appears to not have been "

@@ -12,9 +12,8 @@ rules are each other (get/scatter) or themselves (zero), so the history is
 differentiable again (``create_graph=True``).  Copies and fills are kernels.
 """
 
-import numpy as np
-
 from nbgrad.autograd.function import Function
+from nbgrad.backends import dispatch
 
 __all__ = ["region_of", "rebase_view"]
 
@@ -30,41 +29,35 @@ class Region:
 
     def view(self, a):
         """The region as a view of the C-contiguous array `a` (of the base's shape)."""
-        item = a.itemsize
-        flat = a.reshape(-1)
-        return np.lib.stride_tricks.as_strided(flat[self.offset:], self.shape,
-                                               [s * item for s in self.strides])
+        item = a.dtype.itemsize
+        flat = dispatch.reshape(a, (a.size,))
+        return dispatch.as_strided(dispatch.getitem(flat, slice(self.offset, None)), self.shape,
+                                   [s * item for s in self.strides])
 
 
 def region_of(view, base):
     """The Region of tensor `view` in tensor `base` (None if `base` is not C-contiguous)."""
     b, v = base._data, view._data
-    if not b.flags.c_contiguous:
+    if not dispatch.is_contiguous(b):
         return None
-    item = b.itemsize
-    start = v.__array_interface__["data"][0] - b.__array_interface__["data"][0]
-    return Region(start // item, tuple(s // item for s in v.strides), v.shape, b.shape)
+    item = b.dtype.itemsize
+    start = dispatch.address(v) - dispatch.address(b)
+    return Region(start // item, tuple(s // item for s in v.strides), tuple(v.shape),
+                  tuple(b.shape))
 
 
 def _contiguous(t):
-    from nbgrad.ops.elementwise import cast_array
-    a = t._data
-    return a if a.flags.c_contiguous else cast_array(a, t.dtype)
+    return dispatch.contiguous(t._data)
 
 
 def _copy_into(dst, src, dtype):
-    from nbgrad.backends.cpu import elementwise as cpu
     from nbgrad.ops.elementwise import _identity
     if dst.size:
-        cpu.run(_identity, [src], [dtype.np], dst.shape, outs=[dst])
+        dispatch.run(_identity, [src], [dtype.np], tuple(dst.shape), outs=[dst])
 
 
-def _zeros(shape, dtype):
-    from nbgrad.backends.cpu.creation import fill
-    out = np.empty(shape, dtype.np)
-    if out.size:
-        fill(out.reshape(-1), dtype.np.type(0))
-    return out
+def _zeros(shape, dtype, like):
+    return dispatch.fill(dispatch.empty(shape, dtype.np, like=like), 0)
 
 
 class _RegionGet(Function):
@@ -72,10 +65,10 @@ class _RegionGet(Function):
 
     @staticmethod
     def forward(ctx, g, region):
-        from nbgrad.ops.elementwise import cast_array
         from nbgrad.tensor import Tensor
         ctx.region = region
-        return Tensor._make(cast_array(region.view(_contiguous(g)), g.dtype), g.dtype, g.device)
+        return Tensor._make(dispatch.cast(region.view(_contiguous(g)), g.dtype), g.dtype,
+                            g.device)
 
     @staticmethod
     def backward(ctx, gg):
@@ -89,7 +82,7 @@ class _RegionScatter(Function):
     def forward(ctx, g, region):
         from nbgrad.tensor import Tensor
         ctx.region = region
-        out = _zeros(region.base_shape, g.dtype)
+        out = _zeros(region.base_shape, g.dtype, g._data)
         _copy_into(region.view(out), g._data, g.dtype)
         return Tensor._make(out, g.dtype, g.device)
 
@@ -103,15 +96,12 @@ class _RegionZero(Function):
 
     @staticmethod
     def forward(ctx, g, region):
-        from nbgrad.ops.elementwise import cast_array
         from nbgrad.tensor import Tensor
         ctx.region = region
-        out = cast_array(g._data, g.dtype)
+        out = dispatch.cast(g._data, g.dtype)
         dst = region.view(out)
         if dst.size:
-            from nbgrad.backends.cpu import elementwise as cpu
-            from nbgrad.ops.elementwise import _identity
-            cpu.run(_identity, [g.dtype.np.type(0)], [g.dtype.np], dst.shape, outs=[dst])
+            dispatch.fill(dst, 0)
         return Tensor._make(out, g.dtype, g.device)
 
     @staticmethod

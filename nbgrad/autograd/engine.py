@@ -56,7 +56,7 @@ def _make_grads(outputs, grad_outputs, create_graph, batched=False):
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             g = _factories.ones_like(t)
         elif not isinstance(g, Tensor):
-            g = _factories.tensor(g, dtype=t.dtype)
+            g = _factories.tensor(g, dtype=t.dtype, device=t.device)
         elif g._data.shape != t._data.shape:
             if g._data.size == t._data.size == 1:
                 g = g.reshape(t._data.shape)
@@ -493,7 +493,8 @@ def _sum_of(a, b):
     recorded: the add kernel directly, without the op's checks."""
     if a._data.shape != b._data.shape or a.dtype is not b.dtype or a.device is not b.device:
         return a + b
-    from nbgrad.backends.cpu.elementwise import run
+    from nbgrad.backends.dispatch import run_for
+    run = run_for(a.device)
     if not _ADD:
         from nbgrad.ops.registry import REGISTRY
         _ADD.append(REGISTRY["add"])

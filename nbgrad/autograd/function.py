@@ -103,10 +103,11 @@ class BackwardCFunction(Node, FunctionCtx):
         grads = list(grads)
         if getattr(self, "materialize_grads", True):
             from nbgrad import _factories
+            device = next((g.device for g in grads if g is not None), None)
             for i, g in enumerate(grads):
                 if g is None and self.out_meta[i] is not None:
                     shape, dtype = self.out_meta[i]
-                    grads[i] = _factories.zeros(shape, dtype=dtype)
+                    grads[i] = _factories.zeros(shape, dtype=dtype, device=device)
         result = cls.backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)

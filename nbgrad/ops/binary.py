@@ -314,7 +314,8 @@ def _where(ctx, condition, input, other):
     ctx.save_for_backward(condition)
     ctx.tensor_input = isinstance(input, Tensor)
     ctx.tensor_other = isinstance(other, Tensor)
-    return cpu.run(_where_kernels, args, [dtype.np], shape)[0]
+    from nbgrad.backends import dispatch
+    return dispatch.run_for(condition.device)(_where_kernels, args, [dtype.np], shape)[0]
 
 
 @_where.backward

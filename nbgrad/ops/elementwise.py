@@ -16,11 +16,16 @@ broadcast; dtypes promote as in PyTorch (`nbgrad._dtypes.result_type`).
 import numpy as np
 
 from nbgrad import _dtypes
+from nbgrad._device import cpu_device
 from nbgrad._dtypes import _FLOAT
 from nbgrad.autograd import grad_mode
 from nbgrad.autograd.node import SAVED_FREED_MESSAGE, edge_of, new_node, node_class
+from nbgrad.backends import dispatch
 from nbgrad.backends.cpu import elementwise as cpu
 from nbgrad.ops.registry import check_saved_version, register
+
+# kernels run on the first tensor argument's device (nbgrad.backends.dispatch)
+DEVICE_DISPATCH = True
 
 __all__ = ["Elementwise", "elementwise", "broadcast_shapes", "cast_array", "pass_through"]
 
@@ -64,6 +69,8 @@ _identity = cpu.KernelFamily("identity", [lambda x: x])
 
 def cast_array(a, dtype):
     """A copy of array `a` converted to nbgrad dtype `dtype` (a Numba kernel)."""
+    if a.__class__ is not np.ndarray and dispatch.on_device(a):   # the CUDA backend's copy
+        return dispatch.cast(a, dtype)
     return cpu.run(_identity, [a], [dtype.np], a.shape)[0]
 
 
@@ -126,10 +133,11 @@ class Elementwise:
         cnp = compute.np
         kargs = [(a._data if a.dtype is compute else cast_array(a._data, compute))
                  if isinstance(a, Tensor) else cnp.type(a) for a in args]
+        run = cpu.run if first.device is cpu_device else dispatch.run_for(first.device)
         if self.out_dtype == "bool":
-            out = cpu.run(self.forward_family, kargs, _BOOL_OUT, shape)[0]
+            out = run(self.forward_family, kargs, _BOOL_OUT, shape)[0]
             return Tensor._make(out, _dtypes.bool, first.device)
-        out = cpu.run(self.forward_family, kargs, [cnp], shape)[0]
+        out = run(self.forward_family, kargs, [cnp], shape)[0]
         result = Tensor._make(out, compute, first.device)
         if requires and self.differentiable and grad_mode._state.enabled:
             self._record(args, result, out, compute, Tensor)
@@ -179,7 +187,9 @@ class Elementwise:
         The building block of in-place ops; bumps `out`'s version."""
         Tensor = _tensor_cls()
         kargs = [_kernel_arg(a, out.dtype, Tensor) for a in args]
-        cpu.run(self.forward_family, kargs, [out.dtype.np], out._data.shape, outs=[out._data])
+        run = cpu.run if out.device is cpu_device else dispatch.run_for(out.device)
+        run(self.forward_family, kargs, [out.dtype.np], tuple(out._data.shape),
+            outs=[out._data])
         out._bump_version()
         return out
 
@@ -213,8 +223,9 @@ class Elementwise:
                     args.append(v._data if v.__class__ is Tensor and v.dtype is compute
                                 else _kernel_arg(v, compute, Tensor))
             cnp = compute.np
-            res = cpu.run(fam, args, [cnp] if len(fam.fns) == 1 else [cnp] * len(fam.fns),
-                          gd.shape)
+            run = cpu.run if g.device is cpu_device else dispatch.run_for(g.device)
+            res = run(fam, args, [cnp] if len(fam.fns) == 1 else [cnp] * len(fam.fns),
+                      tuple(gd.shape))
             device = g.device
             out = []
             k = 0

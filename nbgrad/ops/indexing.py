@@ -19,6 +19,10 @@ Assignment is recorded out of place (`copy_slices` for basic keys,
 `nbgrad.ops.inplace.commit_inplace`, so gradients reach both the target's old
 value (zero where overwritten) and the assigned value (summed over
 broadcasting).  Without anything to record it writes straight into the buffer.
+
+On a CUDA device the plan is made on the host (index tensors on the device
+are copied there first: one synchronisation, as PyTorch has for masks) and
+the row take/put kernels of `nbgrad.backends.cuda.movement` do the work.
 """
 
 import math
@@ -28,6 +32,7 @@ import numpy as np
 
 from nbgrad import _dtypes, _factories
 from nbgrad.autograd import grad_mode
+from nbgrad.backends import dispatch
 from nbgrad.backends.cpu import elementwise as cpu
 from nbgrad.backends.cpu import movement as kernels
 from nbgrad.backends.cpu.creation import fill
@@ -53,7 +58,7 @@ def _index_array(k):
     """An index given as a Tensor / ndarray / list: ('int', i), ('bool', b),
     ('mask', bool array) or ('array', int array)."""
     if isinstance(k, Tensor):
-        a, name = k._data, k.dtype.name
+        a, name = k._host(), k.dtype.name   # an index on the device: planned on the host
     else:
         a = np.asarray(k)
         if a.dtype == object:
@@ -221,16 +226,26 @@ class IndexPlan:
     the result's (P, NB, Q) rows come from.  The result has `out_shape`.
     """
 
-    __slots__ = ("basic", "perm", "P", "NA", "NB", "Q", "flat", "out_shape")
+    __slots__ = ("basic", "perm", "P", "NA", "NB", "Q", "flat", "out_shape", "_dflat")
 
     def __init__(self, basic, perm, P, NA, Q, flat, out_shape):
         self.basic, self.perm = basic, perm
         self.P, self.NA, self.Q, self.NB = P, NA, Q, flat.shape[0]
         self.flat, self.out_shape = flat, out_shape
+        self._dflat = None
 
     def view(self, a):
-        v = a if self.basic is None else a[self.basic]
-        return v if self.perm is None else v.transpose(self.perm)
+        v = a if self.basic is None else dispatch.getitem(a, self.basic)
+        return v if self.perm is None else dispatch.transpose(v, self.perm)
+
+    def kernels_for(self, a):
+        """(movement kernels, flat index) for array `a`: the CPU's, or the CUDA ones
+        with the index copied to the device once."""
+        if dispatch.on_host(a):
+            return kernels, self.flat
+        if self._dflat is None:
+            self._dflat = dispatch.to_device(self.flat, dispatch.cuda_device())
+        return dispatch.cuda().movement, self._dflat
 
 
 def index_plan(shape, basic, adv):
@@ -271,31 +286,31 @@ def index_plan(shape, basic, adv):
 
 
 def _take(a, plan, dtype):
-    v = plan.view(a)
-    if not v.flags.c_contiguous:
-        v = cast_array(v, dtype)
-    out = np.empty((plan.P, plan.NB, plan.Q), dtype.np)
-    kernels.take(v.reshape(plan.P, plan.NA, plan.Q), plan.flat, out)
-    return out.reshape(plan.out_shape)
+    v = dispatch.contiguous(plan.view(a))
+    out = dispatch.empty((plan.P, plan.NB, plan.Q), dtype.np, like=a)
+    k, flat = plan.kernels_for(a)
+    k.take(dispatch.reshape(v, (plan.P, plan.NA, plan.Q)), flat, out)
+    return dispatch.reshape(out, plan.out_shape)
 
 
 def _put(dst, plan, value, accumulate):
     """Write `value` (an array broadcastable to plan.out_shape, or a scalar)
     into array `dst` at the plan's positions."""
     rows = (plan.P, plan.NB, plan.Q)
-    if value.__class__ is np.ndarray and value.shape == plan.out_shape and \
-            value.dtype == dst.dtype and value.flags.c_contiguous:
-        vals = value.reshape(rows)
+    if not isinstance(value, np.generic) and tuple(value.shape) == plan.out_shape and \
+            value.dtype == dst.dtype and dispatch.is_contiguous(value):
+        vals = dispatch.reshape(value, rows)
     else:
-        vals = np.empty(rows, dst.dtype)
-        _copy_into(vals.reshape(plan.out_shape), value)
+        vals = dispatch.empty(rows, dst.dtype, like=dst)
+        _copy_into(dispatch.reshape(vals, plan.out_shape), value)
     region = plan.view(dst)
     block = (plan.P, plan.NA, plan.Q)
-    if region.flags.c_contiguous:
-        kernels.put(region.reshape(block), plan.flat, vals, accumulate)
+    k, flat = plan.kernels_for(dst)
+    if dispatch.is_contiguous(region):
+        k.put(dispatch.reshape(region, block), flat, vals, accumulate)
     else:   # write into a contiguous copy of the region, then copy it back
-        tmp = cast_array(region, _dtypes.from_numpy_dtype(region.dtype))
-        kernels.put(tmp.reshape(block), plan.flat, vals, accumulate)
+        tmp = dispatch.cast(region, region.dtype)
+        k.put(dispatch.reshape(tmp, block), flat, vals, accumulate)
         _copy_into(region, tmp)
 
 
@@ -325,8 +340,8 @@ def value_array(value, dtype, target, advanced):
                            f"broadcast to the indexed region of shape {list(target)}: The "
                            "expanded size of the tensor must match the existing size at "
                            "non-singleton dimensions")
-    a = value._data.reshape(shape)
-    return a if value.dtype is dtype else cast_array(a, dtype)
+    a = dispatch.reshape(value._data, shape)
+    return a if value.dtype is dtype else dispatch.cast(a, dtype)
 
 
 def reduce_to(g, shape):
@@ -347,7 +362,7 @@ def _value_input(value, target):
     if isinstance(value, (bool, int, float, np.number, np.bool_)):
         return value
     if isinstance(value, (np.ndarray, list)):
-        return _factories.tensor(value, dtype=target.dtype)
+        return _factories.tensor(value, dtype=target.dtype, device=target.device)
     raise TypeError(f"can't assign a {type(value).__name__} to a tensor of dtype "
                     f"{target.dtype!r}")
 
@@ -357,20 +372,21 @@ def _value_input(value, target):
 @op("index", node="IndexBackward0")
 def index(ctx, x, plan):
     """``x[key]`` for a key with index arrays or masks (a copy); `plan` from `index_plan`."""
-    ctx.plan, ctx.shape = plan, x._data.shape
+    ctx.plan, ctx.shape = plan, tuple(x._data.shape)
     return _take(x._data, plan, x.dtype)
 
 
 @index.backward
 def index_backward(ctx, g):
-    return _index_put(_factories.zeros(ctx.shape, dtype=g.dtype), ctx.plan, g, True)
+    return _index_put(_factories.zeros(ctx.shape, dtype=g.dtype, device=g.device), ctx.plan, g,
+                      True)
 
 
 @op("index_put", node="IndexPutBackward0")
 def _index_put(ctx, x, plan, value, accumulate=False):
     """A copy of `x` with `value` written (or added) at the plan's positions."""
     val = value_array(value, x.dtype, plan.out_shape, True)
-    out = cast_array(x._data, x.dtype)
+    out = dispatch.cast(x._data, x.dtype)
     _put(out, plan, val, accumulate)
     ctx.plan, ctx.accumulate = plan, accumulate
     ctx.value_shape = value._data.shape if isinstance(value, Tensor) else None
@@ -395,8 +411,8 @@ def copy_slices(ctx, x, key, value):
     key = key if isinstance(key, tuple) else (key,)
     if not any(k is Ellipsis for k in key):
         key += (Ellipsis,)   # keeps an all-int key a view, not a scalar
-    out = cast_array(x._data, x.dtype)
-    dst = out[key]
+    out = dispatch.cast(x._data, x.dtype)
+    dst = dispatch.getitem(out, key)
     _copy_into(dst, value_array(value, x.dtype, dst.shape, False))
     ctx.key = key
     ctx.value_shape = value._data.shape if isinstance(value, Tensor) else None
@@ -444,13 +460,13 @@ def _setitem(self, key, value):
         result = _index_put(self, plan, value) if plan else copy_slices(self, basic, value)
         commit_inplace(self, result)
         return
-    if isinstance(value, Tensor) and np.may_share_memory(value._data, self._data):
+    if isinstance(value, Tensor) and dispatch.shares_memory(value._data, self._data):
         value = value.clone()   # read everything before anything is overwritten
     if plan is not None:
         _put(self._data, plan, value_array(value, self.dtype, plan.out_shape, True), False)
     else:
-        dst = self._data[basic]
-        _copy_into(dst, value_array(value, self.dtype, dst.shape, False))
+        dst = dispatch.getitem(self._data, basic)
+        _copy_into(dst, value_array(value, self.dtype, tuple(dst.shape), False))
     self._bump_version()
 
 
@@ -482,8 +498,8 @@ def index_select(ctx, input, dim, index):
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector (got shape "
                          f"{list(index._data.shape)})")
-    shape = a.shape if a.ndim else (1,)
-    idx = index._data.reshape(-1)
+    shape = tuple(a.shape) if a.ndim else (1,)
+    idx = index._host().reshape(-1)   # checked and planned on the host
     if idx.dtype != _int64 or not idx.flags.c_contiguous:
         idx = cast_array(idx, _dtypes.int64)
     bad = kernels.first_out_of_range(idx, shape[d])
@@ -496,13 +512,14 @@ def index_select(ctx, input, dim, index):
     out_shape = shape[:d] + (idx.shape[0],) + shape[d + 1:] if a.ndim else ()
     plan = IndexPlan(None if a.ndim else (None,), None, math.prod(shape[:d]), shape[d],
                      math.prod(shape[d + 1:]), idx, out_shape)
-    ctx.plan, ctx.shape = plan, a.shape
+    ctx.plan, ctx.shape = plan, tuple(a.shape)
     return _take(a, plan, input.dtype)
 
 
 @index_select.backward
 def index_select_backward(ctx, g):
-    return _index_put(_factories.zeros(ctx.shape, dtype=g.dtype), ctx.plan, g, True), None
+    zeros = _factories.zeros(ctx.shape, dtype=g.dtype, device=g.device)
+    return _index_put(zeros, ctx.plan, g, True), None
 
 
 def index_put(input, indices, values, accumulate=False):
@@ -552,16 +569,15 @@ def _masked_fill_forward(ctx, x, mask, value):
         if value._data.ndim:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but "
                                f"got tensor with {value._data.ndim} dimension(s).")
-        v = value._data if value.dtype is x.dtype else cast_array(value._data, x.dtype)
-        v = v.reshape(-1)[0]
+        v = x.dtype.np.type(value._host().reshape(-1)[0])
     elif isinstance(value, (bool, int, float, np.number, np.bool_)):
         v = x.dtype.np.type(value)
     else:
         raise TypeError(f"masked_fill(): argument 'value' must be Number or Tensor, not "
                         f"{type(value).__name__}")
-    shape = broadcast_shapes("masked_fill", x._data.shape, mask._data.shape)
+    shape = broadcast_shapes("masked_fill", tuple(x._data.shape), tuple(mask._data.shape))
     ctx.mask = mask
-    return cpu.run(_masked, [mask._data, v, x._data], [x.dtype.np], shape)[0]
+    return dispatch.run_for(x.device)(_masked, [mask._data, v, x._data], [x.dtype.np], shape)[0]
 
 
 @op("masked_fill", node="MaskedFillBackward0")

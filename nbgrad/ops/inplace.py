@@ -51,7 +51,7 @@ def commit_inplace(target, result):
     >>> y = x * 1
     >>> commit_inplace(y, y * 2)    # y.mul_(2)
     """
-    from nbgrad.backends.cpu import elementwise as cpu
+    from nbgrad.backends import dispatch
     from nbgrad.ops.elementwise import _identity
     if result._data.shape != target._data.shape:
         raise RuntimeError(f"in-place op: output with shape {list(target._data.shape)} doesn't "
@@ -85,8 +85,8 @@ def commit_inplace(target, result):
     if target._retains_grad and target.grad_fn is not None:
         from nbgrad.autograd.node import RetainGradHook
         target.grad_fn._add_tensor_hook(target._output_nr, RetainGradHook(target))
-    cpu.run(_identity, [result._data], [target.dtype.np], target._data.shape,
-            outs=[target._data])
+    dispatch.run_for(target.device)(_identity, [result._data], [target.dtype.np],
+                                    tuple(target._data.shape), outs=[target._data])
     target._bump_version()
     return target
 
@@ -112,9 +112,9 @@ def _snapshot_saved_target(node, target):
 
 
 def _snapshot(t):
-    from nbgrad.ops.elementwise import cast_array
+    from nbgrad.backends import dispatch
     from nbgrad.tensor import Tensor
-    c = Tensor._make(cast_array(t._data, t.dtype), t.dtype, t.device)
+    c = Tensor._make(dispatch.cast(t._data, t.dtype), t.dtype, t.device)
     c.grad_fn, c._output_nr, c._requires_grad = t.grad_fn, t._output_nr, t._requires_grad
     return c
 
@@ -164,7 +164,16 @@ def _overlaps(target, other):
     from nbgrad.tensor import Tensor
     if not isinstance(other, Tensor):
         return False
+    from nbgrad.backends import dispatch
     a, b = target._data, other._data
+    if dispatch.on_device(a) or dispatch.on_device(b):
+        if not (dispatch.on_device(a) and dispatch.on_device(b)):
+            return False
+        ptr = dispatch.address
+        if ptr(a) == ptr(b) and tuple(a.strides) == tuple(b.strides) and \
+                tuple(a.shape) == tuple(b.shape):
+            return False
+        return dispatch.shares_memory(a, b)
     if a.__array_interface__["data"][0] == b.__array_interface__["data"][0] and \
             a.strides == b.strides and a.shape == b.shape:
         return False
@@ -230,10 +239,11 @@ def div_(self, other, *, rounding_mode=None):
 
 
 def _fill_value(t, value):
-    from nbgrad.backends.cpu import elementwise as cpu
+    from nbgrad.backends import dispatch
     from nbgrad.ops.elementwise import _identity
     dt = t.dtype.np
-    cpu.run(_identity, [dt.type(value)], [dt], t._data.shape, outs=[t._data])
+    dispatch.run_for(t.device)(_identity, [dt.type(value)], [dt], tuple(t._data.shape),
+                               outs=[t._data])
 
 
 class _Overwritten(Function):

@@ -9,9 +9,8 @@ zeros for outputs that received none.
 
 from functools import reduce as _fold
 
-import numpy as np
-
 from nbgrad import _dtypes
+from nbgrad.backends import dispatch
 from nbgrad.ops.movement import _copy_into, getitem
 from nbgrad.ops.registry import op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
@@ -58,7 +57,7 @@ def cat(ctx, tensors, dim=0, *, axis=None):
     parts = [t for t in tensors if t._data.shape != (0,)]
     ctx.dim, ctx.sizes = 0, [None] * len(tensors)
     if not parts:
-        return np.empty((0,), dtype.np)
+        return dispatch.empty((0,), dtype.np, like=tensors[0]._data)
     ref = parts[0]._data
     for i, t in enumerate(tensors):
         if t._data.ndim == 0:
@@ -79,14 +78,15 @@ def cat(ctx, tensors, dim=0, *, axis=None):
                     f"Sizes of tensors must match except in dimension {d}. Expected size "
                     f"{ref.shape[j]} but got size {s[j]} for tensor number {i} in the list.")
         total += s[d]
-    out = np.empty(ref.shape[:d] + (total,) + ref.shape[d + 1:], dtype.np)
+    rs = tuple(ref.shape)
+    out = dispatch.empty(rs[:d] + (total,) + rs[d + 1:], dtype.np, like=ref)
     off = 0
     for i, t in enumerate(tensors):
         if t._data.shape == (0,):
             continue
         n = t._data.shape[d]
         if n and out.size:
-            _copy_into(out[_at(d, slice(off, off + n))], t._data)
+            _copy_into(dispatch.getitem(out, _at(d, slice(off, off + n))), t._data)
         ctx.sizes[i] = (off, n)
         off += n
     ctx.dim = d
@@ -109,17 +109,18 @@ def stack(ctx, tensors, dim=0):
     tensors = _tensor_list("stack", tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    shape = tensors[0]._data.shape
+    shape = tuple(tensors[0]._data.shape)
     for i, t in enumerate(tensors):
         if t._data.shape != shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(shape)} at entry 0 and {list(t._data.shape)} at entry "
                                f"{i}")
     d = _wrap_dim(dim, len(shape) + 1, "stack")
-    out = np.empty(shape[:d] + (len(tensors),) + shape[d:], _promoted(tensors).np)
+    out = dispatch.empty(shape[:d] + (len(tensors),) + shape[d:], _promoted(tensors).np,
+                         like=tensors[0]._data)
     if out.size:
         for i, t in enumerate(tensors):
-            _copy_into(out[_at(d, i) + (Ellipsis,)], t._data)
+            _copy_into(dispatch.getitem(out, _at(d, i) + (Ellipsis,)), t._data)
     ctx.dim, ctx.n = d, len(tensors)
     return out
 
@@ -133,10 +134,10 @@ def _split_views(ctx, x, sizes, d):
     a = x._data
     out, off = [], 0
     for n in sizes:
-        out.append(a[_at(d, slice(off, off + n))])
+        out.append(dispatch.getitem(a, _at(d, slice(off, off + n))))
         off += n
     ctx.dim = d
-    ctx.metadata = [(v.shape, x.dtype) for v in out]
+    ctx.metadata = [(tuple(v.shape), x.dtype) for v in out]
     return tuple(out)
 
 
@@ -210,9 +211,9 @@ def unbind(ctx, input, dim=0):
     if a.ndim == 0:
         raise IndexError("unbind(): Dimension specified as 0 but tensor has no dimensions")
     d = _wrap_dim(dim, a.ndim, "unbind")
-    out = tuple(a[_at(d, i) + (Ellipsis,)] for i in range(a.shape[d]))
+    out = tuple(dispatch.getitem(a, _at(d, i) + (Ellipsis,)) for i in range(a.shape[d]))
     ctx.dim = d
-    ctx.metadata = [(v.shape, input.dtype) for v in out]
+    ctx.metadata = [(tuple(v.shape), input.dtype) for v in out]
     return out
 
 

@@ -2,7 +2,8 @@
 diagonal and trace, and einsum.
 
 Matrix products call the BLAS that NumPy ships (np.matmul, the fastest route
-on a CPU); their backward rules are matrix products again.  `matmul` follows
+on a CPU) and, on a CUDA device, the tiled kernel of
+`nbgrad.backends.cuda.matmul`; their backward rules are matrix products again.  `matmul` follows
 PyTorch's rank rules by dispatching to dot / mv / mm, and to the batched
 `matmul` op for three or more dimensions, so each case gets PyTorch's node
 name.  `einsum` is built from these ops and diagonal / sum / permute.
@@ -11,8 +12,7 @@ name.  `einsum` is built from these ops and diagonal / sum / permute.
 import numpy as np
 
 from nbgrad import _dtypes
-from nbgrad.backends.cpu import elementwise as cpu
-from nbgrad.backends.cpu.creation import fill
+from nbgrad.backends import dispatch
 from nbgrad.ops.elementwise import _identity
 from nbgrad.ops.reduce import _sum_array
 from nbgrad.ops.registry import op, tensor_method
@@ -80,7 +80,7 @@ def mm(ctx, x, y):
                            f"and {_mat(y._data.shape)})")
     _check_mm_dtypes(x, y)
     _save_crossed(ctx, x, y)
-    return np.matmul(x._data, y._data)
+    return dispatch.matmul(x._data, y._data)
 
 
 @mm.backward
@@ -110,7 +110,7 @@ def bmm(ctx, x, y):
                            f"{scalar_name(y.dtype)} (bmm of {list(a.shape)} and "
                            f"{list(b.shape)})")
     _save_crossed(ctx, x, y)
-    return np.matmul(a, b)
+    return dispatch.matmul(a, b)
 
 
 @bmm.backward
@@ -140,7 +140,10 @@ def dot(ctx, x, y):
     """Inner product of two 1-D tensors of the same size: ``nb.dot(a, b)`` is a 0-d tensor."""
     _check_vectors("dot", x, y)
     _save_crossed(ctx, x, y)
-    return np.matmul(x._data, y._data).reshape(())
+    a, b = x._data, y._data
+    if dispatch.on_host(a):
+        return np.asarray(np.matmul(a, b)).reshape(())   # a 0-d array, not a NumPy scalar
+    return dispatch.matmul(a, b)
 
 
 @dot.backward
@@ -163,7 +166,7 @@ def mv(ctx, x, y):
                            f"vec ({b.shape[0]})")
     _check_mm_dtypes(x, y)
     _save_crossed(ctx, x, y)
-    return np.matmul(a, b)
+    return dispatch.matmul(a, b)
 
 
 @mv.backward
@@ -205,7 +208,7 @@ def _matmul_batched(ctx, x, y):
     _check_matmul(x, y)
     if ctx.needs_input_grad:
         ctx.save_for_backward(x, y)
-    return np.matmul(x._data, y._data)
+    return dispatch.matmul(x._data, y._data)
 
 
 @_matmul_batched.backward
@@ -284,11 +287,11 @@ def _diagonal_view(a, offset, d1, d2):
         length = max(0, min(n1 + offset, n2))
         start = [0] * a.ndim
         start[d1] = min(-offset, n1)
-    base = a[tuple(slice(s, None) for s in start)]
+    base = dispatch.getitem(a, tuple(slice(s, None) for s in start))
     rest = [d for d in range(a.ndim) if d not in (d1, d2)]
     shape = tuple(a.shape[d] for d in rest) + (length,)
     strides = tuple(a.strides[d] for d in rest) + (a.strides[d1] + a.strides[d2],)
-    return np.lib.stride_tricks.as_strided(base, shape, strides)
+    return dispatch.as_strided(base, shape, strides)
 
 
 def _diagonal_dims(x, offset, dim1, dim2, opname):
@@ -306,7 +309,7 @@ def diagonal(ctx, input, offset=0, dim1=0, dim2=1):
     """The diagonal of dims `dim1`, `dim2` (a view, appended as the last dim):
     ``nb.diagonal(nb.eye(3)) -> tensor([1., 1., 1.])``."""
     offset, d1, d2 = _diagonal_dims(input, offset, dim1, dim2, "diagonal")
-    ctx.args = (input._data.shape, offset, d1, d2)
+    ctx.args = (tuple(input._data.shape), offset, d1, d2)
     return _diagonal_view(input._data, offset, d1, d2)
 
 
@@ -318,12 +321,12 @@ def diagonal_backward(ctx, g):
 @op("diagonal_scatter_zeros", node="DiagonalBackwardBackward0")
 def diagonal_scatter_zeros(ctx, g, shape, offset, d1, d2):
     """A zero tensor of `shape` whose (offset) diagonal of dims d1, d2 is `g`."""
-    out = np.empty(shape, g.dtype.np)
+    out = dispatch.empty(shape, g.dtype.np, like=g._data)
     if out.size:
-        fill(out.reshape(-1), g.dtype.np.type(0))
+        dispatch.fill(out, 0)
         dst = _diagonal_view(out, offset, d1, d2)
         if dst.size:
-            cpu.run(_identity, [g._data], [g.dtype.np], dst.shape, outs=[dst])
+            dispatch.run(_identity, [g._data], [g.dtype.np], tuple(dst.shape), outs=[dst])
     ctx.args = (offset, d1, d2)
     return out
 
@@ -343,8 +346,8 @@ def trace(ctx, input):
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
     out_dtype = input.dtype if input.dtype.is_floating_point else _dtypes.int64
     diag = _diagonal_view(a, 0, 0, 1)
-    ctx.shape = a.shape
-    return _sum_array(diag, (0,), out_dtype).reshape(())
+    ctx.shape = tuple(a.shape)
+    return dispatch.reshape(_sum_array(diag, (0,), out_dtype), ())
 
 
 @trace.backward

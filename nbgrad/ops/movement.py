@@ -9,6 +9,11 @@ views (flip reads a negative-stride view, roll copies blocks, repeat writes
 through a broadcast view) or, for tril/triu, a kernel of
 `nbgrad.backends.cpu.movement`.  Each backward rule is the inverse movement
 of the gradient.  Advanced indexing lives in `nbgrad.ops.indexing`.
+
+On a CUDA device the same views are made by `nbgrad.backends.dispatch`
+(strided views of the device buffer) and the copies by the CUDA kernels;
+`to` / `cuda` / `cpu` move a tensor between devices (recorded: the gradient
+moves back).
 """
 
 import itertools
@@ -17,10 +22,10 @@ import math
 import numpy as np
 
 from nbgrad import _dtypes
-from nbgrad.backends.cpu import elementwise as cpu
+from nbgrad.backends import dispatch
 from nbgrad.backends.cpu import movement as movement_kernels
-from nbgrad.ops.elementwise import _identity, cast_array
-from nbgrad.ops.registry import op, tensor_method
+from nbgrad.ops.elementwise import _identity
+from nbgrad.ops.registry import FunctionOp, op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
 __all__ = ["reshape", "transpose", "swapaxes", "swapdims", "permute", "squeeze", "unsqueeze",
@@ -55,17 +60,25 @@ def _infer_shape(op_name, size, numel):
 def reshape(ctx, x, *shape):
     """The same data with a new shape (a view when the layout allows)."""
     shape = _infer_shape("reshape", _size_arg(shape), x._data.size)
-    ctx.shape = x._data.shape
+    ctx.shape = tuple(x._data.shape)
     a = x._data
-    if not a.flags.c_contiguous:
-        try:
-            return _view_array(a, shape)
-        except AttributeError:
-            a = cast_array(a, x.dtype)
-    return a.reshape(shape)
+    if dispatch.on_host(a):
+        if not a.flags.c_contiguous:
+            try:
+                return _view_array(a, shape)
+            except AttributeError:
+                a = dispatch.cast(a, x.dtype)
+        return a.reshape(shape)
+    v = dispatch.reshape_view(a, shape)
+    return v if v is not None else dispatch.reshape(dispatch.cast(a, x.dtype), shape)
 
 
 def _view_array(a, shape):
+    if dispatch.on_device(a):
+        v = dispatch.reshape_view(a, shape)
+        if v is None:
+            raise AttributeError("a copy would be needed")
+        return v
     v = a.view()
     v.shape = shape   # raises AttributeError when a copy would be needed
     return v
@@ -82,7 +95,7 @@ def view(ctx, x, *shape):
     if len(shape) == 1 and isinstance(shape[0], _dtypes.dtype):
         raise NotImplementedError("view(dtype) is not supported")
     shape = _infer_shape("view", _size_arg(shape), x._data.size)
-    ctx.shape = x._data.shape
+    ctx.shape = tuple(x._data.shape)
     try:
         return _view_array(x._data, shape)
     except AttributeError:
@@ -104,9 +117,10 @@ def transpose(ctx, x, dim0, dim1):
     d0 = _wrap_dim(dim0, n, "transpose")
     d1 = _wrap_dim(dim1, n, "transpose")
     ctx.dims = (d0, d1)
+    a = x._data
     if n < 2:
-        return x._data.view()
-    return x._data.swapaxes(d0, d1)
+        return a.view() if dispatch.on_host(a) else dispatch.as_strided(a, a.shape, a.strides)
+    return dispatch.swapaxes(a, d0, d1)
 
 
 @transpose.backward
@@ -127,7 +141,7 @@ def permute(ctx, x, *args, dims=None):
     if len(set(dims)) != n:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     ctx.inverse = tuple(np.argsort(dims).tolist())
-    return x._data.transpose(dims)
+    return dispatch.transpose(x._data, dims)
 
 
 @permute.backward
@@ -168,8 +182,8 @@ def expand(ctx, x, *sizes):
                 f"expand: The expanded size of the tensor ({s}) must match the existing size "
                 f"({have}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
                 f"Tensor sizes: {list(a.shape)}")
-    ctx.shape = a.shape
-    return np.lib.stride_tricks.as_strided(a, tuple(shape), tuple(strides))
+    ctx.shape = tuple(a.shape)
+    return dispatch.as_strided(a, tuple(shape), tuple(strides))
 
 
 @expand.backward
@@ -181,12 +195,13 @@ def expand_backward(ctx, g):
 def squeeze(ctx, x, dim=None):
     """Remove dimensions of size 1 (all, or `dim`)."""
     a = x._data
-    ctx.shape = a.shape
+    ctx.shape = tuple(a.shape)
     if dim is None:
-        return a.reshape(tuple(s for s in a.shape if s != 1))
+        return dispatch.reshape(a, tuple(s for s in a.shape if s != 1))
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
     dims = {_wrap_dim(d, a.ndim, "squeeze") for d in dims}
-    return a.reshape(tuple(s for d, s in enumerate(a.shape) if not (d in dims and s == 1)))
+    return dispatch.reshape(a, tuple(s for d, s in enumerate(a.shape)
+                                     if not (d in dims and s == 1)))
 
 
 @squeeze.backward
@@ -200,7 +215,7 @@ def unsqueeze(ctx, x, dim):
     a = x._data
     d = _wrap_dim(dim, a.ndim + 1, "unsqueeze")
     ctx.dim = d
-    return np.expand_dims(a, d)
+    return dispatch.expand_dims(a, d)
 
 
 @unsqueeze.backward
@@ -243,10 +258,11 @@ def getitem(ctx, x, key):
     """``x[key]`` for ints, slices, None and Ellipsis (a view).  ``Tensor.__getitem__``
     (`nbgrad.ops.indexing`) sends other keys to the copying `index` op."""
     key = _check_index(x._data, key)
-    ctx.shape = x._data.shape
+    ctx.shape = tuple(x._data.shape)
     ctx.dtype = x.dtype
     ctx.key = key
-    return x._data[key]
+    a = x._data
+    return a[key] if dispatch.on_host(a) else dispatch.getitem(a, key)
 
 
 @getitem.backward
@@ -257,14 +273,14 @@ def getitem_backward(ctx, g):
 @op("slice_scatter_zeros", node="SliceScatterBackward0")
 def slice_scatter_zeros(ctx, g, shape, key):
     """A zero tensor of `shape` with `g` written at `key` (getitem's backward)."""
-    from nbgrad.backends.cpu.creation import fill
-    out = np.empty(shape, g.dtype.np)
+    out = dispatch.empty(shape, g.dtype.np, like=g._data)
     key = key if isinstance(key, tuple) else (key,)
     if out.size:
-        fill(out.reshape(-1), g.dtype.np.type(0))
-        dst = out[key if any(k is Ellipsis for k in key) else key + (Ellipsis,)]
+        dispatch.fill(out, 0)
+        dst = dispatch.getitem(out, key if any(k is Ellipsis for k in key)
+                               else key + (Ellipsis,))
         if dst.size:
-            cpu.run(_identity, [g._data], [g.dtype.np], dst.shape, outs=[dst])
+            dispatch.run(_identity, [g._data], [g.dtype.np], tuple(dst.shape), outs=[dst])
     ctx.key = key
     return out
 
@@ -276,13 +292,13 @@ def slice_scatter_zeros_backward(ctx, gg):
 
 def contiguous(x, memory_format=None):
     """`x` itself if C-contiguous, else a contiguous copy (recorded as a clone)."""
-    return x if x._data.flags.c_contiguous else clone(x)
+    return x if dispatch.is_contiguous(x._data) else clone(x)
 
 
 @op("clone", node="CloneBackward0")
 def clone(ctx, x, *, memory_format=None):
     """A copy of `x` (recorded: gradients flow back to `x`)."""
-    return cast_array(x._data, x.dtype)
+    return dispatch.cast(x._data, x.dtype)
 
 
 @clone.backward
@@ -294,7 +310,7 @@ def clone_backward(ctx, g):
 def to_dtype(ctx, x, dtype):
     """`x` converted to `dtype` (a copy)."""
     ctx.dtype = x.dtype
-    return cast_array(x._data, dtype)
+    return dispatch.cast(x._data, dtype)
 
 
 @to_dtype.backward
@@ -315,7 +331,7 @@ def flatten(x, start_dim=0, end_dim=-1):
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim "
                            f"(got start_dim={start_dim}, end_dim={end_dim} for shape "
                            f"{list(x._data.shape)})")
-    shape = x._data.shape
+    shape = tuple(x._data.shape)
     if s == e:
         return x
     return reshape(x, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
@@ -323,7 +339,7 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 def unflatten(x, dim, sizes):
     """Split dimension `dim` into `sizes` (one may be -1): ``x.unflatten(1, (3, 4))``."""
-    shape = x._data.shape
+    shape = tuple(x._data.shape)
     d = _wrap_dim(dim, x._data.ndim, "unflatten")
     sizes = tuple(int(s) for s in sizes)
     if len(sizes) == 0:
@@ -349,7 +365,7 @@ def broadcast_to(x, size):
 
 def _copy_into(dst, src):
     """Copy array `src` (broadcastable) into the view `dst` with the identity kernel."""
-    cpu.run(_identity, [src], [dst.dtype], dst.shape, outs=[dst])
+    dispatch.run(_identity, [src], [dst.dtype], tuple(dst.shape), outs=[dst])
 
 
 def _dims_list(dims, ndim, opname):
@@ -373,9 +389,11 @@ def flip(ctx, x, *args, dims=None):
     ctx.dims = dims
     a = x._data
     if a.ndim == 0:
-        return cast_array(a, x.dtype)
+        return dispatch.cast(a, x.dtype)
+    if dispatch.on_device(a):   # device views have no negative strides
+        return dispatch.cuda().movement.flip(a, dims)
     key = tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(a.ndim))
-    return cast_array(a[key], x.dtype)
+    return dispatch.cast(a[key], x.dtype)
 
 
 @flip.backward
@@ -393,8 +411,8 @@ def roll(ctx, x, shifts, dims=None):
             raise RuntimeError(f"roll: shifts and dimensions must align. shifts: "
                                f"{len(shifts)}, dims:0")
         ctx.shifts, ctx.dims = shifts, None
-        flat = (a if a.flags.c_contiguous else cast_array(a, x.dtype)).reshape(-1)
-        return _roll_array(flat, shifts, (0,), x.dtype).reshape(a.shape)
+        flat = dispatch.reshape(dispatch.contiguous(a), (a.size,))
+        return dispatch.reshape(_roll_array(flat, shifts, (0,), x.dtype), tuple(a.shape))
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, "
@@ -402,7 +420,7 @@ def roll(ctx, x, shifts, dims=None):
     dims = tuple(_wrap_dim(d, a.ndim, "roll") for d in dims)
     ctx.shifts, ctx.dims = shifts, dims
     if a.ndim == 0:
-        return cast_array(a, x.dtype)
+        return dispatch.cast(a, x.dtype)
     return _roll_array(a, shifts, dims, x.dtype)
 
 
@@ -412,7 +430,7 @@ def _roll_array(a, shifts, dims, dtype):
     total = {}
     for s, d in zip(shifts, dims):
         total[d] = total.get(d, 0) + s
-    out = np.empty(a.shape, dtype.np)
+    out = dispatch.empty(tuple(a.shape), dtype.np, like=a)
     if not a.size:
         return out
     pieces = [[(slice(None), slice(None))] for _ in range(a.ndim)]
@@ -421,8 +439,9 @@ def _roll_array(a, shifts, dims, dtype):
         s %= n
         if s:
             pieces[d] = [(slice(0, n - s), slice(s, n)), (slice(n - s, n), slice(0, s))]
+    get = dispatch.getitem
     for combo in itertools.product(*pieces):
-        _copy_into(out[tuple(c[1] for c in combo)], a[tuple(c[0] for c in combo)])
+        _copy_into(get(out, tuple(c[1] for c in combo)), get(a, tuple(c[0] for c in combo)))
     return out
 
 
@@ -443,15 +462,15 @@ def repeat(ctx, x, *repeats):
     if any(r < 0 for r in repeats):
         raise RuntimeError(f"repeat: Trying to create tensor with negative dimension: repeats "
                            f"{list(repeats)}")
-    padded = (1,) * (len(repeats) - a.ndim) + a.shape
+    padded = (1,) * (len(repeats) - a.ndim) + tuple(a.shape)
     pairs = tuple(v for rp in zip(repeats, padded) for v in rp)   # (r0, s0, r1, s1 ...)
-    ctx.shape, ctx.pairs = a.shape, pairs
-    out = np.empty(tuple(r * s for r, s in zip(repeats, padded)), x.dtype.np)
+    ctx.shape, ctx.pairs = tuple(a.shape), pairs
+    out = dispatch.empty(tuple(r * s for r, s in zip(repeats, padded)), x.dtype.np, like=a)
     if out.size:
-        src = a.reshape(padded)
+        src = dispatch.reshape(a, padded)
         for k in range(len(padded)):
-            src = np.expand_dims(src, 2 * k)   # (1, s0, 1, s1, ...): broadcast over r_k
-        _copy_into(out.reshape(pairs), src)
+            src = dispatch.expand_dims(src, 2 * k)   # (1, s0, 1, s1, ...): broadcast over r_k
+        _copy_into(dispatch.reshape(out, pairs), src)
     return out
 
 
@@ -469,12 +488,14 @@ def _triangle(ctx, x, diagonal, lower, opname):
         raise RuntimeError(f"{opname}: input tensor must have at least 2 dimensions (got shape "
                            f"{list(a.shape)})")
     ctx.diagonal = int(diagonal)
-    src = a if a.flags.c_contiguous else cast_array(a, x.dtype)
-    n, m = a.shape[-2:]
-    out = np.empty(a.shape, x.dtype.np)
+    src = dispatch.contiguous(a)
+    n, m = tuple(a.shape)[-2:]
+    out = dispatch.empty(tuple(a.shape), x.dtype.np, like=a)
     if out.size:
-        movement_kernels.triangle(src.reshape(-1, n, m), out.reshape(-1, n, m),
-                                  int(diagonal), lower)
+        kernels = movement_kernels if dispatch.on_host(a) else dispatch.cuda().movement
+        shape3 = (a.size // (n * m), n, m)
+        kernels.triangle(dispatch.reshape(src, shape3), dispatch.reshape(out, shape3),
+                         int(diagonal), lower)
     return out
 
 
@@ -576,9 +597,30 @@ def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
         from nbgrad._device import as_device
         dev = as_device(device)
         if dev != out.device:
-            raise RuntimeError(f"to(): device {dev} is not available in this build "
-                               "(CUDA support is not installed)")
+            out = _to_device(out, dispatch.check_device(dev))
+        elif copy and out is self:
+            out = clone(out)
     return out
+
+
+def _to_device_forward(ctx, x, dev):
+    """`x` copied to device `dev` (host <-> GPU); its gradient moves back."""
+    ctx.device = x.device
+    a = x._data
+    if dev.type == "cpu":
+        data = dispatch.to_host(a)
+    else:
+        data = dispatch.to_device(dispatch.contiguous(a), dev)
+    return x.__class__._make(data, x.dtype, dev)
+
+
+def _to_device_backward(ctx, g):
+    return g.to(ctx.device)
+
+
+# not registered: a device move is no op of the database (it is the identity)
+_to_device = FunctionOp("to_device", _to_device_forward,
+                        "ToCopyBackward0").backward(_to_device_backward)
 
 
 def _caster(d):
@@ -599,5 +641,15 @@ def type_as(self, other):
 
 
 @tensor_method("cpu")
-def cpu_(self):
-    return self
+def cpu_(self, memory_format=None):
+    """This tensor on the CPU (itself if it is there already): ``x.cpu().numpy()``."""
+    return self if self.device.type == "cpu" else to(self, "cpu")
+
+
+@tensor_method("cuda")
+def cuda_(self, device=None, non_blocking=False, memory_format=None):
+    """This tensor on a CUDA device (itself if it is there already): ``x.cuda()``."""
+    from nbgrad._device import device as _dev
+    dev = _dev("cuda") if device is None else (_dev("cuda", device) if isinstance(device, int)
+                                               else _dev(device))
+    return to(self, dev)

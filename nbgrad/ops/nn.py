@@ -2,7 +2,8 @@
 dropout, nll_loss and the fused losses mse_loss, binary_cross_entropy and
 binary_cross_entropy_with_logits.
 
-Forward kernels live in `nbgrad.backends.cpu.nn`.  Each backward rule is
+Forward kernels live in `nbgrad.backends.cpu.nn` (`nbgrad.backends.cuda.nn`
+for tensors on a GPU: `_kernels` picks by the buffer).  Each backward rule is
 written with nbgrad ops so that it is differentiable again; softmax,
 log_softmax and nll_loss also have a fused backward kernel, used when no
 graph of the backward pass is being recorded.  The PyTorch-facing argument
@@ -16,10 +17,10 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad.autograd import grad_mode
-from nbgrad.backends.cpu import nn as kernels
-from nbgrad.backends.cpu.creation import fill
+from nbgrad.backends import dispatch
+from nbgrad.backends.cpu import nn as cpu_kernels
 from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
-from nbgrad.ops.elementwise import broadcast_shapes, cast_array
+from nbgrad.ops.elementwise import broadcast_shapes
 from nbgrad.ops.linalg import scalar_name
 from nbgrad.ops.registry import op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
@@ -41,39 +42,52 @@ def _check_half(opname, dtype):
                                   "run in float32 and float64")
 
 
+def _kernels(a):
+    """The nn kernels of the backend where array `a` lives."""
+    return cpu_kernels if dispatch.on_host(a) else dispatch.cuda().nn
+
+
 def _contiguous(a, dtype=None):
     """`a` as a C-contiguous array of `dtype` (copied by a kernel when needed)."""
     d = _dtypes.from_numpy_dtype(a.dtype) if dtype is None else dtype
-    return a if a.flags.c_contiguous and a.dtype == d.np else cast_array(a, d)
+    return a if dispatch.is_contiguous(a) and a.dtype == d.np else dispatch.cast(a, d)
 
 
 def _flat(a, dtype, shape):
     """`a` broadcast to `shape` as a flat contiguous array of `dtype`."""
-    if a.shape != shape:
-        a = np.broadcast_to(a, shape)
-    return _contiguous(a, dtype).reshape(-1)
+    if tuple(a.shape) != tuple(shape):
+        a = dispatch.broadcast_to(a, shape)
+    c = _contiguous(a, dtype)
+    return dispatch.reshape(c, (c.size,))
 
 
 def _grad_like(g, dtype):
     return g if g.dtype is dtype else g.to(dtype)
 
 
-def _keep(ctx, array, dtype):
+def _keep(ctx, array, dtype, device):
     """Save a buffer the op made (an output, a mask) so that it is freed after
     backward and a second backward raises, as saved tensors do."""
-    ctx.save_for_backward(Tensor._make(array, dtype))
+    ctx.save_for_backward(Tensor._make(array, dtype, device))
 
 
 def _reduced(total, n, reduction, dtype):
-    out = np.empty((), dtype.np)
-    out[()] = total if reduction == "sum" else (total / n if n else math.nan)
-    return out
+    """The 0-d 'sum' or 'mean' result from a loss total (a float, or a one-element
+    float64 device array from a CUDA kernel: then computed on the device)."""
+    if isinstance(total, (float, np.floating)):
+        out = np.empty((), dtype.np)
+        out[()] = total if reduction == "sum" else (total / n if n else math.nan)
+        return out
+    out = dispatch.empty((1,), dtype.np, like=total)
+    scale = 1.0 if reduction == "sum" else (1.0 / n if n else math.nan)
+    dispatch.cuda().nn.finish(total, out, scale)
+    return dispatch.reshape(out, ())
 
 
 # -- softmax and log_softmax ---------------------------------------------------
 def _canonical(a, dim):
     """(A, R, B) shape that reduces axis `dim` of an array of a.shape."""
-    shape = a.shape
+    shape = tuple(a.shape)
     return (math.prod(shape[:dim]), shape[dim] if shape else 1, math.prod(shape[dim + 1:]))
 
 
@@ -85,18 +99,19 @@ def _softmax_forward(ctx, x, dim, log):
                                   f"'{scalar_name(x.dtype)}'")
     a = x._data
     d = _wrap_dim(dim, a.ndim, name)
-    out = np.empty(a.shape, a.dtype)
+    out = dispatch.empty(tuple(a.shape), a.dtype, like=a)
     if out.size:
         shape3 = _canonical(a, d)
-        x3 = _contiguous(a).reshape(shape3)
-        if out.size >= PARALLEL_THRESHOLD:
+        x3 = dispatch.reshape(_contiguous(a), shape3)
+        kernels = _kernels(a)
+        if out.size >= PARALLEL_THRESHOLD and kernels is cpu_kernels:
             kernels.softmax_parallel(x3, out.reshape(shape3), log)
         else:
-            kernels.softmax(x3, out.reshape(shape3), log)
+            kernels.softmax(x3, dispatch.reshape(out, shape3), log)
     ctx.dim = d
     ctx.log = log
     if ctx.needs_input_grad:
-        _keep(ctx, out, x.dtype)
+        _keep(ctx, out, x.dtype, x.device)
     return out
 
 
@@ -104,12 +119,14 @@ def _softmax_backward(ctx, g):
     (out,) = ctx.saved_tensors
     g = _grad_like(g, out.dtype)
     if not grad_mode.is_grad_enabled():
-        gx = np.empty(out._data.shape, out.dtype.np)
+        gx = dispatch.empty(tuple(out._data.shape), out.dtype.np, like=out._data)
         if gx.size:
             shape3 = _canonical(gx, ctx.dim)
-            args = (_contiguous(g._data).reshape(shape3), out._data.reshape(shape3),
-                    gx.reshape(shape3), ctx.log)
-            if gx.size >= PARALLEL_THRESHOLD:
+            r = dispatch.reshape
+            args = (r(_contiguous(g._data), shape3), r(out._data, shape3), r(gx, shape3),
+                    ctx.log)
+            kernels = _kernels(gx)
+            if gx.size >= PARALLEL_THRESHOLD and kernels is cpu_kernels:
                 kernels.softmax_backward_parallel(*args)
             else:
                 kernels.softmax_backward(*args)
@@ -168,13 +185,15 @@ def _log_softmax_method(self, dim, dtype=None):
 @op("dropout", node="MulBackward0")
 def _dropout(ctx, x, p):
     a = _contiguous(x._data)
-    out = np.empty(a.shape, a.dtype)
-    mask = np.empty(a.shape, a.dtype)
+    out = dispatch.empty_like(a)
+    mask = dispatch.empty_like(a)
     if out.size:
         scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-        kernels.dropout(a.reshape(-1), out.reshape(-1), mask.reshape(-1), float(p), scale)
+        n = (a.size,)
+        r = dispatch.reshape
+        _kernels(a).dropout(r(a, n), r(out, n), r(mask, n), float(p), scale)
     if ctx.needs_input_grad:
-        _keep(ctx, mask, x.dtype)
+        _keep(ctx, mask, x.dtype, x.device)
     return out
 
 
@@ -207,7 +226,7 @@ def check_class_targets(input, target, weight, ignore_index, opname="nll_loss"):
         if not isinstance(t, Tensor):
             raise TypeError(f"{opname}(): argument '{name}' must be Tensor, not "
                             f"{type(t).__name__}")
-    xs, ts = input._data.shape, target._data.shape
+    xs, ts = tuple(input._data.shape), tuple(target._data.shape)
     if len(xs) == 0:
         raise ValueError("Expected 1 or more dimensions (got 0)")
     # PyTorch's order: batch size, then target shape, then dtypes
@@ -246,27 +265,27 @@ def check_class_targets(input, target, weight, ignore_index, opname="nll_loss"):
                                "True.")
     N = xs[0] if len(xs) > 1 else 1
     D = math.prod(xs[2:])
-    t2 = _contiguous(target._data, _dtypes.int64).reshape(N, D)
+    t2 = dispatch.reshape(_contiguous(target._data, _dtypes.int64), (N, D))
     if t2.size:
-        bad, value = kernels.class_targets_bad(t2.reshape(-1), C, int(ignore_index))
+        bad, value = _kernels(t2).class_targets_bad(dispatch.reshape(t2, (t2.size,)), C,
+                                                    int(ignore_index))
         if bad:
             raise IndexError(f"Target {value} is out of bounds.")
     return (N, C, D), t2
 
 
-def _weights(weight, C, dtype):
+def _weights(weight, C, dtype, like):
     if weight is not None:
         return _contiguous(weight._data, dtype)
-    w = np.empty(C, dtype.np)
-    fill(w, dtype.np.type(1))
-    return w
+    return dispatch.fill(dispatch.empty((C,), dtype.np, like=like), 1)
 
 
 def target_weight_sum(target, weight, ignore_index, C, dtype):
     """The total weight of the targets that count (the 'mean' denominator)."""
-    t2 = _contiguous(target._data, _dtypes.int64).reshape(-1)
-    w = _weights(weight, C, dtype)
-    return kernels.target_weight_sum(t2, w, int(ignore_index))
+    t = _contiguous(target._data, _dtypes.int64)
+    t2 = dispatch.reshape(t, (t.size,))
+    w = _weights(weight, C, dtype, t2)
+    return _kernels(t2).target_weight_sum(t2, w, int(ignore_index))
 
 
 @op("nll_loss", node="NllLossBackward0")
@@ -276,17 +295,17 @@ def nll_loss(ctx, input, target, weight=None, ignore_index=-100, reduction="mean
     check_reduction(reduction)
     (N, C, D), t2 = check_class_targets(input, target, weight, ignore_index)
     dtype = input.dtype
-    x3 = _contiguous(input._data).reshape(N, C, D)
-    w = _weights(weight, C, dtype)
-    losses = np.empty((N, D), dtype.np)
-    total, wsum = kernels.nll(x3, t2, w, int(ignore_index), losses)
-    ctx.args = (input._data.shape, (N, C, D), w, int(ignore_index), reduction,
+    x3 = dispatch.reshape(_contiguous(input._data), (N, C, D))
+    w = _weights(weight, C, dtype, x3)
+    losses = dispatch.empty((N, D), dtype.np, like=x3)
+    total, wsum = _kernels(x3).nll(x3, t2, w, int(ignore_index), losses)
+    ctx.args = (tuple(input._data.shape), (N, C, D), w, int(ignore_index), reduction,
                 1.0 / wsum if reduction == "mean" and wsum else
                 (math.nan if reduction == "mean" else 1.0))
     if ctx.needs_input_grad:
         ctx.save_for_backward(target)
     if reduction == "none":
-        return losses.reshape(target._data.shape)
+        return dispatch.reshape(losses, tuple(target._data.shape))
     return _reduced(total, wsum, reduction, dtype)
 
 
@@ -296,16 +315,17 @@ def nll_loss_backward(ctx, g):
     shape, (N, C, D), w, ignore_index, reduction, scale = ctx.args
     dtype = _dtypes.from_numpy_dtype(w.dtype)
     g = _grad_like(g, dtype)
-    t2 = _contiguous(target._data, _dtypes.int64).reshape(N, D)
-    gx = np.empty((N, C, D), dtype.np)
+    t2 = dispatch.reshape(_contiguous(target._data, _dtypes.int64), (N, D))
+    gx = dispatch.empty((N, C, D), dtype.np, like=w)
     record = grad_mode.is_grad_enabled()
     if reduction == "none" and not record:
-        g2 = _contiguous(g._data).reshape(N, D)
+        g2 = dispatch.reshape(_contiguous(g._data), (N, D))
+    elif record:
+        g2 = dispatch.fill(dispatch.empty((1, 1), dtype.np, like=w), 1)
     else:
-        g2 = np.empty((1, 1), dtype.np)
-        g2[0, 0] = g._data.reshape(()) if not record else 1
+        g2 = dispatch.reshape(_contiguous(g._data), (1, 1))
     if gx.size:
-        kernels.nll_backward(t2, w, ignore_index, g2, scale, gx)
+        _kernels(gx).nll_backward(t2, w, ignore_index, g2, scale, gx)
     gx = Tensor._make(gx, dtype, g.device)
     if record:   # gx is linear in g: coefficients times g, recorded
         gx = gx * (g.reshape(N, 1, D) if reduction == "none" else g)
@@ -323,15 +343,16 @@ def mse_loss(ctx, input, target, reduction="mean"):
     if not dtype.is_floating_point:
         raise NotImplementedError(f"\"mse_cpu\" not implemented for '{scalar_name(dtype)}'")
     _check_half("mse_loss", dtype)
-    shape = broadcast_shapes("mse_loss", input._data.shape, target._data.shape)
+    shape = broadcast_shapes("mse_loss", tuple(input._data.shape), tuple(target._data.shape))
     n = math.prod(shape)
-    out = np.empty(n if reduction == "none" else 0, dtype.np)
-    total = kernels.mse(_flat(input._data, dtype, shape), _flat(target._data, dtype, shape),
-                        out)
+    out = dispatch.empty((n if reduction == "none" else 0,), dtype.np, like=input._data)
+    total = _kernels(out).mse(_flat(input._data, dtype, shape),
+                              _flat(target._data, dtype, shape), out)
     ctx.args = (reduction, n)
     if ctx.needs_input_grad:
         ctx.save_for_backward(input, target)
-    return out.reshape(shape) if reduction == "none" else _reduced(total, n, reduction, dtype)
+    return dispatch.reshape(out, shape) if reduction == "none" else \
+        _reduced(total, n, reduction, dtype)
 
 
 @mse_loss.backward
@@ -350,23 +371,26 @@ def _check_pair(opname, input, target):
                             f"{type(t).__name__}")
 
 
-def _check_constant(opname, name, t, shape, dtype):
+def _check_constant(opname, name, t, shape, dtype, input):
     """A weight-like argument: broadcastable to `shape`, never differentiated.
     Returns it as a flat contiguous array (empty for None) and as a tensor of
     `shape` (None for None)."""
     if t is None:
-        return np.empty(0, dtype.np), None
+        return dispatch.empty((0,), dtype.np, like=input._data), None
     if not isinstance(t, Tensor):
         raise TypeError(f"{opname}(): argument '{name}' must be Tensor, not "
                         f"{type(t).__name__}")
     if t.requires_grad and grad_mode.is_grad_enabled():
         raise RuntimeError(f"The function '{opname}' is not differentiable with respect to "
                            f"argument '{name}'. This input cannot have requires_grad True.")
-    if broadcast_shapes(opname, shape, t._data.shape) != shape:
+    if t.device != input.device:
+        raise RuntimeError(f"{opname}: Expected all tensors to be on the same device, but "
+                           f"found at least two devices, {input.device} and {t.device}!")
+    if broadcast_shapes(opname, shape, tuple(t._data.shape)) != shape:
         raise RuntimeError(f"{opname}: {name} of shape {list(t._data.shape)} cannot be "
                            f"broadcast to the input shape {list(shape)}")
     flat = _flat(t._data, dtype, shape)
-    return flat, Tensor._make(flat.reshape(shape), dtype, t.device)
+    return flat, Tensor._make(dispatch.reshape(flat, shape), dtype, t.device)
 
 
 @op("binary_cross_entropy", node="BinaryCrossEntropyBackward0")
@@ -375,7 +399,7 @@ def binary_cross_entropy(ctx, input, target, weight=None, reduction="mean"):
     clamped at -100 as in PyTorch: ``F.binary_cross_entropy(p, t)``."""
     check_reduction(reduction)
     _check_pair("binary_cross_entropy", input, target)
-    shape = input._data.shape
+    shape = tuple(input._data.shape)
     if target._data.shape != shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the "
                          f"input size ({input.shape}) is deprecated. Please ensure they have "
@@ -388,19 +412,21 @@ def binary_cross_entropy(ctx, input, target, weight=None, reduction="mean"):
     if target.dtype is not dtype:
         raise RuntimeError(f"Found dtype {scalar_name(target.dtype)} but expected "
                            f"{scalar_name(dtype)}")
-    w, w_t = _check_constant("binary_cross_entropy", "weight", weight, shape, dtype)
+    w, w_t = _check_constant("binary_cross_entropy", "weight", weight, shape, dtype, input)
     x, t = _flat(input._data, dtype, shape), _flat(target._data, dtype, shape)
+    kernels = _kernels(x)
     if kernels.unit_interval_bad(x):
         raise RuntimeError("all elements of input should be between 0 and 1")
     if kernels.unit_interval_bad(t):
         raise RuntimeError("all elements of target should be between 0 and 1")
     n = x.shape[0]
-    out = np.empty(n if reduction == "none" else 0, dtype.np)
+    out = dispatch.empty((n if reduction == "none" else 0,), dtype.np, like=x)
     total = kernels.binary_cross_entropy(x, t, w, out)
     ctx.args = (reduction, n, w_t)
     if ctx.needs_input_grad:
         ctx.save_for_backward(input, target)
-    return out.reshape(shape) if reduction == "none" else _reduced(total, n, reduction, dtype)
+    return dispatch.reshape(out, shape) if reduction == "none" else \
+        _reduced(total, n, reduction, dtype)
 
 
 def _fused_loss_backward(ctx, kernel, g, constants):
@@ -409,18 +435,22 @@ def _fused_loss_backward(ctx, kernel, g, constants):
     x, t = ctx.saved_tensors
     reduction, n = ctx.args[:2]
     dtype = _dtypes.result_type(x, t)
-    shape = x._data.shape
+    shape = tuple(x._data.shape)
     need = ctx.needs_input_grad
-    gx = np.empty(n if need[0] else 0, dtype.np)
-    gt = np.empty(n if need[1] else 0, dtype.np)
-    consts = [np.empty(0, dtype.np) if c is None else _flat(c._data, dtype, shape)
-              for c in constants]
-    g1 = _flat(g._data, dtype, g._data.shape)
+    like = x._data
+    gx = dispatch.empty((n if need[0] else 0,), dtype.np, like=like)
+    gt = dispatch.empty((n if need[1] else 0,), dtype.np, like=like)
+    consts = [dispatch.empty((0,), dtype.np, like=like) if c is None else
+              _flat(c._data, dtype, shape) for c in constants]
+    g1 = _flat(g._data, dtype, tuple(g._data.shape))
+    if dispatch.on_device(like):
+        kernel = getattr(dispatch.cuda().nn, kernel.__name__)
     kernel(_flat(x._data, dtype, shape), _flat(t._data, dtype, shape), *consts, g1,
            1.0 / n if reduction == "mean" and n else 1.0, gx, gt)
     dev = g.device
-    return (Tensor._make(gx.reshape(shape), dtype, dev) if need[0] else None,
-            Tensor._make(gt.reshape(shape), dtype, dev) if need[1] else None) + \
+    r = dispatch.reshape
+    return (Tensor._make(r(gx, shape), dtype, dev) if need[0] else None,
+            Tensor._make(r(gt, shape), dtype, dev) if need[1] else None) + \
         (None,) * (len(need) - 2)
 
 
@@ -437,7 +467,7 @@ def binary_cross_entropy_backward(ctx, g):
     reduction, n, w = ctx.args
     g = _grad_like(g, x.dtype)
     if not grad_mode.is_grad_enabled():
-        return _fused_loss_backward(ctx, kernels.binary_cross_entropy_backward, g, (w,))
+        return _fused_loss_backward(ctx, cpu_kernels.binary_cross_entropy_backward, g, (w,))
     if reduction == "mean" and n:
         g = g * (1.0 / n)
     if w is not None:
@@ -461,7 +491,7 @@ def binary_cross_entropy_with_logits(ctx, input, target, weight=None, reduction=
     opname = "binary_cross_entropy_with_logits"
     check_reduction(reduction)
     _check_pair(opname, input, target)
-    shape = input._data.shape
+    shape = tuple(input._data.shape)
     if target._data.shape != shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
@@ -470,16 +500,17 @@ def binary_cross_entropy_with_logits(ctx, input, target, weight=None, reduction=
         raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for "
                                   f"'{scalar_name(dtype)}'")
     _check_half(opname, dtype)
-    w, w_t = _check_constant(opname, "weight", weight, shape, dtype)
-    pw, pw_t = _check_constant(opname, "pos_weight", pos_weight, shape, dtype)
+    w, w_t = _check_constant(opname, "weight", weight, shape, dtype, input)
+    pw, pw_t = _check_constant(opname, "pos_weight", pos_weight, shape, dtype, input)
     x, t = _flat(input._data, dtype, shape), _flat(target._data, dtype, shape)
     n = x.shape[0]
-    out = np.empty(n if reduction == "none" else 0, dtype.np)
-    total = kernels.binary_cross_entropy_with_logits(x, t, w, pw, out)
+    out = dispatch.empty((n if reduction == "none" else 0,), dtype.np, like=x)
+    total = _kernels(x).binary_cross_entropy_with_logits(x, t, w, pw, out)
     ctx.args = (reduction, n, w_t, pw_t)
     if ctx.needs_input_grad:
         ctx.save_for_backward(input, target)
-    return out.reshape(shape) if reduction == "none" else _reduced(total, n, reduction, dtype)
+    return dispatch.reshape(out, shape) if reduction == "none" else \
+        _reduced(total, n, reduction, dtype)
 
 
 @binary_cross_entropy_with_logits.backward
@@ -487,8 +518,8 @@ def binary_cross_entropy_with_logits_backward(ctx, g):
     x, t = ctx.saved_tensors
     reduction, n, w, pw = ctx.args
     if not grad_mode.is_grad_enabled():
-        return _fused_loss_backward(ctx, kernels.binary_cross_entropy_with_logits_backward, g,
-                                    (w, pw))
+        return _fused_loss_backward(ctx, cpu_kernels.binary_cross_entropy_with_logits_backward,
+                                    g, (w, pw))
     g = _grad_like(g, x.dtype)
     if reduction == "mean" and n:
         g = g * (1.0 / n)

@@ -5,7 +5,8 @@ here: max/min/amax/amin/argmax/argmin (`nbgrad.ops.reduce_extrema`),
 norm/var/std/logsumexp (`nbgrad.ops.reduce_stats`) and cumsum/cumprod
 (`nbgrad.ops.reduce_scan`).
 
-Every forward runs a kernel of `nbgrad.backends.cpu.reduce` on an (A, R, B)
+Every forward runs a kernel of `nbgrad.backends.cpu.reduce` (or of its CUDA
+twin for a tensor on the GPU: `pick` chooses by the buffer) on an (A, R, B)
 view of its input that `reduce_view` makes from any set of dimensions.
 Backward rules are written with nbgrad ops, so they are differentiable again.
 Where PyTorch splits a function into overloads with their own node names
@@ -25,9 +26,9 @@ import numpy as np
 from nbgrad import _dtypes
 from nbgrad._dtypes import _FLOAT
 from nbgrad.autograd import grad_mode
+from nbgrad.backends import dispatch
 from nbgrad.backends.cpu import reduce as kernels
 from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
-from nbgrad.ops.elementwise import cast_array
 from nbgrad.ops.registry import REGISTRY, op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
@@ -61,7 +62,7 @@ def normalize_dims(dim, ndim, opname):
 
 
 def _contiguous(a):
-    return a if a.flags.c_contiguous else cast_array(a, _dtypes.from_numpy_dtype(a.dtype))
+    return a if dispatch.is_contiguous(a) else dispatch.cast(a, a.dtype)
 
 
 def reduce_view(a, dims):
@@ -70,24 +71,25 @@ def reduce_view(a, dims):
 
     Adjacent dims of a contiguous array merge without a copy; otherwise the
     reduced dims are moved last (a copy unless that view is contiguous)."""
-    shape = a.shape
+    shape = tuple(a.shape)
     kept = tuple(1 if d in dims else s for d, s in enumerate(shape))
+    reshape = dispatch.reshape
     if not dims:
-        return _contiguous(a).reshape(a.size, 1, 1), kept
+        return reshape(_contiguous(a), (a.size, 1, 1)), kept
     d0, d1 = dims[0], dims[-1]
-    if d1 - d0 + 1 == len(dims) and a.flags.c_contiguous:
-        return a.reshape(math.prod(shape[:d0]), math.prod(shape[d0:d1 + 1]),
-                         math.prod(shape[d1 + 1:])), kept
+    if d1 - d0 + 1 == len(dims) and dispatch.is_contiguous(a):
+        return reshape(a, (math.prod(shape[:d0]), math.prod(shape[d0:d1 + 1]),
+                           math.prod(shape[d1 + 1:]))), kept
     rest = [d for d in range(a.ndim) if d not in dims]
-    moved = _contiguous(a.transpose(rest + list(dims)))
-    return moved.reshape(math.prod(shape[d] for d in rest), math.prod(shape[d] for d in dims),
-                         1), kept
+    moved = _contiguous(dispatch.transpose(a, rest + list(dims)))
+    return reshape(moved, (math.prod(shape[d] for d in rest),
+                           math.prod(shape[d] for d in dims), 1)), kept
 
 
 def prepare(a, dim, keepdim, opname):
     """(x3, dims, kept, shape) for reducing array `a` over `dim`: the (A, R, B)
     view, the reduced dims, the keepdim shape and the result shape."""
-    if dim is None and a.flags.c_contiguous:   # the common case, kept cheap
+    if dim is None and a.__class__ is np.ndarray and a.flags.c_contiguous:   # the common case
         kept = (1,) * a.ndim
         return a.reshape(1, a.size, 1), tuple(range(a.ndim)), kept, kept if keepdim else ()
     dims = normalize_dims(dim, a.ndim, opname)
@@ -100,7 +102,10 @@ _KERNELS = {}
 
 
 def pick(name, x3):
-    """The serial or parallel kernel `name` for the size of `x3`."""
+    """The serial or parallel kernel `name` for the size of `x3` (the CUDA kernel,
+    with the same arguments, when `x3` is a device array)."""
+    if dispatch.on_device(x3):
+        return getattr(dispatch.cuda().reduce, name)
     pair = _KERNELS.get(name)
     if pair is None:
         pair = _KERNELS[name] = (getattr(kernels, name), getattr(kernels, name + "_parallel"))
@@ -109,7 +114,7 @@ def pick(name, x3):
 
 def keep_dims(ctx, g):
     """The gradient of a reduction's result, shaped with its reduced dims kept."""
-    return g if g._data.shape == ctx.kept else g.reshape(ctx.kept)
+    return g if tuple(g._data.shape) == ctx.kept else g.reshape(ctx.kept)
 
 
 def check_nonempty(opname, a, dim, dim_given):
@@ -153,7 +158,7 @@ def _input_as(x, out_dtype, dim, opname):
     # (int -> float, float32 -> float64) happens in the accumulator instead
     if x.dtype.is_floating_point and not out_dtype.is_floating_point:
         normalize_dims(dim, x._data.ndim, opname)   # bad dims raise before the copy
-        return cast_array(x._data, out_dtype)
+        return dispatch.cast(x._data, out_dtype)
     return x._data
 
 
@@ -162,9 +167,9 @@ _F0, _I0, _I1 = np.float64(0), np.int64(0), np.int64(1)
 
 def _sum3(x3, out_dtype, scale=1.0):
     A, R, B = x3.shape
-    out = np.empty((A, B), out_dtype.np)
+    out = dispatch.empty((A, B), out_dtype.np, like=x3)
     if A and B:
-        kernel = kernels.sum_arb_parallel if x3.size >= PARALLEL_THRESHOLD else kernels.sum_arb
+        kernel = pick("sum_arb", x3)
         if out_dtype.category == _FLOAT:
             kernel(x3, out, _F0, np.float64(scale))
         else:
@@ -176,15 +181,15 @@ def _sum_array(a, dims, out_dtype):
     """The sum of array `a` over `dims` (a sorted tuple), with the reduced dims
     kept as 1, in `out_dtype` (used by other families too)."""
     x3, kept = reduce_view(a, dims)
-    return _sum3(x3, out_dtype).reshape(kept)
+    return dispatch.reshape(_sum3(x3, out_dtype), kept)
 
 
 def any_nonzero(a):
     """True if some element of array `a` is nonzero (a kernel, not NumPy)."""
-    x3 = _contiguous(a).reshape(1, a.size, 1)
-    out = np.empty((1, 1), np.bool_)
+    x3 = dispatch.reshape(_contiguous(a), (1, a.size, 1))
+    out = dispatch.empty((1, 1), np.bool_, like=x3)
     pick("allany_arb", x3)(x3, out, False)
-    return bool(out[0, 0])
+    return bool(dispatch.to_host(out)[0, 0])
 
 
 # -- named (values, indices) results ---------------------------------------------
@@ -221,9 +226,9 @@ def _sum_forward(ctx, x, dim=None, keepdim=False, *, dtype=None):
         out_dtype = _dtypes.as_dtype(dtype)
         a = _input_as(x, out_dtype, dim, "sum")
     x3, dims, kept, shape = prepare(a, dim, keepdim, "sum")
-    ctx.shape = x._data.shape
+    ctx.shape = tuple(x._data.shape)
     ctx.kept = kept
-    return _sum3(x3, out_dtype).reshape(shape)
+    return dispatch.reshape(_sum3(x3, out_dtype), shape)
 
 
 def _sum_backward(ctx, g):
@@ -236,15 +241,15 @@ def _spread(ctx, g, scale):
     """g (the reduced gradient) written out to the input's shape, times
     `scale`, by one elementwise kernel: the fast path of sum/mean backward when
     nothing is recorded (no expand view, no strided second kernel)."""
-    from nbgrad.backends.cpu import elementwise as cpu
     from nbgrad.ops.elementwise import _identity
     dt = g.dtype
-    gk = g._data.reshape(ctx.kept)
+    gk = dispatch.reshape(g._data, ctx.kept)
+    run = dispatch.run_for(g.device)
     if scale is None:
-        out = cpu.run(_identity, [gk], [dt.np], ctx.shape)[0]
+        out = run(_identity, [gk], [dt.np], ctx.shape)[0]
     else:
-        out = cpu.run(REGISTRY["mul"].forward_family, [gk, dt.np.type(scale)], [dt.np],
-                      ctx.shape)[0]
+        out = run(REGISTRY["mul"].forward_family, [gk, dt.np.type(scale)], [dt.np],
+                  ctx.shape)[0]
     return Tensor._make(out, dt, g.device)
 
 
@@ -271,10 +276,10 @@ def _mean_forward(ctx, x, dim=None, keepdim=False, *, dtype=None):
             f"{list(x.shape)})")
     x3, dims, kept, shape = prepare(x._data, dim, keepdim, "mean")
     count = x3.shape[1]
-    ctx.shape = x._data.shape
+    ctx.shape = tuple(x._data.shape)
     ctx.kept = kept
     ctx.count = count
-    return _sum3(x3, out_dtype, 1.0 / count if count else math.nan).reshape(shape)
+    return dispatch.reshape(_sum3(x3, out_dtype, 1.0 / count if count else math.nan), shape)
 
 
 def _mean_backward(ctx, g):
@@ -302,15 +307,15 @@ def _prod_forward(ctx, x, dim=None, keepdim=False, *, dtype=None):
         dim = _int_dim(dim, "prod")
     out_dtype = _reduced_dtype(x, dtype)
     x3, dims, kept, shape = prepare(_input_as(x, out_dtype, dim, "prod"), dim, keepdim, "prod")
-    out = np.empty((x3.shape[0], x3.shape[2]), out_dtype.np)
+    out = dispatch.empty((x3.shape[0], x3.shape[2]), out_dtype.np, like=x3)
     if out.size:
         one = np.float64(1) if out_dtype.is_floating_point else np.int64(1)
         pick("prod_arb", x3)(x3, out, one)
     ctx.save_for_backward(x)
     ctx.dim = None if dim is None else (dims[0] if dims else None)
     ctx.kept = kept
-    ctx.out = out.reshape(kept)
-    return out.reshape(shape)
+    ctx.out = dispatch.reshape(out, kept)
+    return dispatch.reshape(out, shape)
 
 
 def _prod_backward(ctx, g):
@@ -330,7 +335,7 @@ def _prod_backward(ctx, g):
         if is_grad_enabled():   # create_graph: out must stay a function of x
             out = _prod_dim(xs, d, True)
         else:
-            out = Tensor._make(ctx.out.reshape(g._data.shape), g.dtype, g.device)
+            out = Tensor._make(dispatch.reshape(ctx.out, g._data.shape), g.dtype, g.device)
         res = g * out / xs
     else:
         res = g * _product_of_others(xs, d)
@@ -346,7 +351,7 @@ def _product_of_others(x, d):
     n = x._data.shape[d]
     lead = (slice(None),) * d
     head, tail = lead + (slice(0, n - 1),), lead + (slice(1, n),)
-    pos = arange(n).reshape((n,) + (1,) * (x._data.ndim - d - 1))
+    pos = arange(n, device=x.device).reshape((n,) + (1,) * (x._data.ndim - d - 1))
     shape = x._data.shape
     left = slice_scatter_zeros(scan(x, d, prod=True)[head], shape, tail) + (pos == 0)
     right = slice_scatter_zeros(scan(x, d, prod=True, reverse=True)[tail], shape, head) + \
@@ -371,11 +376,11 @@ def _allany(opname, want_all):
     def forward(ctx, x, dim=None, keepdim=False):
         x3, dims, kept, shape = prepare(x._data, dim, keepdim, opname)
         # PyTorch keeps uint8 for uint8 input; every other dtype gives bool
-        out = np.empty((x3.shape[0], x3.shape[2]),
-                       np.uint8 if x.dtype is _dtypes.uint8 else np.bool_)
+        out = dispatch.empty((x3.shape[0], x3.shape[2]),
+                             np.uint8 if x.dtype is _dtypes.uint8 else np.bool_, like=x3)
         if out.size:
             pick("allany_arb", x3)(x3, out, want_all)
-        return out.reshape(shape)
+        return dispatch.reshape(out, shape)
     forward.__name__ = opname
     forward.__doc__ = (f"True where {'every' if want_all else 'some'} element over `dim` "
                        "(all dims if None) is nonzero; no gradient.")
@@ -411,7 +416,7 @@ def sum_to_size(ctx, x, *size):
     reduction of every broadcast gradient.  ``g.sum_to_size(3)``."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    shape = x._data.shape
+    shape = tuple(x._data.shape)
     lead = len(shape) - len(size)
     if lead < 0 or builtins.any(s != 1 and s != shape[lead + i] for i, s in enumerate(size)):
         raise RuntimeError(f"sum_to_size: size {list(size)} is not expandable to size "
@@ -420,7 +425,7 @@ def sum_to_size(ctx, x, *size):
                                       if s == 1 and shape[lead + i] != 1)
     ctx.shape = shape
     out_dtype = x.dtype if x.dtype.is_floating_point else _dtypes.int64
-    return _sum_array(x._data, dims, out_dtype).reshape(size)
+    return dispatch.reshape(_sum_array(x._data, dims, out_dtype), size)
 
 
 @sum_to_size.backward

@@ -11,6 +11,7 @@ amax/amin it is shared evenly among the tied extrema; with a dim
 import numpy as np
 
 from nbgrad import _dtypes
+from nbgrad.backends import dispatch
 from nbgrad.ops.binary import where
 from nbgrad.ops.reduce import (_int_dim, check_nonempty, keep_dims, pick, prepare,
                                return_type)
@@ -31,9 +32,11 @@ _FLOAT_KEYS = {np.dtype(np.float32): (np.int32, np.int64(-2 ** 31), np.int64(-0x
 
 def _extrema(x3, want_max, dtype):
     A, R, B = x3.shape
-    vals = np.empty((A, B), dtype.np)
-    idx = np.empty((A, B), np.int64)
-    if vals.size:
+    vals = dispatch.empty((A, B), dtype.np, like=x3)
+    idx = dispatch.empty((A, B), np.int64, like=x3)
+    if vals.size and dispatch.on_device(x3):
+        dispatch.cuda().reduce.minmax_arb(x3, vals, idx, want_max)
+    elif vals.size:
         spec = _FLOAT_KEYS.get(x3.dtype)
         if spec is not None:
             keys, args = x3.view(spec[0]), (True,) + spec[1:]
@@ -63,8 +66,8 @@ def _all_forward(opname, want_max):
         vals, _ = _extrema(x3, want_max, x.dtype)
         ctx.save_for_backward(x)
         ctx.kept = kept
-        ctx.out = vals.reshape(kept)
-        return vals.reshape(shape)
+        ctx.out = dispatch.reshape(vals, kept)
+        return dispatch.reshape(vals, shape)
     forward.__doc__ = f"The {opname}imum of all elements (a 0-d tensor)."
     return forward
 
@@ -88,10 +91,10 @@ def _dim_forward(opname, want_max):
         vals, idx = _extrema(x3, want_max, x.dtype)
         ctx.dims = dims
         ctx.kept = kept
-        ctx.shape = a.shape
-        ctx.idx = idx.reshape(kept)
+        ctx.shape = tuple(a.shape)
+        ctx.idx = dispatch.reshape(idx, kept)
         ctx.metadata = [(shape, x.dtype), (shape, _dtypes.int64)]
-        return vals.reshape(shape), idx.reshape(shape)
+        return dispatch.reshape(vals, shape), dispatch.reshape(idx, shape)
     forward.__doc__ = f"The {opname}imum over `dim` and its first index."
     return forward
 
@@ -103,7 +106,7 @@ def _dim_backward(ctx, g, g_indices=None):
     from nbgrad._factories import arange
     d = ctx.dims[0]
     n = ctx.shape[d]
-    pos = arange(n).reshape((n,) + (1,) * (len(ctx.shape) - d - 1))
+    pos = arange(n, device=g.device).reshape((n,) + (1,) * (len(ctx.shape) - d - 1))
     hit = pos == Tensor._make(ctx.idx, _dtypes.int64, g.device)
     return where(hit, g, 0.0)
 
@@ -154,8 +157,8 @@ def _a_forward(opname, want_max):
         ctx.save_for_backward(x)
         ctx.dims = dims
         ctx.kept = kept
-        ctx.out = vals.reshape(kept)
-        return vals.reshape(shape)
+        ctx.out = dispatch.reshape(vals, kept)
+        return dispatch.reshape(vals, shape)
     forward.__doc__ = (f"The {opname[1:]}imum over `dim` (int or tuple; all dims by default), "
                        f"values only: ``x.{opname}(1)``.  The gradient is shared evenly among "
                        "ties.")
@@ -185,7 +188,7 @@ def _arg_forward(opname, want_max):
             check_nonempty(opname, a, _int_dim(dim, opname), True)
             x3, dims, kept, shape = prepare(a, dim, keepdim, opname)
         _, idx = _extrema(x3, want_max, x.dtype)
-        return idx.reshape(shape)
+        return dispatch.reshape(idx, shape)
     forward.__doc__ = (f"The index of the {opname[3:]}imum (over the flattened input, or "
                        f"over `dim`) as int64: ``x.{opname}(dim=1)``; no gradient.")
     return forward

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from nbgrad.autograd.grad_mode import is_grad_enabled
+from nbgrad.backends import dispatch
 from nbgrad.ops.binary import where
 from nbgrad.ops.reduce import (_contiguous, _input_as, _int_dim, _reduced_dtype, any_nonzero,
                                pick)
@@ -28,18 +29,19 @@ def _scan_forward(opname, is_prod):
         d = _wrap_dim(_int_dim(dim, opname), a.ndim, opname)
         out_dtype = _reduced_dtype(x, dtype)
         a = _contiguous(_input_as(x, out_dtype, d, opname))
-        shape = a.shape
+        shape = tuple(a.shape)
         if a.ndim == 0:
-            x3 = a.reshape(1, 1, 1)
+            x3 = dispatch.reshape(a, (1, 1, 1))
         else:
-            x3 = a.reshape(math.prod(shape[:d]), shape[d], math.prod(shape[d + 1:]))
-        out = np.empty(shape, out_dtype.np)
+            x3 = dispatch.reshape(a, (math.prod(shape[:d]), shape[d], math.prod(shape[d + 1:])))
+        out = dispatch.empty(shape, out_dtype.np, like=a)
         if out.size:
             if out_dtype.is_floating_point:
                 init = np.float64(1 if is_prod else 0)
             else:
                 init = np.int64(1 if is_prod else 0)
-            pick("scan_arb", x3)(x3, out.reshape(x3.shape), init, is_prod, reverse)
+            pick("scan_arb", x3)(x3, dispatch.reshape(out, tuple(x3.shape)), init, is_prod,
+                                 reverse)
         if is_prod:
             ctx.save_for_backward(x)
             ctx.out = out
@@ -111,7 +113,8 @@ def _cumprod_backward_graph(x, g, d, rev):
         return flip(_cumprod_backward_graph(flip(x, d), flip(g, d), d, False), d)
     n = x._data.shape[d]
     lead = (slice(None),) * d
-    one = ones(x._data.shape[:d] + (1,) + x._data.shape[d + 1:], dtype=x.dtype)
+    shape = tuple(x._data.shape)
+    one = ones(shape[:d] + (1,) + shape[d + 1:], dtype=x.dtype, device=x.device)
     pieces = []
     for k in range(n):
         before = prod(x[lead + (slice(0, k),)], d, keepdim=True) if k else one

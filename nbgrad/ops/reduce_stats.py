@@ -14,8 +14,8 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad.autograd.grad_mode import is_grad_enabled
+from nbgrad.backends import dispatch
 from nbgrad.ops.binary import where
-from nbgrad.ops.elementwise import cast_array
 from nbgrad.ops.reduce import keep_dims, normalize_dims, pick, prepare, scalar_name
 from nbgrad.ops.registry import op
 from nbgrad.tensor import Tensor
@@ -67,20 +67,20 @@ def norm(ctx, x, p="fro", dim=None, keepdim=False, out=None, dtype=None):
                 f"({scalar_name(out_dtype)})")
         if out_dtype is not x.dtype:
             normalize_dims(dim, a.ndim, "norm")   # bad dims raise before the copy
-            a = cast_array(a, out_dtype)
+            a = dispatch.cast(a, out_dtype)
     x3, dims, kept, shape = prepare(a, dim, keepdim, "norm")
     if math.isinf(p) and x3.shape[1] == 0 and x3.shape[0] * x3.shape[2]:
         raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on an empty tensor "
                            "because the operation does not have an identity")
-    res = np.empty((x3.shape[0], x3.shape[2]), out_dtype.np)
+    res = dispatch.empty((x3.shape[0], x3.shape[2]), out_dtype.np, like=x3)
     if res.size:
         pick("pnorm_arb", x3)(x3, res, p, np.float64(0))
     ctx.save_for_backward(x)
     ctx.p = p
     ctx.dims = dims
     ctx.kept = kept
-    ctx.out = res.reshape(kept)
-    return res.reshape(shape)
+    ctx.out = dispatch.reshape(res, kept)
+    return dispatch.reshape(res, shape)
 
 
 @norm.backward
@@ -142,8 +142,8 @@ def _var_forward(ctx, x, dim, correction, keepdim, root):
         warnings.warn(f"{opname}(): degrees of freedom is <= 0. Correction should be strictly "
                       "less than the reduction factor (input numel divided by output numel).",
                       UserWarning, stacklevel=4)
-    out = np.empty((x3.shape[0], x3.shape[2]), x.dtype.np)
-    mean = np.empty_like(out)
+    out = dispatch.empty((x3.shape[0], x3.shape[2]), x.dtype.np, like=x3)
+    mean = dispatch.empty_like(out)
     if out.size:
         scale = 1.0 / dof if dof > 0 else math.inf
         pick("var_arb", x3)(x3, out, mean, np.float64(0), np.float64(scale), root)
@@ -152,9 +152,9 @@ def _var_forward(ctx, x, dim, correction, keepdim, root):
     ctx.kept = kept
     ctx.dof = dof
     ctx.correction = correction
-    ctx.mean = mean.reshape(kept)
-    ctx.out = out.reshape(kept)
-    return out.reshape(shape)
+    ctx.mean = dispatch.reshape(mean, kept)
+    ctx.out = dispatch.reshape(out, kept)
+    return dispatch.reshape(out, shape)
 
 
 def _centered(ctx, x, g):
@@ -217,14 +217,14 @@ def logsumexp(ctx, x, dim, keepdim=False):
     ``x.logsumexp(1)``.  Integer inputs give the default float dtype."""
     out_dtype = x.dtype if x.dtype.is_floating_point else _dtypes.get_default_dtype()
     x3, dims, kept, shape = prepare(x._data, dim, keepdim, "logsumexp")
-    out = np.empty((x3.shape[0], x3.shape[2]), out_dtype.np)
+    out = dispatch.empty((x3.shape[0], x3.shape[2]), out_dtype.np, like=x3)
     if out.size:
         pick("lse_arb", x3)(x3, out, np.float64(0))
     ctx.save_for_backward(x)
     ctx.dims = dims
     ctx.kept = kept
-    ctx.out = out.reshape(kept)
-    return out.reshape(shape)
+    ctx.out = dispatch.reshape(out, kept)
+    return dispatch.reshape(out, shape)
 
 
 @logsumexp.backward

@@ -194,11 +194,12 @@ class FunctionOp:
 
 def _materialize(node, grads):
     from nbgrad import _factories
+    device = next(g.device for g in grads if g is not None)
     out = list(grads)
     for i, g in enumerate(out):
         if g is None:
             shape, dtype = node.metadata[i]
-            out[i] = _factories.zeros(shape, dtype=dtype)
+            out[i] = _factories.zeros(shape, dtype=dtype, device=device)
     return out
 
 

@@ -216,8 +216,8 @@ def _cast_like_kernel(v, like):
 
 # -- selection --------------------------------------------------------------------
 def where(c, a, b):
-    """`a` where `c` else `b` (a Python bool condition picks one operand)."""
-    if isinstance(c, bool):
+    """`a` where `c` else `b` (a Python or NumPy bool condition picks one operand)."""
+    if isinstance(c, (bool, np.bool_)):
         return a if c else b
     return _nb().where(c, a, b)
 

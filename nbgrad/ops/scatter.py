@@ -15,8 +15,8 @@ import math
 import numpy as np
 
 from nbgrad import _dtypes, _factories
-from nbgrad.backends.cpu import movement as kernels
-from nbgrad.ops.elementwise import cast_array
+from nbgrad.backends import dispatch
+from nbgrad.backends.cpu import movement as cpu_kernels
 from nbgrad.ops.movement import _copy_into, slice_scatter_zeros
 from nbgrad.ops.registry import op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
@@ -26,18 +26,24 @@ __all__ = ["gather", "scatter", "scatter_add"]
 _int64 = np.dtype(np.int64)
 
 
+def _kernels(a):
+    """The movement kernels of the backend where array `a` lives."""
+    return cpu_kernels if dispatch.on_host(a) else dispatch.cuda().movement
+
+
 def write3(region, shape3, idx3, vals3, accumulate):
     """Scatter `vals3` into `region` (any strides) seen as an (O, D, I) array."""
-    if region.flags.c_contiguous:
-        kernels.scatter(region.reshape(shape3), idx3, vals3, accumulate)
+    kernels = _kernels(region)
+    if dispatch.is_contiguous(region):
+        kernels.scatter(dispatch.reshape(region, shape3), idx3, vals3, accumulate)
         return
-    tmp = cast_array(region, _dtypes.from_numpy_dtype(region.dtype))
-    kernels.scatter(tmp.reshape(shape3), idx3, vals3, accumulate)
+    tmp = dispatch.cast(region, region.dtype)
+    kernels.scatter(dispatch.reshape(tmp, shape3), idx3, vals3, accumulate)
     _copy_into(region, tmp)
 
 
 def _as_1d(a):
-    return a.reshape(1) if a.ndim == 0 else a
+    return dispatch.reshape(a, (1,)) if a.ndim == 0 else a
 
 
 def _check(opname, x, dim, index, src=None):
@@ -70,7 +76,7 @@ def _check(opname, x, dim, index, src=None):
                                f"dimensions as src tensor (index {list(index._data.shape)}, "
                                f"src {list(src._data.shape)})")
     if not index._data.size:
-        return d, np.empty(idx.shape, _int64)
+        return d, dispatch.empty(tuple(idx.shape), _int64, like=idx)
     for j in range(a.ndim):
         over_self = j != d and idx.shape[j] > a.shape[j]
         over_src = isinstance(src, Tensor) and idx.shape[j] > s.shape[j]
@@ -85,12 +91,13 @@ def _check(opname, x, dim, index, src=None):
             raise RuntimeError(f"{opname}(): Expected index {list(index._data.shape)} to be no "
                                f"larger than self {list(x._data.shape)} apart from dimension "
                                f"{d}{tail}")
-    if idx.dtype != _int64 or not idx.flags.c_contiguous:
-        idx = cast_array(idx, _dtypes.int64)
-    bad = kernels.first_out_of_range(idx.reshape(-1), a.shape[d])
+    if idx.dtype != _int64 or not dispatch.is_contiguous(idx):
+        idx = dispatch.cast(idx, _dtypes.int64)
+    flat = dispatch.reshape(idx, (idx.size,))
+    bad = _kernels(idx).first_out_of_range(flat, a.shape[d])
     if bad >= 0:
-        raise RuntimeError(f"{opname}(): index {idx.reshape(-1)[bad]} is out of bounds for "
-                           f"dimension {d} with size {a.shape[d]}")
+        raise RuntimeError(f"{opname}(): index {dispatch.to_host(flat)[bad]} is out of bounds "
+                           f"for dimension {d} with size {a.shape[d]}")
     return d, idx
 
 
@@ -109,43 +116,43 @@ def gather(ctx, input, dim, index, *, sparse_grad=False):
     the result has index's shape): ``x.gather(1, nb.tensor([[0], [2]]))``."""
     d, idx = _check("gather", input, dim, index)
     a = _as_1d(input._data)
-    src = a[_region(a.shape, idx.shape, d)]
-    if not src.flags.c_contiguous:
-        src = cast_array(src, input.dtype)
-    out = np.empty(idx.shape, input.dtype.np)
+    ishape = tuple(idx.shape)
+    src = dispatch.contiguous(dispatch.getitem(a, _region(tuple(a.shape), ishape, d)))
+    out = dispatch.empty(ishape, input.dtype.np, like=a)
     if out.size:
-        kernels.gather(src.reshape(_shape3(idx.shape, d, a.shape[d])),
-                       idx.reshape(_shape3(idx.shape, d, idx.shape[d])),
-                       out.reshape(_shape3(idx.shape, d, idx.shape[d])))
-    ctx.dim, ctx.shape = d, input._data.shape
+        k3 = _shape3(ishape, d, ishape[d])
+        _kernels(a).gather(dispatch.reshape(src, _shape3(ishape, d, a.shape[d])),
+                           dispatch.reshape(idx, k3), dispatch.reshape(out, k3))
+    ctx.dim, ctx.shape = d, tuple(input._data.shape)
     ctx.save_for_backward(index)
-    return out.reshape(index._data.shape)
+    return dispatch.reshape(out, tuple(index._data.shape))
 
 
 @gather.backward
 def gather_backward(ctx, g):
     (index,) = ctx.saved_tensors
-    return scatter_add(_factories.zeros(ctx.shape, dtype=g.dtype), ctx.dim, index, g), None
+    zeros = _factories.zeros(ctx.shape, dtype=g.dtype, device=g.device)
+    return scatter_add(zeros, ctx.dim, index, g), None
 
 
 def _scatter_forward(ctx, opname, x, dim, index, src, accumulate):
     d, idx = _check(opname, x, dim, index, src)
-    out = cast_array(x._data, x.dtype)
+    out = dispatch.cast(x._data, x.dtype)
     a = _as_1d(out)
     if idx.size:
-        k3 = _shape3(idx.shape, d, idx.shape[d])
+        ishape = tuple(idx.shape)
+        k3 = _shape3(ishape, d, ishape[d])
         if isinstance(src, Tensor):
             s = _as_1d(src._data)
-            vals = s[tuple(slice(0, n) for n in idx.shape)]
-            if not vals.flags.c_contiguous:
-                vals = cast_array(vals, x.dtype)
+            vals = dispatch.contiguous(dispatch.getitem(s, tuple(slice(0, n) for n in ishape)))
         else:
-            vals = np.empty(idx.shape, x.dtype.np)
+            vals = dispatch.empty(ishape, x.dtype.np, like=a)
             _copy_into(vals, x.dtype.np.type(src))
-        write3(a[_region(a.shape, idx.shape, d)], _shape3(idx.shape, d, a.shape[d]),
-               idx.reshape(k3), vals.reshape(k3), accumulate)
+        write3(dispatch.getitem(a, _region(tuple(a.shape), ishape, d)),
+               _shape3(ishape, d, a.shape[d]), dispatch.reshape(idx, k3),
+               dispatch.reshape(vals, k3), accumulate)
     ctx.dim = d
-    ctx.src_shape = src._data.shape if isinstance(src, Tensor) else None
+    ctx.src_shape = tuple(src._data.shape) if isinstance(src, Tensor) else None
     ctx.save_for_backward(index)
     return out
 

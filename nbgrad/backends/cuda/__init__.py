@@ -11,8 +11,15 @@ install never needs numba-cuda).  Modules, each the twin of a CPU one:
 - `reduce`: (A, R, B) reductions: sum, max/min with index, p-norm;
 - `creation`: fill, arange, linspace, eye, random numbers;
 - `copy`: host <-> device, device -> strided device view, dtype casts;
-- `matmul`: tiled shared-memory matmul, 2-D and batched;
-- `interop`: zero-copy import of ``__cuda_array_interface__`` / DLPack objects.
+- `matmul`: tiled shared-memory matmul, 2-D and batched (and N-D, NumPy's rules);
+- `interop`: zero-copy import of ``__cuda_array_interface__`` / DLPack objects;
+- `array`: views and allocations of device arrays under NumPy's names (what
+  the ops use through `nbgrad.backends.dispatch`);
+- `movement`: gather, scatter, take/put rows, index checks, tril/triu, flip;
+- `nn`: softmax, dropout, nll and the fused losses.
+
+The reductions also have the per-row kernels var, logsumexp, all/any and
+scans, with the CPU kernels' signatures.
 
 Importing this package raises ImportError (saying what to install) when
 numba-cuda is missing.

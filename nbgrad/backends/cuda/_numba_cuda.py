@@ -24,8 +24,9 @@ import warnings
 import numpy as np
 
 __all__ = ["cuda", "cuda_random", "libdevice", "SIMULATOR", "DeviceArray",
-           "NUMBA_CUDA_VERSION", "NUMPY_25_FIX_APPLIED", "is_device_array", "empty",
-           "as_strided", "any_layout", "from_cuda_array_interface", "from_dlpack", "sm_count",
+           "NUMBA_CUDA_VERSION", "NUMPY_25_FIX_APPLIED", "is_device_array", "owned", "empty",
+           "as_strided", "strided_view", "device_pointer", "cuda_array_interface", "any_layout",
+           "from_cuda_array_interface", "from_dlpack", "sm_count",
            "device_context", "current_device_id", "jit_device", "overload_cuda"]
 
 
@@ -115,9 +116,19 @@ def is_device_array(a):
     return isinstance(a, DeviceArray)
 
 
+def owned(a, base=None):
+    """Set NumPy's ``base`` on device array `a`: None when it owns its buffer, else
+    the array (or exporter) whose memory it views.  nbgrad reads ``a.base`` as
+    NumPy's (the autograd engine hands an owning gradient buffer to ``.grad``
+    without a copy); numba's device arrays have no such attribute, so every
+    device array nbgrad makes gets one here.  Returns `a`."""
+    a.base = base
+    return a
+
+
 def empty(shape, dtype):
-    """A new uninitialised C-contiguous device array."""
-    return cuda.device_array(shape, dtype=np.dtype(dtype))
+    """A new uninitialised C-contiguous device array (owning its buffer)."""
+    return owned(cuda.device_array(shape, dtype=np.dtype(dtype)))
 
 
 def as_strided(a, shape, strides):
@@ -129,21 +140,65 @@ def as_strided(a, shape, strides):
     transposes and permutations of device arrays: numba's own
     ``DeviceNDArray.T`` is not a view but a copy made by a kernel.
     """
+    return strided_view(a, 0, shape, strides)
+
+
+def strided_view(a, offset, shape, strides):
+    """A view of device array `a` whose first element lies `offset` bytes after
+    `a`'s first element, with the given shape and byte strides (>= 0).
+
+    Every view nbgrad makes of a device array (reshape, transpose, slicing,
+    expand, diagonals) is one of these: a pointer into the same allocation
+    and a layout, typed 'A' so that kernels compile once for any strides.
+    Negative strides are refused (a flip is a copy on the device).
+    """
     shape = tuple(int(s) for s in shape)
     strides = tuple(int(s) for s in strides)
+    offset = int(offset)
+    if any(s < 0 for s in strides) or offset < 0:
+        raise ValueError(f"strided_view: negative strides or offset are not supported on "
+                         f"the device (strides {strides}, offset {offset})")
     if SIMULATOR:
-        return DeviceArray(np.lib.stride_tricks.as_strided(a._ary, shape, strides),
-                           stream=a.stream)
+        if 0 in shape:
+            return owned(DeviceArray(np.empty(shape, a.dtype), stream=a.stream))
+        if offset == 0:
+            return owned(DeviceArray(np.lib.stride_tricks.as_strided(a._ary, shape, strides),
+                                     stream=a.stream), a)
+        desc = {"shape": shape, "strides": strides, "typestr": a.dtype.str,
+                "data": (a._ary.__array_interface__["data"][0] + offset, False)}
+        out = _host_view_of_pointer(desc, a)
+        out.stream = a.stream
+        return owned(out, a)
+    if 0 in shape:
+        return owned(cuda.device_array(shape, dtype=a.dtype, stream=a.stream))
     # a DeviceNDArray's gpu_data starts at its first element (views made by
     # slicing point their gpu_data at their own extent), and a new array over
     # the same MemoryPointer keeps the allocation alive
-    view = DeviceArray(shape, strides, a.dtype, stream=a.stream, gpu_data=a.gpu_data)
+    data = a.gpu_data if offset == 0 else a.gpu_data.view(offset)
+    view = DeviceArray(shape, strides, a.dtype, stream=a.stream, gpu_data=data)
     # Type every strided view as layout 'A': numba would type a view that
     # happens to be contiguous as 'C' and compile the kernel again for it
     # (one specialisation per combination of layouts).  _numba_type_ is a
     # cached_property, so the instance dict entry is what numba reads.
     view.__dict__["_numba_type_"] = _types.Array(_from_dtype(a.dtype), len(shape), "A")
-    return view
+    return owned(view, a)
+
+
+def device_pointer(a):
+    """The address of device array `a`'s first element (0 for an empty array)."""
+    if SIMULATOR:
+        return a._ary.__array_interface__["data"][0]
+    return a.device_ctypes_pointer.value or 0
+
+
+def cuda_array_interface(a):
+    """The ``__cuda_array_interface__`` (version 3) of device array `a`."""
+    if not SIMULATOR:
+        return a.__cuda_array_interface__
+    contiguous = a.is_c_contiguous()
+    return {"shape": tuple(a.shape), "strides": None if contiguous else tuple(a.strides),
+            "typestr": a.dtype.str, "data": (device_pointer(a), False), "version": 3,
+            "stream": None}
 
 
 def any_layout(a):
@@ -181,8 +236,8 @@ def _host_view_of_pointer(desc, owner):
 def from_cuda_array_interface(obj):
     """A zero-copy device array over `obj`'s ``__cuda_array_interface__``."""
     if SIMULATOR:
-        return _host_view_of_pointer(obj.__cuda_array_interface__, obj)
-    return cuda.as_cuda_array(obj)
+        return owned(_host_view_of_pointer(obj.__cuda_array_interface__, obj), obj)
+    return owned(cuda.as_cuda_array(obj), obj)
 
 
 def from_dlpack(obj):
@@ -207,8 +262,8 @@ def from_dlpack(obj):
     desc = {"shape": shape, "strides": strides, "typestr": dtype.str,
             "data": (smv.ptr, smv.readonly), "version": 3}
     if SIMULATOR:
-        return _host_view_of_pointer(desc, obj)
-    return cuda.from_cuda_array_interface(desc, owner=obj, sync=False)
+        return owned(_host_view_of_pointer(desc, obj), obj)
+    return owned(cuda.from_cuda_array_interface(desc, owner=obj, sync=False), obj)
 
 
 _sm_count = []

@@ -21,9 +21,12 @@ identity = _ew.KernelFamily("identity", [lambda x: x])
 def to_device(a, dtype=None):
     """A new device array holding host array (or scalar/list) `a`, optionally cast."""
     a = np.asarray(a)
-    if dtype is not None and a.dtype != np.dtype(dtype):
-        a = a.astype(dtype)
-    return cuda.to_device(np.ascontiguousarray(a))
+    if (dtype is not None and a.dtype != np.dtype(dtype)) or not a.flags.c_contiguous:
+        # a cast or a contiguous copy on the host, by a CPU kernel (NumPy's
+        # ascontiguousarray would also turn a 0-d array into a 1-d one)
+        from nbgrad.backends import dispatch
+        a = dispatch.cast(a, a.dtype if dtype is None else np.dtype(dtype))
+    return _numba_cuda.owned(cuda.to_device(a))
 
 
 def to_host(d):

@@ -112,7 +112,9 @@ def _rng():
     if st is None:
         if _seed[0] is None:
             from nbgrad import _factories
-            _seed[0] = int(_factories.initial_seed()) % (1 << 64)
+            from nbgrad import cuda as nbcuda
+            pending = nbcuda._pending_seed
+            _seed[0] = int(pending[0] if pending else _factories.initial_seed()) % (1 << 64)
         st = _states[dev] = cuda_random.create_xoroshiro128p_states(RNG_STATES, seed=_seed[0])
     return st
 

@@ -33,7 +33,7 @@ __all__ = ["KernelFamily", "param_names", "run", "kernel"]
 _DeviceArray = _numba_cuda.DeviceArray
 _ndarray = np.ndarray
 _kernels = {}        # (stem, fp, pattern, layout) -> compiled kernel
-_registered = set()  # family fingerprints whose device functions are registered
+_registered = set()  # (stem, fingerprint) of families whose device functions are registered
 
 
 def kernel(family, pattern, layout):
@@ -48,10 +48,12 @@ def kernel(family, pattern, layout):
 def _build(family, pattern, layout):
     vocabulary.register()   # before the first compile of a kernel using it
     tokens = [f"cuda.{family.stem}.{family.fp}.{j}" for j in range(len(family.fns))]
-    if family.fp not in _registered:
+    # keyed by stem too: two ops may declare the same functions (one fingerprint)
+    # under two names, and the tokens carry the name
+    if (family.stem, family.fp) not in _registered:
         for tok, fn in zip(tokens, family.fns):
             codegen.register_object(tok, _numba_cuda.jit_device(fn))
-        _registered.add(family.fp)
+        _registered.add((family.stem, family.fp))
     source = _kernel_source(family, tokens, pattern, layout)
     sim = "_sim" if _numba_cuda.SIMULATOR else ""
     mod = codegen.load_module(f"cuda{sim}_{family.stem}_{pattern}_{layout}", source)

@@ -20,7 +20,7 @@ from nbgrad.backends.cpu import codegen
 from nbgrad.backends.cuda import _numba_cuda
 from nbgrad.backends.cuda import launch as _launch
 
-__all__ = ["matmul", "TILE"]
+__all__ = ["matmul", "matmul_nd", "TILE"]
 
 # 16 x 16 = 256 threads a block; the simulator runs a Python thread per CUDA
 # thread, so it uses 8 x 8 tiles (the same code, smaller constant)
@@ -123,4 +123,41 @@ def matmul(a, b, out=None):
     grid = ((N + TILE - 1) // TILE, min((M + TILE - 1) // TILE, _MAX_GRID_YZ),
             min(z, _MAX_GRID_YZ))
     _launch.launch_grid(_kernel(a.dtype.name), grid, (TILE, TILE), _as3(a, z), _as3(b, z), out3)
+    return out
+
+
+def _batch3(x, batch):
+    """`x` (..., M, K) broadcast to batch + (M, K) and seen as (Z, M, K)."""
+    from nbgrad.backends.cuda import array
+    m, k = tuple(x.shape[-2:])
+    full = array.broadcast_to(x, tuple(batch) + (m, k))
+    z = 1
+    for n in batch:
+        z *= n
+    v = array.reshape_view(full, (z, m, k))
+    return v if v is not None else array.reshape(array.contiguous(full), (z, m, k))
+
+
+def matmul_nd(a, b):
+    """``a @ b`` for device arrays with NumPy's rules: 1-D operands gain and lose a
+    dimension, leading (batch) dimensions broadcast.  One launch."""
+    from nbgrad.backends.cuda import array
+    a1, b1 = a.ndim == 1, b.ndim == 1
+    if a1:
+        a = array.expand_dims(a, 0)
+    if b1:
+        b = array.expand_dims(b, 1)
+    if a.ndim == 2 and b.ndim == 2:
+        out = matmul(a, b)
+    else:
+        ba, bb = tuple(a.shape[:-2]), tuple(b.shape[:-2])
+        n = max(len(ba), len(bb))
+        pa, pb = (1,) * (n - len(ba)) + ba, (1,) * (n - len(bb)) + bb
+        batch = tuple(p if q == 1 else q for p, q in zip(pa, pb))
+        out = matmul(_batch3(a, batch), _batch3(b, batch))
+        out = array.reshape(out, batch + tuple(out.shape[-2:]))
+    if a1:
+        out = array.reshape(out, tuple(out.shape[:-2]) + (out.shape[-1],))
+    if b1:
+        out = array.reshape(out, tuple(out.shape[:-1]))
     return out

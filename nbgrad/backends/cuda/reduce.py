@@ -19,14 +19,17 @@ the index of the first extreme value; NaN wins (PyTorch propagates NaN) and
 ties go to the smaller index, in both variants, so results are deterministic.
 """
 
+import math
+
 import numpy as np
 
 from nbgrad.backends.cpu import codegen
 from nbgrad.backends.cuda import _numba_cuda
 from nbgrad.backends.cuda import launch as _launch
+from nbgrad.backends.cuda._numba_cuda import cuda
 
 __all__ = ["sum_arb", "prod_arb", "max_arb", "min_arb", "minmax_arb", "pnorm_arb",
-           "variant"]
+           "allany_arb", "var_arb", "lse_arb", "scan_arb", "variant"]
 
 # threads of a 'block' reduction: a power of two, compiled into the shared array
 BLOCK = 32 if _numba_cuda.SIMULATOR else 256
@@ -271,3 +274,106 @@ def _check_nonempty(op, x):
     if x.shape[1] == 0 and x.shape[0] * x.shape[2] != 0:
         raise RuntimeError(f"cuda {op}_arb: cannot reduce an empty dimension (x of shape "
                            f"{tuple(x.shape)}); PyTorch raises here too")
+
+
+# -- all/any, variance, log-sum-exp, scans: one thread per output (a, b) ---------------
+# Serial over R in each thread, as the CPU's serial kernels (same order, same
+# float64 accumulators).  Fast when there are many outputs; a long single row
+# runs on one thread (a block-wide version is future work, see docs/gpu.md).
+@cuda.jit(cache=True)
+def _allany(x, out, want_all):
+    A, R, B = x.shape
+    for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
+        a = ab // B
+        b = ab % B
+        res = want_all
+        for r in range(R):
+            if (x[a, r, b] != 0) != want_all:
+                res = not want_all
+                break
+        out[a, b] = res
+
+
+@cuda.jit(cache=True)
+def _var(x, out, mean, zero, scale, root):
+    A, R, B = x.shape
+    for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
+        a = ab // B
+        b = ab % B
+        acc = zero
+        for r in range(R):
+            acc += x[a, r, b]
+        mu = acc / R
+        acc = zero
+        for r in range(R):
+            d = x[a, r, b] - mu
+            acc += d * d
+        mean[a, b] = mu
+        v = acc * scale
+        out[a, b] = math.sqrt(v) if root else v
+
+
+@cuda.jit(cache=True)
+def _lse(x, out, zero):
+    A, R, B = x.shape
+    for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
+        a = ab // B
+        b = ab % B
+        m = -math.inf
+        for r in range(R):
+            v = x[a, r, b]
+            if (v > m or v != v) and m == m:
+                m = v
+        acc = zero
+        for r in range(R):
+            acc += math.exp(x[a, r, b] - m)
+        out[a, b] = m if (m != m or math.isinf(m)) else m + math.log(acc)
+
+
+@cuda.jit(cache=True)
+def _scan(x, out, init, is_prod, reverse):
+    A, R, B = x.shape
+    for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
+        a = ab // B
+        b = ab % B
+        acc = init
+        for k in range(R):
+            r = R - 1 - k if reverse else k
+            if is_prod:
+                acc = acc * x[a, r, b]
+            else:
+                acc = acc + x[a, r, b]
+            out[a, r, b] = acc
+
+
+def _per_output(kernel, x, *args):
+    A, _, B = x.shape
+    args = tuple(_numba_cuda.any_layout(a) if _numba_cuda.is_device_array(a) else a
+                 for a in args)
+    _launch.launch(kernel, A * B, _numba_cuda.any_layout(x), *args)
+
+
+def allany_arb(x, out, want_all):
+    """out[a, b] = all (or any) x[a, r, b] != 0 over r (the CPU kernel's signature)."""
+    _per_output(_allany, x, out, bool(want_all))
+    return out
+
+
+def var_arb(x, out, mean, zero, scale, root):
+    """mean[a, b] and out[a, b] = scale * sum_r (x - mean)**2 (its square root if
+    `root`), two passes in float64, as the CPU's `var_arb`."""
+    _per_output(_var, x, out, mean, np.float64(zero), np.float64(scale), bool(root))
+    return out
+
+
+def lse_arb(x, out, zero):
+    """out[a, b] = log(sum_r exp(x[a, r, b])) shifted by the maximum (CPU's `lse_arb`)."""
+    _per_output(_lse, x, out, np.float64(zero))
+    return out
+
+
+def scan_arb(x, out, init, is_prod, reverse):
+    """out[a, r, b] = the running sum (or product) along r from `init`, forwards
+    or backwards (`reverse`); the accumulator has init's type (CPU's `scan_arb`)."""
+    _per_output(_scan, x, out, init, bool(is_prod), bool(reverse))
+    return out

@@ -1,0 +1,179 @@
+"""One script for a machine with an NVIDIA GPU: run nbgrad's CUDA tests on it,
+then time the tutorial step there and print a table (under 5 minutes).
+
+    python asv_benchmarks/gpu_check.py               # tests (quick subset) + timings
+    python asv_benchmarks/gpu_check.py --tests full  # every sample of the op database
+    python asv_benchmarks/gpu_check.py --tests none  # timings only
+    python asv_benchmarks/gpu_check.py --dry-run     # no GPU: the simulator, tiny sizes
+
+What it measures, for the tutorial step ``out = ((x + 2) * (x + 2) * 3).mean();
+out.backward()`` on x of 2**26 float32 elements and on a 2 x 2 tensor:
+- the median time of a step (forward + backward, ``nb.cuda.synchronize()``
+  inside the timed region) after warm-up;
+- launches per step (the backend's launch counter);
+- the bandwidth bound: the bytes the step's kernels touch (the sum of the
+  sizes of the device arrays passed to each launch, read or written) divided
+  by the device-to-device copy bandwidth measured here, and how far the
+  measured time is from it;
+- PyTorch's eager step on the same GPU, when torch is importable.
+Copy the printed table into docs/gpu.md.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--tests", choices=("quick", "full", "none"), default="quick",
+                   help="which CUDA tests to run first (default: each op's first sample)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="no GPU needed: numba's CUDA simulator and tiny sizes")
+    p.add_argument("--reps", type=int, default=20, help="timed steps per size")
+    return p.parse_args()
+
+
+def run_tests(mode, dry):
+    """pytest on the CUDA test files, in a child process (on the GPU unless dry)."""
+    env = dict(os.environ)
+    if dry:
+        env["NUMBA_ENABLE_CUDASIM"] = "1"
+    else:
+        env["NBGRAD_CUDA_TESTS"] = "device"   # the checks run in-process, on the GPU
+    if mode == "full":
+        env["NBGRAD_CUDA_FULL"] = "1"
+    files = ["tests/test_cuda_backend.py", "tests/test_cuda_tensor.py",
+             "tests/test_cuda_ops.py"]
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", *files], cwd=ROOT,
+                          env=env, capture_output=True, text=True)
+    tail = proc.stdout.strip().splitlines()[-1:] or [proc.stderr[-500:]]
+    return proc.returncode, tail[0], time.perf_counter() - t
+
+
+def _median_time(fn, reps, sync):
+    fn()
+    sync()
+    times = []
+    for _ in range(reps):
+        sync()
+        t = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+class Traffic:
+    """Counts launches and the bytes of the device arrays passed to them."""
+
+    def __init__(self, launch, nc):
+        self.launch, self.nc = launch, nc
+        self.bytes = 0
+        self._orig = launch.launch_grid
+
+        def counted(kernel, grid, block, *args):
+            for a in args:
+                if nc.is_device_array(a):
+                    self.bytes += a.size * a.dtype.itemsize
+            return self._orig(kernel, grid, block, *args)
+
+        launch.launch_grid = counted
+
+    def measure(self, fn):
+        self.bytes = 0
+        self.launch.reset_launch_count()
+        fn()
+        return self.launch.launch_count(), self.bytes
+
+
+def copy_bandwidth(nb, n, reps, sync):
+    """Device-to-device copy bandwidth in bytes/s (read + write), from a memcpy."""
+    src = nb.ones(n, device="cuda")._data
+    dst = nb.zeros(n, device="cuda")._data
+    t = _median_time(lambda: dst.copy_to_device(src), reps, sync)
+    return 2 * n * 4 / t
+
+
+def tutorial_step(nb, n):
+    x = nb.ones(n, device="cuda", requires_grad=True)
+
+    def step():
+        x.grad = None
+        out = ((x + 2) * (x + 2) * 3).mean()
+        out.backward()
+    return step
+
+
+def torch_step(n):
+    try:
+        import torch
+    except ImportError:
+        return None
+    if not torch.cuda.is_available():
+        return None
+    x = torch.ones(n, device="cuda", requires_grad=True)
+
+    def step():
+        x.grad = None
+        out = ((x + 2) * (x + 2) * 3).mean()
+        out.backward()
+    return step, torch.cuda.synchronize
+
+
+def main():
+    args = _args()
+    if args.dry_run:
+        os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+    sys.path.insert(0, ROOT)
+    rows = []
+    if args.tests != "none":
+        code, summary, secs = run_tests(args.tests, args.dry_run)
+        print(f"CUDA tests ({args.tests}): {summary}  [{secs:.0f} s, exit {code}]")
+    import numba
+
+    import nbgrad as nb
+    if not nb.cuda.is_available():
+        print("no CUDA device (and not --dry-run): nothing to time")
+        return 1
+    from nbgrad.backends.cuda import _numba_cuda as nc
+    from nbgrad.backends.cuda import launch
+    if nb.cuda.is_simulator():
+        sys.path.insert(0, ROOT)
+        from tests.test_cuda_harness import install
+        install()
+    sizes = [2 ** 10, 4] if args.dry_run else [2 ** 26, 4]
+    reps = 2 if args.dry_run else args.reps
+    sync = nb.cuda.synchronize
+    traffic = Traffic(launch, nc)
+    bw = copy_bandwidth(nb, sizes[0], reps, sync)
+    for n in sizes:
+        step = tutorial_step(nb, n)
+        launches, nbytes = traffic.measure(step)
+        t = _median_time(step, reps, sync)
+        bound = nbytes / bw
+        ts = torch_step(n)
+        t_torch = _median_time(ts[0], reps, ts[1]) if ts else None
+        rows.append((n, t, launches, nbytes, bound, t_torch))
+    device = nb.cuda.get_device_name()
+    print(f"\nGPU: {device}  numba-cuda: {'.'.join(map(str, nc.NUMBA_CUDA_VERSION or ()))}  "
+          f"numba: {numba.__version__}  copy bandwidth: {bw / 1e9:.1f} GB/s"
+          + ("  (SIMULATOR: these numbers mean nothing)" if nb.cuda.is_simulator() else ""))
+    print("| tutorial step | nbgrad (µs) | launches | bytes touched | bandwidth bound (µs) "
+          "| nbgrad / bound | PyTorch eager (µs) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for n, t, launches, nbytes, bound, t_torch in rows:
+        torch_txt = f"{t_torch * 1e6:.1f}" if t_torch is not None else "n/a"
+        print(f"| {n} float32 | {t * 1e6:.1f} | {launches} | {nbytes} | {bound * 1e6:.1f} | "
+              f"{t / bound:.1f}x | {torch_txt} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

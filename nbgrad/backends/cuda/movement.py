@@ -1,0 +1,164 @@
+"""CUDA kernels that move data by index: the twin of `nbgrad.backends.cpu.movement`.
+
+The same two canonical forms as the CPU:
+- (outer, dim, inner) with a full (O, K, I) index: `gather`, `scatter`;
+- (outer, block, inner) with one flat index over the block: `take`, `put`.
+
+Gathers run one thread per output element.  Scatters and puts run one thread
+per (outer, inner) column, looping over the index in order, so that no two
+threads write one element: "last write wins" and the order in which repeated
+indices add up are those of the CPU kernels (deterministic, no atomics).
+`first_out_of_range` checks index values on the device and returns one
+number to the host (a synchronisation), before any kernel writes.
+Plus `triangle` (tril/triu) and `flip` (a gather with reversed indices:
+device views never have negative strides).
+"""
+
+import numpy as np
+
+from nbgrad.backends.cuda import _numba_cuda as nc
+from nbgrad.backends.cuda import launch as _launch
+from nbgrad.backends.cuda._numba_cuda import cuda
+
+__all__ = ["gather", "scatter", "take", "put", "first_out_of_range", "triangle", "flip"]
+
+
+@cuda.jit(cache=True)
+def _gather3(src, idx, out):
+    P, K, Q = out.shape
+    for t in range(cuda.grid(1), P * K * Q, cuda.gridsize(1)):
+        o = t // (K * Q)
+        k = (t // Q) % K
+        i = t % Q
+        out[o, k, i] = src[o, idx[o, k, i], i]
+
+
+@cuda.jit(cache=True)
+def _scatter3(dst, idx, src, accumulate):
+    P, K, Q = idx.shape
+    for t in range(cuda.grid(1), P * Q, cuda.gridsize(1)):
+        o = t // Q
+        i = t % Q
+        for k in range(K):
+            if accumulate:
+                dst[o, idx[o, k, i], i] += src[o, k, i]
+            else:
+                dst[o, idx[o, k, i], i] = src[o, k, i]
+
+
+@cuda.jit(cache=True)
+def _take_rows(src, flat, out):
+    P, NB, Q = out.shape
+    for t in range(cuda.grid(1), P * NB * Q, cuda.gridsize(1)):
+        p = t // (NB * Q)
+        b = (t // Q) % NB
+        q = t % Q
+        out[p, b, q] = src[p, flat[b], q]
+
+
+@cuda.jit(cache=True)
+def _put_rows(dst, flat, src, accumulate):
+    P, NB, Q = src.shape
+    for t in range(cuda.grid(1), P * Q, cuda.gridsize(1)):
+        p = t // Q
+        q = t % Q
+        for b in range(NB):
+            if accumulate:
+                dst[p, flat[b], q] += src[p, b, q]
+            else:
+                dst[p, flat[b], q] = src[p, b, q]
+
+
+@cuda.jit(cache=True)
+def _out_of_range(idx, size, first):
+    for j in range(cuda.grid(1), idx.shape[0], cuda.gridsize(1)):
+        v = idx[j]
+        if v < 0 or v >= size:
+            cuda.atomic.min(first, 0, j)
+
+
+@cuda.jit(cache=True)
+def _triangle3(src, out, diagonal, lower):
+    B, N, M = out.shape
+    for t in range(cuda.grid(1), B * N * M, cuda.gridsize(1)):
+        b = t // (N * M)
+        r = (t // M) % N
+        c = t % M
+        keep = (c - r <= diagonal) if lower else (c - r >= diagonal)
+        out[b, r, c] = src[b, r, c] if keep else 0
+
+
+def _a(x):
+    return nc.any_layout(x)
+
+
+def gather(src, idx, out):
+    """out[o, k, i] = src[o, idx[o, k, i], i] (indices already checked)."""
+    if out.size:
+        _launch.launch(_gather3, out.size, _a(src), _a(idx), _a(out))
+    return out
+
+
+def scatter(dst, idx, src, accumulate=False):
+    """dst[o, idx[o, k, i], i] = (or +=) src[o, k, i] (indices already checked)."""
+    if idx.size:
+        _launch.launch(_scatter3, idx.shape[0] * idx.shape[2], _a(dst), _a(idx), _a(src),
+                       bool(accumulate))
+    return dst
+
+
+def take(src, flat, out):
+    """out[p, b, q] = src[p, flat[b], q] (indices already checked; `flat` on the device)."""
+    if out.size:
+        _launch.launch(_take_rows, out.size, _a(src), _a(flat), _a(out))
+    return out
+
+
+def put(dst, flat, src, accumulate=False):
+    """dst[p, flat[b], q] = (or +=) src[p, b, q] (indices already checked)."""
+    if src.size:
+        _launch.launch(_put_rows, src.shape[0] * src.shape[2], _a(dst), _a(flat), _a(src),
+                       bool(accumulate))
+    return dst
+
+
+def first_out_of_range(idx, size):
+    """The position of the first value of 1-D device array `idx` outside
+    [0, size), or -1 (one kernel and a copy of one number to the host)."""
+    n = idx.shape[0]
+    if n == 0:
+        return -1
+    first = cuda.to_device(np.array([n], np.int64))
+    _launch.launch(_out_of_range, n, _a(idx), np.int64(size), first)
+    j = int(first.copy_to_host()[0])
+    return -1 if j == n else j
+
+
+def triangle(src, out, diagonal, lower):
+    """tril (lower=True) or triu of each matrix of src (B, N, M) into out."""
+    if out.size:
+        _launch.launch(_triangle3, out.size, _a(src), _a(out), np.int64(diagonal), bool(lower))
+    return out
+
+
+def flip(a, dims):
+    """A contiguous copy of device array `a` reversed along `dims` (one gather per dim)."""
+    from nbgrad.backends.cuda import array, creation
+    out = array.contiguous(a)
+    if out is a:
+        from nbgrad.backends.cuda import copy
+        out = copy.cast(a, a.dtype)
+    shape = tuple(a.shape)
+    for d in dims:
+        n = shape[d]
+        if n < 2:
+            continue
+        P = int(np.prod(shape[:d], dtype=np.int64))
+        Q = int(np.prod(shape[d + 1:], dtype=np.int64))
+        rev = array.empty((n,), np.int64)
+        creation.arange(rev, np.int64(n - 1), np.int64(-1))
+        src = array.reshape(out, (P, n, Q))
+        res = array.empty((P, n, Q), a.dtype)
+        take(src, rev, res)
+        out = array.reshape(res, shape)
+    return out
