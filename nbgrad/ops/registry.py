@@ -34,6 +34,9 @@ which is what the test op database is checked against.
    Outputs with an integer or bool dtype are never differentiable.
 """
 
+import numpy as np
+
+from nbgrad._dtypes import _FLOAT
 from nbgrad.autograd import grad_mode
 from nbgrad.autograd.node import SAVED_FREED_MESSAGE, Node, edge_of, new_node, node_class
 
@@ -123,6 +126,7 @@ def _tensor_inputs(args, Tensor):
 
 
 _T = []   # nbgrad.tensor.Tensor, bound at first call (import cycle)
+_ndarray = np.ndarray
 
 
 class FunctionOp:
@@ -158,6 +162,14 @@ class FunctionOp:
 
     def _wrap(self, ctx, record, inputs, result):
         Tensor = _T[0]
+        if result.__class__ is _ndarray and not self.view and inputs:
+            # the common case, one new buffer: no loop, no view bookkeeping
+            t = Tensor._make(result, None, inputs[0].device)
+            if record and t.dtype.category == _FLOAT and \
+                    "non_differentiable" not in ctx.__dict__:
+                t._requires_grad = True
+                t.grad_fn = ctx
+            return t
         single = result.__class__ is not tuple
         arrays = (result,) if single else result
         device = inputs[0].device if inputs else None
