@@ -209,9 +209,10 @@ def _run_nd4(family, args, shape, outs):
     return outs
 
 
-def _as_nd4(shape, arrays):
-    """Broadcast `arrays` to `shape`, merge dimensions that are contiguous in
-    all of them, and return 4-D strided views (None if more than 4 remain)."""
+def coalesce4(shape, arrays):
+    """(shape4, strides4 per array): `arrays` broadcast to `shape`, dimensions
+    that are contiguous in all of them merged, padded to four dimensions; None
+    if more than four remain.  Shared by the CPU and CUDA strided kernels."""
     ndim = len(shape)
     strides = []
     for a in arrays:
@@ -221,9 +222,10 @@ def _as_nd4(shape, arrays):
             if a.shape[d] != 1:
                 s[off + d] = a.strides[d]
         strides.append(s)
-    dims = [d for d in range(ndim) if shape[d] != 1]
     new_shape, new_strides = [], [[] for _ in arrays]
-    for d in dims:
+    for d in range(ndim):
+        if shape[d] == 1:
+            continue
         if new_shape and all(st[d] * shape[d] == ns[-1] for st, ns in zip(strides, new_strides)):
             new_shape[-1] *= shape[d]
             for st, ns in zip(strides, new_strides):
@@ -235,6 +237,14 @@ def _as_nd4(shape, arrays):
     if len(new_shape) > 4:
         return None
     pad = 4 - len(new_shape)
-    new_shape = [1] * pad + new_shape
+    return [1] * pad + new_shape, [[0] * pad + ns for ns in new_strides]
+
+
+def _as_nd4(shape, arrays):
+    """4-D strided views of `arrays` for the nd4 kernels (see `coalesce4`)."""
+    c = coalesce4(shape, arrays)
+    if c is None:
+        return None
+    shape4, strides4 = c
     as_strided = np.lib.stride_tricks.as_strided
-    return [as_strided(a, new_shape, [0] * pad + ns) for a, ns in zip(arrays, new_strides)]
+    return [as_strided(a, shape4, st) for a, st in zip(arrays, strides4)]

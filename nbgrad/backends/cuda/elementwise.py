@@ -24,7 +24,7 @@ by `nbgrad.backends.cuda.launch`.
 import numpy as np
 
 from nbgrad.backends.cpu import codegen
-from nbgrad.backends.cpu.elementwise import KernelFamily, param_names
+from nbgrad.backends.cpu.elementwise import KernelFamily, coalesce4, param_names
 from nbgrad.backends.cuda import _numba_cuda, vocabulary
 from nbgrad.backends.cuda import launch as _launch
 
@@ -181,31 +181,9 @@ def _run_nd4(family, kargs, pattern, shape, outs):
 def _nd4_views(shape, arrays):
     """Broadcast `arrays` to `shape`, merge dimensions contiguous in all of them,
     and return 4-D strided device views (None if more than 4 dimensions remain).
-    The same rule as the CPU's ``_as_nd4``."""
-    ndim = len(shape)
-    strides = []
-    for a in arrays:
-        s = [0] * ndim
-        off = ndim - a.ndim
-        for d in range(a.ndim):
-            if a.shape[d] != 1:
-                s[off + d] = a.strides[d]
-        strides.append(s)
-    new_shape, new_strides = [], [[] for _ in arrays]
-    for d in range(ndim):
-        if shape[d] == 1:
-            continue
-        if new_shape and all(st[d] * shape[d] == ns[-1] for st, ns in zip(strides, new_strides)):
-            new_shape[-1] *= shape[d]
-            for st, ns in zip(strides, new_strides):
-                ns[-1] = st[d]
-        else:
-            new_shape.append(shape[d])
-            for st, ns in zip(strides, new_strides):
-                ns.append(st[d])
-    if len(new_shape) > 4:
+    The coalescing is the CPU's (`coalesce4`)."""
+    c = coalesce4(shape, arrays)
+    if c is None:
         return None
-    pad = 4 - len(new_shape)
-    new_shape = [1] * pad + new_shape
-    return [_numba_cuda.as_strided(a, new_shape, [0] * pad + ns)
-            for a, ns in zip(arrays, new_strides)]
+    shape4, strides4 = c
+    return [_numba_cuda.as_strided(a, shape4, st) for a, st in zip(arrays, strides4)]
