@@ -211,7 +211,8 @@ def threshold_sweep(args):
 
 # -- the report --------------------------------------------------------------------
 # environment variables that change the timings, shown in the header when set
-SETTINGS = ("NBGRAD_PARALLEL_THRESHOLD", "OMP_WAIT_POLICY", "NUMBA_THREADING_LAYER",
+SETTINGS = ("NBGRAD_PARALLEL_THRESHOLD", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT",
+            "NUMBA_THREADING_LAYER",
             "NUMBA_NUM_THREADS")
 
 
