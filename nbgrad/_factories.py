@@ -53,7 +53,7 @@ def _shape(size, op):
 
 def _device(device):
     """The device argument as a device; a CUDA one is checked to be usable."""
-    if device is None:
+    if device is None or device is cpu_device:
         return cpu_device
     dev = as_device(device)
     return dev if dev is cpu_device else dispatch.check_device(dev)

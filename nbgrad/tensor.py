@@ -16,6 +16,15 @@ from nbgrad._device import cpu_device
 __all__ = ["Tensor", "Size"]
 
 
+_ENGINE_BACKWARD = []   # nbgrad.autograd.engine.backward, bound on first use (import cycle)
+
+
+def _engine_backward():
+    from nbgrad.autograd.engine import backward
+    _ENGINE_BACKWARD.append(backward)
+    return backward
+
+
 class Size(tuple):
     """A tensor's shape: a tuple that prints as ``torch.Size([2, 3])``."""
 
@@ -290,9 +299,9 @@ class Tensor:
         >>> x = nb.ones(3, requires_grad=True); (x * x).sum().backward(); x.grad
         tensor([2., 2., 2.])
         """
-        from nbgrad.autograd import engine
-        engine.backward((self,), None if gradient is None else (gradient,),
-                        retain_graph, create_graph, inputs)
+        backward = _ENGINE_BACKWARD[0] if _ENGINE_BACKWARD else _engine_backward()
+        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
+                 inputs)
 
     # -- conversion -------------------------------------------------------
     def _host(self):

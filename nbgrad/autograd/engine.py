@@ -25,6 +25,7 @@ is itself recorded, which gives higher-order gradients.
 """
 
 from nbgrad.autograd import anomaly_mode, grad_mode
+from nbgrad.backends.dispatch import run_for
 from nbgrad.autograd.node import AccumulateGrad, RetainGradHook, edge_of
 
 __all__ = ["backward", "run_backward"]
@@ -38,11 +39,18 @@ def _tensor_class():
 
 
 _TENSOR = []
+_FACTORIES = []
+
+
+def _load_factories():
+    from nbgrad import _factories
+    _FACTORIES.append(_factories)
+    return _factories
 
 
 def _make_grads(outputs, grad_outputs, create_graph, batched=False):
-    from nbgrad import _factories
     Tensor = _tensor_class()
+    _factories = _FACTORIES[0] if _FACTORIES else _load_factories()
     if grad_outputs is not None and len(grad_outputs) != len(outputs):
         raise RuntimeError(f"grad requires one grad_output per output: got "
                            f"{len(grad_outputs)} grad_outputs and {len(outputs)} outputs")
@@ -240,17 +248,19 @@ def run_backward(edges, grads, retain_graph, create_graph, capture=None, batched
         _accumulate(buffers, node, nr, g)
     ready = [n for n in buffers if n not in deps]
 
-    prev_mode = grad_mode.is_grad_enabled()
-    grad_mode._state.enabled = create_graph
+    state = grad_mode._state
+    prev_mode = state.enabled
+    state.enabled = create_graph
     try:
         while ready:
             node = ready.pop()
             grads_out = buffers.pop(node, None)
-            if grads_out is not None and node.pre_hooks:
-                grads_out = _run_pre_hooks(node, grads_out)
-            if capture_at is not None and grads_out is not None:
-                for nr, i in capture_at.get(node, ()):
-                    captured[i] = grads_out[nr]
+            if grads_out is not None:
+                if node.pre_hooks:
+                    grads_out = _run_pre_hooks(node, grads_out)
+                if capture_at is not None:
+                    for nr, i in capture_at.get(node, ()):
+                        captured[i] = grads_out[nr]
             if node.__class__ is AccumulateGrad:
                 if grads_out is not None and capture is None:
                     _accumulate_leaf(node, grads_out[0], create_graph, holders)
@@ -258,57 +268,68 @@ def run_backward(edges, grads, retain_graph, create_graph, capture=None, batched
                         for hook in list(node.post_hooks):
                             hook(node.variable)
                 continue
-            if grads_out is not None and (useful is None or node in useful):
-                grads_in = node.apply(grads_out) if apply is None else apply(node, grads_out)
-                if grads_in is not None:
-                    if node.post_hooks:
-                        for hook in node.post_hooks:
-                            r = hook(grads_in, grads_out)
-                            if r is not None:
-                                grads_in = r
-                    # a rule that passes g through hands the same tensor on: count
-                    # its new holders (this node's own use of it ends here)
-                    for g_out in grads_out:
-                        if g_out is not None:
-                            n_in = 0
-                            for g_in in grads_in:
-                                if g_in is g_out:
-                                    n_in += 1
-                            if n_in:
-                                key = id(g_out)
-                                if key not in holders:
-                                    alive.append(g_out)
-                                holders[key] = holders.get(key, 1) - 1 + n_in
-                if not retain_graph:
-                    node.release()
-            else:
-                grads_in = None
-            metas = node.input_meta
-            for k, (nxt, nr) in enumerate(node.next_functions):
+            if grads_out is None or (useful is not None and node not in useful):
+                # nothing to do here; the inputs' nodes may still become ready
+                for nxt, nr in node.next_functions:
+                    if nxt is not None:
+                        left = deps[nxt] - 1
+                        deps[nxt] = left
+                        if left == 0:
+                            ready.append(nxt)
+                continue
+            grads_in = node.apply(grads_out) if apply is None else apply(node, grads_out)
+            if not retain_graph and node.saved is not None:   # Node.release, inlined
+                node.saved = None
+                node.released = True
+            if grads_in is None:
+                for nxt, nr in node.next_functions:
+                    if nxt is not None:
+                        left = deps[nxt] - 1
+                        deps[nxt] = left
+                        if left == 0:
+                            ready.append(nxt)
+                continue
+            if node.post_hooks:
+                for hook in node.post_hooks:
+                    r = hook(grads_in, grads_out)
+                    if r is not None:
+                        grads_in = r
+            # a rule that passes g through hands the same tensor on: count its new
+            # holders (this node's own use of it ends here)
+            for g_out in grads_out:
+                if g_out is not None:
+                    n_in = 0
+                    for g_in in grads_in:
+                        if g_in is g_out:
+                            n_in += 1
+                    if n_in:
+                        key = id(g_out)
+                        if key not in holders:
+                            alive.append(g_out)
+                        holders[key] = holders.get(key, 1) - 1 + n_in
+            for (nxt, nr), g, meta in zip(node.next_functions, grads_in, node.input_meta):
                 if nxt is None:
                     continue
-                if grads_in is not None:
-                    g = grads_in[k]
-                    if g is not None:
-                        shape, dtype = metas[k]
-                        if g._data.shape != shape:
-                            g = _sum_to_batched(g, shape) if batched else g.sum_to_size(shape)
-                        if g.dtype is not dtype:
-                            g = g.to(dtype)
-                        buf = buffers.get(nxt)   # _accumulate, inlined: the hot path
-                        if buf is None:
-                            buf = buffers[nxt] = [None] * nxt.n_outputs
-                            buf[nr] = g
-                        else:
-                            old = buf[nr]
-                            buf[nr] = g if old is None else \
-                                (old + g if create_graph else _sum_of(old, g))
+                if g is not None:
+                    shape, dtype = meta
+                    if g._data.shape != shape:
+                        g = _sum_to_batched(g, shape) if batched else g.sum_to_size(shape)
+                    if g.dtype is not dtype:
+                        g = g.to(dtype)
+                    buf = buffers.get(nxt)   # _accumulate, inlined: the hot path
+                    if buf is None:
+                        buf = buffers[nxt] = [None] * nxt.n_outputs
+                        buf[nr] = g
+                    else:
+                        old = buf[nr]
+                        buf[nr] = g if old is None else \
+                            (old + g if create_graph else _sum_of(old, g))
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if left == 0:
                     ready.append(nxt)
     finally:
-        grad_mode._state.enabled = prev_mode
+        state.enabled = prev_mode
     return captured
 
 
@@ -493,7 +514,6 @@ def _sum_of(a, b):
     recorded: the add kernel directly, without the op's checks."""
     if a._data.shape != b._data.shape or a.dtype is not b.dtype or a.device is not b.device:
         return a + b
-    from nbgrad.backends.dispatch import run_for
     run = run_for(a.device)
     if not _ADD:
         from nbgrad.ops.registry import REGISTRY

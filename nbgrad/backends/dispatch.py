@@ -131,6 +131,8 @@ def run(family, args, out_dtypes, shape, outs=None):
 
 
 def _np_dtype(dtype):
+    if isinstance(dtype, np.dtype):
+        return dtype
     return dtype.np if hasattr(dtype, "np") else np.dtype(dtype)
 
 
@@ -156,8 +158,10 @@ def is_contiguous(a):
 def empty(shape, dtype, like=None, device=None):
     """A new uninitialised array of `shape` and `dtype` where `like` lives (or on
     `device`; the host when neither is given)."""
+    if like.__class__ is _ndarray:
+        return np.empty(shape, _np_dtype(dtype))
     if like is not None:
-        host = like.__class__ is _ndarray or _host(like)
+        host = _host(like)
     else:
         host = device is None or device.type == "cpu"
     if host:

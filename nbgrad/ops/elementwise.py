@@ -17,6 +17,7 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad._device import cpu_device
+from nbgrad._dtypes import _BOOL as _BOOL_CATEGORY
 from nbgrad._dtypes import _FLOAT
 from nbgrad.autograd import grad_mode
 from nbgrad.autograd.node import SAVED_FREED_MESSAGE, edge_of, new_node, node_class
@@ -85,7 +86,7 @@ class Elementwise:
         self.differentiable = bool(self.grads) and out_dtype != "bool"
         self.forward_family = cpu.KernelFamily(name, [forward])
         self.forward_fn = forward
-        self._backward_families = {}
+        self._backward_plans = {}   # needs -> (kernel family, output layout)
         self.node_class = node_class(node, self) if self.differentiable else None
         # which saved names each input's gradient needs
         self._needs = {i: tuple(p for p in cpu.param_names(self.grads[i]) if p != "g")
@@ -93,12 +94,77 @@ class Elementwise:
         self._grad_list = [self.grads.get(n) for n in self.inputs]
         self._grad_params = {n: cpu.param_names(f) for n, f in self.grads.items()}
         self.arity = len(self.inputs)
+        self._plans = {}   # _record's plan per set of arguments that require grad
 
     # -- forward ------------------------------------------------------------
     def __call__(self, *args):
         Tensor = _Tensor[0] if _Tensor else _tensor_cls()
         if len(args) != self.arity:
             raise TypeError(f"{self.name}() takes {self.arity} arguments ({len(args)} given)")
+        # The fast path, one pass: C-contiguous CPU tensors of one shape and dtype,
+        # and Python floats and ints that keep that dtype (PyTorch's rule).  The
+        # buffers go to the flat kernel as they are; anything else (broadcasting,
+        # promotion, views, devices, errors) takes `_general`.
+        first = None
+        pattern = ""
+        kargs = []
+        requires = has_float = has_int = False
+        for a in args:
+            c = a.__class__
+            if c is Tensor:
+                d = a._data
+                if first is None:
+                    first = a
+                    shape = d.shape
+                    dtype = a.dtype
+                elif d.shape != shape or a.dtype is not dtype:
+                    break
+                if a.device is not cpu_device or not d.flags.c_contiguous:
+                    break
+                kargs.append(d.ravel())
+                pattern += "a"
+                if a._requires_grad:
+                    requires = True
+            elif c is float:
+                has_float = True
+                kargs.append(a)
+                pattern += "s"
+            elif c is int:
+                has_int = True
+                kargs.append(a)
+                pattern += "s"
+            else:
+                break
+        else:
+            if first is not None:
+                cat = dtype.category
+                if not ((has_float and cat != _FLOAT) or (has_int and cat == _BOOL_CATEGORY)
+                        or (self.out_dtype == "float" and cat != _FLOAT)):
+                    cnp = dtype.np
+                    if has_float or has_int:
+                        kargs = [cnp.type(k) if p == "s" else k for k, p in zip(kargs, pattern)]
+                    n = first._data.size
+                    fam = self.forward_family
+                    key = (pattern, "flat", n >= cpu.PARALLEL_THRESHOLD)
+                    k = fam._kernels.get(key)
+                    if k is None:
+                        k = fam.kernel(*key)
+                    if self.out_dtype == "bool":
+                        out = np.empty(shape, np.bool_)
+                        if n:
+                            k(*kargs, out.ravel())
+                        return Tensor._make(out, _dtypes.bool, cpu_device)
+                    out = np.empty(shape, cnp)
+                    if n:
+                        k(*kargs, out.ravel())
+                    result = Tensor._make(out, dtype, cpu_device)
+                    if requires and self.differentiable and grad_mode._state.enabled:
+                        self._record(args, result, out, dtype, Tensor)
+                    return result
+        return self._general(args, Tensor)
+
+    def _general(self, args, Tensor):
+        """Any arguments: checks, broadcasting, promotion, devices (see __call__)."""
         # one pass over the arguments: devices, broadcast shape, dtypes, grad
         first = None
         mixed = scalars = requires = False
@@ -147,39 +213,60 @@ class Elementwise:
         node = new_node(self.node_class)
         edges = []
         metas = []
-        needs = []
-        wanted = ()
-        for name, a in zip(self.inputs, args):
-            if isinstance(a, Tensor):
+        key = 0   # bit i: argument i is a tensor that requires grad
+        bit = 1
+        for a in args:
+            if a.__class__ is Tensor or isinstance(a, Tensor):
                 fn = a.grad_fn
                 edges.append((fn, a._output_nr) if fn is not None else edge_of(a))
                 metas.append((a._data.shape, a.dtype))
-                if a._requires_grad and name in self._needs:
-                    needs.append(True)
-                    wanted += self._needs[name]
-                    continue
+                if a._requires_grad:
+                    key |= bit
             else:
                 edges.append(_NO_EDGE)
                 metas.append(None)
-            needs.append(False)
-        saved = {}
-        versions = []
-        if wanted:
-            for name, a in zip(self.inputs, args):
-                if name in wanted:
-                    saved[name] = a
-                    if isinstance(a, Tensor):
-                        vc = a._version_counter
-                        versions.append((a, 0 if vc is None else vc.value))
-            if "out" in wanted:
-                saved["out"] = out
+            bit <<= 1
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plan(key)
+        needs, saved_args, save_out = plan
         node.next_functions = tuple(edges)
         node.input_meta = tuple(metas)
-        node.saved = saved
-        node.saved_versions = versions
-        node.params = (compute, tuple(needs))
+        if saved_args or save_out:
+            saved = {}
+            versions = []
+            for i, name in saved_args:
+                a = args[i]
+                saved[name] = a
+                if a.__class__ is Tensor or isinstance(a, Tensor):
+                    vc = a._version_counter
+                    versions.append((a, 0 if vc is None else vc.value))
+            if save_out:
+                saved["out"] = out
+            node.saved = saved
+            node.saved_versions = versions
+        else:
+            node.saved = {}
+            node.saved_versions = ()
+        node.params = (compute, needs)
         result._requires_grad = True
         result.grad_fn = node
+
+    def _plan(self, key):
+        """(needs, saved arguments as (index, name), whether `out` is saved) when
+        the arguments flagged in bitmask `key` require grad."""
+        needs = []
+        wanted = set()
+        for i, name in enumerate(self.inputs):
+            need = bool(key >> i & 1) and name in self._needs
+            needs.append(need)
+            if need:
+                wanted.update(self._needs[name])
+        plan = (tuple(needs),
+                tuple((i, n) for i, n in enumerate(self.inputs) if n in wanted),
+                "out" in wanted)
+        self._plans[key] = plan
+        return plan
 
     def into(self, out, *args):
         """Write ``op(*args)`` into tensor `out`'s buffer (not recorded); returns out.
@@ -201,14 +288,17 @@ class Elementwise:
                 raise RuntimeError(SAVED_FREED_MESSAGE)
             saved = {}
         for t, v in node.saved_versions:
-            check_saved_version(node, t, v)
+            vc = t._version_counter
+            if vc is not None and vc.value != v:
+                check_saved_version(node, t, v)
         g = grads[0]
         compute, needs = node.params
         Tensor = _Tensor[0]
         if not grad_mode._state.enabled:
-            fam = self._backward_families.get(needs, _MISSING)
-            if fam is _MISSING:
-                fam = self._backward_family(needs)
+            plan = self._backward_plans.get(needs)
+            if plan is None:
+                plan = self._backward_plan(needs)
+            fam, layout = plan
             if fam is None:  # every needed gradient is g itself
                 return tuple(g if need else None for need in needs)
             gd = g._data if g.dtype is compute else cast_array(g._data, compute)
@@ -223,21 +313,14 @@ class Elementwise:
                     args.append(v._data if v.__class__ is Tensor and v.dtype is compute
                                 else _kernel_arg(v, compute, Tensor))
             cnp = compute.np
-            run = cpu.run if g.device is cpu_device else dispatch.run_for(g.device)
-            res = run(fam, args, [cnp] if len(fam.fns) == 1 else [cnp] * len(fam.fns),
-                      tuple(gd.shape))
             device = g.device
-            out = []
-            k = 0
-            for grad, need in zip(self._grad_list, needs):
-                if not need:
-                    out.append(None)
-                elif grad is pass_through:
-                    out.append(g)
-                else:
-                    out.append(Tensor._make(res[k], compute, device))
-                    k += 1
-            return out
+            run = cpu.run if device is cpu_device else dispatch.run_for(device)
+            res = run(fam, args, [cnp] * len(fam.fns), gd.shape)
+            if len(layout) == 1:
+                return (Tensor._make(res[0], compute, device),)
+            # layout: per input, None (not needed), -1 (g itself) or the output index
+            return tuple(None if k is None else g if k < 0 else
+                         Tensor._make(res[k], compute, device) for k in layout)
         env = {"g": g}
         for n, v in saved.items():
             if n == "out":
@@ -252,23 +335,31 @@ class Elementwise:
         return tuple(self.grads[n](*[env[p] for p in self._grad_params[n]])
                      if need else None for n, need in zip(self.inputs, needs))
 
-    def _backward_family(self, needs):
-        """The fused kernel family for the needed gradients (None if all pass g through)."""
-        try:
-            return self._backward_families[needs]
-        except KeyError:
-            pass
+    def _backward_plan(self, needs):
+        """(fused kernel family, layout) for the needed gradients: one kernel
+        computes every needed gradient that is not g itself; the layout says,
+        per input, None (not needed), -1 (g itself) or that kernel's output
+        index.  (None, None) when every needed gradient is g itself."""
         fns = [self.grads[n] for n, need in zip(self.inputs, needs)
                if need and self.grads[n] is not pass_through]
-        fam = None
-        if fns:
+        if not fns:
+            plan = (None, None)
+        else:
             stem = f"{self.name}_bwd_" + "".join("1" if n else "0" for n in needs)
-            fam = cpu.KernelFamily(stem, fns)
-        self._backward_families[needs] = fam
-        return fam
+            layout = []
+            k = 0
+            for grad, need in zip(self._grad_list, needs):
+                if not need:
+                    layout.append(None)
+                elif grad is pass_through:
+                    layout.append(-1)
+                else:
+                    layout.append(k)
+                    k += 1
+            plan = (cpu.KernelFamily(stem, fns), tuple(layout))
+        self._backward_plans[needs] = plan
+        return plan
 
-
-_MISSING = object()
 _NO_EDGE = (None, 0)
 _BOOL_OUT = [np.bool_]
 _PY_SCALARS = (float, int, bool)

@@ -29,6 +29,7 @@ from nbgrad.autograd import grad_mode
 from nbgrad.backends import dispatch
 from nbgrad.backends.cpu import reduce as kernels
 from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
+from nbgrad.ops.elementwise import _identity
 from nbgrad.ops.registry import REGISTRY, op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
@@ -241,7 +242,6 @@ def _spread(ctx, g, scale):
     """g (the reduced gradient) written out to the input's shape, times
     `scale`, by one elementwise kernel: the fast path of sum/mean backward when
     nothing is recorded (no expand view, no strided second kernel)."""
-    from nbgrad.ops.elementwise import _identity
     dt = g.dtype
     gk = dispatch.reshape(g._data, ctx.kept)
     run = dispatch.run_for(g.device)
