@@ -76,6 +76,21 @@ def test_float32_functions_are_within_two_ulps(name, ref):
     _check_ulps(got, want, 2.0)
 
 
+@pytest.mark.parametrize("name,ref", [("exp", np.exp), ("expm1", np.expm1), ("sinh", np.sinh),
+                                      ("cosh", np.cosh),
+                                      ("sigmoid", lambda v: 1 / (1 + np.exp(-v)))])
+def test_float32_exp_family_at_overflow_underflow_and_tiny_arguments(name, ref):
+    # float32 cores: 2**k in two steps (subnormal results, 2**128), expm1 x = x when tiny
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.uniform(-105, -85, 3000), rng.uniform(87, 90, 3000),
+                        rng.uniform(-1.1, 1.1, 3000), rng.uniform(-1e-6, 1e-6, 1000)]).astype(np.float32)
+    x = np.concatenate([x, -x, np.float32([88.72284, 88.72283, 89.41599, 89.41598, 2.0 ** -26])])
+    got = getattr(nb, name)(nb.tensor(x)).numpy()
+    with np.errstate(all="ignore"):
+        want = ref(x.astype(np.float64))
+    _check_ulps(got, want, 1.5)
+
+
 @pytest.mark.parametrize("name,ref", [("sin", np.sin), ("cos", np.cos), ("tan", np.tan)])
 def test_float32_trig_reduces_arguments_near_multiples_of_pi_over_2(name, ref):
     # the float32 values closest to k pi / 2 leave the smallest reduced arguments

@@ -4,20 +4,23 @@ Numba lowers ``math.exp`` and friends to scalar libm calls, which LLVM cannot
 vectorize: on float32 arrays they run 5-40x slower than NumPy's SIMD loops.
 The functions here take a float32 and return a float32, with branch-free
 code (selects, not jumps), so a kernel loop that calls them vectorizes.
-``exp``, ``sigmoid``, ``atan``/``atan2``/``asin``/``acos`` and ``pow``
-compute in float64 and are correctly rounded except in rare near-halfway
-cases.  The log family, ``expm1``, ``sinh``/``cosh``/``tanh`` and
-``sin``/``cos``/``tan`` are faster: an exact leading part (the reduced
-argument, the exponent) stays in float64 or is exact in float32, the
-polynomial for the small rest runs in float32 (16 lanes a vector rather than
-8), and a few float64 operations add the two and round once.  Their errors
-stay under 1.1 ulp (measured over millions of random bit patterns); special
-values (signed zeros, subnormals, infinities, NaN) come out as in C.
-``sinf``/``cosf``/``tanf`` reduce the argument by k pi/2 with FMA and a
-107-bit pi/2: within 1.1 ulp measured for |x| < 2**40 (tested below 2**29,
-where the reduction is exact); up to 2**52 the absolute error stays under
-|x| * 2**-52, and past 2**52 the result is only bounded (use float64 for huge
-angles).
+``exp``, ``expm1``, ``sinh``, ``cosh`` and ``sigmoid`` run entirely in
+float32 (16 lanes a vector rather than float64's 8): x = k ln2 + r with ln 2
+in two float32 parts (the first product is exact inside an fma), a minimax
+polynomial for exp r - 1 kept as a float32 pair (hi + lo), and compensated
+(two-sum) final steps; errors measured over millions of random bit patterns:
+exp 0.66 ulp, expm1 1.1, sinh 0.8, cosh 0.9, sigmoid 0.8.  The log family is
+float32 too (exponent and mantissa split exactly, Cephes' polynomial, log1p
+adds the rounding error of 1 + x as c / u): under 1.1 ulp.  ``sin``/``cos``/
+``tan`` reduce the argument by k pi/2 in float64 (FMA, 107-bit pi/2), then
+split r into a float32 pair and finish in float32 (minimax polynomials, tan's
+cotangent as one division plus a Newton step on the pair): sin and cos within
+0.75 ulp, tan 1.16 ulp, measured for |x| < 2**40 (tested below 2**29, where
+the reduction is exact); up to 2**50 the absolute error stays under |x| * 2**-52,
+and past 2**50 the result is only bounded (use float64 for huge angles).
+``tanh``, ``atan``/``atan2``/``asin``/``acos`` and ``pow`` still compute in
+float64 (pow as exp(y log x), within 0.51 ulp); special values (signed zeros,
+subnormals, infinities, NaN) come out as in C.
 
 float64 kernels keep using libm (`math.*`): see `nbgrad.ops.scalar`, which
 picks between the two by argument type.  Divisions go through `fdiv` (one
@@ -100,6 +103,18 @@ trunc = _llvm_float_unary("llvm.trunc", "trunc(x) of a float, as a float.")
 rint = _llvm_float_unary("llvm.rint", "x rounded half to even, as a float.")
 
 
+_I32 = ir.IntType(32)
+
+
+@intrinsic
+def _low2_f64(typingctx, t):
+    """The two lowest significand bits of a float64, as a float32 (0 to 3)."""
+    def codegen(context, builder, sig, args):
+        b = builder.trunc(builder.bitcast(args[0], ir.IntType(64)), _I32)
+        return builder.uitofp(builder.and_(b, ir.Constant(_I32, 3)), ir.FloatType())
+    return types.float32(types.float64), codegen
+
+
 @intrinsic
 def _copysign(typingctx, a, b):
     """|a| with the sign bit of b (both one float type)."""
@@ -110,6 +125,19 @@ def _copysign(typingctx, a, b):
         t = args[0].type
         fn = builder.module.declare_intrinsic("llvm.copysign", [t], ir.FunctionType(t, [t, t]))
         return builder.call(fn, args)
+    return a(a, b), codegen
+
+
+@intrinsic
+def _xorsign(typingctx, a, b):
+    """a with its sign bit flipped where b's is set (both float32): one xor."""
+    if not (_same_float(a, b) and a == types.float32):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ia = builder.bitcast(args[0], _I32)
+        ib = builder.and_(builder.bitcast(args[1], _I32), ir.Constant(_I32, -0x80000000))
+        return builder.bitcast(builder.xor(ia, ib), ir.FloatType())
     return a(a, b), codegen
 
 
@@ -125,9 +153,6 @@ def _bits_f64(typingctx, x):
     def codegen(context, builder, sig, args):
         return builder.bitcast(args[0], ir.DoubleType())
     return types.float64(types.int64), codegen
-
-
-_I32 = ir.IntType(32)
 
 
 @intrinsic
@@ -188,8 +213,19 @@ _LN2 = 0.6931471805599453
 _LOGF_P = tuple(_F(c) for c in (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1,
                                 -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1,
                                 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1))
-_SINF_P = tuple(_F(c) for c in (-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1))
-_COSF_P = tuple(_F(c) for c in (2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2))
+# minimax fits (relative error of the whole function, float32 coefficients):
+# exp r = 1 + r + r**2 Q(r), |r| <= ln2/2 (2**-27); sin r = r + r**3 S(r**2),
+# cos r = 1 - r**2/2 + r**4 C(r**2), tan r = r + r**3 T(r**2), |r| <= 0.8 (2**-27,
+# 2**-30, 2**-28); sinh x = x + x**3 H(x**2), |x| <= 1 (2**-27)
+_EXPF_Q = tuple(_F(c) for c in (0.0013811661629006267, 0.008370134979486465, 0.04166852682828903,
+                                0.16666509211063385, 0.4999999403953552))
+_SIN_S = tuple(_F(c) for c in (-0.00019503067596815526, 0.008332070894539356, -0.16666653752326965))
+_COS_C = tuple(_F(c) for c in (2.4419194232905284e-05, -0.0013887194218114018, 0.04166664183139801))
+_TAN_T = tuple(_F(c) for c in (0.004584033973515034, -0.0003278768272139132, 0.011161614209413528,
+                               0.021158047020435333, 0.05408361181616783, 0.13332457840442657,
+                               0.3333335518836975))
+_SINH_H = tuple(_F(c) for c in (2.8169513370812638e-06, 0.0001983615948120132, 0.008333349600434303,
+                                0.1666666716337204))
 _EXPM1F_T = tuple(_F(1.0 / math.factorial(k)) for k in range(9))
 # atan v = v + v z P(z), z = v**2 <= tan(pi/8)**2; asin s = s + s z Q(z), z = s**2 <= 1/4
 # (relative-error minimax fits with float32 coefficients, error < 2**-27)
@@ -218,7 +254,8 @@ _TWO_OVER_PI = 0.6366197723675814
 _PIO2_LO = 6.123233995736766e-17     # pi/2 - _PIO2
 
 
-# Taylor coefficients (float64 results accurate to ~1e-13, far below float32's ulp)
+# Taylor coefficients: exp to degree 8 (|r| <= ln2/2: 2**-29 relative), log's atanh
+# series to s**13 (|s| < 0.172: 2**-40), enough for a float32 pow
 _EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(13))          # exp x
 _ATANH_SERIES = tuple(2.0 / (2 * k + 1) for k in range(10))              # 2 atanh(s) / s in s**2
 _ATAN_SERIES = tuple((-1.0) ** k / (2 * k + 1) for k in range(12))       # atan(v) / v in v**2
@@ -232,9 +269,7 @@ def _exp_d(x):
     t = x * _LOG2E + _SHIFT
     n = t - _SHIFT
     r = (x - n * _LN2_HI) - n * _LN2_LO             # |r| <= ln2 / 2
-    p = _EXP_TAYLOR[10]
-    p = p * r + _EXP_TAYLOR[9]
-    p = p * r + _EXP_TAYLOR[8]
+    p = _EXP_TAYLOR[8]
     p = p * r + _EXP_TAYLOR[7]
     p = p * r + _EXP_TAYLOR[6]
     p = p * r + _EXP_TAYLOR[5]
@@ -257,10 +292,7 @@ def _log_d(x):
     e = select(big, e + 1, e)
     s = fdiv(m - 1.0, m + 1.0)                     # log m = 2 atanh s, |s| < 0.172
     z = s * s
-    p = _ATANH_SERIES[9]
-    p = p * z + _ATANH_SERIES[8]
-    p = p * z + _ATANH_SERIES[7]
-    p = p * z + _ATANH_SERIES[6]
+    p = _ATANH_SERIES[6]
     p = p * z + _ATANH_SERIES[5]
     p = p * z + _ATANH_SERIES[4]
     p = p * z + _ATANH_SERIES[3]
@@ -311,30 +343,6 @@ def _atan2_d(y, x):
     a = select(_f64_bits(x) < 0, _PI - a, a)  # the sign bit: -0.0 counts as negative
     a = select(_f64_bits(y) < 0, -a, a)
     return select((x != x) | (y != y), x + y, a)
-
-
-@_jit
-def _sincos_d(x):
-    """(sin r, cos r, odd, sin negated, cos negated) for |x| reduced to r by
-    k pi/2, exact for |x| < 2**29; the quadrant k mod 4 picks and signs them."""
-    ax = abs(x)
-    # from 2**52 on, k below would not be an exact integer: scaling by 2**-80 keeps
-    # the result bounded, not accurate (see the module docstring)
-    ax = select(ax >= 4503599627370496.0, ax * 8.271806125530277e-25, ax)
-    k = rint(ax * _TWO_OVER_PI)
-    # pi/2 = PIO2 + PIO2_LO to 107 bits; each fma rounds once, to 2**-53 of a result
-    # that is already small when the reduced argument is (Cody and Waite with FMA)
-    r = fma(-k, _PIO2_LO, fma(-k, _PIO2, ax))
-    # float32 polynomials (Cephes sinf, cosf) for the small terms beyond r and 1 - r**2 / 2
-    rf = np.float32(r)
-    zf = rf * rf
-    ps = fma(fma(_SINF_P[0], zf, _SINF_P[1]), zf, _SINF_P[2])
-    pc = fma(fma(_COSF_P[0], zf, _COSF_P[1]), zf, _COSF_P[2])
-    sn = r + np.float64(rf * zf * ps)
-    cs = fma(r * r, -0.5, 1.0) + np.float64(zf * zf * pc)
-    # quadrant q = k mod 4: sin = (s, c, -s, -c)[q], cos = (c, -s, -c, s)[q]
-    q = fma(floor(k * 0.25), -4.0, k)
-    return sn, cs, (q == 1.0) | (q == 3.0), q >= 2.0, (q == 1.0) | (q == 2.0)
 
 
 # -- float32 cores ---------------------------------------------------------
@@ -416,18 +424,112 @@ def _asin_parts(x):
     q = fma(q, z, _ASINF_P[5])
     return sd + np.float64(np.float32(sd) * z * q), big
 
+@_jit
+def _expf_parts(x):
+    """(k, h, l) with exp x = 2**k (1 + h + l) for float32 |x| <= 104, all in
+    float32: r = x - k ln2 to ~2**-48 |x| as r + rl (the first fma is exact),
+    h + l = expm1 r to 2**-27 with |l| <= ulp(h)."""
+    k = rint(x * _LOG2EF)
+    r1 = fma(-k, _LN2F, x)                 # exact: k ln2f and x share the 2**-24 grid
+    r = fma(-k, _LN2F_LO, r1)
+    rl = fma(-k, _LN2F_LO, r1 - r)         # r's rounding error (r1 - r is exact)
+    q = _EXPF_Q[0]
+    q = fma(q, r, _EXPF_Q[1])
+    q = fma(q, r, _EXPF_Q[2])
+    q = fma(q, r, _EXPF_Q[3])
+    q = fma(q, r, _EXPF_Q[4])
+    t = fma(r * r, q, rl)
+    h = r + t
+    return k, h, (r - h) + t              # fast two-sum: |t| < |r| (or r = 0)
+
+
+@_jit
+def _one_plus(h, l):
+    """(a, b) with a + b = 1 + h + l, a = 1 + h rounded, for |h| <= 1/2."""
+    a = _F1 + h
+    return a, ((_F1 - a) + h) + l
+
+
+@_jit
+def _trig_reduce(x):
+    """(rh, rl, q) for float32 x: |x| = k pi/2 + rh + rl with |rh| <= 0.8, rl
+    below ulp(rh), q = k mod 4 as a float32.  The reduction runs in float64 (see
+    the module docstring for its range), the rest in float32."""
+    ax = abs(np.float64(x))
+    # from 2**50 on, k below would not be an exact integer: scaling by 2**-80 keeps
+    # the result bounded, not accurate (see the module docstring)
+    ax = select(ax >= 1125899906842624.0, ax * 8.271806125530277e-25, ax)
+    t = fma(ax, _TWO_OVER_PI, _SHIFT)      # k + 1.5 * 2**52: k's low bits are t's
+    k = t - _SHIFT
+    r = fma(-k, _PIO2_LO, fma(-k, _PIO2, ax))
+    rh = np.float32(r)
+    rl = np.float32(r - np.float64(rh))
+    return rh, rl, _low2_f64(t)
+
+
+@_jit
+def _sin_cos_r(rh, rl):
+    """(sin r, cos r) for r = rh + rl, |r| <= 0.8, each rounded once from a
+    float32 pair (within ~0.6 ulp)."""
+    z = rh * rh
+    hz = _F(0.5) * z
+    ps = fma(fma(_SIN_S[0], z, _SIN_S[1]), z, _SIN_S[2])
+    s = rh + fma(rh * z, ps, fma(rl, -hz, rl))       # sin r = r + r**3 S + rl cos r
+    hr = _F(0.5) * rh
+    c = fma(-hr, rh, _F1)                             # 1 - r**2/2, and its error:
+    ce = fma(-hr, rh, _F1 - c)
+    pc = fma(fma(_COS_C[0], z, _COS_C[1]), z, _COS_C[2])
+    c = c + fma(z * z, pc, fma(-rh, rl, ce))          # cos r = ... - rl sin r
+    return s, c
+
+
+@_jit
+def _scale2(y, k):
+    """y 2**k for float32 k in [-150, 128] (integer valued): two products, so
+    that subnormal results and 2**128 need no special 2**k."""
+    neg = k < _F0
+    s = _exp2i_f32(k + select(neg, _F(64.0), _F(-1.0)))
+    return (y * s) * select(neg, _F(5.421010862427522e-20), _F(2.0))
+
+
+@_jit
+def _sinh_cosh_big(ax, sign):
+    """2 (A + sign / (16 A)) with A = exp(|x|) / 4 as a float32 pair: cosh
+    (sign 1) and, for |x| >= 1, sinh (sign -1); 2**(k-2) keeps A finite up to
+    the overflow of the result."""
+    ac = select(ax < _F(89.5), ax, _F(89.5))            # NaN: 89.5
+    k, h, l = _expf_parts(ac)
+    s = _exp2i_f32(k - _F(2.0))
+    b = s * h
+    a = s + b
+    al = fma(s, l, (s - a) + b)
+    return _F(2.0) * (a + (al + fdiv(sign * _F(0.0625), a)))
+
 
 # -- float32 entry points ---------------------------------------------------
 @_jit
 def expf(x):
-    e, p = _expm1_parts(np.float64(x))
-    return np.float32(fma(e, p, e))
+    xc = select(x < _F(89.0), x, _F(89.0))           # NaN becomes 89: no NaN in k
+    xc = select(xc > _F(-104.0), xc, _F(-104.0))
+    k, h, l = _expf_parts(xc)
+    a, b = _one_plus(h, l)
+    return select(x != x, x, _scale2(a + b, k))
 
 
 @_jit
 def expm1f(x):
-    e, p = _expm1_parts(np.float64(x))
-    return select(x == _F0, x, np.float32(fma(e, p, e - 1.0)))
+    xc = select(x < _F(88.8), x, _F(88.8))
+    xc = select(xc > _F(-25.0), xc, _F(-25.0))
+    k, h, l = _expf_parts(xc)
+    # expm1 x = 2 (s h + (s - 1/2) + s l), s = 2**(k-1): s h and s - 1/2 are exact
+    # (k <= 25), and a fast two-sum adds them (|s - 1/2| >= |s h| or s = 1/2)
+    s = _exp2i_f32(k - _F1)
+    a = s - _F(0.5)
+    b = s * h
+    hi = a + b
+    y = _F(2.0) * (hi + fma(s, l, (a - hi) + b))
+    y = select(abs(x) < _F(2.9802322387695312e-08), x, y)   # |x| < 2**-25: x (signed zeros)
+    return select(x != x, x, y)
 
 
 @_jit
@@ -444,9 +546,8 @@ def log1pf(x):
     c = select(u >= _F(2.0), _F1 - (u - x), x - (u - _F1))
     e, f = _log_split(u)
     # log1p x = log u + log(1 + c / u), and c / u is below 2**-24
-    y = np.float64(e) * _LN2 + (np.float64(f) + np.float64(_log1p_tail(f))
-                                + np.float64(fdiv(c, u)))
-    return select(x == _F0, x, _log_special(u, np.float32(y)))
+    y = fma(e, _LN2F, f + fma(e, _LN2F_LO, _log1p_tail(f) + fdiv(c, u)))
+    return select(x == _F0, x, _log_special(u, y))
 
 
 @_jit
@@ -467,28 +568,41 @@ def log10f(x):
 
 @_jit
 def sinf(x):
-    sn, cs, odd, negs, _ = _sincos_d(np.float64(x))
-    s = select(odd, np.float32(cs), np.float32(sn))
-    s = select(negs != (x < _F0), -s, s)
-    s = select(x == _F0, x, s)                   # sin(-0) = -0
-    return select(abs(x) < _FINF, s, _FNAN)
+    rh, rl, q = _trig_reduce(x)
+    s, c = _sin_cos_r(rh, rl)
+    # quadrant q: sin = (s, c, -s, -c)[q]; sin(-x) = -sin x (signed zeros too)
+    v = select((q == _F1) | (q == _F(3.0)), c, s)
+    return _xorsign(_xorsign(v, x), _F(1.5) - q)
 
 
 @_jit
 def cosf(x):
-    sn, cs, odd, _, negc = _sincos_d(np.float64(x))
-    c = select(odd, np.float32(sn), np.float32(cs))
-    c = select(negc, -c, c)
-    return select(abs(x) < _FINF, c, _FNAN)
+    rh, rl, q = _trig_reduce(x)
+    s, c = _sin_cos_r(rh, rl)
+    # quadrant q: cos = (c, -s, -c, s)[q]
+    v = select((q == _F1) | (q == _F(3.0)), s, c)
+    return select(abs(q - _F(1.5)) < _F1, -v, v)
 
 
 @_jit
 def tanf(x):
-    sn, cs, odd, negs, negc = _sincos_d(np.float64(x))
-    t = np.float32(select(odd, fdiv(-cs, sn), fdiv(sn, cs)))
-    t = select(x < _F0, -t, t)
-    t = select(x == _F0, x, t)                   # tan(-0) = -0
-    return select(abs(x) < _FINF, t, _FNAN)
+    rh, rl, q = _trig_reduce(x)
+    z = rh * rh
+    p = _TAN_T[0]
+    p = fma(p, z, _TAN_T[1])
+    p = fma(p, z, _TAN_T[2])
+    p = fma(p, z, _TAN_T[3])
+    p = fma(p, z, _TAN_T[4])
+    p = fma(p, z, _TAN_T[5])
+    p = fma(p, z, _TAN_T[6])
+    tl = fma(rh * z, p, fma(rl, z, rl))     # tan r = rh + tl, rl (1 + tan**2) ~ rl (1 + z)
+    t = rh + tl
+    te = (rh - t) + tl                      # t's rounding error
+    # odd quadrants: -1/(t + te), one division and a Newton step on the pair
+    y0 = fdiv(-_F1, t)
+    e = fma(y0, te, fma(y0, t, _F1))
+    v = select((q == _F1) | (q == _F(3.0)), fma(y0, e, y0), t)
+    return _xorsign(v, x)
 
 
 @_jit
@@ -533,18 +647,19 @@ def acosf(x):
 
 @_jit
 def sinhf(x):
-    xd = np.float64(x)
-    e, p = _expm1_parts(abs(xd))
-    m = fma(e, p, e - 1.0)                 # expm1 |x|
-    s = 0.5 * (m + fdiv(m, m + 1.0))       # no cancellation for small |x|
-    return _copysign(np.float32(s), x)
+    ax = abs(x)
+    # |x| < 1: x + x**3 H(x**2); else (e - 1/e) / 2 with e = exp |x| as a pair
+    z = x * x
+    p = fma(fma(fma(_SINH_H[0], z, _SINH_H[1]), z, _SINH_H[2]), z, _SINH_H[3])
+    small = fma(x * z, p, x)
+    big = _sinh_cosh_big(ax, _F(-1.0))
+    return select(ax >= _F1, _copysign(big, x), small)
 
 
 @_jit
 def coshf(x):
-    e, p = _expm1_parts(abs(np.float64(x)))
-    ex = fma(e, p, e)
-    return np.float32(0.5 * (ex + fdiv(1.0, ex)))
+    y = _sinh_cosh_big(abs(x), _F1)
+    return select(x != x, x, y)
 
 
 @_jit
@@ -558,8 +673,22 @@ def tanhf(x):
 
 @_jit
 def sigmoidf(x):
-    e, p = _expm1_parts(-np.float64(x))
-    return np.float32(fdiv(1.0, 1.0 + fma(e, p, e)))
+    # e = exp(-|x|) as a pair; sigmoid = (1 or e) / (1 + e), corrected once
+    xc = select(abs(x) < _F(104.0), abs(x), _F(104.0))
+    k, h, l = _expf_parts(-xc)
+    a, b = _one_plus(h, l)
+    s = _exp2i_f32(k + _F(64.0))                     # k in [-150, 0]
+    eh = (a * s) * _F(5.421010862427522e-20)          # 2**-64: subnormal results round once
+    el = (b * s) * _F(5.421010862427522e-20)
+    d = _F1 + eh
+    dl = ((_F1 - d) + eh) + el
+    n = select(x < _F0, eh, _F1)
+    nl = select(x < _F0, el, _F0)
+    inv = fdiv(_F1, d)
+    q0 = n * inv
+    res = fma(-q0, d, n) + fma(-q0, dl, nl)
+    y = fma(res, inv, q0)
+    return select(x != x, x, y)
 
 
 @_jit
