@@ -12,7 +12,9 @@ whenever another process kept a core busy; sleeping at once
 (``OMP_WAIT_POLICY=PASSIVE``) costs a thread wake-up, ~50-100 us on this kind
 of virtual machine, at every parallel loop; a short spin keeps the threads
 awake across the back-to-back kernels of one forward or backward pass
-(measured: docs/performance.md).
+(measured: docs/performance.md).  It also tells glibc's malloc to keep freed
+memory for reuse (`allocator`), so that large buffers do not fault in their
+pages afresh at every step.
 """
 
 import os
@@ -20,6 +22,8 @@ import os
 if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
     os.environ["GOMP_SPINCOUNT"] = "2000"
 
+from nbgrad.backends.cpu import allocator as _allocator  # noqa: E402
 from nbgrad.backends.cpu import codegen as _codegen  # noqa: E402
 
+_allocator.tune_malloc()
 _codegen.install_cache_locator()
