@@ -50,7 +50,7 @@ _UNARY_F32 = [("exp", np.exp), ("expm1", np.expm1), ("log", np.log), ("log1p", n
               ("log2", np.log2), ("log10", np.log10), ("sin", np.sin), ("cos", np.cos),
               ("tan", np.tan), ("asin", np.arcsin), ("acos", np.arccos), ("atan", np.arctan),
               ("sinh", np.sinh), ("cosh", np.cosh), ("tanh", np.tanh),
-              ("sigmoid", lambda v: 1 / (1 + np.exp(-v)))]
+              ("sigmoid", lambda v: 1 / (1 + np.exp(-v))), ("erf", np.vectorize(math.erf))]
 
 
 def _check_ulps(got, want, max_ulps=1.0):
@@ -91,6 +91,20 @@ def test_float32_exp_family_at_overflow_underflow_and_tiny_arguments(name, ref):
     _check_ulps(got, want, 1.5)
 
 
+def test_float32_erf_on_both_sides_of_its_switch_point():
+    # the odd polynomial below |x| = 475/512 and 1 - exp(p(|x|)) above it; erf(x) = +-1
+    # from |x| = 3.92 on, and erf keeps the sign of zero
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.uniform(0.9, 0.96, 20000), rng.uniform(0, 6, 20000),
+                        np.float32([0.927734375, 0.9277343, 0.92773443, 3.9, 4.0, 1e-30])])
+    x = np.concatenate([x, -x]).astype(np.float32)
+    got = nb.erf(nb.tensor(x)).numpy()
+    _check_ulps(got, np.vectorize(math.erf)(x.astype(np.float64)), 1.0)
+    z = nb.erf(nb.tensor([0.0, -0.0, np.inf, -np.inf, np.nan])).numpy()
+    assert list(np.signbit(z[:2])) == [False, True] and list(z[2:4]) == [1.0, -1.0]
+    assert np.isnan(z[4])
+
+
 @pytest.mark.parametrize("name,ref", [("sin", np.sin), ("cos", np.cos), ("tan", np.tan)])
 def test_float32_trig_reduces_arguments_near_multiples_of_pi_over_2(name, ref):
     # the float32 values closest to k pi / 2 leave the smallest reduced arguments
@@ -113,6 +127,59 @@ def test_float32_binary_functions_are_within_bounds(name, ref):
         want = ref(x.astype(np.float64), y.astype(np.float64))
     # x ** 3 is x * x * x in float32, as in PyTorch: two roundings
     _check_ulps(got, want, 1.5 if name == "pow" else 1.0)
+
+
+def test_float32_tanh_across_its_pieces():
+    # float32 core: expm1(-2|x|) as a pair, one corrected division, 1 from 9.5 on
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.uniform(0, 1, 20000), rng.uniform(0.3, 0.4, 5000),
+                        rng.uniform(8, 10, 5000), rng.uniform(-1e-3, 1e-3, 5000),
+                        np.exp(rng.uniform(-100, 3, 20000))]).astype(np.float32)
+    x = np.concatenate([x, -x, np.float32([0.0, -0.0, 1e-45, -1e-45, 9.5, 9.01, np.inf,
+                                           -np.inf, np.nan])])
+    got = nb.tanh(nb.tensor(x)).numpy()
+    _check_ulps(got, np.tanh(x.astype(np.float64)), 1.0)
+    assert np.array_equal(np.signbit(got), np.signbit(x))
+
+
+def test_float32_pow_where_the_exponent_of_the_result_is_large():
+    # |y log2 x| near 128 (overflow) and 149 (subnormals) amplifies the error of
+    # log2 x: the float32 pair keeps it under ~2**-34 relative
+    rng = np.random.default_rng(5)
+    n = 20000
+    x = np.concatenate([rng.integers(0x00000001, 0x7f800000, n).astype(np.uint32).view(np.float32),
+                        rng.uniform(0.5, 2, n).astype(np.float32),
+                        (1 + rng.integers(-3000, 3000, n) * 2.0 ** -23).astype(np.float32)])
+    x = x[x != 1]
+    target = rng.uniform(-152, 130, x.size)
+    y = (target / np.log2(x.astype(np.float64))).astype(np.float32)
+    got = nb.pow(nb.tensor(x), nb.tensor(y)).numpy()
+    with np.errstate(all="ignore"):
+        want = np.power(x.astype(np.float64), y.astype(np.float64))
+    _check_ulps(got, want, 1.0)
+    neg = nb.pow(nb.tensor(-x), nb.tensor(np.round(y))).numpy()
+    with np.errstate(all="ignore"):
+        want = np.power(-x.astype(np.float64), np.round(y).astype(np.float64))
+    _check_ulps(neg, want, 1.0)
+
+
+def test_float32_pow_special_values_follow_c():
+    sp = np.float32([0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 3.0, -3.0, np.inf, -np.inf,
+                     np.nan, 1e-45, -1e-45, 1e-40, 3.4e38, -3.4e38, 0.3, -1.5, 2.5, 1e10,
+                     -1e10, 2.0 ** 24, 2.0 ** 24 + 2, -2.0 ** 25 - 2, 2.0 ** 23 + 1,
+                     -(2.0 ** 23 + 1), 1 + 2.0 ** -23, 1 - 2.0 ** -24, 127.9, 128.0, 149.0,
+                     -149.0, -150.0, -151.0])
+    x = np.repeat(sp, sp.size)
+    y = np.tile(sp, sp.size)
+    got = nb.pow(nb.tensor(x), nb.tensor(y)).numpy()
+    with np.errstate(all="ignore"):
+        want = np.power(x.astype(np.float64), y.astype(np.float64))
+    _check_ulps(got, want, 1.0)
+    with np.errstate(all="ignore"):
+        w32 = want.astype(np.float32)
+    assert np.array_equal(np.isnan(got), np.isnan(w32))
+    exact = ~np.isnan(w32) & ((w32 == 0) | np.isinf(w32))
+    assert np.array_equal(np.signbit(got[exact]), np.signbit(w32[exact]))
 
 
 def test_pow_special_exponents_compute_as_pytorch():

@@ -9,18 +9,24 @@ float32 (16 lanes a vector rather than float64's 8): x = k ln2 + r with ln 2
 in two float32 parts (the first product is exact inside an fma), a minimax
 polynomial for exp r - 1 kept as a float32 pair (hi + lo), and compensated
 (two-sum) final steps; errors measured over millions of random bit patterns:
-exp 0.66 ulp, expm1 1.1, sinh 0.8, cosh 0.9, sigmoid 0.8.  The log family is
-float32 too (exponent and mantissa split exactly, Cephes' polynomial, log1p
-adds the rounding error of 1 + x as c / u): under 1.1 ulp.  ``sin``/``cos``/
+exp 0.66 ulp, expm1 1.1, sinh 0.8, cosh 0.9, sigmoid 0.8; ``tanh`` is
+-m / (m + 2) with m = expm1(-2|x|) as a pair and one corrected division (0.95
+ulp).  The log family is float32 too (exponent and mantissa split exactly,
+Cephes' polynomial, log1p adds the rounding error of 1 + x as c / u): under
+1.1 ulp.  ``pow`` is float32 as well: log2|x| as a pair to ~2**-34 relative
+(s = f / (2 + f) as a pair, the leading products of the atanh series exact in
+fmas), times y into a pair, then 2**(ph + pl) with the exp core's polynomial;
+0.8 ulp measured, also where |y log2 x| is near 128 or 150.  ``sin``/``cos``/
 ``tan`` reduce the argument by k pi/2 in float64 (FMA, 107-bit pi/2), then
 split r into a float32 pair and finish in float32 (minimax polynomials, tan's
 cotangent as one division plus a Newton step on the pair): sin and cos within
 0.75 ulp, tan 1.16 ulp, measured for |x| < 2**40 (tested below 2**29, where
 the reduction is exact); up to 2**50 the absolute error stays under |x| * 2**-52,
 and past 2**50 the result is only bounded (use float64 for huge angles).
-``tanh``, ``atan``/``atan2``/``asin``/``acos`` and ``pow`` still compute in
-float64 (pow as exp(y log x), within 0.51 ulp); special values (signed zeros,
-subnormals, infinities, NaN) come out as in C.
+(A float32 Cody-Waite reduction cannot replace it over that range: k itself
+stops being a float32 integer past 2**24.)  ``atan``/``atan2``/``asin``/
+``acos`` still compute in float64.  Special values (signed zeros, subnormals,
+infinities, NaN) come out as in C.
 
 float64 kernels keep using libm (`math.*`): see `nbgrad.ops.scalar`, which
 picks between the two by argument type.  Divisions go through `fdiv` (one
@@ -37,7 +43,7 @@ from numba.extending import intrinsic
 
 __all__ = ["expf", "expm1f", "logf", "log1pf", "log2f", "log10f", "sinf", "cosf", "tanf",
            "asinf", "acosf", "atanf", "atan2f", "sinhf", "coshf", "tanhf", "sigmoidf",
-           "powf", "fdiv", "frem", "floor", "ceil", "trunc", "rint", "select"]
+           "powf", "erff", "fdiv", "frem", "floor", "ceil", "trunc", "rint", "select"]
 
 
 # -- single instructions (any float type) -----------------------------------
@@ -149,13 +155,6 @@ def _f64_bits(typingctx, x):
 
 
 @intrinsic
-def _bits_f64(typingctx, x):
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-    return types.float64(types.int64), codegen
-
-
-@intrinsic
 def _expo_f32(typingctx, x):
     """The biased exponent field of a float32, as a float32 (0 to 255): int32 work
     in LLVM IR (Numba would widen integer arithmetic to int64, halving the lanes)."""
@@ -208,7 +207,6 @@ _F0 = _F(0.0)
 _F1 = _F(1.0)
 _FINF = _F(math.inf)
 _FNAN = _F(math.nan)
-_LN2 = 0.6931471805599453
 # Cephes logf: log(1 + f) = f - f**2 / 2 + f**3 P(f)
 _LOGF_P = tuple(_F(c) for c in (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1,
                                 -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1,
@@ -226,7 +224,6 @@ _TAN_T = tuple(_F(c) for c in (0.004584033973515034, -0.0003278768272139132, 0.0
                                0.3333335518836975))
 _SINH_H = tuple(_F(c) for c in (2.8169513370812638e-06, 0.0001983615948120132, 0.008333349600434303,
                                 0.1666666716337204))
-_EXPM1F_T = tuple(_F(1.0 / math.factorial(k)) for k in range(9))
 # atan v = v + v z P(z), z = v**2 <= tan(pi/8)**2; asin s = s + s z Q(z), z = s**2 <= 1/4
 # (relative-error minimax fits with float32 coefficients, error < 2**-27)
 _ATANF_P = tuple(_F(c) for c in (-0.06466802209615707, 0.10748846083879471, -0.14264506101608276,
@@ -240,10 +237,12 @@ _LN2F, _LN2F_LO = _F(0.6931471805599453), _F(0.6931471805599453 - float(_F(0.693
 _LOG2EF, _LOG2EF_LO = _F(1.4426950408889634), _F(1.4426950408889634 - float(_F(1.4426950408889634)))
 _LOG10EF, _LOG10EF_LO = _F(0.4342944819032518), _F(0.4342944819032518 - float(_F(0.4342944819032518)))
 _LG2F, _LG2F_LO = _F(0.30102999566398120), _F(0.30102999566398120 - float(_F(0.30102999566398120)))
+# log2(1 + f) = K s + C s**3 + s**5 P(s**2), s = f / (2 + f), |s| <= 0.172: K = 2 / ln 2
+# and C = K / 3 as float32 pairs, P a minimax fit (relative error of the sum 2**-36)
+_LOG2_K, _LOG2_K_LO = _F(2.885390043258667), _F(3.851926067000022e-08)
+_LOG2_C, _LOG2_C_LO = _F(0.9617967009544373), _F(-7.028461812552678e-09)
+_LOG2_P = tuple(_F(c) for c in (0.5770803689956665, 0.41183382272720337, 0.33821162581443787))
 _SHIFT = 6755399441055744.0          # 1.5 * 2**52: t + SHIFT - SHIFT rounds t to an integer
-_LOG2E = 1.4426950408889634
-_LN2_HI = 0.6931471803691238         # ln 2 in two parts: n * LN2_HI is exact
-_LN2_LO = 1.9082149292705877e-10
 _PIO2 = 1.5707963267948966
 _PIO4 = 0.7853981633974483
 _PIO6 = 0.5235987755982989
@@ -254,58 +253,11 @@ _TWO_OVER_PI = 0.6366197723675814
 _PIO2_LO = 6.123233995736766e-17     # pi/2 - _PIO2
 
 
-# Taylor coefficients: exp to degree 8 (|r| <= ln2/2: 2**-29 relative), log's atanh
-# series to s**13 (|s| < 0.172: 2**-40), enough for a float32 pow
-_EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(13))          # exp x
-_ATANH_SERIES = tuple(2.0 / (2 * k + 1) for k in range(10))              # 2 atanh(s) / s in s**2
+# Taylor coefficients of atan (float64, for atan2)
 _ATAN_SERIES = tuple((-1.0) ** k / (2 * k + 1) for k in range(12))       # atan(v) / v in v**2
 
 
 # -- float64 cores (arguments come from float32 values) ---------------------
-@_jit
-def _exp_d(x):
-    # |x| <= 200 covers every float32 result; the clamp keeps 2**n a normal double
-    x = min(max(x, -200.0), 200.0)
-    t = x * _LOG2E + _SHIFT
-    n = t - _SHIFT
-    r = (x - n * _LN2_HI) - n * _LN2_LO             # |r| <= ln2 / 2
-    p = _EXP_TAYLOR[8]
-    p = p * r + _EXP_TAYLOR[7]
-    p = p * r + _EXP_TAYLOR[6]
-    p = p * r + _EXP_TAYLOR[5]
-    p = p * r + _EXP_TAYLOR[4]
-    p = p * r + _EXP_TAYLOR[3]
-    p = p * r + _EXP_TAYLOR[2]
-    p = p * r + _EXP_TAYLOR[1]
-    p = p * r + _EXP_TAYLOR[0]
-    # the low bits of t hold n: shift n + 1023 into the exponent field
-    return p * _bits_f64((_f64_bits(t) + 1023) << 52)
-
-
-@_jit
-def _log_d(x):
-    bits = _f64_bits(x)
-    e = ((bits >> 52) & 0x7ff) - 1023
-    m = _bits_f64((bits & 0xfffffffffffff) | 0x3ff0000000000000)     # x = m * 2**e
-    big = m > 1.4142135623730951
-    m = select(big, m * 0.5, m)
-    e = select(big, e + 1, e)
-    s = fdiv(m - 1.0, m + 1.0)                     # log m = 2 atanh s, |s| < 0.172
-    z = s * s
-    p = _ATANH_SERIES[6]
-    p = p * z + _ATANH_SERIES[5]
-    p = p * z + _ATANH_SERIES[4]
-    p = p * z + _ATANH_SERIES[3]
-    p = p * z + _ATANH_SERIES[2]
-    p = p * z + _ATANH_SERIES[1]
-    p = p * z + _ATANH_SERIES[0]
-    fe = np.float64(e)
-    y = fe * _LN2_HI + (s * p + fe * _LN2_LO)
-    y = select(x == 0.0, -math.inf, y)
-    y = select(x < 0.0, math.nan, y)
-    return select((x == math.inf) | (x != x), x, y)
-
-
 @_jit
 def _atan_unit(t):
     """atan(t) for 0 <= t <= 1."""
@@ -384,27 +336,6 @@ def _log_special(x, y):
     y = select(x == _F0, -_FINF, y)
     y = select(x < _F0, _FNAN, y)
     return select((x == _FINF) | (x != x), x, y)
-
-
-@_jit
-def _expm1_parts(x):
-    """(2**k, p) with exp x = 2**k (1 + p), |p| < 0.42, for float64 x from a
-    float32: r = x - k ln 2 in float64, expm1 r - r in float32 (Taylor)."""
-    x = min(max(x, -200.0), 200.0)   # every float32 result; 2**k stays a normal double
-    t = x * _LOG2E + _SHIFT
-    k = t - _SHIFT
-    r = fma(-k, _LN2, x)             # |r| <= ln2 / 2, error ~2**-53 |x|
-    rf = np.float32(r)
-    q = _EXPM1F_T[8]
-    q = fma(q, rf, _EXPM1F_T[7])
-    q = fma(q, rf, _EXPM1F_T[6])
-    q = fma(q, rf, _EXPM1F_T[5])
-    q = fma(q, rf, _EXPM1F_T[4])
-    q = fma(q, rf, _EXPM1F_T[3])
-    q = fma(q, rf, _EXPM1F_T[2])
-    p = r + np.float64(rf * rf * q)
-    # the low bits of t hold k: shift k + 1023 into the exponent field
-    return _bits_f64((_f64_bits(t) + 1023) << 52), p
 
 
 @_jit
@@ -664,11 +595,23 @@ def coshf(x):
 
 @_jit
 def tanhf(x):
-    xd = np.float64(x)
-    e, p = _expm1_parts(-2.0 * abs(xd))
-    m = fma(e, p, e - 1.0)                 # expm1(-2 |x|)
-    t = fdiv(-m, m + 2.0)
-    return _copysign(np.float32(t), x)
+    # tanh |x| = -m / (m + 2) with m = expm1(-2 |x|) as a float32 pair
+    a = abs(x)
+    a = select(a < _F(9.5), a, _F(9.5))              # tanh 9.5 rounds to 1; NaN: 9.5
+    k, h, l = _expf_parts(_F(-2.0) * a)               # exp(-2|x|) = 2**k (1 + h + l), k >= -27
+    s = _exp2i_f32(k)
+    # m = (s - 1) + s h + s l: s h is exact, s - 1 rounds only for k < -24 (its
+    # error s - (a1 + 1) is kept), a fast two-sum adds s h (|s h| <= |s - 1| or s = 1)
+    a1 = s - _F1
+    b = s * h
+    mh = a1 + b
+    ml = fma(s, l, ((a1 - mh) + b) + (s - (a1 + _F1)))
+    d = mh + _F(2.0)
+    dl = ((_F(2.0) - d) + mh) + ml                   # 2 - d is exact (d in [1, 2])
+    inv = fdiv(_F1, d)
+    q0 = -mh * inv
+    t = fma(fma(q0, -d, -mh) - fma(q0, dl, ml), inv, q0)   # one correction step
+    return select(x != x, x, _copysign(t, x))
 
 
 @_jit
@@ -692,19 +635,101 @@ def sigmoidf(x):
 
 
 @_jit
+def _log2_pair(ax):
+    """(th, tl) with th + tl = log2 ax to ~2**-34 relative (not normalised:
+    |tl| < 2**-12 |th|; callers add it with a two-sum), for float32 ax > 0
+    (subnormals included), all in float32: ax = 2**e (1 + f),
+    s = f / (2 + f) as a pair (sh, sl), log2(1 + f) = K s + C s**3 + s**5 P(s**2)
+    with K = 2 / ln 2 and C = K / 3 as pairs, the products K sh and C sh**3
+    kept exact by fmas, the small terms summed in float32."""
+    e, f = _log_split(ax)
+    d = f + _F(2.0)
+    dl = (_F(2.0) - d) + f                          # d's rounding error (exact)
+    inv = fdiv(_F1, d)
+    sh = f * inv
+    sl = inv * (fma(-sh, d, f) - sh * dl)
+    zh = sh * sh
+    zl = fma(sh, sh, -zh)
+    w = sh * zh
+    we = fma(sh, zh, -w)                            # sh**3 = w + we + sh zl
+    p = fma(fma(_LOG2_P[2], zh, _LOG2_P[1]), zh, _LOG2_P[0])
+    eta = fma(zh, p, _LOG2_C_LO)                    # C + z P = C_HI + eta
+    a = _LOG2_K * sh
+    b = _LOG2_C * w
+    t = a + b                                       # fast two-sum: |b| < |a| / 90
+    sig = (a - t) + b
+    sig = sig + fma(_LOG2_K, sh, -a)
+    sig = sig + fma(_LOG2_C, w, -b)
+    ks = _LOG2_K * sl                               # K sl (1 + z): the derivative
+    sig = sig + fma(_LOG2_K_LO, sh, fma(ks, zh, ks))
+    sig = fma(_LOG2_C, fma(sh, zl, we), sig)
+    sig = fma(eta, w, sig)
+    th = e + t                                      # fast two-sum: |t| <= 1/2, e integer
+    return th, ((e - th) + t) + sig
+
+
+@_jit
 def powf(x, y):
-    xd = np.float64(x)
-    yd = np.float64(y)
-    ax = abs(xd)
-    r = _exp_d(yd * _log_d(ax))
-    # a negative base needs an integer exponent; an odd one keeps the sign
-    yfl = floor(yd)
-    yint = yd == yfl
-    yodd = yint & (abs(yd) < 9007199254740992.0) & (floor(yd * 0.5) * 2.0 != yd)
-    neg = _f64_bits(xd) < 0
-    r = select(neg & yodd, -r, r)
-    r = select((xd < 0.0) & (yd != yfl) & (ax < math.inf), math.nan, r)
-    r = select((xd != xd) | (yd != yd), math.nan, r)
-    r = select((ax == 1.0) & (abs(yd) == math.inf), 1.0, r)
-    r = select((xd == 1.0) | (yd == 0.0), 1.0, r)
-    return np.float32(r)
+    ax = abs(x)
+    th, tl = _log2_pair(ax)
+    th = select(ax == _F0, -_FINF, select(ax == _FINF, _FINF, th))
+    # y log2|x| as a pair ph + pl, clamped to where 2**(ph + pl) is 0 to inf; NaN
+    # (0 * inf: |x| = 1, y = +-inf, or y = 0, x = 0 or inf) becomes 0, so 1
+    ph = y * th
+    pl = fma(y, tl, fma(y, th, -ph))
+    pc = select(ph < _F(-150.4), _F(-150.4), ph)
+    pc = select(pc > _F(128.49), _F(128.49), pc)
+    pl = select(pc == ph, pl, _F0)
+    pc = select(pc == pc, pc, _F0)
+    k = rint(pc)
+    rh = pc - k                                      # exact, |rh| <= 1/2
+    r = rh + pl
+    rl = (rh - r) + pl
+    # 2**(r + rl) = exp(u + ul) = 1 + u + t: u + ul = (r + rl) ln 2 to 2**-48
+    u = r * _LN2F
+    ul = fma(r, _LN2F, -u) + fma(r, _LN2F_LO, rl * _LN2F)
+    q = _EXPF_Q[0]
+    q = fma(q, u, _EXPF_Q[1])
+    q = fma(q, u, _EXPF_Q[2])
+    q = fma(q, u, _EXPF_Q[3])
+    q = fma(q, u, _EXPF_Q[4])
+    t = fma(u * u, q, ul)
+    a = _F1 + u
+    res = _scale2(a + (((_F1 - a) + u) + t), k)
+    # a negative base needs an integer exponent; an odd one keeps the base's sign
+    fy = floor(y)
+    hy = _F(0.5) * y
+    res = select(hy - floor(hy) == _F(0.5), _xorsign(res, x), res)
+    res = select((x < _F0) & (fy != y) & (ax < _FINF), _FNAN, res)
+    res = select((x != x) | (y != y), _FNAN, res)
+    return select((x == _F1) | (y == _F0), _F1, res)
+
+
+# erf: N. Juffa's float32 minimax approximations ("a fast and accurate erff",
+# 2014-2019): an odd polynomial below |x| = 475/512, 1 - exp(p(|x|)) above;
+# measured within 1.0 ulp of the float64 erf over millions of inputs
+_ERFF_BIG = tuple(_F(c) for c in (-1.72853470e-5, 3.83197126e-4, -3.88396438e-3, 2.42546219e-2,
+                                  -1.06777877e-1, -6.34846687e-1, -1.28717512e-1))
+_ERFF_SMALL = tuple(_F(c) for c in (-5.96761703e-4, 4.99119423e-3, -2.67681349e-2,
+                                    1.12819925e-1, -3.76125336e-1, 1.28379166e-1))
+
+
+@_jit
+def erff(x):
+    t = abs(x)
+    s = x * x
+    r = fma(_ERFF_BIG[0], t, _ERFF_BIG[1])
+    u = fma(_ERFF_BIG[2], t, _ERFF_BIG[3])
+    r = fma(r, s, u)
+    r = fma(r, t, _ERFF_BIG[4])
+    r = fma(r, t, _ERFF_BIG[5])
+    r = fma(r, t, _ERFF_BIG[6])
+    r = fma(r, t, -t)
+    big = _copysign(_F1 - expf(r), x)          # exp(r) < 0.19: no cancellation
+    q = _ERFF_SMALL[0]
+    q = fma(q, s, _ERFF_SMALL[1])
+    q = fma(q, s, _ERFF_SMALL[2])
+    q = fma(q, s, _ERFF_SMALL[3])
+    q = fma(q, s, _ERFF_SMALL[4])
+    q = fma(q, s, _ERFF_SMALL[5])
+    return select(t > _F(0.927734375), big, fma(q, x, x))
