@@ -127,7 +127,7 @@ cosh = _unary("cosh", np.cosh, mathf.coshf, math.cosh)
 tanh = _unary("tanh", np.tanh, mathf.tanhf, math.tanh)
 sigmoid = _unary("sigmoid", lambda v: 1.0 / (1.0 + np.exp(-np.float64(v))), mathf.sigmoidf,
                  _j(_sigmoid64))
-erf = _unary("erf", lambda v: np.float64(math.erf(v)), math.erf, math.erf)
+erf = _unary("erf", lambda v: np.float64(math.erf(v)), mathf.erff, math.erf)
 
 
 # -- functions that keep integers integers --------------------------------------

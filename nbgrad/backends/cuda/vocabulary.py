@@ -89,7 +89,7 @@ def _overrides():
         return make
 
     for name in ("exp", "expm1", "log", "log1p", "log2", "log10", "sin", "cos", "tan", "asin",
-                 "acos", "atan", "sinh", "cosh", "tanh"):
+                 "acos", "atan", "sinh", "cosh", "tanh", "erf"):
         table[name] = unary_f32(getattr(L, name + "f"))
     table["rsqrt"] = unary_f32(L.rsqrtf, L.rsqrt)
     table["trunc"] = unary_f32(L.truncf, L.trunc)
