@@ -58,7 +58,7 @@ _elu = checked(
 
 
 def _gelu_grad(g, x):
-    cdf = 0.5 * (1 + s.erf(x * _SQRT1_2))
+    cdf = 0.5 * (1 + s.erf(x * s.cast_like(_SQRT1_2, x)))
     pdf = s.exp(x * x * s.cast_like(-0.5, x)) * _INV_SQRT_2PI
     return g * (cdf + x * pdf)
 
@@ -92,7 +92,8 @@ class _Gelu(Checked):
 
 
 _gelu = register("gelu", _Gelu(
-    "gelu", lambda x: 0.5 * x * (1 + s.erf(x * _SQRT1_2)), {"x": _gelu_grad}, "GeluBackward0",
+    "gelu", lambda x: 0.5 * x * (1 + s.erf(x * s.cast_like(_SQRT1_2, x))), {"x": _gelu_grad},
+    "GeluBackward0",
     "promote", floating_only))
 _gelu_tanh = checked(
     "gelu_tanh", _gelu_tanh_forward, node="GeluBackward0",
