@@ -257,6 +257,16 @@ NUMPY_REFS = {
 }
 
 
+# What a reader of a ratio above 1.0 should know about the reference.
+REFERENCE_NOTES = {
+    "add": "the NumPy backward returns g itself for both inputs (no work); nbgrad gives each "
+           "leaf its own .grad, so with a caller-held g it copies g twice, as PyTorch does "
+           "(x.grad and y.grad never share g's storage there either)",
+    "sub": "the NumPy backward returns g itself for x; nbgrad copies it into x.grad (and "
+           "computes -g for y), as PyTorch does",
+}
+
+
 def elementwise_op_names():
     """Registered differentiable elementwise ops (with a node class), sorted."""
     return sorted(name for name, op in nb._REGISTRY.items()
