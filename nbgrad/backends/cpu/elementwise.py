@@ -22,9 +22,11 @@ import numpy as np
 
 from nbgrad.backends.cpu import codegen
 
-# Below this many elements a parallel loop costs more than it saves (2 cores
-# measured; see asv_benchmarks/ratios.py).
-PARALLEL_THRESHOLD = int(os.environ.get("NBGRAD_PARALLEL_THRESHOLD", 1 << 17))
+# Below this many elements a parallel loop costs more than it saves: with idle
+# threads spinning briefly (backends/cpu/__init__.py) parallel loops won from
+# 65,536 elements in every case of `ratios.py --threshold-sweep` on 2 cores
+# (docs/performance.md).
+PARALLEL_THRESHOLD = int(os.environ.get("NBGRAD_PARALLEL_THRESHOLD", 1 << 16))
 _ndarray = np.ndarray
 
 _vocab_hash = []
