@@ -239,3 +239,12 @@ def test_pass_through_gradient_is_not_aliased_between_leaves():
     assert a.grad is not b.grad
     a.grad.zero_()
     assert b.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_a_rule_returning_the_wrong_number_of_gradients_is_named():
+    x = nb.ones(3, requires_grad=True)
+    y = x * 2            # MulBackward0: one edge per argument (the 2 has none)
+    y.grad_fn.register_hook(lambda grads_in, grads_out: (grads_in[0],))
+    with pytest.raises(RuntimeError, match=r"MulBackward0 returned an incorrect number of "
+                                           r"gradients \(expected 2, got 1\)"):
+        y.sum().backward()

@@ -294,6 +294,10 @@ def run_backward(edges, grads, retain_graph, create_graph, capture=None, batched
                     r = hook(grads_in, grads_out)
                     if r is not None:
                         grads_in = r
+            if len(grads_in) != len(node.next_functions):
+                raise RuntimeError(
+                    f"function {type(node).__name__} returned an incorrect number of gradients "
+                    f"(expected {len(node.next_functions)}, got {len(grads_in)})")
             # a rule that passes g through hands the same tensor on: count its new
             # holders (this node's own use of it ends here)
             for g_out in grads_out:
