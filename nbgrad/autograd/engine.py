@@ -269,19 +269,13 @@ def run_backward(edges, grads, retain_graph, create_graph, capture=None, batched
                             hook(node.variable)
                 continue
             if grads_out is None or (useful is not None and node not in useful):
-                # nothing to do here; the inputs' nodes may still become ready
-                for nxt, nr in node.next_functions:
-                    if nxt is not None:
-                        left = deps[nxt] - 1
-                        deps[nxt] = left
-                        if left == 0:
-                            ready.append(nxt)
-                continue
-            grads_in = node.apply(grads_out) if apply is None else apply(node, grads_out)
-            if not retain_graph and node.saved is not None:   # Node.release, inlined
-                node.saved = None
-                node.released = True
-            if grads_in is None:
+                grads_in = None    # nothing to run here
+            else:
+                grads_in = node.apply(grads_out) if apply is None else apply(node, grads_out)
+                if not retain_graph and node.saved is not None:   # Node.release, inlined
+                    node.saved = None
+                    node.released = True
+            if grads_in is None:   # no gradient flows on, but the inputs' nodes may get ready
                 for nxt, nr in node.next_functions:
                     if nxt is not None:
                         left = deps[nxt] - 1
