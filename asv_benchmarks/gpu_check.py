@@ -1,5 +1,9 @@
-"""One script for a machine with an NVIDIA GPU: run nbgrad's CUDA tests on it,
-then time the tutorial step there and print a table (under 5 minutes).
+"""One script for a machine with an NVIDIA GPU: time the tutorial step there and
+print a table, then run nbgrad's CUDA tests on it (under 5 minutes in all).
+
+The timings come first: they need a handful of kernels, while the tests
+compile a kernel family per op on a fresh machine, so a device session that
+runs short still gets the table. `--tests-timeout` bounds the tests.
 
     python asv_benchmarks/gpu_check.py               # tests (quick subset) + timings
     python asv_benchmarks/gpu_check.py --tests full  # every sample of the op database
@@ -36,11 +40,15 @@ def _args():
     p.add_argument("--dry-run", action="store_true",
                    help="no GPU needed: numba's CUDA simulator and tiny sizes")
     p.add_argument("--reps", type=int, default=20, help="timed steps per size")
+    p.add_argument("--tests-timeout", type=float, default=200,
+                   help="seconds the tests may take (default 200); then they are stopped "
+                        "and what passed so far is reported")
     return p.parse_args()
 
 
-def run_tests(mode, dry):
-    """pytest on the CUDA test files, in a child process (on the GPU unless dry)."""
+def run_tests(mode, dry, timeout):
+    """pytest on the CUDA test files, in a child process (on the GPU unless dry).
+    Returns (exit code or None when stopped at `timeout`, summary, seconds)."""
     env = dict(os.environ)
     if dry:
         env["NUMBA_ENABLE_CUDASIM"] = "1"
@@ -51,8 +59,15 @@ def run_tests(mode, dry):
     files = ["tests/test_cuda_backend.py", "tests/test_cuda_tensor.py",
              "tests/test_cuda_ops.py"]
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", *files], cwd=ROOT,
-                          env=env, capture_output=True, text=True)
+    try:
+        proc = subprocess.run([sys.executable, "-u", "-m", "pytest", "-q", "-x", *files], cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        progress = "".join(line for line in out.splitlines() if not line.startswith(" "))
+        return None, (f"stopped after {timeout:.0f} s: {progress.count('.')} passed, "
+                      f"{progress.count('F')} failed, {progress.count('s')} skipped so far"), \
+            time.perf_counter() - t
     tail = proc.stdout.strip().splitlines()[-1:] or [proc.stderr[-500:]]
     return proc.returncode, tail[0], time.perf_counter() - t
 
@@ -133,9 +148,6 @@ def main():
         os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
     sys.path.insert(0, ROOT)
     rows = []
-    if args.tests != "none":
-        code, summary, secs = run_tests(args.tests, args.dry_run)
-        print(f"CUDA tests ({args.tests}): {summary}  [{secs:.0f} s, exit {code}]")
     import numba
 
     import nbgrad as nb
@@ -171,7 +183,12 @@ def main():
     for n, t, launches, nbytes, bound, t_torch in rows:
         torch_txt = f"{t_torch * 1e6:.1f}" if t_torch is not None else "n/a"
         print(f"| {n} float32 | {t * 1e6:.1f} | {launches} | {nbytes} | {bound * 1e6:.1f} | "
-              f"{t / bound:.1f}x | {torch_txt} |")
+              f"{t / bound:.1f}x | {torch_txt} |", flush=True)
+    if args.tests != "none":
+        code, summary, secs = run_tests(args.tests, args.dry_run, args.tests_timeout)
+        print(f"\nCUDA tests ({args.tests}): {summary}  [{secs:.0f} s, exit {code}]")
+        if code != 0:
+            return 1
     return 0
 
 
