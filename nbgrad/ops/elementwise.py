@@ -108,7 +108,7 @@ class Elementwise:
         first = None
         pattern = ""
         kargs = []
-        requires = has_float = has_int = False
+        requires = deferred = False
         for a in args:
             c = a.__class__
             if c is Tensor:
@@ -125,42 +125,46 @@ class Elementwise:
                 pattern += "a"
                 if a._requires_grad:
                     requires = True
-            elif c is float:
-                has_float = True
-                kargs.append(a)
+            elif c is float or c is int:
                 pattern += "s"
-            elif c is int:
-                has_int = True
-                kargs.append(a)
-                pattern += "s"
+                if first is None:   # converted below, once the dtype is known
+                    deferred = True
+                    kargs.append(a)
+                elif dtype.category == _FLOAT or (c is int and dtype.category != _BOOL_CATEGORY):
+                    kargs.append(dtype.np.type(a))
+                else:
+                    break
             else:
                 break
         else:
-            if first is not None:
-                cat = dtype.category
-                if not ((has_float and cat != _FLOAT) or (has_int and cat == _BOOL_CATEGORY)
-                        or (self.out_dtype == "float" and cat != _FLOAT)):
-                    cnp = dtype.np
-                    if has_float or has_int:
-                        kargs = [cnp.type(k) if p == "s" else k for k, p in zip(kargs, pattern)]
-                    n = first._data.size
-                    fam = self.forward_family
-                    key = (pattern, "flat", n >= cpu.PARALLEL_THRESHOLD)
-                    k = fam._kernels.get(key)
-                    if k is None:
-                        k = fam.kernel(*key)
-                    if self.out_dtype == "bool":
-                        out = np.empty(shape, np.bool_)
-                        if n:
-                            k(*kargs, out.ravel())
-                        return Tensor._make(out, _dtypes.bool, cpu_device)
-                    out = np.empty(shape, cnp)
+            if first is not None and (self.out_dtype != "float" or dtype.category == _FLOAT):
+                cnp = dtype.np
+                if deferred:
+                    for i, a in enumerate(args):
+                        c = a.__class__
+                        if c is float or c is int:
+                            if not (dtype.category == _FLOAT or
+                                    (c is int and dtype.category != _BOOL_CATEGORY)):
+                                return self._general(args, Tensor)
+                            kargs[i] = cnp.type(a)
+                n = first._data.size
+                fam = self.forward_family
+                key = (pattern, "flat", n >= cpu.PARALLEL_THRESHOLD)
+                k = fam._kernels.get(key)
+                if k is None:
+                    k = fam.kernel(*key)
+                if self.out_dtype == "bool":
+                    out = np.empty(shape, np.bool_)
                     if n:
                         k(*kargs, out.ravel())
-                    result = Tensor._make(out, dtype, cpu_device)
-                    if requires and self.differentiable and grad_mode._state.enabled:
-                        self._record(args, result, out, dtype, Tensor)
-                    return result
+                    return Tensor._make(out, _dtypes.bool, cpu_device)
+                out = np.empty(shape, cnp)
+                if n:
+                    k(*kargs, out.ravel())
+                result = Tensor._make(out, dtype, cpu_device)
+                if requires and self.differentiable and grad_mode._state.enabled:
+                    self._record(args, result, out, dtype, Tensor)
+                return result
         return self._general(args, Tensor)
 
     def _general(self, args, Tensor):
