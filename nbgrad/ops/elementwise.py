@@ -230,6 +230,8 @@ class Elementwise:
                 edges.append(_NO_EDGE)
                 metas.append(None)
             bit <<= 1
+        if key == 3 and self.arity == 2 and args[0] is args[1]:
+            key = _SAME_TENSOR   # x op x: one fused gradient (see _plan)
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plan(key)
@@ -258,14 +260,21 @@ class Elementwise:
 
     def _plan(self, key):
         """(needs, saved arguments as (index, name), whether `out` is saved) when
-        the arguments flagged in bitmask `key` require grad."""
+        the arguments flagged in bitmask `key` require grad.  `_SAME_TENSOR`:
+        both arguments are one tensor; needs is then (True, _SAME), and the
+        backward kernel writes the sum of both gradients once (no second
+        buffer, no separate add in the engine)."""
+        same = key == _SAME_TENSOR
+        bits = 3 if same else key
         needs = []
         wanted = set()
         for i, name in enumerate(self.inputs):
-            need = bool(key >> i & 1) and name in self._needs
+            need = bool(bits >> i & 1) and name in self._needs
             needs.append(need)
             if need:
                 wanted.update(self._needs[name])
+        if same and all(needs):
+            needs[1] = _SAME
         plan = (tuple(needs),
                 tuple((i, n) for i, n in enumerate(self.inputs) if n in wanted),
                 "out" in wanted)
@@ -319,7 +328,7 @@ class Elementwise:
             cnp = compute.np
             device = g.device
             run = cpu.run if device is cpu_device else dispatch.run_for(device)
-            res = run(fam, args, [cnp] * len(fam.fns), gd.shape)
+            res = run(fam, args, [cnp] * fam.n_outputs, gd.shape)
             if len(layout) == 1:
                 return (Tensor._make(res[0], compute, device),)
             # layout: per input, None (not needed), -1 (g itself) or the output index
@@ -344,6 +353,12 @@ class Elementwise:
         computes every needed gradient that is not g itself; the layout says,
         per input, None (not needed), -1 (g itself) or that kernel's output
         index.  (None, None) when every needed gradient is g itself."""
+        if _SAME in needs:   # x op x: grad_x + grad_y in one output, for input 0
+            fam = cpu.KernelFamily(f"{self.name}_bwd_same", [self.grads[n] for n in self.inputs],
+                                   summed=True)
+            plan = (fam, (0, None))
+            self._backward_plans[needs] = plan
+            return plan
         fns = [self.grads[n] for n, need in zip(self.inputs, needs)
                if need and self.grads[n] is not pass_through]
         if not fns:
@@ -365,6 +380,8 @@ class Elementwise:
         return plan
 
 _NO_EDGE = (None, 0)
+_SAME_TENSOR = 1 << 20   # _record's key for "both arguments are one tensor"
+_SAME = "same"           # needs[1] then: input 1's gradient is summed into input 0's
 _BOOL_OUT = [np.bool_]
 _PY_SCALARS = (float, int, bool)
 

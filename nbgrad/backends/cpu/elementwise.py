@@ -52,20 +52,32 @@ def param_names(fn):
 
 
 class KernelFamily:
-    """The generated kernels computing `fns` (one output each) from `arg_names`."""
+    """The generated kernels computing `fns` (one output each, or their sum as
+    the one output when `summed`) from `arg_names`."""
 
-    def __init__(self, stem, fns, arg_names=None):
+    def __init__(self, stem, fns, arg_names=None, summed=False):
         self.stem = stem
         self.fns = tuple(fns)
+        self.summed = summed
+        self.n_outputs = 1 if summed else len(self.fns)
         self.params = [param_names(f) for f in self.fns]
         if arg_names is None:
             arg_names = []
             for ps in self.params:
                 arg_names.extend(p for p in ps if p not in arg_names)
         self.arg_names = tuple(arg_names)
-        self.fp = codegen.fingerprint(*self.fns, _vocabulary_hash(), ",".join(self.arg_names))
+        self.fp = codegen.fingerprint(*self.fns, _vocabulary_hash(), ",".join(self.arg_names),
+                                      *(("summed",) if summed else ()))
         self._kernels = {}
         self._registered = False
+
+    def body_lines(self, indent, idx):
+        """The loop body's stores (shared by the CPU and CUDA generators): output
+        j gets f_j of its `<name>_` locals, or out0 gets the sum of them all."""
+        calls = [f"f{j}({', '.join(p + '_' for p in ps)})" for j, ps in enumerate(self.params)]
+        if self.summed:
+            return [f"{indent}out0[{idx}] = " + " + ".join(calls)]
+        return [f"{indent}out{j}[{idx}] = {c}" for j, c in enumerate(calls)]
 
     def kernel(self, pattern, layout, parallel):
         key = (pattern, layout, parallel)
@@ -92,7 +104,7 @@ class KernelFamily:
 
 def _kernel_source(fam, tokens, pattern, layout, parallel):
     args = fam.arg_names
-    outs = [f"out{j}" for j in range(len(fam.fns))]
+    outs = [f"out{j}" for j in range(fam.n_outputs)]
     lines = ["from numba import njit, prange"]
     lines += [f"f{j} = _objects[{tok!r}]" for j, tok in enumerate(tokens)]
     # error_model="numpy": x / 0 gives inf or nan, as in PyTorch, not ZeroDivisionError
@@ -122,8 +134,7 @@ def _kernel_source(fam, tokens, pattern, layout, parallel):
     read = {a: (f"{a}[{idx}]" if p == "a" else a) for a, p in zip(args, pattern)}
     for a in args:
         lines.append(f"{indent}{a}_ = {read[a]}")
-    for j, ps in enumerate(fam.params):
-        lines.append(f"{indent}{outs[j]}[{idx}] = f{j}({', '.join(p + '_' for p in ps)})")
+    lines += fam.body_lines(indent, idx)
     return "\n".join(lines) + "\n"
 
 

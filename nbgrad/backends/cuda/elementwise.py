@@ -62,7 +62,7 @@ def _build(family, pattern, layout):
 
 def _kernel_source(fam, tokens, pattern, layout):
     args = fam.arg_names
-    outs = [f"out{j}" for j in range(len(fam.fns))]
+    outs = [f"out{j}" for j in range(fam.n_outputs)]
     lines = ["from nbgrad.backends.cuda._numba_cuda import cuda"]
     lines += [f"f{j} = _objects[{tok!r}]" for j, tok in enumerate(tokens)]
     lines.append("@cuda.jit(cache=CACHE)")
@@ -92,8 +92,7 @@ def _kernel_source(fam, tokens, pattern, layout):
     for a, p in zip(args, pattern):
         if p == "a":
             lines.append(f"{indent}{a}_ = {a}[{idx}]")
-    for j, ps in enumerate(fam.params):
-        lines.append(f"{indent}{outs[j]}[{idx}] = f{j}({', '.join(p + '_' for p in ps)})")
+    lines += fam.body_lines(indent, idx)
     return "\n".join(lines) + "\n"
 
 
