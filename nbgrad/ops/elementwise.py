@@ -28,7 +28,8 @@ from nbgrad.ops.registry import check_saved_version, register
 # kernels run on the first tensor argument's device (nbgrad.backends.dispatch)
 DEVICE_DISPATCH = True
 
-__all__ = ["Elementwise", "elementwise", "broadcast_shapes", "cast_array", "pass_through"]
+__all__ = ["Elementwise", "elementwise", "declare", "broadcast_shapes", "cast_array",
+           "pass_through"]
 
 
 def pass_through(g):
@@ -79,6 +80,8 @@ class Elementwise:
     """An elementwise op declared from scalar functions (see `elementwise`)."""
 
     def __init__(self, name, forward, grads, node, out_dtype, method):
+        if node is None:
+            node = name.capitalize() + "Backward0"
         self.name = name
         self.inputs = cpu.param_names(forward)
         self.grads = grads or {}
@@ -131,7 +134,7 @@ class Elementwise:
                     deferred = True
                     kargs.append(a)
                 elif dtype.category == _FLOAT or (c is int and dtype.category != _BOOL_CATEGORY):
-                    kargs.append(dtype.np.type(a))
+                    kargs.append(dtype.np.type(a))   # _scalars_keep's rule, inlined
                 else:
                     break
             else:
@@ -139,14 +142,10 @@ class Elementwise:
         else:
             if first is not None and (self.out_dtype != "float" or dtype.category == _FLOAT):
                 cnp = dtype.np
-                if deferred:
-                    for i, a in enumerate(args):
-                        c = a.__class__
-                        if c is float or c is int:
-                            if not (dtype.category == _FLOAT or
-                                    (c is int and dtype.category != _BOOL_CATEGORY)):
-                                return self._general(args, Tensor)
-                            kargs[i] = cnp.type(a)
+                if deferred:   # a scalar came before the first tensor
+                    if not _scalars_keep(dtype, args):
+                        return self._general(args, Tensor)
+                    kargs = [cnp.type(k) if p == "s" else k for k, p in zip(kargs, pattern)]
                 n = first._data.size
                 fam = self.forward_family
                 key = (pattern, "flat", n >= cpu.PARALLEL_THRESHOLD)
@@ -422,15 +421,18 @@ def elementwise(name, forward, grads=None, node=None, out_dtype="promote", metho
         default float dtype) or 'bool' (comparisons).
     method: also attach as a Tensor method of the same name.
     """
-    if node is None:
-        node = name.capitalize() + "Backward0"
-    op = Elementwise(name, forward, grads, node, out_dtype, method)
-    register(name, op)
+    return declare(Elementwise(name, forward, grads, node, out_dtype, method), method)
+
+
+def declare(op, method=True):
+    """Register elementwise op `op` and, with `method`, attach it as the Tensor
+    method of its name; returns op (`elementwise` and `unary.checked` use it)."""
+    register(op.name, op)
     if method:
         from nbgrad.tensor import Tensor
 
         def method_(self, *args):
             return op(self, *args)
-        method_.__name__ = name
-        setattr(Tensor, name, method_)
+        method_.__name__ = op.name
+        setattr(Tensor, op.name, method_)
     return op

@@ -18,8 +18,8 @@ import math
 
 from nbgrad import _dtypes
 from nbgrad.ops import scalar as s
-from nbgrad.ops.elementwise import Elementwise, elementwise
-from nbgrad.ops.registry import register, tensor_method
+from nbgrad.ops.elementwise import Elementwise, declare, elementwise
+from nbgrad.ops.registry import tensor_method
 
 __all__ = ["neg", "negative", "abs", "absolute", "sign", "exp", "expm1", "log", "log1p",
            "log2", "log10", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tan",
@@ -48,18 +48,7 @@ class Checked(Elementwise):
 def checked(name, forward, grads=None, node=None, out_dtype="promote", check=None,
             method=True):
     """Declare and register a `Checked` elementwise op (arguments as `elementwise`)."""
-    if node is None:
-        node = name.capitalize() + "Backward0"
-    op = Checked(name, forward, grads, node, out_dtype, check)
-    register(name, op)
-    if method:
-        from nbgrad.tensor import Tensor
-
-        def method_(self, *args):
-            return op(self, *args)
-        method_.__name__ = name
-        setattr(Tensor, name, method_)
-    return op
+    return declare(Checked(name, forward, grads, node, out_dtype, check), method)
 
 
 def describe(t):
