@@ -69,10 +69,9 @@ def _np_type(t):
     return np.float32 if _f32(t) else np.float64
 
 
-# -- unary floating functions -------------------------------------------------
-def _unary(name, np_fn, f32_impl, f64_impl, tensor_name=None):
-    """A dual calling ``nbgrad.<tensor_name>`` on Tensors, `np_fn` on numbers and,
-    in kernels, `f32_impl` on float32 and `f64_impl` on anything else."""
+def _unary_dual(name, np_fn, typer, tensor_name=None):
+    """A one-argument dual calling ``nbgrad.<tensor_name>`` on Tensors and
+    `np_fn` on numbers, with `typer` as its Numba overload in kernels."""
     tensor_name = tensor_name or name
 
     def dual(x):
@@ -80,13 +79,19 @@ def _unary(name, np_fn, f32_impl, f64_impl, tensor_name=None):
             return getattr(_nb(), tensor_name)(x)
         return _number(np_fn, x)
     dual.__name__ = dual.__qualname__ = name
+    overload(dual, inline="always")(typer)
+    return dual
 
-    @overload(dual, inline="always")
+
+# -- unary floating functions -------------------------------------------------
+def _unary(name, np_fn, f32_impl, f64_impl, tensor_name=None):
+    """A dual calling ``nbgrad.<tensor_name>`` on Tensors, `np_fn` on numbers and,
+    in kernels, `f32_impl` on float32 and `f64_impl` on anything else."""
     def _kernel(x):
         if _f32(x):
             return lambda x: f32_impl(x)
         return lambda x: f64_impl(x)
-    return dual
+    return _unary_dual(name, np_fn, _kernel, tensor_name)
 
 
 def _rsqrt32(x):
@@ -132,20 +137,11 @@ erf = _unary("erf", lambda v: np.float64(math.erf(v)), mathf.erff, math.erf)
 
 # -- functions that keep integers integers --------------------------------------
 def _keep_int(name, np_fn, float_impl, int_impl, tensor_name=None):
-    tensor_name = tensor_name or name
-
-    def dual(x):
-        if _is_tensor(x):
-            return getattr(_nb(), tensor_name)(x)
-        return _number(np_fn, x)
-    dual.__name__ = dual.__qualname__ = name
-
-    @overload(dual, inline="always")
     def _kernel(x):
         if isinstance(x, types.Float):
             return float_impl(x)
         return int_impl(x)
-    return dual
+    return _unary_dual(name, np_fn, _kernel, tensor_name)
 
 
 def _same(x):
