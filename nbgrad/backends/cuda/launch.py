@@ -16,7 +16,7 @@ so the tests exercise the grid-stride loops.
 from nbgrad.backends.cuda import _numba_cuda
 
 __all__ = ["launch", "launch_grid", "config", "launch_count", "reset_launch_count",
-           "MAX_THREADS"]
+           "max_blocks", "MAX_THREADS"]
 
 MAX_THREADS = 32 if _numba_cuda.SIMULATOR else 256
 _max_blocks = []
@@ -24,7 +24,8 @@ _count = [0]
 _configured = {}   # (kernel, grid, block) -> configured launcher
 
 
-def _blocks_cap():
+def max_blocks():
+    """The most blocks a launch uses: 32 per multiprocessor (4 on the simulator)."""
     if not _max_blocks:
         _max_blocks.append(4 if _numba_cuda.SIMULATOR else 32 * _numba_cuda.sm_count())
     return _max_blocks[0]
@@ -35,7 +36,7 @@ def config(n, threads=None):
     if threads is None:
         threads = MAX_THREADS if n >= MAX_THREADS else max(32, (n + 31) // 32 * 32)
         threads = min(threads, MAX_THREADS)
-    blocks = min(max(1, (n + threads - 1) // threads), _blocks_cap())
+    blocks = min(max(1, (n + threads - 1) // threads), max_blocks())
     return blocks, threads
 
 

@@ -9,6 +9,12 @@ form).  Each reduction is generated from one template in two variants:
 - 'block': one block per output (a, b) (grid-stride over outputs), each thread
   accumulating a strided part of R, then a shared-memory tree reduction.
   Used for long rows: with B == 1 adjacent threads read adjacent r.
+- 'split' (value reductions): when there are too few outputs to fill the
+  device with one block each (a full reduction has one), each row is cut into
+  G chunks, one block per (output, chunk) writes a partial accumulator, and a
+  second launch ('finish', one block per output) combines the G partials and
+  finishes.  One block alone reads a few tens of GB/s; the split reads at the
+  device's bandwidth, for one extra launch.
 
 Accumulation: floating sums, products and p-norms accumulate in float64,
 integer and bool ones in int64 (as PyTorch sums integers).  A sum does one
@@ -37,6 +43,8 @@ BLOCK = 32 if _numba_cuda.SIMULATOR else 256
 SMALL_R = 32
 # with B > 1, this many outputs keep the device busy with one thread each
 MANY_OUTPUTS = 1024
+# a 'split' chunk is at least this many elements per thread of its block
+SPLIT_MIN_PER_THREAD = 4
 
 _modules = {}
 
@@ -88,6 +96,66 @@ def block(x, out, p):
         if t == 0:
             acc = sh[0]
             out[a, b] = {fin}
+        cuda.syncthreads()
+
+
+@cuda.jit(cache=CACHE)
+def split(x, part, p):
+    # block k handles chunk g = k % G of output ab = k // G; part is (A * B, G)
+    sh = cuda.shared.array({BLOCK}, np.{ACC})
+    A, R, B = x.shape
+    G = part.shape[1]
+    t = cuda.threadIdx.x
+    for k in range(cuda.blockIdx.x, A * B * G, cuda.gridDim.x):
+        ab = k // G
+        g = k % G
+        a = ab // B
+        b = ab % B
+        acc = np.{ACC}({init})
+        for r in range(g * {BLOCK} + t, R, G * {BLOCK}):
+            v = x[a, r, b]
+            acc = {acc}
+        sh[t] = acc
+        cuda.syncthreads()
+        s = {BLOCK} // 2
+        while s > 0:
+            if t < s:
+                u = sh[t]
+                w = sh[t + s]
+                sh[t] = {combine}
+            cuda.syncthreads()
+            s //= 2
+        if t == 0:
+            part[ab, g] = sh[0]
+        cuda.syncthreads()
+
+
+@cuda.jit(cache=CACHE)
+def finish(part, out, p):
+    # one block per output: combine its G partials, then finish
+    sh = cuda.shared.array({BLOCK}, np.{ACC})
+    N, G = part.shape
+    B = out.shape[1]
+    t = cuda.threadIdx.x
+    for ab in range(cuda.blockIdx.x, N, cuda.gridDim.x):
+        acc = np.{ACC}({init})
+        for g in range(t, G, {BLOCK}):
+            u = acc
+            w = part[ab, g]
+            acc = {combine}
+        sh[t] = acc
+        cuda.syncthreads()
+        s = {BLOCK} // 2
+        while s > 0:
+            if t < s:
+                u = sh[t]
+                w = sh[t + s]
+                sh[t] = {combine}
+            cuda.syncthreads()
+            s //= 2
+        if t == 0:
+            acc = sh[0]
+            out[ab // B, ab % B] = {fin}
         cuda.syncthreads()
 """
 
@@ -182,6 +250,7 @@ def _module(op, dtype):
                 fin = "acc"   # an integer sum is exact: no float scale
             src = _VALUE_TEMPLATE.format(ACC=dtype, init=init, acc=acc, combine=combine,
                                          fin=fin, BLOCK=BLOCK)
+            src += f"\nACC_DTYPE = np.{dtype}\n"
         sim = "_sim" if _numba_cuda.SIMULATOR else ""
         stem = op.replace("-", "neg")
         mod = _modules[key] = codegen.load_module(f"cuda{sim}_reduce_{stem}_{dtype}",
@@ -189,28 +258,47 @@ def _module(op, dtype):
     return mod
 
 
-def variant(shape):
-    """'loop' or 'block': the kernel variant used for an (A, R, B) shape."""
+def variant(shape, splittable=False):
+    """'loop', 'block' or (for a `splittable` value reduction) 'split': the
+    kernel variant used for an (A, R, B) shape."""
     A, R, B = shape
     if R <= SMALL_R:
         return "loop"
     if B > 1 and A * B >= MANY_OUTPUTS:
         return "loop"
+    if splittable and _chunks(A * B, R) > 1:
+        return "split"
     return "block"
 
 
+def _chunks(outputs, R):
+    """G, the chunks per output of a 'split' reduction: enough blocks to fill the
+    device (the launch cap), each chunk at least SPLIT_MIN_PER_THREAD per thread."""
+    fill = _launch.max_blocks() // max(outputs, 1)
+    return max(1, min(fill, R // (BLOCK * SPLIT_MIN_PER_THREAD)))
+
+
 def _launch_variant(mod, x, args):
-    A, _, B = x.shape
+    A, R, B = x.shape
     if A * B == 0:
         return
     # layout 'A' for every array: one compiled kernel whatever the strides
     x = _numba_cuda.any_layout(x)
     args = tuple(_numba_cuda.any_layout(a) if _numba_cuda.is_device_array(a) else a
                  for a in args)
-    if variant(x.shape) == "loop":
+    kind = variant(x.shape, splittable=hasattr(mod, "split"))
+    if kind == "loop":
         _launch.launch(mod.loop, A * B, x, *args)
+    elif kind == "split":
+        out, p = args
+        G = _chunks(A * B, R)
+        part = _numba_cuda.empty((A * B, G), mod.ACC_DTYPE)
+        _launch.launch_grid(mod.split, min(A * B * G, _launch.max_blocks()), BLOCK,
+                            x, _numba_cuda.any_layout(part), p)
+        _launch.launch_grid(mod.finish, min(A * B, _launch.max_blocks()), BLOCK,
+                            _numba_cuda.any_layout(part), out, p)
     else:
-        blocks = min(A * B, 32 * _numba_cuda.sm_count())
+        blocks = min(A * B, _launch.max_blocks())
         _launch.launch_grid(mod.block, blocks, BLOCK, x, *args)
 
 
