@@ -40,6 +40,11 @@ def _args():
     p.add_argument("--dry-run", action="store_true",
                    help="no GPU needed: numba's CUDA simulator and tiny sizes")
     p.add_argument("--reps", type=int, default=20, help="timed steps per size")
+    p.add_argument("--breakdown", action="store_true",
+                   help="also time each launch of the big step alone (synchronised)")
+    p.add_argument("--sweep", action="store_true",
+                   help="also time the big step for other launch settings (elements per "
+                        "thread per loop step, blocks per multiprocessor)")
     p.add_argument("--tests-timeout", type=float, default=200,
                    help="seconds the tests may take (default 200); then they are stopped "
                         "and what passed so far is reported")
@@ -106,6 +111,100 @@ class Traffic:
         self.launch.reset_launch_count()
         fn()
         return self.launch.launch_count(), self.bytes
+
+
+def breakdown(launch, nc, step, sync, reps=5):
+    """Each launch of `step` timed alone (synchronised before and after): the
+    kernel's name, the bytes of its device arrays, the median time and GB/s."""
+    orig = launch.launch_grid
+    rows = []
+
+    def timed(kernel, grid, block, *args):
+        nbytes = sum(a.size * a.dtype.itemsize for a in args if nc.is_device_array(a))
+        sync()
+        t = time.perf_counter()
+        orig(kernel, grid, block, *args)
+        sync()
+        rows.append((getattr(kernel, "__name__", type(kernel).__name__), grid, block, nbytes,
+                     time.perf_counter() - t))
+    launch.launch_grid = timed
+    try:
+        step()
+        runs = []
+        for _ in range(reps):
+            rows.clear()
+            step()
+            runs.append(list(rows))
+    finally:
+        launch.launch_grid = orig
+    print("\n| launch | kernel | grid x block | bytes | µs (median) | GB/s |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    total = 0.0
+    for i, row in enumerate(runs[0]):
+        t = statistics.median(r[i][4] for r in runs)
+        total += t
+        name, grid, block, nbytes, _ = row
+        print(f"| {i} | {name} | {grid} x {block} | {nbytes} | {t * 1e6:.1f} | "
+              f"{nbytes / t / 1e9:.0f} |")
+    print(f"sum of the synchronised launches: {total * 1e6:.1f} µs")
+
+
+def sweep(nb, launch, n, reps, sync):
+    """The big step's median time for each (UNROLL, blocks per SM) setting; the
+    defaults are restored afterwards."""
+    from nbgrad.backends.cuda import _numba_cuda as nc
+    from nbgrad.backends.cuda import elementwise as ew
+    saved_unroll, saved_cap = ew.UNROLL, launch.max_blocks()
+    sms = max(1, nc.sm_count()) if not nb.cuda.is_simulator() else 1
+    print("\n| UNROLL | blocks per SM | step (µs) |")
+    print("| --- | --- | --- |")
+    try:
+        for per_sm in (8, 32):
+            for unroll in (1, 2, 4):
+                ew.UNROLL = unroll
+                launch._max_blocks[:] = [per_sm * sms]
+                launch._configured.clear()
+                step = tutorial_step(nb, n)
+                t = _median_time(step, reps, sync)
+                print(f"| {unroll} | {per_sm} | {t * 1e6:.1f} |", flush=True)
+    finally:
+        ew.UNROLL = saved_unroll
+        launch._max_blocks[:] = [saved_cap]
+        launch._configured.clear()
+
+
+def interop_check(nb):
+    """Zero-copy round trips with PyTorch and CuPy where they are installed."""
+    lines = []
+    try:
+        import torch
+        if torch.cuda.is_available():
+            tt = torch.arange(6, dtype=torch.float32, device="cuda")
+            t = nb.as_tensor(tt)
+            shared = t.__cuda_array_interface__["data"][0] == tt.data_ptr()
+            tt.add_(1)
+            seen = t.cpu().tolist() == [1, 2, 3, 4, 5, 6]
+            back = torch.as_tensor(t.detach(), device="cuda")
+            d = nb.from_dlpack(torch.ones(3, device="cuda"))
+            lines.append(f"torch -> nbgrad shares memory: {shared}, sees writes: {seen}; "
+                         f"nbgrad -> torch shares memory: {back.data_ptr() == tt.data_ptr()}; "
+                         f"from_dlpack(torch cuda) device: {d.device}")
+    except Exception as e:   # report, do not stop the script
+        lines.append(f"torch interop FAILED: {type(e).__name__}: {e}")
+    try:
+        import cupy
+        c = cupy.arange(4, dtype=cupy.float32)
+        t = nb.as_tensor(c)
+        c += 1
+        lines.append(f"cupy -> nbgrad shares memory: "
+                     f"{t.__cuda_array_interface__['data'][0] == c.data.ptr}, "
+                     f"sees writes: {t.cpu().tolist() == [1, 2, 3, 4]}; nbgrad -> cupy: "
+                     f"{cupy.asarray(t).data.ptr == c.data.ptr}")
+    except ImportError:
+        pass
+    except Exception as e:
+        lines.append(f"cupy interop FAILED: {type(e).__name__}: {e}")
+    return lines
 
 
 def copy_bandwidth(nb, n, reps, sync):
@@ -184,6 +283,13 @@ def main():
         torch_txt = f"{t_torch * 1e6:.1f}" if t_torch is not None else "n/a"
         print(f"| {n} float32 | {t * 1e6:.1f} | {launches} | {nbytes} | {bound * 1e6:.1f} | "
               f"{t / bound:.1f}x | {torch_txt} |", flush=True)
+    if args.breakdown:
+        breakdown(launch, nc, tutorial_step(nb, sizes[0]), sync)
+    if args.sweep:
+        sweep(nb, launch, sizes[0], reps, sync)
+    if not nb.cuda.is_simulator():
+        for line in interop_check(nb):
+            print("interop:", line)
     if args.tests != "none":
         code, summary, secs = run_tests(args.tests, args.dry_run, args.tests_timeout)
         print(f"\nCUDA tests ({args.tests}): {summary}  [{secs:.0f} s, exit {code}]")

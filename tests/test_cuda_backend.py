@@ -158,12 +158,28 @@ def check_elementwise_grid_stride():
     from nbgrad.backends.cuda import elementwise as ew
     from nbgrad.backends.cuda import launch
     fam = _family("t_twice", [lambda x: x + x])
-    n = launch._blocks_cap() * launch.MAX_THREADS + 100   # more threads than a grid has
+    n = launch.max_blocks() * launch.MAX_THREADS + 100   # more threads than a grid has
     blocks, threads = launch.config(n)
     assert blocks * threads < n
     x = np.arange(n, dtype=np.float64)
     out = ew.run(fam, [_dev(x)], [np.float64], (n,))[0]
     assert (out.copy_to_host() == 2 * x).all()
+    # the unrolled flat loop ('flat4'): k loads per thread, then a remainder loop;
+    # two outputs and a one-element ('b') argument too
+    fam2 = _family("t_mul2", [lambda x, y, z: x * y * z, lambda x, y, z: x - z])
+    saved = ew.UNROLL
+    try:
+        ew.UNROLL = 4
+        for m in (7, n, 4 * blocks * threads + 3):
+            x = np.arange(m, dtype=np.float64)
+            y = np.cos(x)
+            o0, o1 = ew.run(fam2, [_dev(x), _dev(y), _dev(np.array([0.5]))],
+                            [np.float64, np.float64], (m,))
+            assert (o0.copy_to_host() == x * y * 0.5).all(), m
+            assert (o1.copy_to_host() == x - 0.5).all(), m
+        assert any(k[3] == "flat4" for k in ew._kernels)
+    finally:
+        ew.UNROLL = saved
 
 
 def check_scalar_vocabulary():
@@ -229,6 +245,39 @@ def check_reduce_sum():
     out = _dev(np.ones((2, 3)))
     red.sum_arb(_dev(np.ones((2, 0, 3))), out)
     assert (out.copy_to_host() == 0).all()
+    # few outputs, long rows: 'split' (partials per chunk, then a 'finish' launch)
+    for shape in [(1, 1000, 1), (2, 515, 1), (1, 700, 2)]:
+        assert red.variant(shape, splittable=True) == "split", shape
+        assert red.variant(shape) == "block", shape
+        x = rng.standard_normal(shape)
+        out = _dev(np.zeros((shape[0], shape[2])))
+        from nbgrad.backends.cuda import launch
+        launch.reset_launch_count()
+        red.sum_arb(_dev(x), out, np.float64(0), 1.0 / shape[1])
+        assert launch.launch_count() == 2
+        _close(out.copy_to_host(), x.mean(1), np.float64)
+        out32 = _dev(np.zeros((shape[0], shape[2]), np.float32))
+        red.sum_arb(_dev(x.astype(np.float32)), out32)
+        _close(out32.copy_to_host(), x.astype(np.float32).astype(np.float64).sum(1),
+               np.float32)
+        for p, want in [(2, np.sqrt((x * x).sum(1))), (np.inf, np.abs(x).max(1)),
+                        (-np.inf, np.abs(x).min(1)), (3.0, (np.abs(x) ** 3).sum(1) ** (1 / 3))]:
+            red.pnorm_arb(_dev(x), out, p)
+            _close(out.copy_to_host(), want, np.float64)
+        y = rng.uniform(0.999, 1.001, shape)
+        red.prod_arb(_dev(y), out)
+        _close(out.copy_to_host(), y.prod(1), np.float64)
+    xs = rng.standard_normal((3, 2000))          # a strided row: every other column
+    out = _dev(np.zeros((1, 1)))
+    red.sum_arb(as_strided(_dev(xs), (1, 1000, 1), (0, 16, 0)), out)
+    _close(out.copy_to_host(), xs[0, ::2].sum()[None, None], np.float64)
+    # a NaN in one chunk reaches the result through the finish step
+    xn = np.ones((1, 1000, 1))
+    xn[0, 777, 0] = np.nan
+    red.sum_arb(_dev(xn), out)
+    assert np.isnan(out.copy_to_host()).all()
+    red.pnorm_arb(_dev(xn), out, np.inf)
+    assert np.isnan(out.copy_to_host()).all()
     # a mean is a scaled sum; products
     for shape in [(2, 6, 3), (2, 50, 1)]:
         x = rng.uniform(0.5, 1.5, shape)

@@ -12,6 +12,9 @@ first use:
 - layout: 'flat' (contiguous arrays of the output's shape, raveled: one
   index) or 'nd4' (strided/broadcast views, dimensions coalesced to at most
   four and padded, as the CPU's ``_as_nd4``; a flat index is split into four).
+  With ``UNROLL = k > 1`` the flat loop ('flat<k>') has each thread load k
+  elements (one grid stride apart) before it computes and stores any: k
+  loads in flight per thread, for memory-bound kernels.
 
 The scalar functions call the dual vocabulary (`nbgrad.ops.scalar`), which
 `vocabulary.register` gives its CUDA implementations before the first
@@ -20,6 +23,8 @@ compile.  The kernel sources go through the CPU's on-disk module mechanism
 so numba-cuda caches the compiled kernels beside them.  Launches are counted
 by `nbgrad.backends.cuda.launch`.
 """
+
+import os
 
 import numpy as np
 
@@ -33,6 +38,8 @@ __all__ = ["KernelFamily", "param_names", "run", "kernel"]
 _DeviceArray = _numba_cuda.DeviceArray
 _ndarray = np.ndarray
 _kernels = {}        # (stem, fp, pattern, layout) -> compiled kernel
+# elements a thread loads per step of the flat grid-stride loop (see the docstring)
+UNROLL = int(os.environ.get("NBGRAD_CUDA_UNROLL", "1"))
 _registered = set()  # (stem, fingerprint) of families whose device functions are registered
 
 
@@ -75,6 +82,24 @@ def _kernel_source(fam, tokens, pattern, layout):
             lines.append(f"    {a}_ = {a}")
     lines.append("    start = cuda.grid(1)")
     lines.append("    step = cuda.gridsize(1)")
+    if layout.startswith("flat") and layout != "flat":
+        k = int(layout[4:])
+        loaded = [a for a, p in zip(args, pattern) if p == "a"]
+        lines += ["    n = out0.shape[0]",
+                  "    i = start",
+                  f"    while i + {k - 1} * step < n:"]
+        for u in range(k):
+            lines.append(f"        j{u} = i + {u} * step")
+            lines += [f"        {a}_{u} = {a}[j{u}]" for a in loaded]
+        for u in range(k):
+            lines += [f"        {a}_ = {a}_{u}" for a in loaded]
+            lines += fam.body_lines("        ", f"j{u}")
+        lines += [f"        i += {k} * step",
+                  "    while i < n:"]
+        lines += [f"        {a}_ = {a}[i]" for a in loaded]
+        lines += fam.body_lines("        ", "i")
+        lines.append("        i += step")
+        return "\n".join(lines) + "\n"
     if layout == "flat":
         idx = "i"
         lines.append("    for i in range(start, out0.shape[0], step):")
@@ -150,9 +175,10 @@ def run(family, args, out_dtypes, shape, outs=None):
     if not flat:
         _run_nd4(family, kargs, pattern, shape, outs)
         return outs
-    k = _kernels.get((family.stem, family.fp, pattern, "flat"))
+    layout = "flat" if UNROLL == 1 else f"flat{UNROLL}"
+    k = _kernels.get((family.stem, family.fp, pattern, layout))
     if k is None:
-        k = kernel(family, pattern, "flat")
+        k = kernel(family, pattern, layout)
     flat_args = [a.reshape(n) if p == "a" else a for a, p in zip(kargs, pattern)]
     _launch.launch(k, n, *flat_args, *[o.reshape(n) for o in outs])
     return outs
