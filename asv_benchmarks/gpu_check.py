@@ -42,6 +42,8 @@ def _args():
     p.add_argument("--reps", type=int, default=20, help="timed steps per size")
     p.add_argument("--breakdown", action="store_true",
                    help="also time each launch of the big step alone (synchronised)")
+    p.add_argument("--profile", action="store_true",
+                   help="also cProfile the small step (host overhead per function)")
     p.add_argument("--sweep", action="store_true",
                    help="also time the big step for other launch settings (elements per "
                         "thread per loop step, blocks per multiprocessor)")
@@ -114,19 +116,22 @@ class Traffic:
 
 
 def breakdown(launch, nc, step, sync, reps=5):
-    """Each launch of `step` timed alone (synchronised before and after): the
-    kernel's name, the bytes of its device arrays, the median time and GB/s."""
+    """Each launch of `step`: the kernel's name, the bytes of its device arrays,
+    the device time between CUDA events recorded around it (the kernel alone),
+    and the host time of the launch call (Python and the driver)."""
     orig = launch.launch_grid
     rows = []
 
     def timed(kernel, grid, block, *args):
         nbytes = sum(a.size * a.dtype.itemsize for a in args if nc.is_device_array(a))
-        sync()
+        e0, e1 = nc.cuda.event(), nc.cuda.event()
+        e0.record()
         t = time.perf_counter()
         orig(kernel, grid, block, *args)
-        sync()
+        host = time.perf_counter() - t
+        e1.record()
         rows.append((getattr(kernel, "__name__", type(kernel).__name__), grid, block, nbytes,
-                     time.perf_counter() - t))
+                     e0, e1, host))
     launch.launch_grid = timed
     try:
         step()
@@ -134,19 +139,48 @@ def breakdown(launch, nc, step, sync, reps=5):
         for _ in range(reps):
             rows.clear()
             step()
-            runs.append(list(rows))
+            sync()
+            runs.append([(r[:4] + (_elapsed(nc, r[4], r[5]), r[6])) for r in rows])
     finally:
         launch.launch_grid = orig
-    print("\n| launch | kernel | grid x block | bytes | µs (median) | GB/s |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    total = 0.0
+    print("\n| launch | kernel | grid x block | bytes | device µs | GB/s | host µs |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    dev = host = 0.0
     for i, row in enumerate(runs[0]):
         t = statistics.median(r[i][4] for r in runs)
-        total += t
-        name, grid, block, nbytes, _ = row
+        h = statistics.median(r[i][5] for r in runs)
+        dev += t
+        host += h
+        name, grid, block, nbytes = row[:4]
         print(f"| {i} | {name} | {grid} x {block} | {nbytes} | {t * 1e6:.1f} | "
-              f"{nbytes / t / 1e9:.0f} |")
-    print(f"sum of the synchronised launches: {total * 1e6:.1f} µs")
+              f"{nbytes / max(t, 1e-9) / 1e9:.0f} | {h * 1e6:.1f} |")
+    print(f"sums: device {dev * 1e6:.1f} µs, host launch calls {host * 1e6:.1f} µs")
+
+
+def _elapsed(nc, e0, e1):
+    """Seconds between two recorded CUDA events (0 on the simulator, which has none)."""
+    if not hasattr(nc.cuda, "event_elapsed_time"):
+        return 0.0
+    return nc.cuda.event_elapsed_time(e0, e1) / 1e3
+
+
+def profile_step(step, sync, reps=200, top=30):
+    """cProfile of `reps` small steps: where the host time goes."""
+    import cProfile
+    import io
+    import pstats
+    step()
+    sync()
+    pr = cProfile.Profile()
+    pr.enable()
+    for _ in range(reps):
+        step()
+    sync()
+    pr.disable()
+    buf = io.StringIO()
+    pstats.Stats(pr, stream=buf).sort_stats("tottime").print_stats(top)
+    print(f"\ncProfile of {reps} small steps, by own time:")
+    print("\n".join(line for line in buf.getvalue().splitlines() if line.strip())[:6000])
 
 
 def sweep(nb, launch, n, reps, sync):
@@ -287,6 +321,8 @@ def main():
         breakdown(launch, nc, tutorial_step(nb, sizes[0]), sync)
     if args.sweep:
         sweep(nb, launch, sizes[0], reps, sync)
+    if args.profile:
+        profile_step(tutorial_step(nb, sizes[1]), sync)
     if not nb.cuda.is_simulator():
         for line in interop_check(nb):
             print("interop:", line)

@@ -13,7 +13,8 @@ False
 
 __all__ = ["is_available", "device_count", "current_device", "set_device", "get_device_name",
            "get_device_capability", "synchronize", "manual_seed", "manual_seed_all",
-           "is_simulator"]
+           "is_simulator", "empty_cache", "memory_reserved",
+           "memory_allocated"]
 
 _backend = []   # [module or None]: nbgrad.backends.cuda._numba_cuda, once tried
 _error = []     # [str]: why the backend could not be loaded
@@ -126,6 +127,32 @@ def synchronize(device=None):
         return
     with nc.device_context(_index(device)):
         nc.cuda.synchronize()
+
+
+def _allocator():
+    import sys
+    return sys.modules.get("nbgrad.backends.cuda.allocator")
+
+
+def empty_cache():
+    """Free the device memory nbgrad's caching allocator holds for reuse (blocks of
+    tensors that no longer exist); tensors alive keep theirs.  Loads nothing."""
+    alloc = _allocator()
+    if alloc is not None:
+        alloc.empty_cache()
+
+
+def memory_reserved(device=None):
+    """Bytes of device memory the caching allocator holds: blocks of live tensors
+    and free blocks kept for reuse (rounded sizes, as PyTorch counts them)."""
+    alloc = _allocator()
+    return 0 if alloc is None else alloc.reserved_bytes()
+
+
+def memory_allocated(device=None):
+    """Bytes of the caching allocator's blocks that live tensors use (rounded sizes)."""
+    alloc = _allocator()
+    return 0 if alloc is None else alloc.reserved_bytes() - alloc.cached_bytes()
 
 
 _pending_seed = []   # a seed given before the CUDA backend was loaded

@@ -182,6 +182,89 @@ def check_elementwise_grid_stride():
         ew.UNROLL = saved
 
 
+def check_caching_allocator():
+    """The block cache's bookkeeping (with a fake driver on the simulator; on a GPU
+    also the real thing: a dropped tensor's block is reused, no new allocation)."""
+    import gc
+    import types
+    import weakref
+
+    from nbgrad.backends.cuda import _numba_cuda as real
+    from nbgrad.backends.cuda import allocator as al
+
+    class Blk:
+        def __init__(self, ctx, pointer, size):
+            self.context, self.device_pointer, self.size = ctx, pointer, size
+
+    class Ctx:   # a device of `room` bytes; a block is freed when nothing holds it
+        def __init__(self, room):
+            self.made, self.room, self.live = 0, room, weakref.WeakSet()
+
+        def memalloc(self, size):
+            if size > self.room - sum(b.size for b in self.live):
+                raise RuntimeError("CUDA_ERROR_OUT_OF_MEMORY")
+            self.made += 1
+            blk = Blk(self, self.made, size)
+            self.live.add(blk)
+            return blk
+
+    class Ptr:
+        def __init__(self, ctx, pointer, size, finalizer):
+            self.device_pointer, self.size = pointer, size
+            weakref.finalize(self, finalizer)
+
+    class Arr:
+        def __init__(self, shape, strides, dtype, gpu_data):
+            self.shape, self.strides, self.dtype, self.gpu_data = shape, strides, dtype, gpu_data
+
+    ctx = Ctx(room=3 * 2 ** 21)
+    fake = types.SimpleNamespace(SIMULATOR=True, MemoryPointer=Ptr, DeviceArray=Arr,
+                                 cuda=types.SimpleNamespace(current_context=lambda: ctx,
+                                                            device_array=None))
+    saved = al.nc, dict(al._free), al._reserved[0]
+    al.nc, al._reserved[0] = fake, 0
+    al._free.clear()
+    try:
+        a = al.empty((3, 4), np.float32)
+        assert a.strides == (16, 4) and a.gpu_data.size == 512
+        first = a.gpu_data.device_pointer
+        del a
+        gc.collect()
+        assert al.cached_bytes() == 512 and al.reserved_bytes() == 512
+        b = al.empty((100,), np.float64)        # 800 bytes: another 512-byte class
+        c = al.empty((7,), np.int64)            # 56 bytes -> 512: the cached block
+        assert c.gpu_data.device_pointer == first and ctx.made == 2
+        assert al.cached_bytes() == 0 and al.reserved_bytes() == 512 + 1024
+        del b, c
+        gc.collect()
+        big = al.empty((2 ** 20 + 1,), np.float32)   # just over 4 MiB -> 6 MiB: no room
+        assert big.gpu_data.size == 3 * 2 ** 21
+        assert al.cached_bytes() == 0 and al.reserved_bytes() == 3 * 2 ** 21, \
+            "the cache was not emptied before the retry"
+        del big
+        gc.collect()
+        ctx.room = 0
+        try:
+            al.empty((2 ** 22,), np.float32)     # 16 MiB: fails even after emptying
+        except RuntimeError as e:
+            assert "OUT_OF_MEMORY" in str(e)
+        else:
+            raise AssertionError("an impossible allocation succeeded")
+    finally:
+        al.nc = saved[0]
+        al._free.clear()
+        al._free.update(saved[1])
+        al._reserved[0] = saved[2]
+    if not real.SIMULATOR:   # a GPU: nbgrad's own arrays come from the cache
+        x = real.empty((1000,), np.float32)
+        ptr = real.device_pointer(x)
+        del x
+        gc.collect()
+        before = al.reserved_bytes()
+        y = real.empty((1000,), np.float32)
+        assert real.device_pointer(y) == ptr and al.reserved_bytes() == before
+
+
 def check_scalar_vocabulary():
     from nbgrad.backends.cuda import elementwise as ew
     from nbgrad.ops import scalar as s
@@ -246,7 +329,8 @@ def check_reduce_sum():
     red.sum_arb(_dev(np.ones((2, 0, 3))), out)
     assert (out.copy_to_host() == 0).all()
     # few outputs, long rows: 'split' (partials per chunk, then a 'finish' launch)
-    for shape in [(1, 1000, 1), (2, 515, 1), (1, 700, 2)]:
+    chunk = red.BLOCK * red.SPLIT_MIN_PER_THREAD     # the shortest chunk of a split
+    for shape in [(1, 8 * chunk - 24, 1), (2, 4 * chunk + 3, 1), (1, 5 * chunk + 60, 2)]:
         assert red.variant(shape, splittable=True) == "split", shape
         assert red.variant(shape) == "block", shape
         x = rng.standard_normal(shape)
@@ -267,13 +351,15 @@ def check_reduce_sum():
         y = rng.uniform(0.999, 1.001, shape)
         red.prod_arb(_dev(y), out)
         _close(out.copy_to_host(), y.prod(1), np.float64)
-    xs = rng.standard_normal((3, 2000))          # a strided row: every other column
+    R = 8 * chunk                                 # a strided row: every other column
+    xs = rng.standard_normal((3, 2 * R))
     out = _dev(np.zeros((1, 1)))
-    red.sum_arb(as_strided(_dev(xs), (1, 1000, 1), (0, 16, 0)), out)
+    assert red.variant((1, R, 1), splittable=True) == "split"
+    red.sum_arb(as_strided(_dev(xs), (1, R, 1), (0, 16, 0)), out)
     _close(out.copy_to_host(), xs[0, ::2].sum()[None, None], np.float64)
     # a NaN in one chunk reaches the result through the finish step
-    xn = np.ones((1, 1000, 1))
-    xn[0, 777, 0] = np.nan
+    xn = np.ones((1, R, 1))
+    xn[0, R - 5, 0] = np.nan
     red.sum_arb(_dev(xn), out)
     assert np.isnan(out.copy_to_host()).all()
     red.pnorm_arb(_dev(xn), out, np.inf)

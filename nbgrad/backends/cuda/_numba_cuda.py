@@ -94,6 +94,11 @@ if NUMBA_CUDA_VERSION is None:
 
 from numba.cuda.core import config as _cuda_config  # noqa: E402
 
+try:
+    from numba.cuda.core.errors import NumbaPerformanceWarning as PerformanceWarning
+except ImportError:  # another layout of numba-cuda: Numba's own class
+    from numba.core.errors import NumbaPerformanceWarning as PerformanceWarning
+
 SIMULATOR = bool(_cuda_config.ENABLE_CUDASIM)
 
 if SIMULATOR:
@@ -109,6 +114,7 @@ else:
     from numba.cuda import types as _types
     from numba.cuda.cudadrv.devicearray import DeviceNDArray as DeviceArray
     from numba.cuda.np.numpy_support import from_dtype as _from_dtype
+    MemoryPointer = cuda.MemoryPointer
 
 
 def is_device_array(a):
@@ -127,8 +133,11 @@ def owned(a, base=None):
 
 
 def empty(shape, dtype):
-    """A new uninitialised C-contiguous device array (owning its buffer)."""
-    return owned(cuda.device_array(shape, dtype=np.dtype(dtype)))
+    """A new uninitialised C-contiguous device array (owning its buffer), from
+    the caching allocator on a GPU (`nbgrad.backends.cuda.allocator`)."""
+    if SIMULATOR:
+        return owned(cuda.device_array(shape, dtype=np.dtype(dtype)))
+    return owned(_allocator.empty(shape, dtype))
 
 
 def as_strided(a, shape, strides):
@@ -305,3 +314,8 @@ def overload_cuda(py_fn, typer):
     """
     from numba.cuda.extending import overload
     overload(py_fn, target="cuda", inline="always")(typer)
+
+
+if not SIMULATOR:
+    # the caching allocator uses this module's names (at call time only)
+    from nbgrad.backends.cuda import allocator as _allocator  # noqa: E402

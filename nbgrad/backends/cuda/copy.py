@@ -26,7 +26,11 @@ def to_device(a, dtype=None):
         # ascontiguousarray would also turn a 0-d array into a 1-d one)
         from nbgrad.backends import dispatch
         a = dispatch.cast(a, a.dtype if dtype is None else np.dtype(dtype))
-    return _numba_cuda.owned(cuda.to_device(a))
+    if _numba_cuda.SIMULATOR or a.size == 0:
+        return _numba_cuda.owned(cuda.to_device(a))
+    d = _numba_cuda.empty(a.shape, a.dtype)   # from the caching allocator
+    d.copy_to_device(a)
+    return d
 
 
 def to_host(d):

@@ -13,6 +13,8 @@ grids at most 4 blocks: small enough to run, and still more than one block,
 so the tests exercise the grid-stride loops.
 """
 
+import warnings
+
 from nbgrad.backends.cuda import _numba_cuda
 
 __all__ = ["launch", "launch_grid", "config", "launch_count", "reset_launch_count",
@@ -58,8 +60,12 @@ def launch_grid(kernel, grid, block, *args):
     key = (kernel, grid, block)
     k = _configured.get(key)
     if k is None:
-        # numba builds a launch-configuration object per `kernel[...]`: reuse it
-        k = kernel[grid, block]
+        # numba builds a launch-configuration object per `kernel[...]`: reuse it.
+        # Small grids are deliberate here (tiny tensors, one block per output):
+        # no "under-utilization" warning for them.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", _numba_cuda.PerformanceWarning)
+            k = kernel[grid, block]
         if len(_configured) < 4096:
             _configured[key] = k
     k(*args)
