@@ -23,6 +23,7 @@ import importlib.util
 import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 import traceback
@@ -670,6 +671,10 @@ def _run_checks(names):
 
 
 # ------------------------------------------------- compiling for the real target
+# LLVM intrinsic prefixes seen in kernels that libNVVM compiled on an H100
+NVVM_OK_INTRINSICS = ("llvm.nvvm.", "llvm.ceil.", "llvm.floor.")
+
+
 def _lower_all():
     """Compile every backend kernel for a real GPU (compute capability 9.0)
     without one: PTX when NVVM can be loaded, else LLVM IR.  Returns
@@ -779,7 +784,13 @@ def _lower_all():
                     and "NVVM" not in str(e):
                 raise
         cres = compile_cuda(kernel.py_func, t.void, tuple(argtypes), cc=(9, 0))
-        assert "define" in cres.library.get_llvm_str()
+        ir = cres.library.get_llvm_str()
+        assert "define" in ir
+        # without NVVM, refuse the LLVM intrinsics not seen to pass libNVVM on a GPU
+        # (on an H100 llvm.rint.f32 from mathf failed with ERROR_INVALID_IR)
+        unknown = sorted({m for m in re.findall(r'@"?(llvm\.[\w.]+)', ir)
+                          if not m.startswith(NVVM_OK_INTRINSICS)})
+        assert not unknown, f"LLVM intrinsics not known to compile with libNVVM: {unknown}"
         return "llvm"
 
     results = {}

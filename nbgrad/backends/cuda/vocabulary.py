@@ -22,8 +22,9 @@ orders before target-less templates):
 - by default the SAME typer as the CPU, recovered from numba.core's typing
   registry: one declaration of the semantics (sign of NaN, floor division,
   x / 0 gives inf);
-- for float32 transcendental functions, CUDA's own float32 libdevice
-  functions (``__nv_expf``...), and for trunc/rint (any float), libdevice's.
+- for float32 transcendental functions (and powers, `pow_scalar` keeping
+  PyTorch's shortcut exponents), CUDA's own float32 libdevice functions
+  (``__nv_expf``...), and for trunc/rint (any float), libdevice's.
 
 Nothing is registered on the simulator, where kernels run the Python side of
 the vocabulary.
@@ -118,6 +119,19 @@ def _overrides():
             return cpu(x, y)
         return typer
     table["pow"] = pow_
+
+    def pow_scalar(cpu, names):
+        from nbgrad.ops import scalar
+        # PyTorch's shortcuts for the exponents 2, 3, 0.5, ... as on the CPU; any
+        # other exponent through libdevice's powf (mathf's needs llvm.rint)
+        shortcut32 = scalar._pow_float(np.float32, L.powf)
+
+        def typer(x, e):
+            if (_f32(x) or _f32(e)) and (_float(x) or _float(e)):
+                return shortcut32
+            return cpu(x, e)
+        return typer
+    table["pow_scalar"] = pow_scalar
 
     def truncdiv(cpu, names):
         def typer(a, b):
