@@ -220,14 +220,17 @@ def check_caching_allocator():
 
     ctx = Ctx(room=3 * 2 ** 21)
     fake = types.SimpleNamespace(SIMULATOR=True, MemoryPointer=Ptr, DeviceArray=Arr,
+                                 c_type=lambda dtype, ndim: ("C", dtype, ndim),
                                  cuda=types.SimpleNamespace(current_context=lambda: ctx,
                                                             device_array=None))
-    saved = al.nc, dict(al._free), al._reserved[0]
+    saved = al.nc, dict(al._free), al._reserved[0], list(al._ctx)
     al.nc, al._reserved[0] = fake, 0
     al._free.clear()
+    al._ctx.clear()
     try:
         a = al.empty((3, 4), np.float32)
         assert a.strides == (16, 4) and a.gpu_data.size == 512
+        assert a._numba_type_ == ("C", np.dtype(np.float32), 2)
         first = a.gpu_data.device_pointer
         del a
         gc.collect()
@@ -256,6 +259,7 @@ def check_caching_allocator():
         al._free.clear()
         al._free.update(saved[1])
         al._reserved[0] = saved[2]
+        al._ctx[:] = saved[3]
     if not real.SIMULATOR:   # a GPU: nbgrad's own arrays come from the cache
         x = real.empty((1000,), np.float32)
         ptr = real.device_pointer(x)

@@ -241,10 +241,21 @@ def _sum_backward(ctx, g):
 def _spread(ctx, g, scale):
     """g (the reduced gradient) written out to the input's shape, times
     `scale`, by one elementwise kernel: the fast path of sum/mean backward when
-    nothing is recorded (no expand view, no strided second kernel)."""
+    nothing is recorded (no expand view, no strided second kernel).  On a CUDA
+    device the result is a broadcast (stride-0) view of the scaled reduced
+    gradient instead (no full-size write; the engine copies it before it
+    becomes a leaf's .grad)."""
     dt = g.dtype
     gk = dispatch.reshape(g._data, ctx.kept)
     run = dispatch.run_for(g.device)
+    if g.device.type == "cuda":
+        # on a GPU: scale the reduced gradient (small) and hand on a broadcast
+        # view of it: the next kernel reads it as one value per row instead of
+        # this kernel writing (and the next reading) the input's size
+        if scale is not None:
+            gk = run(REGISTRY["mul"].forward_family, [gk, dt.np.type(scale)], [dt.np],
+                     gk.shape)[0]
+        return Tensor._make(dispatch.broadcast_to(gk, ctx.shape), dt, g.device)
     if scale is None:
         out = run(_identity, [gk], [dt.np], ctx.shape)[0]
     else:

@@ -25,7 +25,7 @@ import numpy as np
 
 __all__ = ["cuda", "cuda_random", "libdevice", "SIMULATOR", "DeviceArray",
            "NUMBA_CUDA_VERSION", "NUMPY_25_FIX_APPLIED", "is_device_array", "owned", "empty",
-           "as_strided", "strided_view", "device_pointer", "cuda_array_interface", "any_layout",
+           "as_strided", "strided_view", "flat", "c_type", "device_pointer", "cuda_array_interface", "any_layout",
            "from_cuda_array_interface", "from_dlpack", "sm_count",
            "device_context", "current_device_id", "jit_device", "overload_cuda"]
 
@@ -138,6 +138,31 @@ def empty(shape, dtype):
     if SIMULATOR:
         return owned(cuda.device_array(shape, dtype=np.dtype(dtype)))
     return owned(_allocator.empty(shape, dtype))
+
+
+_c_types = {}   # (dtype, ndim) -> numba type of a C-contiguous device array
+
+
+def c_type(dtype, ndim):
+    """The numba type of a C-contiguous device array (what numba's own
+    ``_numba_type_`` computes per array, each time: cached here)."""
+    key = (dtype, ndim)
+    t = _c_types.get(key)
+    if t is None:
+        t = _c_types[key] = _types.Array(_from_dtype(dtype), ndim, "C")
+    return t
+
+
+def flat(a, n):
+    """C-contiguous device array `a` of `n` elements as a 1-D array (a view;
+    `a` itself when already 1-D), typed without numba's per-array typing."""
+    if a.ndim == 1:
+        return a
+    if SIMULATOR:
+        return a.reshape(n)
+    v = DeviceArray((n,), (a.dtype.itemsize,), a.dtype, stream=a.stream, gpu_data=a.gpu_data)
+    v.__dict__["_numba_type_"] = c_type(a.dtype, 1)
+    return v
 
 
 def as_strided(a, shape, strides):

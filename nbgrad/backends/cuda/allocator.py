@@ -33,6 +33,7 @@ ROUND_SMALL = 512            # sizes below 1 MiB round up to a multiple of this
 ROUND_LARGE = 2 * 1024 ** 2  # larger ones to a multiple of 2 MiB
 _free = {}                   # rounded size -> [owning MemoryPointer, ...]
 _reserved = [0]              # bytes of every block the cache made (in use or free)
+_ctx = []                    # [the CUDA context], once asked for
 
 
 def _rounded(nbytes):
@@ -48,7 +49,7 @@ def _block(size):
     blocks = _free.get(size)
     if blocks:
         return blocks.pop()
-    ctx = nc.cuda.current_context()
+    ctx = _context()
     try:
         block = ctx.memalloc(size)
     except Exception as e:  # out of memory: drop the cache, then once more
@@ -58,6 +59,13 @@ def _block(size):
         block = ctx.memalloc(size)
     _reserved[0] += size
     return block
+
+
+def _context():
+    # numba's current_context() costs ~15 µs a call; nbgrad uses one device
+    if not _ctx:
+        _ctx.append(nc.cuda.current_context())
+    return _ctx[0]
 
 
 def empty(shape, dtype):
@@ -80,7 +88,9 @@ def empty(shape, dtype):
     for s in reversed(shape):
         strides.append(step)
         step *= s
-    return nc.DeviceArray(shape, tuple(reversed(strides)), dtype, gpu_data=ptr)
+    arr = nc.DeviceArray(shape, tuple(reversed(strides)), dtype, gpu_data=ptr)
+    arr.__dict__["_numba_type_"] = nc.c_type(dtype, len(shape))   # skip numba's typing
+    return arr
 
 
 def empty_cache():
@@ -89,7 +99,7 @@ def empty_cache():
     _reserved[0] -= cached_bytes()
     _free.clear()
     if not nc.SIMULATOR:
-        nc.cuda.current_context().deallocations.clear()
+        _context().deallocations.clear()
 
 
 def cached_bytes():

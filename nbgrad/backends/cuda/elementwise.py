@@ -38,8 +38,9 @@ __all__ = ["KernelFamily", "param_names", "run", "kernel"]
 _DeviceArray = _numba_cuda.DeviceArray
 _ndarray = np.ndarray
 _kernels = {}        # (stem, fp, pattern, layout) -> compiled kernel
-# elements a thread loads per step of the flat grid-stride loop (see the docstring)
-UNROLL = int(os.environ.get("NBGRAD_CUDA_UNROLL", "1"))
+# elements a thread loads per step of the flat grid-stride loop (see the docstring):
+# on an H100 the tutorial step took 2278 µs with 1, 2184 µs with 2, 2382 µs with 4
+UNROLL = int(os.environ.get("NBGRAD_CUDA_UNROLL", "2"))
 _registered = set()  # (stem, fingerprint) of families whose device functions are registered
 
 
@@ -144,7 +145,8 @@ def run(family, args, out_dtypes, shape, outs=None):
             if a.shape == shape and a.is_c_contiguous():
                 kargs.append(a)
                 pattern += "a"
-            elif a.size == 1:
+            elif a.size == 1 or not any(a.strides):
+                # one element, or one value broadcast everywhere (stride 0)
                 kargs.append(_one(a))
                 pattern += "b"
             else:
@@ -179,8 +181,9 @@ def run(family, args, out_dtypes, shape, outs=None):
     k = _kernels.get((family.stem, family.fp, pattern, layout))
     if k is None:
         k = kernel(family, pattern, layout)
-    flat_args = [a.reshape(n) if p == "a" else a for a, p in zip(kargs, pattern)]
-    _launch.launch(k, n, *flat_args, *[o.reshape(n) for o in outs])
+    flat = _numba_cuda.flat
+    flat_args = [flat(a, n) if p == "a" else a for a, p in zip(kargs, pattern)]
+    _launch.launch(k, n, *flat_args, *[flat(o, n) for o in outs])
     return outs
 
 
