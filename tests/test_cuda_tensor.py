@@ -309,6 +309,8 @@ x = nb.ones(3, 2, requires_grad=True)
 y = ((x.exp() * 2).sum(0).softmax(0) @ nb.ones(2)) + x[nb.tensor([0, 2])].mean()
 y.backward()
 nb.manual_seed(0); nb.randn(3); repr(x); x.cpu(); x.to("cpu"); nb.cuda.manual_seed(1)
+nb.cuda.empty_cache()
+assert nb.cuda.memory_reserved() == 0 and nb.cuda.memory_allocated() == 0
 bad = sorted(m for m in sys.modules if m.startswith(("numba.cuda", "numba_cuda")))
 assert not bad, bad
 print("ok")
