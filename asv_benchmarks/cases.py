@@ -257,13 +257,13 @@ NUMPY_REFS = {
 }
 
 
-# What a reader of a ratio above 1.0 should know about the reference.
+# What a reader of a ratio above 1.0 should know (printed by ratios.py).
 REFERENCE_NOTES = {
-    "add": "the NumPy backward returns g itself for both inputs (no work); nbgrad gives each "
-           "leaf its own .grad, so with a caller-held g it copies g twice, as PyTorch does "
-           "(x.grad and y.grad never share g's storage there either)",
-    "sub": "the NumPy backward returns g itself for x; nbgrad copies it into x.grad (and "
-           "computes -g for y), as PyTorch does",
+    "add": "with out.backward(g), nbgrad gives each leaf its own .grad, so with a "
+           "caller-held g it copies g twice, as PyTorch does (x.grad and y.grad never share "
+           "g's storage there either); nb.autograd.grad returns g itself, as NumPy does",
+    "sub": "with out.backward(g), nbgrad copies g into x.grad, as PyTorch does; "
+           "nb.autograd.grad returns g itself for x, as NumPy does",
 }
 
 
@@ -291,11 +291,21 @@ def _inputs(ref, n_inputs, n, seed, dtype):
     return arrays
 
 
-def elementwise_case(name, n=ELEMENTWISE_N, seed=0, dtype=np.float32):
+def elementwise_case(name, n=ELEMENTWISE_N, seed=0, dtype=np.float32, api="grad"):
     """(nbgrad step, NumPy step) for op `name` on `n`-element inputs of `dtype`.
 
-    Each step is forward + backward with an incoming gradient of ones.
+    Each step is forward + backward with an incoming gradient of ones, and
+    returns the gradients.  `api` chooses nbgrad's backward:
+
+    - "grad": ``nb.autograd.grad(out, inputs, g)``, which returns the
+      gradients, as the NumPy reference does (the same computation);
+    - "backward": ``out.backward(g)``, which also stores each gradient as its
+      leaf's own ``.grad``: a gradient that is ``g`` itself (add, sub's x) is
+      copied there, as PyTorch does, since the caller still holds ``g``.
+
     Raises NoReference if the op has no entry in NUMPY_REFS (or it does not fit)."""
+    if api not in ("grad", "backward"):
+        raise ValueError(f"api must be 'grad' or 'backward', not {api!r}")
     op = nb._REGISTRY.get(name)
     if not isinstance(op, Elementwise) or op.node_class is None:
         raise NoReference(f"{name}: not a registered differentiable elementwise op")
@@ -323,12 +333,18 @@ def elementwise_case(name, n=ELEMENTWISE_N, seed=0, dtype=np.float32):
         t.requires_grad_(True)
     g_nb = nb.from_numpy(g_np.copy())
 
-    def nbgrad_step():
-        for t in leaves:
-            t.grad = None
-        out = op(*tensors)
-        out.backward(g_nb)
-        return [t.grad for t in leaves]
+    if api == "grad":
+        grad = nb.autograd.grad
+
+        def nbgrad_step():
+            return grad(op(*tensors), leaves, g_nb)
+    else:
+        def nbgrad_step():
+            for t in leaves:
+                t.grad = None
+            out = op(*tensors)
+            out.backward(g_nb)
+            return [t.grad for t in leaves]
 
     fwd, bwd = ref.forward, ref.backward
 
@@ -343,10 +359,13 @@ def check_elementwise_case(name, n=64, dtype=np.float64):
     """Largest relative difference between nbgrad's and NumPy's gradients
     (a sanity check that both sides compute the same thing; float64 by
     default, whose kernels the op tests have compiled already)."""
-    a, b = elementwise_case(name, n, dtype=dtype)
     worst = 0.0
-    for ga, gb in zip(a(), b()):
-        ga = ga.numpy()
-        gb = np.broadcast_to(np.asarray(gb, np.float64), ga.shape)
-        worst = max(worst, float(np.max(np.abs(ga - gb) / (1e-6 + np.abs(gb)))))
+    for api in ("grad", "backward"):   # both nbgrad steps against the reference
+        a, b = elementwise_case(name, n, dtype=dtype, api=api)
+        got, want = a(), b()
+        assert len(got) == len(want), (name, api, len(got), len(want))
+        for ga, gb in zip(got, want):
+            ga = ga.numpy()
+            gb = np.broadcast_to(np.asarray(gb, np.float64), ga.shape)
+            worst = max(worst, float(np.max(np.abs(ga - gb) / (1e-6 + np.abs(gb)))))
     return worst

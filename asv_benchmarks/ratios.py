@@ -295,37 +295,47 @@ def main(argv=None):
                   f"{fmt_time(t):>10}  {fmt_ratio(a, t):>14}")
 
     elementwise = {}
+    backward_api = {}
     if "elementwise" in groups:
         print(f"\nelementwise ops, forward + backward, {cases.ELEMENTWISE_N:,} float32 elements")
-        print("op                       nbgrad       NumPy  nbgrad/NumPy")
+        print("nbgrad: nb.autograd.grad(out, inputs, g), which returns the gradients as the "
+              "NumPy\nreference does; .backward: out.backward(g), which also stores each "
+              "leaf's own .grad")
+        print("op                       nbgrad       NumPy  nbgrad/NumPy   .backward  "
+              ".backward/NumPy")
         skipped = []
         for name in cases.elementwise_op_names():
             try:
-                fns = cases.elementwise_case(name)
+                fns = _elementwise_fns(cases, name)
             except cases.NoReference as e:
                 skipped.append(str(e))
                 continue
             try:
-                a, b = interleaved_best(list(fns), args.repeat, args.min_time)
+                a, b, c = interleaved_best(fns, args.repeat, args.min_time)
             except Exception as e:  # an op that fails is reported, not fatal
                 skipped.append(f"{name}: FAILED in nbgrad: {type(e).__name__}: {e}")
                 continue
             elementwise[name] = (a, b)
-            print(f"{name:<20} {fmt_time(a):>10}  {fmt_time(b):>10}  {fmt_ratio(a, b):>12}")
+            backward_api[name] = c
+            print(f"{name:<20} {fmt_time(a):>10}  {fmt_time(b):>10}  {fmt_ratio(a, b):>12}  "
+                  f"{fmt_time(c):>10}  {fmt_ratio(c, b):>15}")
         for s in skipped:
             print(f"skipped: {s}")
         # A burst of load from another process can cover every sample of one op
         # (a parallel loop left with one core). Ops above 1.0 are sampled once
         # more, minutes later, both sides again, and each side keeps its best.
-        again = [n for n, (a, b) in elementwise.items() if a > b]
+        again = [n for n, (a, b) in elementwise.items() if a > b or backward_api[n] > b]
         if again:
-            print(f"second pass (both sides resampled) for: {', '.join(again)}")
+            print(f"second pass (all sides resampled) for: {', '.join(again)}")
             for name in again:
-                a, b = interleaved_best(list(cases.elementwise_case(name)), args.repeat,
-                                        args.min_time)
+                a, b, c = interleaved_best(_elementwise_fns(cases, name), args.repeat,
+                                           args.min_time)
                 a, b = min(a, elementwise[name][0]), min(b, elementwise[name][1])
+                c = min(c, backward_api[name])
                 elementwise[name] = (a, b)
-                print(f"{name:<20} {fmt_time(a):>10}  {fmt_time(b):>10}  {fmt_ratio(a, b):>12}")
+                backward_api[name] = c
+                print(f"{name:<20} {fmt_time(a):>10}  {fmt_time(b):>10}  {fmt_ratio(a, b):>12}  "
+                      f"{fmt_time(c):>10}  {fmt_ratio(c, b):>15}")
 
     startup = {}
     if "startup" in groups:
@@ -335,14 +345,20 @@ def main(argv=None):
         for name, s in startup.items():
             print(f"{name:<45} {fmt_time(s):>10}")
 
-    print_targets(results, elementwise, startup)
+    print_targets(results, elementwise, startup, backward_api)
     print("load average at the end: %.2f (other processes' load slows parallel loops most)"
           % os.getloadavg()[0])
     if args.threshold_sweep:
         threshold_sweep(args)
 
 
-def print_targets(results, elementwise, startup):
+def _elementwise_fns(cases, name):
+    """[nbgrad step (autograd.grad), NumPy step, nbgrad step (.backward)] for op `name`."""
+    nbgrad_step, numpy_step = cases.elementwise_case(name)
+    return [nbgrad_step, numpy_step, cases.elementwise_case(name, api="backward")[0]]
+
+
+def print_targets(results, elementwise, startup, backward_api=None):
     """The issue targets, met or not, from what was measured."""
     checks = []
     t22 = results.get("tutorial 2x2")
@@ -369,12 +385,19 @@ def print_targets(results, elementwise, startup):
         checks.append((f"each elementwise op at 1M <= NumPy ({len(elementwise) - len(slow)}"
                        f"/{len(elementwise)})", not slow,
                        "slower: " + ", ".join(slow) if slow else "all"))
+    if backward_api:
+        slow_bw = sorted(n for n, c in backward_api.items() if c > elementwise[n][1])
+        print(f"\nwith out.backward(g) instead of nb.autograd.grad: "
+              f"{len(backward_api) - len(slow_bw)}/{len(backward_api)} at or below NumPy"
+              + (f"; slower: {', '.join(slow_bw)}" if slow_bw else ""))
     if checks:
         print("\ntargets")
         for name, ok, detail in checks:
             print(f"  [{'met' if ok else 'NOT met':>7}] {name}: {detail}")
     notes = _import_cases().REFERENCE_NOTES if elementwise else {}
-    for name in sorted(n for n, (a, b) in elementwise.items() if a > b):
+    over = {n for n, (a, b) in elementwise.items() if a > b}
+    over |= {n for n, c in (backward_api or {}).items() if c > elementwise[n][1]}
+    for name in sorted(over):
         note = notes.get(name)
         if note:
             print(f"  note on {name}: {note}")
