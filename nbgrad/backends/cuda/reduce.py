@@ -54,6 +54,21 @@ import numpy as np
 from nbgrad.backends.cuda._numba_cuda import cuda
 """
 
+# a block's shared-memory tree reduction of each thread's `acc` into sh[0]
+# (inserted where a template says {tree})
+_TREE = """\
+        sh[t] = acc
+        cuda.syncthreads()
+        s = {BLOCK} // 2
+        while s > 0:
+            if t < s:
+                u = sh[t]
+                w = sh[t + s]
+                sh[t] = {combine}
+            cuda.syncthreads()
+            s //= 2
+"""
+
 # per-op snippets: {init} the identity, {acc} folds v into acc, {combine} merges
 # two partial results u and w, {fin} finishes acc; ACC is the accumulator dtype
 # and `p` a runtime argument (the mean's scale, a norm's order)
@@ -83,17 +98,7 @@ def block(x, out, p):
         for r in range(t, R, {BLOCK}):
             v = x[a, r, b]
             acc = {acc}
-        sh[t] = acc
-        cuda.syncthreads()
-        s = {BLOCK} // 2
-        while s > 0:
-            if t < s:
-                u = sh[t]
-                w = sh[t + s]
-                sh[t] = {combine}
-            cuda.syncthreads()
-            s //= 2
-        if t == 0:
+{tree}        if t == 0:
             acc = sh[0]
             out[a, b] = {fin}
         cuda.syncthreads()
@@ -115,17 +120,7 @@ def split(x, part, p):
         for r in range(g * {BLOCK} + t, R, G * {BLOCK}):
             v = x[a, r, b]
             acc = {acc}
-        sh[t] = acc
-        cuda.syncthreads()
-        s = {BLOCK} // 2
-        while s > 0:
-            if t < s:
-                u = sh[t]
-                w = sh[t + s]
-                sh[t] = {combine}
-            cuda.syncthreads()
-            s //= 2
-        if t == 0:
+{tree}        if t == 0:
             part[ab, g] = sh[0]
         cuda.syncthreads()
 
@@ -143,17 +138,7 @@ def finish(part, out, p):
             u = acc
             w = part[ab, g]
             acc = {combine}
-        sh[t] = acc
-        cuda.syncthreads()
-        s = {BLOCK} // 2
-        while s > 0:
-            if t < s:
-                u = sh[t]
-                w = sh[t + s]
-                sh[t] = {combine}
-            cuda.syncthreads()
-            s //= 2
-        if t == 0:
+{tree}        if t == 0:
             acc = sh[0]
             out[ab // B, ab % B] = {fin}
         cuda.syncthreads()
@@ -248,8 +233,8 @@ def _module(op, dtype):
             init, acc, combine, fin = _VALUE_OPS[op]
             if op == "sum" and not dtype.startswith("float"):
                 fin = "acc"   # an integer sum is exact: no float scale
-            src = _VALUE_TEMPLATE.format(ACC=dtype, init=init, acc=acc, combine=combine,
-                                         fin=fin, BLOCK=BLOCK)
+            src = _VALUE_TEMPLATE.replace("{tree}", _TREE).format(
+                ACC=dtype, init=init, acc=acc, combine=combine, fin=fin, BLOCK=BLOCK)
             src += f"\nACC_DTYPE = np.{dtype}\n"
         sim = "_sim" if _numba_cuda.SIMULATOR else ""
         stem = op.replace("-", "neg")
