@@ -9,11 +9,14 @@ runs short still gets the table. `--tests-timeout` bounds the tests.
     python asv_benchmarks/gpu_check.py --tests full  # every sample of the op database
     python asv_benchmarks/gpu_check.py --tests none  # timings only
     python asv_benchmarks/gpu_check.py --dry-run     # no GPU: the simulator, tiny sizes
+    python asv_benchmarks/gpu_check.py --breakdown --sweep --profile --log $OUT/tests.log
+                                                     # everything, the tests' output kept
 
 What it measures, for the tutorial step ``out = ((x + 2) * (x + 2) * 3).mean();
-out.backward()`` on x of 2**26 float32 elements and on a 2 x 2 tensor:
+out.backward()`` on x of 2**26 float32 elements and on a 4-element tensor:
 - the median time of a step (forward + backward, ``nb.cuda.synchronize()``
-  inside the timed region) after warm-up;
+  inside the timed region) after warm-up, nbgrad's and PyTorch's samples
+  taken in turn (and their min / median / max printed);
 - launches per step (the backend's launch counter);
 - the bandwidth bound: the bytes the step's kernels touch (the sum of the
   sizes of the device arrays passed to each launch, read or written) divided
@@ -47,14 +50,18 @@ def _args():
     p.add_argument("--sweep", action="store_true",
                    help="also time the big step for other launch settings (elements per "
                         "thread per loop step, blocks per multiprocessor)")
+    p.add_argument("--log", metavar="FILE",
+                   help="write the tests' whole pytest output here (failures in full)")
     p.add_argument("--tests-timeout", type=float, default=200,
                    help="seconds the tests may take (default 200); then they are stopped "
                         "and what passed so far is reported")
     return p.parse_args()
 
 
-def run_tests(mode, dry, timeout):
-    """pytest on the CUDA test files, in a child process (on the GPU unless dry).
+def run_tests(mode, dry, timeout, log=None):
+    """pytest on the CUDA test files, in a child process (on the GPU unless dry),
+    all of them (no -x: a device run should show every failure); the whole
+    output goes to `log` if given.
     Returns (exit code or None when stopped at `timeout`, summary, seconds)."""
     env = dict(os.environ)
     if dry:
@@ -67,16 +74,43 @@ def run_tests(mode, dry, timeout):
              "tests/test_cuda_ops.py"]
     t = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, "-u", "-m", "pytest", "-q", "-x", *files], cwd=ROOT,
-                              env=env, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run([sys.executable, "-u", "-m", "pytest", "-q", "-rf", *files],
+                              cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=timeout)
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        if log:
+            with open(log, "w") as f:
+                f.write(out)
         progress = "".join(line for line in out.splitlines() if not line.startswith(" "))
         return None, (f"stopped after {timeout:.0f} s: {progress.count('.')} passed, "
                       f"{progress.count('F')} failed, {progress.count('s')} skipped so far"), \
             time.perf_counter() - t
+    if log:
+        with open(log, "w") as f:
+            f.write(proc.stdout + proc.stderr)
+    failed = [line for line in proc.stdout.splitlines() if line.startswith("FAILED ")]
+    for line in failed:
+        print(line)
     tail = proc.stdout.strip().splitlines()[-1:] or [proc.stderr[-500:]]
     return proc.returncode, tail[0], time.perf_counter() - t
+
+
+def _interleaved_medians(cases, reps):
+    """Median seconds of each (fn, sync) in `cases`, their samples taken in turn
+    (one of each per round), so that a slow spell of the host hits all alike."""
+    times = [[] for _ in cases]
+    for fn, sync in cases:
+        fn()
+        sync()
+    for _ in range(reps):
+        for i, (fn, sync) in enumerate(cases):
+            sync()
+            t = time.perf_counter()
+            fn()
+            sync()
+            times[i].append(time.perf_counter() - t)
+    return [statistics.median(ts) for ts in times], times
 
 
 def _median_time(fn, reps, sync):
@@ -311,14 +345,17 @@ def main():
     sync = nb.cuda.synchronize
     traffic = Traffic(launch, nc)
     bw = copy_bandwidth(nb, sizes[0], reps, sync)
+    spreads = []
     for n in sizes:
         step = tutorial_step(nb, n)
         launches, nbytes = traffic.measure(step)
-        t = _median_time(step, reps, sync)
         bound = nbytes / bw
         ts = torch_step(n)
-        t_torch = _median_time(ts[0], reps, ts[1]) if ts else None
+        cases = [(step, sync)] + ([ts] if ts else [])
+        medians, samples = _interleaved_medians(cases, reps)
+        t, t_torch = medians[0], (medians[1] if ts else None)
         rows.append((n, t, launches, nbytes, bound, t_torch))
+        spreads.append((n, samples))
     device = nb.cuda.get_device_name()
     print(f"\nGPU: {device}  numba-cuda: {'.'.join(map(str, nc.NUMBA_CUDA_VERSION or ()))}  "
           f"numba: {numba.__version__}  copy bandwidth: {bw / 1e9:.1f} GB/s"
@@ -330,6 +367,11 @@ def main():
         torch_txt = f"{t_torch * 1e6:.1f}" if t_torch is not None else "n/a"
         print(f"| {n} float32 | {t * 1e6:.1f} | {launches} | {nbytes} | {bound * 1e6:.1f} | "
               f"{t / bound:.1f}x | {torch_txt} |", flush=True)
+    for n, samples in spreads:
+        names = ["nbgrad", "PyTorch"]
+        print(f"{n} float32, samples (interleaved, min / median / max µs): " + "; ".join(
+            f"{names[i]} {min(x) * 1e6:.0f} / {statistics.median(x) * 1e6:.0f} / "
+            f"{max(x) * 1e6:.0f}" for i, x in enumerate(samples)))
     if args.breakdown:
         breakdown(launch, nc, tutorial_step(nb, sizes[0]), sync)
     if args.sweep:
@@ -340,7 +382,7 @@ def main():
         for line in interop_check(nb):
             print("interop:", line)
     if args.tests != "none":
-        code, summary, secs = run_tests(args.tests, args.dry_run, args.tests_timeout)
+        code, summary, secs = run_tests(args.tests, args.dry_run, args.tests_timeout, args.log)
         print(f"\nCUDA tests ({args.tests}): {summary}  [{secs:.0f} s, exit {code}]")
         if code != 0:
             return 1
