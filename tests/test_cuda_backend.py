@@ -393,6 +393,35 @@ def check_reduce_max_min_index():
                 fn(_dev(x), out, idx)
                 np.testing.assert_array_equal(out.copy_to_host(), npv(x, 1))
                 np.testing.assert_array_equal(idx.copy_to_host(), npi(x, 1))
+    # 'split' (chunks, then a finish launch): ties between chunks go to the first
+    # index, a NaN in a later chunk still wins, with its own index
+    chunk = red.BLOCK * red.SPLIT_MIN_PER_THREAD
+    from nbgrad.backends.cuda import launch
+    for shape in [(1, 8 * chunk + 5, 1), (1, 4 * chunk, 2)]:
+        assert red.variant(shape, splittable=True) == "split", shape
+        for dt in (np.float32, np.int64):
+            x = rng.integers(0, 3, shape).astype(dt)
+            x[0, 3 * chunk + 1, 0] = 7                    # the extreme, twice, in two chunks
+            x[0, shape[1] - 2, 0] = 7
+            x[0, chunk + 2, 0] = -7
+            x[0, shape[1] - 1, 0] = -7
+            for fn, npv, npi in ((red.max_arb, np.max, np.argmax),
+                                 (red.min_arb, np.min, np.argmin)):
+                out = _dev(np.zeros((shape[0], shape[2]), dt))
+                idx = _dev(np.zeros((shape[0], shape[2]), np.int64))
+                launch.reset_launch_count()
+                fn(_dev(x), out, idx)
+                assert launch.launch_count() == 2
+                np.testing.assert_array_equal(out.copy_to_host(), npv(x, 1))
+                np.testing.assert_array_equal(idx.copy_to_host(), npi(x, 1))
+        xn = rng.standard_normal(shape)
+        xn[0, shape[1] - 3, 0] = np.nan
+        out = _dev(np.zeros((shape[0], shape[2])))
+        idx = _dev(np.zeros((shape[0], shape[2]), np.int64))
+        red.max_arb(_dev(xn), out, idx)
+        assert np.isnan(out.copy_to_host()[0, 0]) and idx.copy_to_host()[0, 0] == shape[1] - 3
+        np.testing.assert_array_equal(idx.copy_to_host().ravel()[1:],
+                                      np.argmax(xn, 1).ravel()[1:])
     xi = rng.integers(-100, 100, (2, 50, 1))
     out = _dev(np.zeros((2, 1), np.int64))
     idx = _dev(np.zeros((2, 1), np.int64))
@@ -732,10 +761,16 @@ def _lower_all():
         for v in ("loop", "block"):
             jobs[f"reduce {op} {acc} {v}"] = (getattr(mod, v),
                                               [arr(f32, 3), arr(f32, 2), f64])
+        acc_t = getattr(t, acc)
+        jobs[f"reduce {op} {acc} split"] = (mod.split, [arr(f32, 3), arr(acc_t, 2), f64])
+        jobs[f"reduce {op} {acc} finish"] = (mod.finish, [arr(acc_t, 2), arr(f32, 2), f64])
     for op in ("max", "min"):
         mod = reduce._module(op, "float32")
         for v in ("loop", "block"):
             jobs[f"reduce {op} {v}"] = (getattr(mod, v), [arr(f32, 3), arr(f32, 2), arr(i64, 2)])
+        jobs[f"reduce {op} split"] = (mod.split, [arr(f32, 3), arr(f32, 2), arr(i64, 2)])
+        jobs[f"reduce {op} finish"] = (mod.finish, [arr(f32, 2), arr(i64, 2), arr(f32, 2),
+                                                    arr(i64, 2)])
     for dt in ("float32", "float64"):
         ty = getattr(t, dt)
         jobs[f"matmul {dt}"] = (matmul._kernel(dt), [arr(ty, 3)] * 3)

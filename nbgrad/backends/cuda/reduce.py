@@ -9,11 +9,11 @@ form).  Each reduction is generated from one template in two variants:
 - 'block': one block per output (a, b) (grid-stride over outputs), each thread
   accumulating a strided part of R, then a shared-memory tree reduction.
   Used for long rows: with B == 1 adjacent threads read adjacent r.
-- 'split' (value reductions): when there are too few outputs to fill the
-  device with one block each (a full reduction has one), each row is cut into
-  G chunks, one block per (output, chunk) writes a partial accumulator, and a
-  second launch ('finish', one block per output) combines the G partials and
-  finishes.  One block alone reads a few tens of GB/s; the split reads at the
+- 'split': when there are too few outputs to fill the device with one block
+  each (a full reduction has one), each row is cut into G chunks, one block
+  per (output, chunk) writes a partial accumulator (or a value and its row
+  index), and a second launch ('finish', one block per output) combines the
+  G partials and finishes.  One block alone reads a few tens of GB/s; the split reads at the
   device's bandwidth, for one extra launch.
 
 Accumulation: floating sums, products and p-norms accumulate in float64,
@@ -191,6 +191,63 @@ def block(x, out, outi):
             if wins(v, r, bv, bi):
                 bv = v
                 bi = r
+{itree}        if t == 0:
+            out[a, b] = shv[0]
+            outi[a, b] = shi[0]
+        cuda.syncthreads()
+
+
+@cuda.jit(cache=CACHE)
+def split(x, pv, pi):
+    # block k: chunk g = k % G of output ab = k // G; pv, pi are (A * B, G)
+    shv = cuda.shared.array({BLOCK}, np.{DT})
+    shi = cuda.shared.array({BLOCK}, np.int64)
+    A, R, B = x.shape
+    G = pv.shape[1]
+    t = cuda.threadIdx.x
+    for k in range(cuda.blockIdx.x, A * B * G, cuda.gridDim.x):
+        ab = k // G
+        g = k % G
+        a = ab // B
+        b = ab % B
+        bv = x[a, 0, b]
+        bi = -1
+        for r in range(g * {BLOCK} + t, R, G * {BLOCK}):
+            v = x[a, r, b]
+            if wins(v, r, bv, bi):
+                bv = v
+                bi = r
+{itree}        if t == 0:
+            pv[ab, g] = shv[0]
+            pi[ab, g] = shi[0]
+        cuda.syncthreads()
+
+
+@cuda.jit(cache=CACHE)
+def finish(pv, pi, out, outi):
+    # one block per output: the winner of its G partials (indices are row indices)
+    shv = cuda.shared.array({BLOCK}, np.{DT})
+    shi = cuda.shared.array({BLOCK}, np.int64)
+    N, G = pv.shape
+    B = out.shape[1]
+    t = cuda.threadIdx.x
+    for ab in range(cuda.blockIdx.x, N, cuda.gridDim.x):
+        bv = pv[ab, 0]
+        bi = -1
+        for g in range(t, G, {BLOCK}):
+            v = pv[ab, g]
+            i = pi[ab, g]
+            if i >= 0 and wins(v, i, bv, bi):
+                bv = v
+                bi = i
+{itree}        if t == 0:
+            out[ab // B, ab % B] = shv[0]
+            outi[ab // B, ab % B] = shi[0]
+        cuda.syncthreads()
+"""
+
+# a block's tree of (value, index) pairs into shv[0], shi[0] ({itree} above)
+_INDEX_TREE = """\
         shv[t] = bv
         shi[t] = bi
         cuda.syncthreads()
@@ -201,10 +258,6 @@ def block(x, out, outi):
                 shi[t] = shi[t + s]
             cuda.syncthreads()
             s //= 2
-        if t == 0:
-            out[a, b] = shv[0]
-            outi[a, b] = shi[0]
-        cuda.syncthreads()
 """
 
 _MAX_ABS = "abs(v) if (abs(v) > acc or v != v) and acc == acc else acc"
@@ -227,15 +280,16 @@ def _module(op, dtype):
     mod = _modules.get(key)
     if mod is None:
         if op in ("max", "min"):
-            src = _INDEX_TEMPLATE.format(CMP=">" if op == "max" else "<", DT=dtype,
-                                         BLOCK=BLOCK)
+            src = _INDEX_TEMPLATE.replace("{itree}", _INDEX_TREE).format(
+                CMP=">" if op == "max" else "<", DT=dtype, BLOCK=BLOCK)
+            src += "\nKIND = 'index'\n"
         else:
             init, acc, combine, fin = _VALUE_OPS[op]
             if op == "sum" and not dtype.startswith("float"):
                 fin = "acc"   # an integer sum is exact: no float scale
             src = _VALUE_TEMPLATE.replace("{tree}", _TREE).format(
                 ACC=dtype, init=init, acc=acc, combine=combine, fin=fin, BLOCK=BLOCK)
-            src += f"\nACC_DTYPE = np.{dtype}\n"
+            src += f"\nKIND = 'value'\nACC_DTYPE = np.{dtype}\n"
         sim = "_sim" if _numba_cuda.SIMULATOR else ""
         stem = op.replace("-", "neg")
         mod = _modules[key] = codegen.load_module(f"cuda{sim}_reduce_{stem}_{dtype}",
@@ -275,13 +329,19 @@ def _launch_variant(mod, x, args):
     if kind == "loop":
         _launch.launch(mod.loop, A * B, x, *args)
     elif kind == "split":
-        out, p = args
         G = _chunks(A * B, R)
-        part = _numba_cuda.empty((A * B, G), mod.ACC_DTYPE)
+        if mod.KIND == "value":       # args: out, p
+            parts = (_numba_cuda.empty((A * B, G), mod.ACC_DTYPE),)
+            extra = args[1:]
+        else:                         # args: out, out_index
+            parts = (_numba_cuda.empty((A * B, G), x.dtype),
+                     _numba_cuda.empty((A * B, G), np.int64))
+            extra = ()
+        parts = tuple(_numba_cuda.any_layout(a) for a in parts)
         _launch.launch_grid(mod.split, min(A * B * G, _launch.max_blocks()), BLOCK,
-                            x, _numba_cuda.any_layout(part), p)
+                            x, *parts, *extra)
         _launch.launch_grid(mod.finish, min(A * B, _launch.max_blocks()), BLOCK,
-                            _numba_cuda.any_layout(part), out, p)
+                            *parts, *args)
     else:
         blocks = min(A * B, _launch.max_blocks())
         _launch.launch_grid(mod.block, blocks, BLOCK, x, *args)
