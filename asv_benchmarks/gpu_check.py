@@ -7,6 +7,7 @@ runs short still gets the table. `--tests-timeout` bounds the tests.
 
     python asv_benchmarks/gpu_check.py               # tests (quick subset) + timings
     python asv_benchmarks/gpu_check.py --tests full  # every sample of the op database
+    python asv_benchmarks/gpu_check.py --jobs 8      # op-database tests in 8 processes
     python asv_benchmarks/gpu_check.py --tests none  # timings only
     python asv_benchmarks/gpu_check.py --dry-run     # no GPU: the simulator, tiny sizes
     python asv_benchmarks/gpu_check.py --breakdown --sweep --profile --log $OUT/tests.log
@@ -52,17 +53,23 @@ def _args():
                         "thread per loop step, blocks per multiprocessor)")
     p.add_argument("--log", metavar="FILE",
                    help="write the tests' whole pytest output here (failures in full)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="op-database test processes run at once (default: half the "
+                        "CPU cores, at most 8; 1 with --dry-run)")
     p.add_argument("--tests-timeout", type=float, default=200,
                    help="seconds the tests may take (default 200); then they are stopped "
                         "and what passed so far is reported")
     return p.parse_args()
 
 
-def run_tests(mode, dry, timeout, log=None):
-    """pytest on the CUDA test files, in a child process (on the GPU unless dry),
-    all of them (no -x: a device run should show every failure); the whole
-    output goes to `log` if given.
-    Returns (exit code or None when stopped at `timeout`, summary, seconds)."""
+def run_tests(mode, dry, timeout, log=None, jobs=1):
+    """pytest on the CUDA test files, on the GPU unless dry, all of them (no -x: a
+    device run should show every failure), in `jobs` + 1 processes at once: one
+    for the backend and tensor files, `jobs` for shards of the op database
+    (NBGRAD_CUDA_SHARD), so that a fresh machine compiles kernels on that many
+    cores.  The whole output goes to `log` if given.
+    Returns (0 when all passed, 1 when some failed, None when stopped at
+    `timeout`; the summary; seconds)."""
     env = dict(os.environ)
     if dry:
         env["NUMBA_ENABLE_CUDASIM"] = "1"
@@ -70,30 +77,52 @@ def run_tests(mode, dry, timeout, log=None):
         env["NBGRAD_CUDA_TESTS"] = "device"   # the checks run in-process, on the GPU
     if mode == "full":
         env["NBGRAD_CUDA_FULL"] = "1"
-    files = ["tests/test_cuda_backend.py", "tests/test_cuda_tensor.py",
-             "tests/test_cuda_ops.py"]
+    runs = [(["tests/test_cuda_backend.py", "tests/test_cuda_tensor.py"], None)]
+    runs += [(["tests/test_cuda_ops.py"], f"{k}/{jobs}") for k in range(jobs)]
     t = time.perf_counter()
-    try:
-        proc = subprocess.run([sys.executable, "-u", "-m", "pytest", "-q", "-rf", *files],
-                              cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=timeout)
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-        if log:
-            with open(log, "w") as f:
-                f.write(out)
-        progress = "".join(line for line in out.splitlines() if not line.startswith(" "))
-        return None, (f"stopped after {timeout:.0f} s: {progress.count('.')} passed, "
-                      f"{progress.count('F')} failed, {progress.count('s')} skipped so far"), \
-            time.perf_counter() - t
+    procs = []
+    for files, shard in runs:
+        e = dict(env)
+        if shard:
+            e["NBGRAD_CUDA_SHARD"] = shard
+        procs.append(subprocess.Popen(
+            [sys.executable, "-u", "-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider",
+             *files], cwd=ROOT, env=e, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True))
+    outs, stopped = [], False
+    for proc in procs:
+        left = max(1.0, timeout - (time.perf_counter() - t))
+        try:
+            outs.append(proc.communicate(timeout=left)[0])
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            outs.append(proc.communicate()[0])
+            stopped = True
+    seconds = time.perf_counter() - t
     if log:
         with open(log, "w") as f:
-            f.write(proc.stdout + proc.stderr)
-    failed = [line for line in proc.stdout.splitlines() if line.startswith("FAILED ")]
-    for line in failed:
-        print(line)
-    tail = proc.stdout.strip().splitlines()[-1:] or [proc.stderr[-500:]]
-    return proc.returncode, tail[0], time.perf_counter() - t
+            for (files, shard), out in zip(runs, outs):
+                f.write(f"==== {' '.join(files)}" + (f" shard {shard}" if shard else "") + "\n")
+                f.write(out)
+    counts = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
+    for out in outs:
+        for line in out.splitlines():
+            if line.startswith("FAILED ") or line.startswith("ERROR "):
+                print(line)
+        last = out.strip().splitlines()[-1:] if out.strip() else []
+        for word in counts:
+            for part in (last[0].split(",") if last else []):
+                part = part.strip()
+                if part.split(" ")[1:2] in ([word], [word + "s"]):
+                    counts[word] += int(part.split(" ")[0])
+    dots = sum(o.count(".") for o in outs) if stopped else None
+    # each shard skips the other shards' entries: those skips are expected
+    summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+    if stopped:
+        return None, f"stopped after {timeout:.0f} s ({summary or f'~{dots} dots'} in " \
+                     f"the processes that finished)", seconds
+    ok = all(p.returncode == 0 for p in procs)
+    return (0 if ok else 1), f"{summary} in {len(procs)} processes", seconds
 
 
 def _interleaved_medians(cases, reps):
@@ -382,7 +411,9 @@ def main():
         for line in interop_check(nb):
             print("interop:", line)
     if args.tests != "none":
-        code, summary, secs = run_tests(args.tests, args.dry_run, args.tests_timeout, args.log)
+        jobs = args.jobs or (1 if args.dry_run else max(1, min(8, (os.cpu_count() or 2) // 2)))
+        code, summary, secs = run_tests(args.tests, args.dry_run, args.tests_timeout, args.log,
+                                        jobs)
         print(f"\nCUDA tests ({args.tests}): {summary}  [{secs:.0f} s, exit {code}]")
         if code != 0:
             return 1

@@ -37,6 +37,23 @@ RANDOM = {"dropout"}
 FULL = os.environ.get("NBGRAD_CUDA_FULL") == "1"
 
 
+def _shard():
+    """(k, n) from NBGRAD_CUDA_SHARD="k/n": this process checks the entries whose
+    position in the database is k modulo n (gpu_check runs n processes at once, so
+    a fresh GPU machine compiles the kernels on n cores); (0, 1) when unset."""
+    spec = os.environ.get("NBGRAD_CUDA_SHARD")
+    if not spec:
+        return 0, 1
+    k, n = (int(v) for v in spec.split("/"))
+    if not 0 <= k < n:
+        raise ValueError(f"NBGRAD_CUDA_SHARD={spec!r}: want k/n with 0 <= k < n")
+    return k, n
+
+
+SHARD = _shard()
+ENTRY_IDS = list(dict.fromkeys(info.id for info in ALL_OPS))
+
+
 def _samples(info):
     return info.samples(np.random.default_rng(0))
 
@@ -142,11 +159,19 @@ def _check_random(info, sample, dev_args, dev_out, dtype):
         assert not kept.any()
 
 
-def cases(full=FULL):
+def in_shard(entry_id, shard=SHARD):
+    """Does this process check database entry `entry_id` (see `_shard`)?"""
+    k, n = shard
+    return ENTRY_IDS.index(entry_id) % n == k
+
+
+def cases(full=FULL, shard=SHARD):
     """[(entry index, sample index)] of the run: every sample, or each entry's first
-    and last (a deterministic subset)."""
+    and last (a deterministic subset); only this shard's entries."""
     out = []
     for e, info in enumerate(ALL_OPS):
+        if not in_shard(info.id, shard):
+            continue
         n = len(_samples(info))
         out.extend((e, i) for i in (range(n) if full else sorted({0, n - 1})))
     return out
@@ -175,7 +200,6 @@ def run_database(full=FULL):
 
 
 # ------------------------------------------------------------------ pytest side
-ENTRY_IDS = list(dict.fromkeys(info.id for info in ALL_OPS))
 
 
 @pytest.fixture(scope="module")
@@ -191,9 +215,20 @@ def database():
 @needs_numba_cuda
 @pytest.mark.parametrize("entry", ENTRY_IDS)
 def test_op_on_cuda_matches_cpu(database, entry):
+    if not in_shard(entry):
+        pytest.skip(f"another shard's entry (NBGRAD_CUDA_SHARD={SHARD[0]}/{SHARD[1]})")
     err = database["results"].get(entry, "not run")
     if err is not None:
         pytest.fail(err, pytrace=False)
+
+
+def test_shards_partition_the_database():
+    """NBGRAD_CUDA_SHARD's shards are disjoint and together check every case."""
+    whole = cases(shard=(0, 1))
+    for n in (2, 5):
+        parts = [cases(shard=(k, n)) for k in range(n)]
+        assert sorted(c for part in parts for c in part) == sorted(whole)
+        assert all(part for part in parts)
 
 
 if __name__ == "__main__":
