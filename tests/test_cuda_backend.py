@@ -429,6 +429,33 @@ def check_reduce_max_min_index():
     assert (out.copy_to_host() == xi.max(1)).all() and (idx.copy_to_host() == xi.argmax(1)).all()
 
 
+def check_reduce_var_split():
+    """var/std of few long rows: Welford per thread, Chan's merge (two launches)."""
+    from nbgrad.backends.cuda import launch
+    from nbgrad.backends.cuda import reduce as red
+    rng = np.random.default_rng(8)
+    chunk = red.BLOCK * red.SPLIT_MIN_PER_THREAD
+    for shape in [(1, 8 * chunk + 7, 1), (1, 4 * chunk, 2)]:
+        assert red.variant(shape, splittable=True) == "split", shape
+        for dt in (np.float32, np.float64):
+            x = (1000.0 + rng.standard_normal(shape)).astype(dt)   # a far-off mean
+            x64 = x.astype(np.float64)
+            for corr, root in ((1, False), (0, True)):
+                out = _dev(np.zeros((shape[0], shape[2])))
+                mean = _dev(np.zeros((shape[0], shape[2])))
+                launch.reset_launch_count()
+                red.var_arb(_dev(x), out, mean, np.float64(0), 1.0 / (shape[1] - corr), root)
+                assert launch.launch_count() == 2
+                want = x64.var(1, ddof=corr)
+                _close(out.copy_to_host(), np.sqrt(want) if root else want, np.float64)
+                _close(mean.copy_to_host(), x64.mean(1), np.float64)
+    # many outputs: the per-output kernel, as before
+    x = rng.standard_normal((50, 40, 3))
+    out, mean = _dev(np.zeros((50, 3))), _dev(np.zeros((50, 3)))
+    red.var_arb(_dev(x), out, mean, np.float64(0), 1.0 / 39, False)
+    _close(out.copy_to_host(), x.var(1, ddof=1), np.float64)
+
+
 def check_reduce_pnorm():
     from nbgrad.backends.cuda import reduce as red
     rng = np.random.default_rng(5)
@@ -764,6 +791,8 @@ def _lower_all():
         acc_t = getattr(t, acc)
         jobs[f"reduce {op} {acc} split"] = (mod.split, [arr(f32, 3), arr(acc_t, 2), f64])
         jobs[f"reduce {op} {acc} finish"] = (mod.finish, [arr(acc_t, 2), arr(f32, 2), f64])
+    jobs["var split"] = (reduce._var_split, [arr(f32, 3)] + [arr(f64, 2)] * 3)
+    jobs["var finish"] = (reduce._var_finish, [arr(f64, 2)] * 5 + [f64, t.boolean])
     for op in ("max", "min"):
         mod = reduce._module(op, "float32")
         for v in ("loop", "block"):

@@ -412,7 +412,8 @@ def _check_nonempty(op, x):
 # -- all/any, variance, log-sum-exp, scans: one thread per output (a, b) ---------------
 # Serial over R in each thread, as the CPU's serial kernels (same order, same
 # float64 accumulators).  Fast when there are many outputs; a long single row
-# runs on one thread (a block-wide version is future work, see docs/gpu.md).
+# runs on one thread (block-wide versions are future work, see docs/gpu.md),
+# except the variance, which splits few long rows (below).
 @cuda.jit(cache=True)
 def _allany(x, out, want_all):
     A, R, B = x.shape
@@ -479,6 +480,95 @@ def _scan(x, out, init, is_prod, reverse):
             out[a, r, b] = acc
 
 
+# -- variance of few long rows: Welford per thread, Chan's merge across threads ------
+# and chunks (the 'split' layout of the value reductions: G chunks per output)
+@cuda.jit(device=True)
+def _merge(shn, shm, shq, i, j):
+    """(count, mean, M2) at i merged with the one at j (Chan et al.), into i."""
+    nb = shn[j]
+    if nb > 0:
+        na = shn[i]
+        n = na + nb
+        d = shm[j] - shm[i]
+        shm[i] = shm[i] + d * (nb / n)
+        shq[i] = shq[i] + shq[j] + d * d * (na * nb / n)
+        shn[i] = n
+
+
+@cuda.jit(device=True)
+def _merge_tree(shn, shm, shq, t):
+    cuda.syncthreads()
+    s = BLOCK // 2
+    while s > 0:
+        if t < s:
+            _merge(shn, shm, shq, t, t + s)
+        cuda.syncthreads()
+        s //= 2
+
+
+@cuda.jit(cache=True)
+def _var_split(x, pn, pm, pq):
+    shn = cuda.shared.array(BLOCK, np.float64)
+    shm = cuda.shared.array(BLOCK, np.float64)
+    shq = cuda.shared.array(BLOCK, np.float64)
+    A, R, B = x.shape
+    G = pn.shape[1]
+    t = cuda.threadIdx.x
+    for k in range(cuda.blockIdx.x, A * B * G, cuda.gridDim.x):
+        ab = k // G
+        g = k % G
+        a = ab // B
+        b = ab % B
+        n = 0.0
+        mu = 0.0
+        m2 = 0.0
+        for r in range(g * BLOCK + t, R, G * BLOCK):
+            v = np.float64(x[a, r, b])
+            n += 1.0
+            d = v - mu
+            mu += d / n
+            m2 += d * (v - mu)
+        shn[t] = n
+        shm[t] = mu
+        shq[t] = m2
+        _merge_tree(shn, shm, shq, t)
+        if t == 0:
+            pn[ab, g] = shn[0]
+            pm[ab, g] = shm[0]
+            pq[ab, g] = shq[0]
+        cuda.syncthreads()
+
+
+@cuda.jit(cache=True)
+def _var_finish(pn, pm, pq, out, mean, scale, root):
+    shn = cuda.shared.array(BLOCK, np.float64)
+    shm = cuda.shared.array(BLOCK, np.float64)
+    shq = cuda.shared.array(BLOCK, np.float64)
+    N, G = pn.shape
+    B = out.shape[1]
+    t = cuda.threadIdx.x
+    for ab in range(cuda.blockIdx.x, N, cuda.gridDim.x):
+        shn[t] = 0.0
+        shm[t] = 0.0
+        shq[t] = 0.0
+        for g in range(t, G, BLOCK):
+            # this thread's running triple, merged with partial g
+            nb = pn[ab, g]
+            if nb > 0:
+                na = shn[t]
+                n = na + nb
+                d = pm[ab, g] - shm[t]
+                shm[t] = shm[t] + d * (nb / n)
+                shq[t] = shq[t] + pq[ab, g] + d * d * (na * nb / n)
+                shn[t] = n
+        _merge_tree(shn, shm, shq, t)
+        if t == 0:
+            mean[ab // B, ab % B] = shm[0]
+            v = shq[0] * scale
+            out[ab // B, ab % B] = math.sqrt(v) if root else v
+        cuda.syncthreads()
+
+
 def _per_output(kernel, x, *args):
     A, _, B = x.shape
     args = tuple(_numba_cuda.any_layout(a) if _numba_cuda.is_device_array(a) else a
@@ -494,7 +584,20 @@ def allany_arb(x, out, want_all):
 
 def var_arb(x, out, mean, zero, scale, root):
     """mean[a, b] and out[a, b] = scale * sum_r (x - mean)**2 (its square root if
-    `root`), two passes in float64, as the CPU's `var_arb`."""
+    `root`), in float64: two passes per output as the CPU's `var_arb`, or, for
+    few long rows ('split'), Welford per thread merged by Chan's formula across
+    threads and chunks (one read of x, two launches)."""
+    A, R, B = x.shape
+    if A * B and variant(x.shape, splittable=True) == "split":
+        G = _chunks(A * B, R)
+        parts = [_numba_cuda.any_layout(_numba_cuda.empty((A * B, G), np.float64))
+                 for _ in range(3)]
+        _launch.launch_grid(_var_split, min(A * B * G, _launch.max_blocks()), BLOCK,
+                            _numba_cuda.any_layout(x), *parts)
+        _launch.launch_grid(_var_finish, min(A * B, _launch.max_blocks()), BLOCK, *parts,
+                            _numba_cuda.any_layout(out), _numba_cuda.any_layout(mean),
+                            np.float64(scale), bool(root))
+        return out
     _per_output(_var, x, out, mean, np.float64(zero), np.float64(scale), bool(root))
     return out
 
