@@ -221,6 +221,7 @@ def check_caching_allocator():
     ctx = Ctx(room=3 * 2 ** 21)
     fake = types.SimpleNamespace(SIMULATOR=True, MemoryPointer=Ptr, DeviceArray=Arr,
                                  c_type=lambda dtype, ndim: ("C", dtype, ndim),
+                                 c_strides=real.c_strides,
                                  cuda=types.SimpleNamespace(current_context=lambda: ctx,
                                                             device_array=None))
     saved = al.nc, dict(al._free), al._reserved[0], list(al._ctx)

@@ -25,7 +25,8 @@ import numpy as np
 
 __all__ = ["cuda", "cuda_random", "libdevice", "SIMULATOR", "DeviceArray",
            "NUMBA_CUDA_VERSION", "NUMPY_25_FIX_APPLIED", "is_device_array", "owned", "empty",
-           "as_strided", "strided_view", "flat", "c_type", "device_pointer", "cuda_array_interface", "any_layout",
+           "as_strided", "strided_view", "flat", "c_type", "c_strides", "device_pointer",
+           "cuda_array_interface", "any_layout",
            "from_cuda_array_interface", "from_dlpack", "sm_count",
            "device_context", "current_device_id", "jit_device", "overload_cuda"]
 
@@ -138,6 +139,16 @@ def empty(shape, dtype):
     if SIMULATOR:
         return owned(cuda.device_array(shape, dtype=np.dtype(dtype)))
     return owned(_allocator.empty(shape, dtype))
+
+
+def c_strides(shape, itemsize):
+    """The strides of a C-contiguous array of `shape`."""
+    out = []
+    step = itemsize
+    for n in reversed(shape):
+        out.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(out))
 
 
 _c_types = {}   # (dtype, ndim) -> numba type of a C-contiguous device array

@@ -83,12 +83,7 @@ def empty(shape, dtype):
     # finalizer) to the free list
     ptr = nc.MemoryPointer(block.context, block.device_pointer, size,
                            finalizer=functools.partial(_give_back, size, block))
-    strides = []
-    step = dtype.itemsize
-    for s in reversed(shape):
-        strides.append(step)
-        step *= s
-    arr = nc.DeviceArray(shape, tuple(reversed(strides)), dtype, gpu_data=ptr)
+    arr = nc.DeviceArray(shape, nc.c_strides(shape, dtype.itemsize), dtype, gpu_data=ptr)
     arr.__dict__["_numba_type_"] = nc.c_type(dtype, len(shape))   # skip numba's typing
     return arr
 

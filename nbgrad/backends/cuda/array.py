@@ -22,6 +22,7 @@ __all__ = ["empty", "is_contiguous", "view", "as_strided", "reshape", "reshape_v
            "contiguous", "to_device", "to_host", "c_strides", "shares_memory", "address"]
 
 as_strided = nc.as_strided
+c_strides = nc.c_strides
 
 
 def empty(shape, dtype):
@@ -32,16 +33,6 @@ def empty(shape, dtype):
 def is_contiguous(a):
     """True when device array `a` is C-contiguous."""
     return a.is_c_contiguous()
-
-
-def c_strides(shape, itemsize):
-    """The strides of a C-contiguous array of `shape`."""
-    out = []
-    step = itemsize
-    for n in reversed(shape):
-        out.append(step)
-        step *= max(n, 1)
-    return tuple(reversed(out))
 
 
 def view(a, offset, shape, strides):
