@@ -298,8 +298,8 @@ def _module(op, dtype):
 
 
 def variant(shape, splittable=False):
-    """'loop', 'block' or (for a `splittable` value reduction) 'split': the
-    kernel variant used for an (A, R, B) shape."""
+    """'loop', 'block' or (for a reduction with a split form, `splittable`)
+    'split': the kernel variant used for an (A, R, B) shape."""
     A, R, B = shape
     if R <= SMALL_R:
         return "loop"
@@ -325,7 +325,7 @@ def _launch_variant(mod, x, args):
     x = _numba_cuda.any_layout(x)
     args = tuple(_numba_cuda.any_layout(a) if _numba_cuda.is_device_array(a) else a
                  for a in args)
-    kind = variant(x.shape, splittable=hasattr(mod, "split"))
+    kind = variant(x.shape, splittable=True)   # every template has a split form
     if kind == "loop":
         _launch.launch(mod.loop, A * B, x, *args)
     elif kind == "split":
