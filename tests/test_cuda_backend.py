@@ -430,6 +430,30 @@ def check_reduce_max_min_index():
     assert (out.copy_to_host() == xi.max(1)).all() and (idx.copy_to_host() == xi.argmax(1)).all()
 
 
+def check_reduce_all_any():
+    """all/any through the value-reduction variants: loop, block and split."""
+    from nbgrad.backends.cuda import reduce as red
+    rng = np.random.default_rng(9)
+    chunk = red.BLOCK * red.SPLIT_MIN_PER_THREAD
+    shapes = {(4, 6, 3): "loop", (3, 70, 1): "block", (1, 8 * chunk + 3, 1): "split"}
+    for shape, kind in shapes.items():
+        assert red.variant(shape, splittable=True) == kind, shape
+        for dt in (np.bool_, np.float32, np.int64):
+            x = (rng.random(shape) < 0.999).astype(dt)     # mostly true
+            x[-1, shape[1] - 1, 0] = 0                     # one false, last in its row
+            if dt == np.float32:
+                x[0, 1, 0] = np.nan                        # NaN counts as true
+            for want_all, ref in ((True, np.all), (False, np.any)):
+                out = _dev(np.zeros((shape[0], shape[2]), np.bool_))
+                red.allany_arb(_dev(x), out, want_all)
+                np.testing.assert_array_equal(out.copy_to_host(), ref(x != 0, axis=1))
+            z = np.zeros(shape, dt)
+            z[0, shape[1] - 2, 0] = 1                      # one true, late in its row
+            out = _dev(np.zeros((shape[0], shape[2]), np.bool_))
+            red.allany_arb(_dev(z), out, False)
+            np.testing.assert_array_equal(out.copy_to_host(), np.any(z != 0, axis=1))
+
+
 def check_reduce_var_split():
     """var/std of few long rows: Welford per thread, Chan's merge (two launches)."""
     from nbgrad.backends.cuda import launch
@@ -783,6 +807,7 @@ def _lower_all():
     jobs["elementwise bool out"] = (ew.kernel(cmp, "aa", "flat"),
                                     [arr(f64, 1, "C")] * 2 + [arr(t.boolean, 1, "C")])
     for op, acc in (("sum", "float64"), ("sum", "int64"), ("prod", "float64"),
+                    ("all", "int64"), ("any", "int64"),
                     ("pnorm", "float64"), ("pnorm2", "float64"), ("pnorm1", "float64"),
                     ("pnorm0", "float64"), ("pnorminf", "float64"), ("pnorm-inf", "float64")):
         mod = reduce._module(op, acc)

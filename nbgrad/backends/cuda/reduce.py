@@ -266,6 +266,9 @@ _VALUE_OPS = {
     # op: (init, accumulate, combine, finalize)
     "sum": ("0", "acc + v", "u + w", "acc * p"),
     "prod": ("1", "acc * v", "u * w", "acc"),
+    # all / any: an int64 flag (NaN counts as true, as v != 0 says)
+    "all": ("1", "acc & (1 if v != 0 else 0)", "u & w", "acc != 0"),
+    "any": ("0", "acc | (1 if v != 0 else 0)", "u | w", "acc != 0"),
     "pnorm2": ("0", "acc + v * v", "u + w", "math.sqrt(acc)"),
     "pnorm1": ("0", "acc + abs(v)", "u + w", "acc"),
     "pnorm0": ("0", "acc + (v != 0)", "u + w", "acc"),
@@ -409,25 +412,12 @@ def _check_nonempty(op, x):
                            f"{tuple(x.shape)}); PyTorch raises here too")
 
 
-# -- all/any, variance, log-sum-exp, scans: one thread per output (a, b) ---------------
+# -- variance, log-sum-exp, scans: one thread per output (a, b) ---------------------
 # Serial over R in each thread, as the CPU's serial kernels (same order, same
 # float64 accumulators).  Fast when there are many outputs; a long single row
 # runs on one thread (block-wide versions are future work, see docs/gpu.md),
-# except the variance, which splits few long rows (below).
-@cuda.jit(cache=True)
-def _allany(x, out, want_all):
-    A, R, B = x.shape
-    for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
-        a = ab // B
-        b = ab % B
-        res = want_all
-        for r in range(R):
-            if (x[a, r, b] != 0) != want_all:
-                res = not want_all
-                break
-        out[a, b] = res
-
-
+# except the variance, which splits few long rows (below).  (all/any are value
+# reductions, above.)
 @cuda.jit(cache=True)
 def _var(x, out, mean, zero, scale, root):
     A, R, B = x.shape
@@ -577,8 +567,9 @@ def _per_output(kernel, x, *args):
 
 
 def allany_arb(x, out, want_all):
-    """out[a, b] = all (or any) x[a, r, b] != 0 over r (the CPU kernel's signature)."""
-    _per_output(_allany, x, out, bool(want_all))
+    """out[a, b] = all (or any) x[a, r, b] != 0 over r (the CPU kernel's signature);
+    the value-reduction variants (loop, block, split) with an int64 flag."""
+    _launch_variant(_module("all" if want_all else "any", "int64"), x, (out, 0.0))
     return out
 
 
