@@ -454,6 +454,42 @@ def check_reduce_all_any():
             np.testing.assert_array_equal(out.copy_to_host(), np.any(z != 0, axis=1))
 
 
+def check_reduce_lse_split():
+    """logsumexp of few long rows: running (max, scaled sum) merged (two launches);
+    NaN propagates, +inf wins, an all -inf row gives -inf, as on the CPU."""
+    from nbgrad.backends.cuda import launch
+    from nbgrad.backends.cuda import reduce as red
+    rng = np.random.default_rng(10)
+    chunk = red.BLOCK * red.SPLIT_MIN_PER_THREAD
+
+    def want(x):
+        m = x.max(1)
+        return np.log(np.exp(x - m[:, None]).sum(1)) + m
+
+    for shape in [(1, 8 * chunk + 9, 1), (1, 4 * chunk, 2)]:
+        assert red.variant(shape, splittable=True) == "split", shape
+        for dt in (np.float32, np.float64):
+            x = (10 * rng.standard_normal(shape)).astype(dt)
+            x[0, 5 * chunk // 2, 0] = 60                       # the maximum, mid-row
+            out = _dev(np.zeros((shape[0], shape[2])))
+            launch.reset_launch_count()
+            red.lse_arb(_dev(x), out, np.float64(0))
+            assert launch.launch_count() == 2
+            _close(out.copy_to_host(), want(x.astype(np.float64)), np.float64)
+    shape = (1, 8 * chunk, 1)
+    for value, expect in ((np.nan, np.nan), (np.inf, np.inf)):
+        x = rng.standard_normal(shape)
+        x[0, shape[1] - 3, 0] = value
+        out = _dev(np.zeros((1, 1)))
+        red.lse_arb(_dev(x), out, np.float64(0))
+        got = out.copy_to_host()[0, 0]
+        assert (np.isnan(got) if np.isnan(expect) else got == expect), (value, got)
+    x = np.full(shape, -np.inf)
+    out = _dev(np.zeros((1, 1)))
+    red.lse_arb(_dev(x), out, np.float64(0))
+    assert out.copy_to_host()[0, 0] == -np.inf
+
+
 def check_reduce_var_split():
     """var/std of few long rows: Welford per thread, Chan's merge (two launches)."""
     from nbgrad.backends.cuda import launch
@@ -818,6 +854,8 @@ def _lower_all():
         jobs[f"reduce {op} {acc} split"] = (mod.split, [arr(f32, 3), arr(acc_t, 2), f64])
         jobs[f"reduce {op} {acc} finish"] = (mod.finish, [arr(acc_t, 2), arr(f32, 2), f64])
     jobs["var split"] = (reduce._var_split, [arr(f32, 3)] + [arr(f64, 2)] * 3)
+    jobs["lse split"] = (reduce._lse_split, [arr(f32, 3)] + [arr(f64, 2)] * 2)
+    jobs["lse finish"] = (reduce._lse_finish, [arr(f64, 2)] * 2 + [arr(f32, 2)])
     jobs["var finish"] = (reduce._var_finish, [arr(f64, 2)] * 5 + [f64, t.boolean])
     for op in ("max", "min"):
         mod = reduce._module(op, "float32")

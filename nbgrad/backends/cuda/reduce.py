@@ -416,8 +416,8 @@ def _check_nonempty(op, x):
 # Serial over R in each thread, as the CPU's serial kernels (same order, same
 # float64 accumulators).  Fast when there are many outputs; a long single row
 # runs on one thread (block-wide versions are future work, see docs/gpu.md),
-# except the variance, which splits few long rows (below).  (all/any are value
-# reductions, above.)
+# except the variance and log-sum-exp, which split few long rows (below).
+# (all/any are value reductions, above.)
 @cuda.jit(cache=True)
 def _var(x, out, mean, zero, scale, root):
     A, R, B = x.shape
@@ -559,6 +559,74 @@ def _var_finish(pn, pm, pq, out, mean, scale, root):
         cuda.syncthreads()
 
 
+# -- log-sum-exp of few long rows: a running (max, sum of exp(v - max)) per thread,
+# merged across threads and chunks; NaN propagates, as in the CPU's two passes
+@cuda.jit(device=True)
+def _lse_merge(shm, shs, i, mb, sb):
+    """(max, scaled sum) at i merged with (mb, sb), into i."""
+    ma = shm[i]
+    if ma != ma or mb != mb:
+        shm[i] = math.nan
+    elif mb > ma:
+        shs[i] = shs[i] * math.exp(ma - mb) + sb if ma != -math.inf else sb
+        shm[i] = mb
+    elif mb != -math.inf:
+        shs[i] = shs[i] + sb * math.exp(mb - ma)
+
+
+@cuda.jit(device=True)
+def _lse_tree(shm, shs, t):
+    cuda.syncthreads()
+    s = BLOCK // 2
+    while s > 0:
+        if t < s:
+            _lse_merge(shm, shs, t, shm[t + s], shs[t + s])
+        cuda.syncthreads()
+        s //= 2
+
+
+@cuda.jit(cache=True)
+def _lse_split(x, pm, ps):
+    shm = cuda.shared.array(BLOCK, np.float64)
+    shs = cuda.shared.array(BLOCK, np.float64)
+    A, R, B = x.shape
+    G = pm.shape[1]
+    t = cuda.threadIdx.x
+    for k in range(cuda.blockIdx.x, A * B * G, cuda.gridDim.x):
+        ab = k // G
+        g = k % G
+        a = ab // B
+        b = ab % B
+        shm[t] = -math.inf
+        shs[t] = 0.0
+        for r in range(g * BLOCK + t, R, G * BLOCK):
+            _lse_merge(shm, shs, t, np.float64(x[a, r, b]), 1.0)
+        _lse_tree(shm, shs, t)
+        if t == 0:
+            pm[ab, g] = shm[0]
+            ps[ab, g] = shs[0]
+        cuda.syncthreads()
+
+
+@cuda.jit(cache=True)
+def _lse_finish(pm, ps, out):
+    shm = cuda.shared.array(BLOCK, np.float64)
+    shs = cuda.shared.array(BLOCK, np.float64)
+    N, G = pm.shape
+    B = out.shape[1]
+    t = cuda.threadIdx.x
+    for ab in range(cuda.blockIdx.x, N, cuda.gridDim.x):
+        shm[t] = -math.inf
+        shs[t] = 0.0
+        for g in range(t, G, BLOCK):
+            _lse_merge(shm, shs, t, pm[ab, g], ps[ab, g])
+        _lse_tree(shm, shs, t)
+        if t == 0:
+            m = shm[0]
+            out[ab // B, ab % B] = m if (m != m or math.isinf(m)) else m + math.log(shs[0])
+        cuda.syncthreads()
+
+
 def _per_output(kernel, x, *args):
     A, _, B = x.shape
     args = tuple(_numba_cuda.any_layout(a) if _numba_cuda.is_device_array(a) else a
@@ -594,7 +662,18 @@ def var_arb(x, out, mean, zero, scale, root):
 
 
 def lse_arb(x, out, zero):
-    """out[a, b] = log(sum_r exp(x[a, r, b])) shifted by the maximum (CPU's `lse_arb`)."""
+    """out[a, b] = log(sum_r exp(x[a, r, b])) shifted by the maximum (CPU's `lse_arb`);
+    few long rows split into chunks (a running max and scaled sum, merged)."""
+    A, R, B = x.shape
+    if A * B and variant(x.shape, splittable=True) == "split":
+        G = _chunks(A * B, R)
+        parts = [_numba_cuda.any_layout(_numba_cuda.empty((A * B, G), np.float64))
+                 for _ in range(2)]
+        _launch.launch_grid(_lse_split, min(A * B * G, _launch.max_blocks()), BLOCK,
+                            _numba_cuda.any_layout(x), *parts)
+        _launch.launch_grid(_lse_finish, min(A * B, _launch.max_blocks()), BLOCK, *parts,
+                            _numba_cuda.any_layout(out))
+        return out
     _per_output(_lse, x, out, np.float64(zero))
     return out
 
