@@ -332,22 +332,27 @@ def _launch_variant(mod, x, args):
     if kind == "loop":
         _launch.launch(mod.loop, A * B, x, *args)
     elif kind == "split":
-        G = _chunks(A * B, R)
         if mod.KIND == "value":       # args: out, p
-            parts = (_numba_cuda.empty((A * B, G), mod.ACC_DTYPE),)
-            extra = args[1:]
+            _run_split(mod.split, mod.finish, x, (mod.ACC_DTYPE,), args[1:], args)
         else:                         # args: out, out_index
-            parts = (_numba_cuda.empty((A * B, G), x.dtype),
-                     _numba_cuda.empty((A * B, G), np.int64))
-            extra = ()
-        parts = tuple(_numba_cuda.any_layout(a) for a in parts)
-        _launch.launch_grid(mod.split, min(A * B * G, _launch.max_blocks()), BLOCK,
-                            x, *parts, *extra)
-        _launch.launch_grid(mod.finish, min(A * B, _launch.max_blocks()), BLOCK,
-                            *parts, *args)
+            _run_split(mod.split, mod.finish, x, (x.dtype, np.int64), (), args)
     else:
         blocks = min(A * B, _launch.max_blocks())
         _launch.launch_grid(mod.block, blocks, BLOCK, x, *args)
+
+
+def _run_split(split, finish, x, part_dtypes, split_args, finish_args):
+    """The two launches of a 'split' reduction of x (A, R, B), layout 'A': `split`
+    writes one partial per (output, chunk) into arrays of `part_dtypes`
+    (A * B, G); `finish` combines each output's G partials."""
+    A, R, B = x.shape
+    G = _chunks(A * B, R)
+    parts = tuple(_numba_cuda.any_layout(_numba_cuda.empty((A * B, G), dt))
+                  for dt in part_dtypes)
+    _launch.launch_grid(split, min(A * B * G, _launch.max_blocks()), BLOCK,
+                        x, *parts, *split_args)
+    _launch.launch_grid(finish, min(A * B, _launch.max_blocks()), BLOCK,
+                        *parts, *finish_args)
 
 
 def _acc_dtype(x, zero):
@@ -648,14 +653,9 @@ def var_arb(x, out, mean, zero, scale, root):
     threads and chunks (one read of x, two launches)."""
     A, R, B = x.shape
     if A * B and variant(x.shape, splittable=True) == "split":
-        G = _chunks(A * B, R)
-        parts = [_numba_cuda.any_layout(_numba_cuda.empty((A * B, G), np.float64))
-                 for _ in range(3)]
-        _launch.launch_grid(_var_split, min(A * B * G, _launch.max_blocks()), BLOCK,
-                            _numba_cuda.any_layout(x), *parts)
-        _launch.launch_grid(_var_finish, min(A * B, _launch.max_blocks()), BLOCK, *parts,
-                            _numba_cuda.any_layout(out), _numba_cuda.any_layout(mean),
-                            np.float64(scale), bool(root))
+        lay = _numba_cuda.any_layout
+        _run_split(_var_split, _var_finish, lay(x), (np.float64,) * 3, (),
+                   (lay(out), lay(mean), np.float64(scale), bool(root)))
         return out
     _per_output(_var, x, out, mean, np.float64(zero), np.float64(scale), bool(root))
     return out
@@ -666,13 +666,8 @@ def lse_arb(x, out, zero):
     few long rows split into chunks (a running max and scaled sum, merged)."""
     A, R, B = x.shape
     if A * B and variant(x.shape, splittable=True) == "split":
-        G = _chunks(A * B, R)
-        parts = [_numba_cuda.any_layout(_numba_cuda.empty((A * B, G), np.float64))
-                 for _ in range(2)]
-        _launch.launch_grid(_lse_split, min(A * B * G, _launch.max_blocks()), BLOCK,
-                            _numba_cuda.any_layout(x), *parts)
-        _launch.launch_grid(_lse_finish, min(A * B, _launch.max_blocks()), BLOCK, *parts,
-                            _numba_cuda.any_layout(out))
+        lay = _numba_cuda.any_layout
+        _run_split(_lse_split, _lse_finish, lay(x), (np.float64,) * 2, (), (lay(out),))
         return out
     _per_output(_lse, x, out, np.float64(zero))
     return out
