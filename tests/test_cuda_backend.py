@@ -23,7 +23,6 @@ import importlib.util
 import inspect
 import json
 import os
-import re
 import subprocess
 import sys
 import traceback
@@ -792,10 +791,6 @@ def _run_checks(names):
 
 
 # ------------------------------------------------- compiling for the real target
-# LLVM intrinsic prefixes seen in kernels that libNVVM compiled on an H100
-NVVM_OK_INTRINSICS = ("llvm.nvvm.", "llvm.ceil.", "llvm.floor.")
-
-
 def _lower_all():
     """Compile every backend kernel for a real GPU (compute capability 9.0)
     without one: PTX when NVVM can be loaded, else LLVM IR.  Returns
@@ -907,23 +902,9 @@ def _lower_all():
                 fns.append((fn, n))   # (invert has no float implementation, as on the CPU)
         vocab_jobs[ty] = fns
         jobs[f"scalar vocabulary {ty} ({len(fns)} functions)"] = vocab_kernel(fns, ty)
-    def compile_one(kernel, argtypes):
-        try:
-            nc.cuda.compile_ptx(kernel.py_func, tuple(argtypes), cc=(9, 0))
-            return "ptx"
-        except Exception as e:  # no NVVM/NVRTC here: stop at LLVM IR
-            if "libnvrtc" not in str(e) and "libnvvm" not in str(e).lower() \
-                    and "NVVM" not in str(e):
-                raise
-        cres = compile_cuda(kernel.py_func, t.void, tuple(argtypes), cc=(9, 0))
-        ir = cres.library.get_llvm_str()
-        assert "define" in ir
-        # without NVVM, refuse the LLVM intrinsics not seen to pass libNVVM on a GPU
-        # (on an H100 llvm.rint.f32 from mathf failed with ERROR_INVALID_IR)
-        unknown = sorted({m for m in re.findall(r'@"?(llvm\.[\w.]+)', ir)
-                          if not m.startswith(NVVM_OK_INTRINSICS)})
-        assert not unknown, f"LLVM intrinsics not known to compile with libNVVM: {unknown}"
-        return "llvm"
+    # the shared lowering check (this file runs as a script here: put the repo on the path)
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from tests.test_cuda_harness import lower_for_sm90 as compile_one
 
     results = {}
     for name, (kernel, argtypes) in jobs.items():

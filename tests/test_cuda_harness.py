@@ -228,6 +228,38 @@ def install(fast=True, strict=True, elementwise=True):
 
 
 # ------------------------------------------------------------------ the parent side
+# LLVM intrinsic prefixes seen in kernels that libNVVM compiled on an H100
+NVVM_OK_INTRINSICS = ("llvm.nvvm.", "llvm.ceil.", "llvm.floor.")
+
+
+def lower_for_sm90(kernel, argtypes):
+    """Compile `kernel` for compute capability 9.0 without a GPU: 'ptx' when NVVM
+    is installed, else 'llvm' after typing and lowering to LLVM IR, refusing
+    LLVM intrinsics not seen to pass libNVVM (on an H100 mathf's llvm.rint.f32
+    failed with ERROR_INVALID_IR).  The caller has turned the simulator off
+    and faked ``numba.cuda.dispatcher.get_current_device``."""
+    import re
+
+    from numba.cuda import types as t
+    from numba.cuda.compiler import compile_cuda
+
+    from nbgrad.backends.cuda import _numba_cuda as nc
+    try:
+        nc.cuda.compile_ptx(kernel.py_func, tuple(argtypes), cc=(9, 0))
+        return "ptx"
+    except Exception as e:  # no NVVM/NVRTC here: stop at LLVM IR
+        text = str(e)
+        if "libnvrtc" not in text and "libnvvm" not in text.lower() and "NVVM" not in text:
+            raise
+    cres = compile_cuda(kernel.py_func, t.void, tuple(argtypes), cc=(9, 0))
+    ir = cres.library.get_llvm_str()
+    assert "define" in ir
+    unknown = sorted({m for m in re.findall(r'@"?(llvm\.[\w.]+)', ir)
+                      if not m.startswith(NVVM_OK_INTRINSICS)})
+    assert not unknown, f"LLVM intrinsics not known to compile with libNVVM: {unknown}"
+    return "llvm"
+
+
 def in_simulator_process():
     """True when this process itself already runs on the simulator (or a GPU was asked
     for with NBGRAD_CUDA_TESTS=device)."""

@@ -16,7 +16,7 @@ import traceback
 
 import pytest
 
-from tests.test_cuda_harness import needs_numba_cuda, run_child
+from tests.test_cuda_harness import lower_for_sm90, needs_numba_cuda, run_child
 
 
 def _jobs():
@@ -31,7 +31,10 @@ def _jobs():
     f32, f64, i64, b1 = t.float32, t.float64, t.int64, t.boolean
     jobs = {}
     for dt in (f32, f64, i64, b1):
-        jobs[f"allany {dt}"] = (reduce._allany, [arr(dt, 3), arr(b1, 2), b1])
+        # all/any are value reductions (int64 flag) over any input dtype
+        allmod = reduce._module("all", "int64")
+        jobs[f"all loop {dt}"] = (allmod.loop, [arr(dt, 3), arr(b1, 2), f64])
+        jobs[f"all split {dt}"] = (allmod.split, [arr(dt, 3), arr(i64, 2), f64])
         jobs[f"triangle {dt}"] = (movement._triangle3, [arr(dt, 3), arr(dt, 3), i64, b1])
         jobs[f"gather {dt}"] = (movement._gather3, [arr(dt, 3), arr(i64, 3), arr(dt, 3)])
         jobs[f"scatter {dt}"] = (movement._scatter3, [arr(dt, 3), arr(i64, 3), arr(dt, 3), b1])
@@ -58,6 +61,9 @@ def _jobs():
         jobs[f"bce_backward {dt}"] = (nn._bce_backward, [flat] * 4 + [f64, flat, flat])
         jobs[f"bcel_backward {dt}"] = (nn._bcel_backward, [flat] * 5 + [f64, flat, flat])
     jobs["scan int64"] = (reduce._scan, [arr(i64, 3), arr(i64, 3), i64, b1, b1])
+    anymod = reduce._module("any", "int64")
+    jobs["any block bool"] = (anymod.block, [arr(b1, 3), arr(b1, 2), f64])
+    jobs["any finish"] = (anymod.finish, [arr(i64, 2), arr(b1, 2), f64])
     jobs["out_of_range"] = (movement._out_of_range, [arr(i64, 1), i64, arr(i64, 1, "C")])
     _ = nc
     return jobs
@@ -70,31 +76,18 @@ def lower_all():
     from nbgrad.backends.cuda import _numba_cuda as nc
     assert not nc.SIMULATOR
     import numba.cuda.dispatcher as disp
-    from numba.cuda import types as t
     try:
-        from numba.cuda.compiler import compile_cuda
+        from numba.cuda.compiler import compile_cuda  # noqa: F401  (lower_for_sm90 needs it)
     except ImportError:
         return {"_skipped": "this numba-cuda has no compile_cuda"}
     if not hasattr(disp, "get_current_device"):
         return {"_skipped": "this numba-cuda has no dispatcher.get_current_device"}
     disp.get_current_device = lambda: pytypes.SimpleNamespace(compute_capability=(9, 0))
 
-    def compile_one(kernel, argtypes):
-        try:
-            nc.cuda.compile_ptx(kernel.py_func, tuple(argtypes), cc=(9, 0))
-            return "ptx"
-        except Exception as e:   # no NVVM here: stop at LLVM IR
-            text = str(e)
-            if "libnvrtc" not in text and "libnvvm" not in text.lower() and "NVVM" not in text:
-                raise
-        cres = compile_cuda(kernel.py_func, t.void, tuple(argtypes), cc=(9, 0))
-        assert "define" in cres.library.get_llvm_str()
-        return "llvm"
-
     out = {}
     for name, (kernel, argtypes) in _jobs().items():
         try:
-            out[name] = compile_one(kernel, argtypes)
+            out[name] = lower_for_sm90(kernel, argtypes)
         except BaseException:
             out[name] = traceback.format_exc(limit=-4)
     return out
