@@ -73,31 +73,35 @@ _TREE = """\
 # two partial results u and w, {fin} finishes acc; ACC is the accumulator dtype
 # and `p` a runtime argument (the mean's scale, a norm's order)
 _VALUE_TEMPLATE = """
+@cuda.jit(device=True)
+def fold(x, a, b, r0, step, p):
+    # one thread's accumulator over x[a, r, b] for r = r0, r0 + step, ... < R
+    acc = np.{ACC}({init})
+    for r in range(r0, x.shape[1], step):
+        v = x[a, r, b]
+        acc = {acc}
+    return acc
+
+
 @cuda.jit(cache=CACHE)
 def loop(x, out, p):
-    A, R, B = x.shape
+    A, _, B = x.shape
     for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
         a = ab // B
         b = ab % B
-        acc = np.{ACC}({init})
-        for r in range(R):
-            v = x[a, r, b]
-            acc = {acc}
+        acc = fold(x, a, b, 0, 1, p)
         out[a, b] = {fin}
 
 
 @cuda.jit(cache=CACHE)
 def block(x, out, p):
     sh = cuda.shared.array({BLOCK}, np.{ACC})
-    A, R, B = x.shape
+    A, _, B = x.shape
     t = cuda.threadIdx.x
     for ab in range(cuda.blockIdx.x, A * B, cuda.gridDim.x):
         a = ab // B
         b = ab % B
-        acc = np.{ACC}({init})
-        for r in range(t, R, {BLOCK}):
-            v = x[a, r, b]
-            acc = {acc}
+        acc = fold(x, a, b, t, {BLOCK}, p)
 {tree}        if t == 0:
             acc = sh[0]
             out[a, b] = {fin}
@@ -108,7 +112,7 @@ def block(x, out, p):
 def split(x, part, p):
     # block k handles chunk g = k % G of output ab = k // G; part is (A * B, G)
     sh = cuda.shared.array({BLOCK}, np.{ACC})
-    A, R, B = x.shape
+    A, _, B = x.shape
     G = part.shape[1]
     t = cuda.threadIdx.x
     for k in range(cuda.blockIdx.x, A * B * G, cuda.gridDim.x):
@@ -116,10 +120,7 @@ def split(x, part, p):
         g = k % G
         a = ab // B
         b = ab % B
-        acc = np.{ACC}({init})
-        for r in range(g * {BLOCK} + t, R, G * {BLOCK}):
-            v = x[a, r, b]
-            acc = {acc}
+        acc = fold(x, a, b, g * {BLOCK} + t, G * {BLOCK}, p)
 {tree}        if t == 0:
             part[ab, g] = sh[0]
         cuda.syncthreads()
@@ -158,19 +159,27 @@ def wins(v, i, bv, bi):
     return v {CMP} bv or (v == bv and i < bi)
 
 
+@cuda.jit(device=True)
+def scan(x, a, b, r0, step):
+    # one thread's winner (value, row index) over r = r0, r0 + step, ... < R;
+    # index -1 when the thread has no element
+    bv = x[a, 0, b]
+    bi = -1
+    for r in range(r0, x.shape[1], step):
+        v = x[a, r, b]
+        if wins(v, r, bv, bi):
+            bv = v
+            bi = r
+    return bv, bi
+
+
 @cuda.jit(cache=CACHE)
 def loop(x, out, outi):
-    A, R, B = x.shape
+    A, _, B = x.shape
     for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
         a = ab // B
         b = ab % B
-        bv = x[a, 0, b]
-        bi = 0
-        for r in range(1, R):
-            v = x[a, r, b]
-            if wins(v, r, bv, bi):
-                bv = v
-                bi = r
+        bv, bi = scan(x, a, b, 0, 1)
         out[a, b] = bv
         outi[a, b] = bi
 
@@ -179,18 +188,12 @@ def loop(x, out, outi):
 def block(x, out, outi):
     shv = cuda.shared.array({BLOCK}, np.{DT})
     shi = cuda.shared.array({BLOCK}, np.int64)
-    A, R, B = x.shape
+    A, _, B = x.shape
     t = cuda.threadIdx.x
     for ab in range(cuda.blockIdx.x, A * B, cuda.gridDim.x):
         a = ab // B
         b = ab % B
-        bv = x[a, 0, b]
-        bi = -1
-        for r in range(t, R, {BLOCK}):
-            v = x[a, r, b]
-            if wins(v, r, bv, bi):
-                bv = v
-                bi = r
+        bv, bi = scan(x, a, b, t, {BLOCK})
 {itree}        if t == 0:
             out[a, b] = shv[0]
             outi[a, b] = shi[0]
@@ -202,7 +205,7 @@ def split(x, pv, pi):
     # block k: chunk g = k % G of output ab = k // G; pv, pi are (A * B, G)
     shv = cuda.shared.array({BLOCK}, np.{DT})
     shi = cuda.shared.array({BLOCK}, np.int64)
-    A, R, B = x.shape
+    A, _, B = x.shape
     G = pv.shape[1]
     t = cuda.threadIdx.x
     for k in range(cuda.blockIdx.x, A * B * G, cuda.gridDim.x):
@@ -210,13 +213,7 @@ def split(x, pv, pi):
         g = k % G
         a = ab // B
         b = ab % B
-        bv = x[a, 0, b]
-        bi = -1
-        for r in range(g * {BLOCK} + t, R, G * {BLOCK}):
-            v = x[a, r, b]
-            if wins(v, r, bv, bi):
-                bv = v
-                bi = r
+        bv, bi = scan(x, a, b, g * {BLOCK} + t, G * {BLOCK})
 {itree}        if t == 0:
             pv[ab, g] = shv[0]
             pi[ab, g] = shi[0]
