@@ -475,15 +475,14 @@ def _scan(x, out, init, is_prod, reverse):
 # -- variance of few long rows: Welford per thread, Chan's merge across threads ------
 # and chunks (the 'split' layout of the value reductions: G chunks per output)
 @cuda.jit(device=True)
-def _merge(shn, shm, shq, i, j):
-    """(count, mean, M2) at i merged with the one at j (Chan et al.), into i."""
-    nb = shn[j]
+def _merge(shn, shm, shq, i, nb, mb, qb):
+    """(count, mean, M2) at i merged with (nb, mb, qb) (Chan et al.), into i."""
     if nb > 0:
         na = shn[i]
         n = na + nb
-        d = shm[j] - shm[i]
+        d = mb - shm[i]
         shm[i] = shm[i] + d * (nb / n)
-        shq[i] = shq[i] + shq[j] + d * d * (na * nb / n)
+        shq[i] = shq[i] + qb + d * d * (na * nb / n)
         shn[i] = n
 
 
@@ -493,7 +492,7 @@ def _merge_tree(shn, shm, shq, t):
     s = BLOCK // 2
     while s > 0:
         if t < s:
-            _merge(shn, shm, shq, t, t + s)
+            _merge(shn, shm, shq, t, shn[t + s], shm[t + s], shq[t + s])
         cuda.syncthreads()
         s //= 2
 
@@ -543,16 +542,8 @@ def _var_finish(pn, pm, pq, out, mean, scale, root):
         shn[t] = 0.0
         shm[t] = 0.0
         shq[t] = 0.0
-        for g in range(t, G, BLOCK):
-            # this thread's running triple, merged with partial g
-            nb = pn[ab, g]
-            if nb > 0:
-                na = shn[t]
-                n = na + nb
-                d = pm[ab, g] - shm[t]
-                shm[t] = shm[t] + d * (nb / n)
-                shq[t] = shq[t] + pq[ab, g] + d * d * (na * nb / n)
-                shn[t] = n
+        for g in range(t, G, BLOCK):   # this thread's triple, merged with partial g
+            _merge(shn, shm, shq, t, pn[ab, g], pm[ab, g], pq[ab, g])
         _merge_tree(shn, shm, shq, t)
         if t == 0:
             mean[ab // B, ab % B] = shm[0]
