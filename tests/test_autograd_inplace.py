@@ -87,8 +87,9 @@ def test_saved_tensor_modified_in_place_fails_at_backward_naming_op_and_shape():
     y = x * 2
     z = y * y            # MulBackward0 saves y
     y.add_(1)
-    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: \[torch.float32 "
-                                           r"\[2, 3\]\], which is an input or output of "
+    # PyTorch's words: the legacy type name, and the node that produced y
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: \[torch.FloatTensor "
+                                           r"\[2, 3\]\], which is output 0 of "
                                            r"MulBackward0, is at version 1; expected version 0"):
         z.sum().backward()
 

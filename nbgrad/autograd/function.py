@@ -82,7 +82,7 @@ class BackwardCFunction(Node, FunctionCtx):
             if t.__class__ is _SavedOutput:
                 s = Tensor._make(t.data, t.dtype, t.device)
                 s._version_counter = t.counter
-                check_saved_version(self, s, v)
+                check_saved_version(self, s, v, (self, t.output_nr))
                 if grad_mode._state.enabled:   # create_graph: the output's own history
                     s._requires_grad = True
                     s.grad_fn = self

@@ -21,7 +21,8 @@ from nbgrad.autograd.anomaly_mode import FLAGS as _ANOMALY
 from nbgrad.autograd.anomaly_mode import capture as _capture_trace
 
 __all__ = ["Node", "AccumulateGrad", "RetainGradHook", "node_class", "edge_of",
-           "SAVED_FREED_MESSAGE"]
+           "SAVED_FREED_MESSAGE", "watch_input", "watch_output", "check_watched",
+           "saved_version_error"]
 
 SAVED_FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -31,10 +32,65 @@ SAVED_FREED_MESSAGE = (
     "calling backward.")
 
 
+# -- version checks of saved tensors ------------------------------------------------
+# A node that needs a tensor's values at backward (an input, its own output,
+# or an index or mask it keeps in derived form) records a watch: the tensor's
+# version counter, the version it had, and what to name in the error.  Watches
+# of outputs hold the counter and a (dtype, shape) description, never the
+# output tensor itself (that would make a reference cycle through grad_fn).
+_THIS_NODE = "this node"
+
+
+def watch_input(t):
+    """A watch on input tensor `t` (checked by `check_watched`)."""
+    vc = t._shared_version_counter()
+    return (vc, vc.value, t, t.grad_fn, t._output_nr)
+
+
+def watch_output(t, node):
+    """A watch on `t`, an output of `node` being recorded."""
+    vc = t._shared_version_counter()
+    return (vc, vc.value, (t.dtype, t._data.shape), _THIS_NODE, t._output_nr)
+
+
+def check_watched(node, watches):
+    """RuntimeError (PyTorch's message) if a watched tensor changed in place."""
+    for vc, expected, what, producer, output_nr in watches:
+        if vc.value != expected:
+            if producer is _THIS_NODE:
+                dtype, shape = what
+                producer = node
+            else:
+                dtype, shape = what.dtype, what._data.shape
+            raise saved_version_error(dtype, shape, producer, output_nr, vc.value, expected)
+
+
+def saved_version_error(dtype, shape, producer, output_nr, current, expected):
+    """The error for a saved tensor at version `current` instead of `expected`."""
+    where = f", which is output {output_nr} of {producer.name()}," if producer is not None \
+        else ""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{_legacy_type_name(dtype)} {list(shape)}]{where} is at version "
+        f"{current}; expected version {expected} instead. Hint: enable anomaly detection to "
+        "find the operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True).")
+
+
+_LEGACY = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+           "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+           "bool": "Bool"}
+
+
+def _legacy_type_name(dtype):
+    name = _LEGACY.get(getattr(dtype, "name", ""), None)
+    return f"torch.{name}Tensor" if name else repr(dtype)
+
+
 class Node:
     """Base of every tape entry; subclasses set `op` (the op declaration)."""
 
-    __slots__ = ("next_functions", "input_meta", "saved", "saved_versions", "params",
+    __slots__ = ("next_functions", "input_meta", "saved", "saved_versions", "watched", "params",
                  "n_outputs", "pre_hooks", "post_hooks", "released", "metadata", "anomaly_trace",
                  "__weakref__")
     op = None
@@ -109,6 +165,7 @@ def new_node(cls):
     n = object.__new__(cls)
     n.saved = None
     n.saved_versions = None
+    n.watched = ()
     n.params = None
     n.n_outputs = 1
     n.pre_hooks = None
@@ -130,6 +187,7 @@ class AccumulateGrad(Node):
         self.input_meta = ()
         self.saved = None
         self.saved_versions = None
+        self.watched = ()
         self.params = None
         self.n_outputs = 1
         self.pre_hooks = None

@@ -20,10 +20,11 @@ from nbgrad._device import cpu_device
 from nbgrad._dtypes import _BOOL as _BOOL_CATEGORY
 from nbgrad._dtypes import _FLOAT
 from nbgrad.autograd import grad_mode
-from nbgrad.autograd.node import SAVED_FREED_MESSAGE, edge_of, new_node, node_class
+from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, check_watched, edge_of, new_node,
+                                  node_class, watch_input, watch_output)
 from nbgrad.backends import dispatch
 from nbgrad.backends.cpu import elementwise as cpu
-from nbgrad.ops.registry import check_saved_version, register
+from nbgrad.ops.registry import register
 
 # kernels run on the first tensor argument's device (nbgrad.backends.dispatch)
 DEVICE_DISPATCH = True
@@ -239,20 +240,19 @@ class Elementwise:
         node.input_meta = tuple(metas)
         if saved_args or save_out:
             saved = {}
-            versions = []
+            watched = []
             for i, name in saved_args:
                 a = args[i]
                 saved[name] = a
                 if a.__class__ is Tensor or isinstance(a, Tensor):
-                    vc = a._version_counter
-                    versions.append((a, 0 if vc is None else vc.value))
+                    watched.append(watch_input(a))
             if save_out:
                 saved["out"] = out
+                watched.append(watch_output(result, node))
             node.saved = saved
-            node.saved_versions = versions
+            node.watched = watched
         else:
             node.saved = {}
-            node.saved_versions = ()
         node.params = (compute, needs)
         result._requires_grad = True
         result.grad_fn = node
@@ -299,10 +299,8 @@ class Elementwise:
             if node.released:
                 raise RuntimeError(SAVED_FREED_MESSAGE)
             saved = {}
-        for t, v in node.saved_versions:
-            vc = t._version_counter
-            if vc is not None and vc.value != v:
-                check_saved_version(node, t, v)
+        if node.watched:
+            check_watched(node, node.watched)
         g = grads[0]
         compute, needs = node.params
         Tensor = _Tensor[0]

@@ -226,13 +226,15 @@ class IndexPlan:
     the result's (P, NB, Q) rows come from.  The result has `out_shape`.
     """
 
-    __slots__ = ("basic", "perm", "P", "NA", "NB", "Q", "flat", "out_shape", "_dflat")
+    __slots__ = ("basic", "perm", "P", "NA", "NB", "Q", "flat", "out_shape", "_dflat",
+                 "sources")
 
     def __init__(self, basic, perm, P, NA, Q, flat, out_shape):
         self.basic, self.perm = basic, perm
         self.P, self.NA, self.Q, self.NB = P, NA, Q, flat.shape[0]
         self.flat, self.out_shape = flat, out_shape
         self._dflat = None
+        self.sources = ()   # the index tensors of the key (their versions are checked)
 
     def view(self, a):
         v = a if self.basic is None else dispatch.getitem(a, self.basic)
@@ -373,6 +375,7 @@ def _value_input(value, target):
 def index(ctx, x, plan):
     """``x[key]`` for a key with index arrays or masks (a copy); `plan` from `index_plan`."""
     ctx.plan, ctx.shape = plan, tuple(x._data.shape)
+    ctx.watch(*plan.sources)
     return _take(x._data, plan, x.dtype)
 
 
@@ -389,6 +392,7 @@ def _index_put(ctx, x, plan, value, accumulate=False):
     out = dispatch.cast(x._data, x.dtype)
     _put(out, plan, val, accumulate)
     ctx.plan, ctx.accumulate = plan, accumulate
+    ctx.watch(*plan.sources)
     ctx.value_shape = value._data.shape if isinstance(value, Tensor) else None
     return out
 
@@ -437,7 +441,15 @@ def _getitem(self, key):
     basic, adv = parse_key(self._data.shape, key)
     if not adv:
         return getitem(self, basic)
-    return index(self, index_plan(self._data.shape, basic, adv))
+    return index(self, _plan_of(self._data.shape, basic, adv, key))
+
+
+def _plan_of(shape, basic, adv, key):
+    """`index_plan`, remembering the key's tensors (backward checks their versions)."""
+    plan = index_plan(shape, basic, adv)
+    items = key if isinstance(key, tuple) else (key,)
+    plan.sources = tuple(k for k in items if isinstance(k, Tensor))
+    return plan
 
 
 def _records(target, value):
@@ -455,7 +467,7 @@ def _setitem(self, key, value):
     check_inplace(self, "setitem")
     value = _value_input(value, self)
     basic, adv = parse_key(self._data.shape, key)
-    plan = index_plan(self._data.shape, basic, adv) if adv else None
+    plan = _plan_of(self._data.shape, basic, adv, key) if adv else None
     if _records(self, value):
         result = _index_put(self, plan, value) if plan else copy_slices(self, basic, value)
         commit_inplace(self, result)
@@ -513,6 +525,7 @@ def index_select(ctx, input, dim, index):
     plan = IndexPlan(None if a.ndim else (None,), None, math.prod(shape[:d]), shape[d],
                      math.prod(shape[d + 1:]), idx, out_shape)
     ctx.plan, ctx.shape = plan, tuple(a.shape)
+    ctx.watch(index)
     return _take(a, plan, input.dtype)
 
 
@@ -540,7 +553,7 @@ def index_put(input, indices, values, accumulate=False):
     basic, adv = parse_key(input._data.shape, key)
     if not adv:
         return copy_slices(input, basic, values)
-    return _index_put(input, index_plan(input._data.shape, basic, adv), values, accumulate)
+    return _index_put(input, _plan_of(input._data.shape, basic, adv, key), values, accumulate)
 
 
 @tensor_method("index_put_")
@@ -577,6 +590,7 @@ def _masked_fill_forward(ctx, x, mask, value):
                         f"{type(value).__name__}")
     shape = broadcast_shapes("masked_fill", tuple(x._data.shape), tuple(mask._data.shape))
     ctx.mask = mask
+    ctx.watch(mask)
     return dispatch.run_for(x.device)(_masked, [mask._data, v, x._data], [x.dtype.np], shape)[0]
 
 

@@ -17,6 +17,7 @@ and a target whose elements overlap (an expanded tensor).
 from nbgrad import _dtypes
 from nbgrad.autograd import grad_mode
 from nbgrad.autograd.function import Function
+from nbgrad.autograd.node import watch_input
 from nbgrad.ops.registry import tensor_method
 
 __all__ = []
@@ -76,6 +77,7 @@ def commit_inplace(target, result):
         from nbgrad.autograd.copy_slices import rebase_view
         rebase_view(target, base, result if node is not None else result.detach(), region)
     elif node is not None:
+        _adopt_saved_output(node, result, target)
         target.grad_fn = node
         target._output_nr = result._output_nr
         target._requires_grad = True
@@ -102,13 +104,24 @@ def _snapshot_saved_target(node, target):
         copy = _snapshot(target)
         for k in keys:
             saved[k] = copy
-        node.saved_versions = [(copy, 0) if t is target else (t, v)
-                               for t, v in node.saved_versions]
+        node.watched = [watch_input(copy) if w[2] is target else w for w in node.watched]
     elif isinstance(saved, tuple) and any(t is target for t in saved):
         copy = _snapshot(target)
         node.saved = tuple(copy if t is target else t for t in saved)
         node.saved_versions = tuple(0 if t is target else v
                                     for t, v in zip(saved, node.saved_versions))
+
+
+def _adopt_saved_output(node, result, target):
+    """`target` takes `result`'s place as the output of `node`: a saved output
+    is now target itself, so a later in-place change of target is caught
+    (PyTorch's ``y.exp_(); y.mul_(2)`` raises at backward)."""
+    vc = result._version_counter
+    if vc is None or not node.watched:
+        return
+    after = target._version + 1   # the version this write gives target
+    node.watched = [(target._shared_version_counter(), after) + w[2:] if w[0] is vc else w
+                    for w in node.watched]
 
 
 def _snapshot(t):

@@ -304,6 +304,7 @@ def nll_loss(ctx, input, target, weight=None, ignore_index=-100, reduction="mean
                 (math.nan if reduction == "mean" else 1.0))
     if ctx.needs_input_grad:
         ctx.save_for_backward(target)
+        ctx.watch(weight)   # read at backward as `w` (ctx.args)
     if reduction == "none":
         return dispatch.reshape(losses, tuple(target._data.shape))
     return _reduced(total, wsum, reduction, dtype)
@@ -425,6 +426,7 @@ def binary_cross_entropy(ctx, input, target, weight=None, reduction="mean"):
     ctx.args = (reduction, n, w_t)
     if ctx.needs_input_grad:
         ctx.save_for_backward(input, target)
+        ctx.watch(w_t)
     return dispatch.reshape(out, shape) if reduction == "none" else \
         _reduced(total, n, reduction, dtype)
 
@@ -509,6 +511,7 @@ def binary_cross_entropy_with_logits(ctx, input, target, weight=None, reduction=
     ctx.args = (reduction, n, w_t, pw_t)
     if ctx.needs_input_grad:
         ctx.save_for_backward(input, target)
+        ctx.watch(w_t, pw_t)
     return dispatch.reshape(out, shape) if reduction == "none" else \
         _reduced(total, n, reduction, dtype)
 

@@ -38,7 +38,8 @@ import numpy as np
 
 from nbgrad._dtypes import _FLOAT
 from nbgrad.autograd import grad_mode
-from nbgrad.autograd.node import SAVED_FREED_MESSAGE, Node, edge_of, new_node, node_class
+from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, Node, check_watched, edge_of, new_node,
+                                  node_class, saved_version_error, watch_input, watch_output)
 
 __all__ = ["REGISTRY", "op", "register", "tensor_method", "check_saved_version"]
 
@@ -62,15 +63,12 @@ def tensor_method(*names):
     return deco
 
 
-def check_saved_version(node, t, version):
-    """RuntimeError if `t` changed in place after `node` saved it."""
+def check_saved_version(node, t, version, producer=None):
+    """RuntimeError if `t` changed in place after `node` saved it; `producer`:
+    (grad_fn, output_nr) of `t` when it was saved, named in the message."""
     if t._version != version:
-        raise RuntimeError(
-            "one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: [{t.dtype!r} {list(t._data.shape)}], which is an input or "
-            f"output of {node.name()}, is at version {t._version}; expected version "
-            f"{version} instead. Hint: the backtrace further above can show the operation "
-            "that failed to compute its gradient.")
+        fn, nr = producer if producer is not None else (t.grad_fn, t._output_nr)
+        raise saved_version_error(t.dtype, t._data.shape, fn, nr, t._version, version)
 
 
 class _Ctx:
@@ -84,6 +82,9 @@ class _Ctx:
     def mark_non_differentiable(self, *outputs):
         pass
 
+    def watch(self, *tensors):
+        pass
+
 
 class FunctionNode(Node):
     """Node of a function-style op: a context with attributes and saved tensors."""
@@ -93,6 +94,8 @@ class FunctionNode(Node):
     def save_for_backward(self, *tensors):
         self.saved = tensors
         self.saved_versions = tuple(None if t is None else t._version for t in tensors)
+        self.saved_producers = tuple(None if t is None else (t.grad_fn, t._output_nr)
+                                     for t in tensors)
 
     @property
     def saved_tensors(self):
@@ -101,13 +104,18 @@ class FunctionNode(Node):
         saved = self.saved
         if saved is None:
             return ()
-        for t, v in zip(saved, self.saved_versions):
+        for t, v, p in zip(saved, self.saved_versions, self.saved_producers):
             if t is not None:
-                check_saved_version(self, t, v)
+                check_saved_version(self, t, v, p)
         return saved
 
     def mark_non_differentiable(self, *outputs):
         self.non_differentiable = outputs
+
+    def watch(self, *tensors):
+        """Check these tensors' versions at backward (read there in a derived form)."""
+        self.watched = list(self.watched) + [watch_input(t) for t in tensors
+                                             if t is not None and hasattr(t, "_data")]
 
 
 def _tensor_inputs(args, Tensor):
@@ -169,6 +177,7 @@ class FunctionOp:
                     "non_differentiable" not in ctx.__dict__:
                 t._requires_grad = True
                 t.grad_fn = ctx
+                _watch_outputs(ctx, (t,))
             return t
         single = result.__class__ is not tuple
         arrays = (result,) if single else result
@@ -191,17 +200,41 @@ class FunctionOp:
             outs.append(t)
         if record:
             ctx.n_outputs = len(outs)
+            _watch_outputs(ctx, outs)
         return outs[0] if single else tuple(outs)
 
     def apply_backward(self, node, grads):
         if node.released and node.saved is None and getattr(node, "_had_saved", False):
             raise RuntimeError(SAVED_FREED_MESSAGE)
+        if node.watched:
+            check_watched(node, node.watched)
         if node.n_outputs > 1:
             grads = _materialize(node, grads)
         result = self._backward(node, *grads)
         if not isinstance(result, tuple):
             result = (result,)
         return result
+
+
+def _watch_outputs(ctx, outs):
+    """Outputs the backward reads must not change in place before it runs.
+
+    A forward keeps an output either as an attribute (``ctx.out``, ``ctx.idx``:
+    a view of the output buffer) or as a saved tensor wrapping the output
+    buffer; both are tied to the outputs' version counters here."""
+    d = ctx.__dict__
+    if "out" in d or "idx" in d:
+        ctx.watched = list(ctx.watched) + [watch_output(t, ctx) for t in outs]
+    saved = ctx.saved
+    if not saved:
+        return
+    versions = list(ctx.saved_versions)
+    for k, s in enumerate(saved):
+        for t in outs:
+            if s is not None and s is not t and s._data is t._data:
+                s._version_counter = t._shared_version_counter()
+                versions[k] = s._version_counter.value
+    ctx.saved_versions = tuple(versions)
 
 
 def _materialize(node, grads):
