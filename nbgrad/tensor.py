@@ -189,12 +189,21 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got "
                                 f"grad of type {type(value).__name__}")
-            if value._data.shape != self._data.shape:
-                raise RuntimeError(f"assigned grad has data of a different size: "
-                                   f"{list(value._data.shape)} vs {list(self._data.shape)}")
             if value.dtype is not self.dtype:
                 raise RuntimeError(f"assigned grad has data of a different type: "
                                    f"{value.dtype!r} vs {self.dtype!r}")
+            if value.device != self.device:   # PyTorch's order: dtype, device, size
+                if value.device.type != self.device.type:
+                    raise RuntimeError(
+                        f"attempting to assign a gradient with device type "
+                        f"'{value.device.type}' to a tensor with device type "
+                        f"'{self.device.type}'. Please ensure that the gradient and the "
+                        f"tensor are on the same device")
+                raise RuntimeError(f"assigned grad has data located on a different device: "
+                                   f"{value.device} vs {self.device}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: "
+                                   f"{list(value._data.shape)} vs {list(self._data.shape)}")
         self._grad = value
 
     @grad.deleter

@@ -77,6 +77,8 @@ def _make_grads(outputs, grad_outputs, create_graph, batched=False):
                 f"For complex Tensors, both grad_output and output are required to have the "
                 f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype!r} "
                 f"and output[{i}] has a dtype of {t.dtype!r}.")
+        if g.device != t.device:
+            g = _grad_on_device(g, t, i)
         if not create_graph and g.grad_fn is not None:
             g = g.detach()
         grads.append(g)
@@ -106,12 +108,24 @@ def _make_batched_grads(outputs, grad_outputs, create_graph):
             raise RuntimeError(f"is_grads_batched=True: every grad_output needs the same batch "
                                f"size; grad_outputs[0] has {batch} and grad_outputs[{i}] has "
                                f"{g._data.shape[0]}")
+        if g.device != t.device:
+            g = _grad_on_device(g, t, i)
         if g.dtype is not t.dtype:
             g = g.to(t.dtype)
         if not create_graph and g.grad_fn is not None:
             g = g.detach()
         grads.append(g)
     return grads
+
+
+def _grad_on_device(g, t, i):
+    """A gradient given on another device than its output `t`: moved there when
+    `t` is 0-d (as PyTorch does; per sample when batched), else PyTorch's
+    RuntimeError, raised before any kernel mixes the two devices."""
+    if t._data.ndim == 0:
+        return g.to(t.device)
+    raise RuntimeError(f"invalid gradient at index {i} - expected device {t.device} but got "
+                       f"{g.device}")
 
 
 def _roots(outputs):
@@ -421,7 +435,7 @@ def _apply_batched(node, grads_out):
         res = rule(node, grads_out[0])
         if res is not None:
             return res
-    from nbgrad.autograd.function import select
+    from nbgrad.autograd.function import select, select_array
     from nbgrad.tensor import Tensor
     recorded = grad_mode._state.enabled
     batch = next(g._data.shape[0] for g in grads_out if g is not None)
@@ -429,7 +443,7 @@ def _apply_batched(node, grads_out):
     for b in range(batch):
         gb = [None if g is None else
               (select(g, b) if recorded else
-               Tensor._make(g._data[b:b + 1].reshape(g._data.shape[1:]), g.dtype, g.device))
+               Tensor._make(select_array(g._data, b), g.dtype, g.device))
               for g in grads_out]
         res = node.apply(gb)
         if res is None:
@@ -456,7 +470,8 @@ def _stack_rows(rows, recorded):
     if recorded:   # create_graph: the stack itself must be differentiable
         from nbgrad import _factories
         from nbgrad.autograd.function import stack
-        return stack([r if r is not None else _factories.zeros(shape, dtype=first.dtype)
+        return stack([r if r is not None else
+                      _factories.zeros(shape, dtype=first.dtype, device=first.device)
                       for r in rows])
     from nbgrad.autograd.function import stack_arrays
     return stack_arrays([None if r is None else r._data for r in rows], first)

@@ -7,19 +7,18 @@
   checked), ``needs_input_grad``, ``mark_non_differentiable``, ``mark_dirty``
   and ``set_materialize_grads``.
 - `once_differentiable`: a backward that may not be differentiated again.
-- `stack` / `stack_arrays` / `select`: stacking along and indexing a leading
-  dim, used by the engine's batched gradients and by ``autograd.functional``.
+- `stack` / `stack_arrays` / `select` / `select_array`: stacking along and
+  indexing a leading dim on the tensors' own device (CPU or CUDA), used by the
+  engine's batched gradients and by ``autograd.functional``.
 """
 
 import functools
-
-import numpy as np
 
 from nbgrad.autograd import grad_mode
 from nbgrad.autograd.node import SAVED_FREED_MESSAGE, Node, edge_of, new_node
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable", "stack",
-           "stack_arrays", "select"]
+           "stack_arrays", "select", "select_array"]
 
 
 class FunctionCtx:
@@ -317,22 +316,33 @@ def once_differentiable(backward):
 # -- stacking (batched gradients, jacobians) -----------------------------------
 
 def stack_arrays(arrays, like):
-    """A new Tensor stacking `arrays` (None: a zero row) along a new first dim;
-    shape and dtype come from the Tensor `like`.  Copies run as kernels."""
-    from nbgrad.backends.cpu import elementwise as cpu
-    from nbgrad.backends.cpu.creation import fill
-    from nbgrad.ops.elementwise import _identity
+    """A new Tensor stacking `arrays` (None: a zero row) along a new first dim,
+    on the device of the Tensor `like`, with its shape and dtype.  The copies
+    and zero fills run as kernels of that device's backend."""
+    from nbgrad.backends import dispatch
     from nbgrad.tensor import Tensor
-    shape, dtype = like._data.shape, like.dtype
-    out = np.empty((len(arrays),) + shape, dtype.np)
+    shape, dtype, device = tuple(like._data.shape), like.dtype, like.device
+    host = device.type == "cpu"
+    for a in arrays:
+        if a is not None and dispatch.on_host(a) != host:
+            raise RuntimeError(f"stack: Expected all tensors to be on the same device, but "
+                               f"found at least two devices, {device} and "
+                               f"{'cpu' if dispatch.on_host(a) else dispatch.cuda_device()}!")
+    out = dispatch.empty((len(arrays),) + shape, dtype.np, device=device)
     for b, a in enumerate(arrays):
-        row = out[b:b + 1].reshape(shape)   # a view even when out is 1-D
+        row = select_array(out, b)
         if a is None:
-            if row.size:
-                fill(row.reshape(-1), dtype.np.type(0))
-        else:
-            cpu.run(_identity, [a], [dtype.np], shape, outs=[row])
-    return Tensor._make(out, dtype, like.device)
+            dispatch.fill(row, 0)
+        elif row.size:
+            dispatch.copy_into(row, a)
+    return Tensor._make(out, dtype, device)
+
+
+def select_array(a, i):
+    """Array `a`'s row `i` along the first dim: a view on either device (a 0-d
+    view for a 1-D `a`, where NumPy's ``a[i]`` would give a scalar)."""
+    from nbgrad.backends import dispatch
+    return dispatch.getitem(a, (i, Ellipsis))
 
 
 class _Stack(Function):
@@ -354,8 +364,7 @@ class _Select(Function):
     def forward(ctx, t, i):
         from nbgrad.tensor import Tensor
         ctx.index, ctx.batch = i, t._data.shape[0]
-        # a slice, then a reshape: a view even for a 1-D t (t[i] would be a scalar)
-        return Tensor._make(t._data[i:i + 1].reshape(t._data.shape[1:]), t.dtype, t.device)
+        return Tensor._make(select_array(t._data, i), t.dtype, t.device)
 
     @staticmethod
     def backward(ctx, g):
@@ -385,10 +394,13 @@ def select(t, i):
 def stack(tensors):
     """Differentiable stack of same-shape tensors along a new first dim."""
     tensors = list(tensors)
-    shape = tensors[0]._data.shape
+    shape, device = tensors[0]._data.shape, tensors[0].device
     for t in tensors:
         if t._data.shape != shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(shape)} and {list(t._data.shape)}")
+        if t.device != device:
+            raise RuntimeError(f"stack: Expected all tensors to be on the same device, but "
+                               f"found at least two devices, {device} and {t.device}!")
     return _Stack.apply(*tensors)
 

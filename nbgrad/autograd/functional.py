@@ -223,19 +223,19 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 def _standard_basis(outputs):
     """Per output, a (N, *output.shape) tensor: its rows of the N x N identity,
     N the total number of output elements."""
-    import numpy as np
-
-    from nbgrad.backends.cpu.creation import eye, fill
+    from nbgrad.backends import dispatch
     from nbgrad.tensor import Tensor
     numels = [o.numel() for o in outputs]
     total = sum(numels)
     chunks, start = [], 0
     for o, n in zip(outputs, numels):
-        buf = np.empty((total, n), o.dtype.np)
+        # on the output's device: the batched backward must not mix devices
+        buf = dispatch.empty((total, n), o.dtype.np, device=o.device)
         if buf.size:
-            fill(buf.reshape(-1), o.dtype.np.type(0))
-            eye(buf[start:start + n])
-        chunks.append(Tensor._make(buf.reshape((total,) + tuple(o.shape)), o.dtype, o.device))
+            dispatch.fill(buf, 0)
+            dispatch.backend(o.device).creation.eye(dispatch.getitem(buf, slice(start, start + n)))
+        chunks.append(Tensor._make(dispatch.reshape(buf, (total,) + tuple(o.shape)), o.dtype,
+                                   o.device))
         start += n
     return chunks, numels
 
@@ -248,7 +248,8 @@ def _jacobian_vectorized(outputs, inputs, create_graph):
                              is_grads_batched=True))
     for k, g in enumerate(vj):
         if g is None:
-            vj[k] = _factories.zeros((total,) + tuple(inputs[k].shape), dtype=inputs[k].dtype)
+            vj[k] = _factories.zeros((total,) + tuple(inputs[k].shape), dtype=inputs[k].dtype,
+                                     device=inputs[k].device)
     jac = []   # jac[i][j]: output i, input j
     for i, out in enumerate(outputs):
         start = sum(numels[:i])
@@ -319,7 +320,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                     rows[k].append(g)
             jac.append(tuple(
                 (stack(r) if r else _factories.zeros((0,) + tuple(inputs[k].shape),
-                                                     dtype=inputs[k].dtype))
+                                                     dtype=inputs[k].dtype,
+                                                     device=inputs[k].device))
                 .reshape(tuple(out.shape) + tuple(inputs[k].shape))
                 for k, r in enumerate(rows)))
         jac = _grad_postprocess(tuple(jac), create_graph)

@@ -263,6 +263,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     class_dim = 0 if input.dim() == 1 else 1
     n_classes = input.shape[class_dim]
     if target.shape == input.shape and target.dtype.is_floating_point:
+        _nn.check_same_device("cross_entropy", input, target, weight)
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing,
                                     class_dim, n_classes)
     if target.shape == input.shape:

@@ -240,6 +240,7 @@ def check_class_targets(input, target, weight, ignore_index, opname="nll_loss"):
                            f"({opname} of input {list(xs)} and target {list(ts)})")
     if len(xs) > 2 and ts != xs[:1] + xs[2:]:
         raise RuntimeError(f"Expected target size {list(xs[:1] + xs[2:])}, got {list(ts)}")
+    _check_class_devices(input, target, weight)
     if target.dtype.name not in ("int64", "uint8"):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{scalar_name(target.dtype)}")
@@ -272,6 +273,20 @@ def check_class_targets(input, target, weight, ignore_index, opname="nll_loss"):
         if bad:
             raise IndexError(f"Target {value} is out of bounds.")
     return (N, C, D), t2
+
+
+def _check_class_devices(input, target, weight):
+    """nll_loss's arguments (target, then weight) on input's device, before any
+    kernel runs; for a CUDA input in the words of PyTorch's CUDA kernel wrapper."""
+    if input.device.type != "cuda":
+        return check_same_device("nll_loss", input, target, weight)
+    kernel = "nll_loss2d_forward" if input._data.ndim > 2 else "nll_loss_forward"
+    for name, t in (("target", target), ("weight", weight)):
+        if isinstance(t, Tensor) and t.device != input.device:
+            raise RuntimeError(
+                f"Expected all tensors to be on the same device, but got {name} is on "
+                f"{t.device}, different from other tensors on {input.device} (when checking "
+                f"argument in method wrapper_CUDA_{kernel})")
 
 
 def _weights(weight, C, dtype, like):
@@ -370,6 +385,17 @@ def _check_pair(opname, input, target):
         if not isinstance(t, Tensor):
             raise TypeError(f"{opname}(): argument '{name}' must be Tensor, not "
                             f"{type(t).__name__}")
+    check_same_device(opname, input, target)
+
+
+def check_same_device(opname, input, *others):
+    """RuntimeError (PyTorch's elementwise-kernel words) unless every tensor among
+    `others` (non-tensors skipped) is on `input`'s device: checked before any kernel
+    runs, as a kernel of one device cannot read the other's memory."""
+    for t in others:
+        if isinstance(t, Tensor) and t.device != input.device:
+            raise RuntimeError(f"{opname}: Expected all tensors to be on the same device, but "
+                               f"found at least two devices, {input.device} and {t.device}!")
 
 
 def _check_constant(opname, name, t, shape, dtype, input):
