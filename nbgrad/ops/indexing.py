@@ -36,6 +36,7 @@ from nbgrad.backends import dispatch
 from nbgrad.backends.cpu import elementwise as cpu
 from nbgrad.backends.cpu import movement as kernels
 from nbgrad.backends.cpu.creation import fill
+from nbgrad.ops import overlap
 from nbgrad.ops.binary import where
 from nbgrad.ops.elementwise import broadcast_shapes, cast_array
 from nbgrad.ops.inplace import check_inplace, commit_inplace
@@ -313,7 +314,23 @@ def _put(dst, plan, value, accumulate):
     else:   # write into a contiguous copy of the region, then copy it back
         tmp = dispatch.cast(region, region.dtype)
         k.put(dispatch.reshape(tmp, block), flat, vals, accumulate)
-        _copy_into(region, tmp)
+        if overlap.is_expanded(region):
+            _copy_written(region, tmp, k, flat, block, rows)
+        else:
+            _copy_into(region, tmp)
+
+
+def _copy_written(region, tmp, k, flat, block, rows):
+    """Copy back only the elements the plan wrote: in an expanded region an
+    unwritten element shares its address with a written one and would copy the
+    old value back over it (PyTorch's kernel writes only the indexed elements)."""
+    hit = dispatch.empty(block, np.bool_, like=region)
+    dispatch.fill(hit, False)
+    ones = dispatch.empty(rows, np.bool_, like=region)
+    dispatch.fill(ones, True)
+    k.put(hit, flat, ones, False)
+    dispatch.run(_masked, [dispatch.reshape(hit, tuple(region.shape)), tmp, region],
+                 [region.dtype], tuple(region.shape), outs=[region])
 
 
 # -- values assigned into a tensor ------------------------------------------------------
@@ -329,7 +346,7 @@ def value_array(value, dtype, target, advanced):
     """`value` (Tensor or number) as an array (leading 1s stripped) or NumPy
     scalar of `dtype`, checked to broadcast to the `target` shape."""
     if not isinstance(value, Tensor):
-        return dtype.np.type(value)
+        return _dtypes.checked_scalar(value, dtype, int64=True)   # PyTorch's overflow check
     shape = _strip_ones(value._data.shape)
     ok = len(shape) <= len(target) and all(
         v == 1 or v == t for v, t in zip(reversed(shape), reversed(target)))
@@ -464,14 +481,20 @@ def _records(target, value):
 
 
 def _setitem(self, key, value):
-    check_inplace(self, "setitem")
+    check_inplace(self, "setitem", internal=False)
     value = _value_input(value, self)
     basic, adv = parse_key(self._data.shape, key)
+    overlap.check_setitem(self, _as_tuple(key), basic, adv, value)
     plan = _plan_of(self._data.shape, basic, adv, key) if adv else None
     if _records(self, value):
         result = _index_put(self, plan, value) if plan else copy_slices(self, basic, value)
         commit_inplace(self, result)
         return
+    _write_unrecorded(self, basic, plan, value)
+
+
+def _write_unrecorded(self, basic, plan, value):
+    """``self[key] = value`` straight into the buffer (nothing to record)."""
     if isinstance(value, Tensor) and dispatch.shares_memory(value._data, self._data):
         value = value.clone()   # read everything before anything is overwritten
     if plan is not None:
@@ -542,13 +565,7 @@ def index_put(input, indices, values, accumulate=False):
     >>> nb.zeros(3).index_put((nb.tensor([0, 0]),), nb.tensor(1.), accumulate=True)
     tensor([2., 0., 0.])
     """
-    if not isinstance(values, Tensor):
-        raise TypeError(f"index_put(): argument 'values' must be Tensor, not "
-                        f"{type(values).__name__}")
-    if values.dtype is not input.dtype:
-        raise RuntimeError("Index put requires the source and destination dtypes match, got "
-                           f"{input.dtype.name} for the destination and {values.dtype.name} "
-                           "for the source.")
+    _check_values(input, values)
     key = tuple(slice(None) if i is None else i for i in indices)
     basic, adv = parse_key(input._data.shape, key)
     if not adv:
@@ -556,10 +573,31 @@ def index_put(input, indices, values, accumulate=False):
     return _index_put(input, _plan_of(input._data.shape, basic, adv, key), values, accumulate)
 
 
+def _check_values(input, values):
+    if not isinstance(values, Tensor):
+        raise TypeError(f"index_put(): argument 'values' must be Tensor, not "
+                        f"{type(values).__name__}")
+    if values.dtype is not input.dtype:
+        raise RuntimeError("Index put requires the source and destination dtypes match, got "
+                           f"{input.dtype.name} for the destination and {values.dtype.name} "
+                           "for the source.")
+
+
 @tensor_method("index_put_")
 def index_put_inplace(self, indices, values, accumulate=False):
     """In-place `index_put`."""
-    check_inplace(self, "index_put_")
+    check_inplace(self, "index_put_", internal=False)
+    if isinstance(indices, (tuple, list)):
+        overlap.check_index_put(self, tuple(indices), values, accumulate=accumulate)
+    if overlap.is_expanded(self._data) and not accumulate and not _records(self, values):
+        # deprecated in PyTorch: only the indexed elements are written (as setitem does)
+        _check_values(self, values)
+        key = tuple(slice(None) if i is None else i for i in indices)
+        basic, adv = parse_key(self._data.shape, key)
+        _write_unrecorded(self, basic, _plan_of(self._data.shape, basic, adv, key) if adv
+                          else None, values)
+        return self
+    # an expanded target otherwise raises there: the whole result would be copied back
     return commit_inplace(self, index_put(self, indices, values, accumulate))
 
 
@@ -584,7 +622,7 @@ def _masked_fill_forward(ctx, x, mask, value):
                                f"got tensor with {value._data.ndim} dimension(s).")
         v = x.dtype.np.type(value._host().reshape(-1)[0])
     elif isinstance(value, (bool, int, float, np.number, np.bool_)):
-        v = x.dtype.np.type(value)
+        v = _dtypes.checked_scalar(value, x.dtype)   # PyTorch's overflow check
     else:
         raise TypeError(f"masked_fill(): argument 'value' must be Number or Tensor, not "
                         f"{type(value).__name__}")
@@ -633,13 +671,31 @@ tensor_method("index_put")(index_put)
 @tensor_method("masked_fill_")
 def masked_fill_inplace(self, mask, value):
     """In-place `masked_fill` (the mask broadcasts to self's shape)."""
-    check_inplace(self, "masked_fill_")
+    check_inplace(self, "masked_fill_", internal=False)
+    overlap.warn_internal_overlap("masked_fill_", self._data)
+    overlap.check_overlap("masked_fill_", self._data, overlap.arrays_of(mask))
+    if overlap.is_expanded(self._data) and not _records(self, value):
+        # deprecated in PyTorch: write only the filled elements (the others share
+        # their addresses and would copy old values back over them)
+        with grad_mode.no_grad():
+            result = masked_fill(self, mask, value)
+        a = self._data
+        if result._data.shape != a.shape:
+            commit_inplace(self, result)   # raises PyTorch's shape error
+        dispatch.run_for(self.device)(_masked, [mask._data, result._data, a], [a.dtype],
+                                      tuple(a.shape), outs=[a])
+        self._bump_version()
+        return self
+    # an expanded target otherwise raises there: the whole result would be copied back
     return commit_inplace(self, masked_fill(self, mask, value))
 
 
 def _inplace_method(name, fn):
     def method(self, *args, **kwargs):
         check_inplace(self, name)
+        # PyTorch's assert_no_overlap: index and src may not share self's memory at all
+        overlap.check_overlap(name, self._data, overlap.arrays_of(*args, *kwargs.values()),
+                              full=True)
         return commit_inplace(self, fn(self, *args, **kwargs))
     method.__name__ = name
     method.__doc__ = f"In-place `{fn.__name__}`."

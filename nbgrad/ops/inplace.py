@@ -1,4 +1,4 @@
-"""In-place ops (``add_ sub_ mul_ div_ zero_ fill_ clamp_``, ``+=`` and
+"""In-place ops (``add_ sub_ mul_ div_ zero_ fill_ clamp_ copy_``, ``+=`` and
 friends) and `commit_inplace`, which ``__setitem__`` and ``inplace=True``
 functions also use.
 
@@ -11,23 +11,35 @@ kernel writes straight into the target (``Elementwise.into``).
 
 Errors come before any kernel runs: a leaf that requires grad (or a view of
 one) in grad mode, a shape the target cannot hold, a dtype it cannot take,
-and a target whose elements overlap (an expanded tensor).
+and memory overlap by PyTorch's rules (ATen's MemoryOverlap.cpp): a target
+whose elements overlap (an expanded tensor), and an input that shares memory
+with the target in part (``x[1:] += x[:-1]``, ``x.add_(x.t())``).  An input
+that is the target itself (same address, same strides) is allowed: each
+element is read before it is written.  Sharing that PyTorch cannot classify
+(strided views) is allowed too, and computed through a temporary, so the
+result never depends on the order in which a kernel visits the elements.
 """
+
+import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad.autograd import grad_mode
 from nbgrad.autograd.function import Function
 from nbgrad.autograd.node import watch_input
+from nbgrad.ops.overlap import aliases, arrays_of, check_internal_overlap, check_overlap
 from nbgrad.ops.registry import tensor_method
 
 __all__ = []
 
+_ndarray = np.ndarray
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
 _LEAF_VIEW = "a view of a leaf Variable that requires grad is being used in an in-place operation."
 
 
-def check_inplace(target, op="in-place op"):
-    """Raise PyTorch's errors for an in-place write into `target` (before any kernel)."""
+def check_inplace(target, op="in-place op", internal=True):
+    """Raise PyTorch's errors for an in-place write into `target` (before any kernel);
+    `internal`: also refuse a target whose elements overlap (not for fill_ / zero_,
+    which write one value everywhere, as PyTorch)."""
     if grad_mode._state.enabled:
         if target._requires_grad and target.grad_fn is None:
             if target._base is not None:
@@ -36,18 +48,20 @@ def check_inplace(target, op="in-place op"):
         base = target._base
         if base is not None and base._requires_grad and base.grad_fn is None:
             raise RuntimeError(_LEAF_VIEW)
+    if internal:
+        check_internal_overlap(op, target._data)
     a = target._data
-    for n, s in zip(a.shape, a.strides):
-        if s == 0 and n > 1:
-            raise RuntimeError(
-                f"{op}: unsupported operation: more than one element of the written-to tensor "
-                "refers to a single memory location. Please clone() the tensor before "
-                f"performing the operation. (target shape {list(a.shape)})")
+    if a.__class__ is _ndarray and not a.flags.writeable and \
+            not any(s == 0 and n > 1 for n, s in zip(a.shape, a.strides)):   # not expanded
+        raise RuntimeError(f"{op}: the tensor's memory is a read-only NumPy array (from "
+                           "nb.from_numpy or nb.as_tensor of a non-writable array); copy the "
+                           "array (array.copy()) or make it writable before writing to it")
 
 
-def commit_inplace(target, result):
+def commit_inplace(target, result, internal=True):
     """Make `target` hold `result` in place: copy the values, bump the version,
-    and take over `result`'s place in the graph.  Returns `target`.
+    and take over `result`'s place in the graph.  Returns `target`.  `internal`:
+    refuse an expanded target (see `check_inplace`).
 
     >>> y = x * 1
     >>> commit_inplace(y, y * 2)    # y.mul_(2)
@@ -57,7 +71,7 @@ def commit_inplace(target, result):
     if result._data.shape != target._data.shape:
         raise RuntimeError(f"in-place op: output with shape {list(target._data.shape)} doesn't "
                            f"match the broadcast shape {list(result._data.shape)}")
-    check_inplace(target)
+    check_inplace(target, internal=internal)
     node = result.grad_fn
     base = target._base
     region = None
@@ -87,7 +101,10 @@ def commit_inplace(target, result):
     if target._retains_grad and target.grad_fn is not None:
         from nbgrad.autograd.node import RetainGradHook
         target.grad_fn._add_tensor_hook(target._output_nr, RetainGradHook(target))
-    dispatch.run_for(target.device)(_identity, [result._data], [target.dtype.np],
+    src = result._data
+    if aliases(target._data, src):   # a view of target's memory (copy_): read it all first
+        src = dispatch.cast(src, result.dtype)
+    dispatch.run_for(target.device)(_identity, [src], [target.dtype.np],
                                     tuple(target._data.shape), outs=[target._data])
     target._bump_version()
     return target
@@ -171,39 +188,17 @@ def _type_name(d):
             "bool": "Bool"}.get(d.name, d.name.capitalize())
 
 
-def _overlaps(target, other):
-    """True if `other` shares memory with `target` in a different layout (the
-    elementwise kernel would read values it already overwrote)."""
-    from nbgrad.tensor import Tensor
-    if not isinstance(other, Tensor):
-        return False
-    from nbgrad.backends import dispatch
-    a, b = target._data, other._data
-    if dispatch.on_device(a) or dispatch.on_device(b):
-        if not (dispatch.on_device(a) and dispatch.on_device(b)):
-            return False
-        ptr = dispatch.address
-        if ptr(a) == ptr(b) and tuple(a.strides) == tuple(b.strides) and \
-                tuple(a.shape) == tuple(b.shape):
-            return False
-        return dispatch.shares_memory(a, b)
-    if a.__array_interface__["data"][0] == b.__array_interface__["data"][0] and \
-            a.strides == b.strides and a.shape == b.shape:
-        return False
-    import numpy as np
-    return np.may_share_memory(a, b)
-
-
 def _binary_inplace(name, fn, declared, target, other, result_dtype=None, **kwargs):
     """``target.<name>(other)``: `fn` is the public op (recorded path, keywords
     passed on); `declared` names the registered elementwise op whose kernel
     writes straight into the target when nothing is recorded (None: compute
     out of place, then copy)."""
     check_inplace(target, name)
+    check_overlap(name, target._data, arrays_of(other))   # first, as PyTorch's TensorIterator
     _check_result(name, target, other, result_dtype)
     if _needs_graph(target, other):
         return commit_inplace(target, fn(target, other, **kwargs))
-    if declared is None or _overlaps(target, other):
+    if declared is None or any(aliases(target._data, a) for a in arrays_of(other)):
         with grad_mode.no_grad():
             return commit_inplace(target, fn(target, other, **kwargs))
     from nbgrad.ops.registry import REGISTRY
@@ -255,7 +250,8 @@ def _fill_value(t, value):
     from nbgrad.backends import dispatch
     from nbgrad.ops.elementwise import _identity
     dt = t.dtype.np
-    dispatch.run_for(t.device)(_identity, [dt.type(value)], [dt], tuple(t._data.shape),
+    dispatch.run_for(t.device)(_identity, [_dtypes.checked_scalar(value, t.dtype)], [dt],
+                               tuple(t._data.shape),
                                outs=[t._data])
 
 
@@ -320,9 +316,9 @@ class _FillTensor(Function):
 @tensor_method("zero_")
 def zero_(self):
     """Fill with zeros in place: ``w.grad.zero_()``."""
-    check_inplace(self, "zero_")
+    check_inplace(self, "zero_", internal=False)
     if _needs_graph(self):
-        return commit_inplace(self, _Zero.apply(self))
+        return commit_inplace(self, _Zero.apply(self), internal=False)
     _fill_value(self, 0)
     self._bump_version()
     return self
@@ -332,22 +328,22 @@ def zero_(self):
 def fill_(self, value):
     """Fill with `value` (a number or a 0-dim tensor) in place: ``x.fill_(3)``."""
     from nbgrad.tensor import Tensor
-    check_inplace(self, "fill_")
+    check_inplace(self, "fill_", internal=False)
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value._data.ndim} dimensions.")
         if _needs_graph(self, value):
-            return commit_inplace(self, _FillTensor.apply(self, value))
+            return commit_inplace(self, _FillTensor.apply(self, value), internal=False)
         value = value.item()
     elif not isinstance(value, (int, float, bool)):
         raise TypeError(f"fill_(): argument 'value' must be Number or Tensor, not "
                         f"{type(value).__name__}")
-    if isinstance(value, float) and not self.dtype.is_floating_point and \
-            value != int(value):
-        value = int(value)   # PyTorch truncates toward zero too
+    # PyTorch's check: RuntimeError for a value the dtype cannot hold (a negative int
+    # wraps into uint8, a float truncates toward zero into an integer dtype)
+    value = _dtypes.checked_scalar(value, self.dtype).item()
     if _needs_graph(self):
-        return commit_inplace(self, _FillScalar.apply(self, value))
+        return commit_inplace(self, _FillScalar.apply(self, value), internal=False)
     _fill_value(self, value)
     self._bump_version()
     return self
@@ -358,6 +354,7 @@ def clamp_(self, min=None, max=None):
     """Clamp into [min, max] in place: ``w.clamp_(-1, 1)``."""
     import nbgrad
     check_inplace(self, "clamp_")
+    check_overlap("clamp_", self._data, arrays_of(min, max))
     if _needs_graph(self, min, max):
         return commit_inplace(self, nbgrad.clamp(self, min, max))
     with grad_mode.no_grad():
@@ -366,6 +363,57 @@ def clamp_(self, min=None, max=None):
         raise RuntimeError(f"clamp_: result type {_type_name(result.dtype)} can't be cast to "
                            f"the desired output type {_type_name(self.dtype)}")
     return commit_inplace(self, result)
+
+
+class _CopyFrom(Function):
+    _node_name = "CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, t, src):
+        from nbgrad import _factories
+        from nbgrad.backends import dispatch
+        ctx.src_meta = (tuple(src.shape), src.dtype, src.device)
+        out = _factories.empty_like(t)
+        dispatch.copy_into(out._data, (src if src.device == t.device else src.to(t.device))._data)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from nbgrad import _factories
+        shape, dtype, device = ctx.src_meta
+        gs = g if tuple(g.shape) == shape else g.sum_to_size(shape)
+        if gs.dtype is not dtype or gs.device != device:
+            gs = gs.to(device=device, dtype=dtype)
+        return _factories.zeros_like(g), gs
+
+
+@tensor_method("copy_")
+def copy_(self, src, non_blocking=False):
+    """Copy `src` into self in place (broadcast to self's shape, converted to its
+    dtype and device): ``w.copy_(w0)``; `non_blocking` is accepted and ignored."""
+    from nbgrad import _factories
+    from nbgrad.backends import dispatch
+    from nbgrad.ops.elementwise import broadcast_shapes
+    from nbgrad.tensor import Tensor
+    check_inplace(self, "copy_")
+    if not isinstance(src, Tensor):
+        if not isinstance(src, (int, float, bool)):
+            raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+        src = _factories.tensor(src, dtype=self.dtype, device=self.device)
+    check_overlap("copy_", self._data, arrays_of(src))   # first, as PyTorch's TensorIterator
+    shape = tuple(self._data.shape)
+    b = broadcast_shapes("copy_", shape, tuple(src._data.shape))
+    if b != shape:
+        raise RuntimeError(f"copy_: output with shape {list(shape)} doesn't match the "
+                           f"broadcast shape {list(b)}")
+    if _needs_graph(self, src):
+        return commit_inplace(self, _CopyFrom.apply(self, src))
+    a = (src if src.device == self.device else src.to(self.device))._data
+    if aliases(self._data, a):
+        a = dispatch.cast(a, src.dtype)
+    dispatch.copy_into(self._data, a)
+    self._bump_version()
+    return self
 
 
 def _operator(method):

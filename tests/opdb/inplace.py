@@ -54,6 +54,11 @@ OPS = [
            composite=True, variant="tensor"),
 ]
 
+OPS.append(OpInfo("copy_", _method("copy_"),
+                  lambda x, y: np.broadcast_to(np.asarray(y, np.asarray(x).dtype),
+                                               np.shape(x)).copy(),
+                  _inplace_binary_samples(), composite=True))
+
 if hasattr(nb, "clamp"):   # clamp_ delegates to nb.clamp (the unary family)
     OPS.append(OpInfo("clamp_", _method("clamp_", -0.5, 0.5),
                       lambda x: np.clip(x, -0.5, 0.5), _unary_samples, composite=True))
