@@ -111,11 +111,12 @@ def norm_backward(ctx, g):
         zero = x == 0
         scaled = where(zero, 0.0, x.sign() * where(zero, 1.0, x.abs()) ** (p - 1.0))
         return scaled * g * n ** (1.0 - p)
+    # x |x|^(p-2) / n^(p-1) written with the ratio r = x / n, |r| <= 1: the powers of
+    # x and of n underflow for small inputs (NaN for float32 below ~1e-20 at p = 3)
+    r = x / _nonzero(n)
     if p < 2.0:
-        scaled = x.sign() * x.abs() ** (p - 1.0)
-    else:
-        scaled = x * x.abs() ** (p - 2.0)
-    return scaled * g / _nonzero(n) ** (p - 1.0)
+        return g * r.sign() * r.abs() ** (p - 1.0)
+    return g * r * r.abs() ** (p - 2.0)
 
 
 # -- var, std -----------------------------------------------------------------------------
@@ -229,11 +230,18 @@ def logsumexp(ctx, x, dim, keepdim=False):
 
 @logsumexp.backward
 def logsumexp_backward(ctx, g):
-    # softmax(x) * g; exp(-inf - -inf) is NaN for an all -inf slice, as in PyTorch
+    # softmax(x) * g as exp(x - out); exp(-inf - -inf) is NaN for an all -inf slice, as in
+    # PyTorch.  A large out is rounded (1e20 + ln 2 is 1e20), which scales exp(x - out)
+    # by one factor per slice: its sum c.  That is divided out when log c is within out's
+    # rounding, never a larger change (an out changed through .data is used as PyTorch
+    # uses it).
     (x,) = ctx.saved_tensors
     g = keep_dims(ctx, g)
     if is_grad_enabled():
         out = logsumexp(x, ctx.dims, True)
     else:
         out = _buffer(ctx.out, g)
-    return g * (x - out).exp()
+    r = (x - out).exp()
+    c = r.sum(ctx.dims, keepdim=True)
+    rounding = (out.abs() + 8.0) * float(np.finfo(r.dtype.np).eps)
+    return g * r / where(c.log().abs() <= rounding, c, 1.0)

@@ -2,7 +2,14 @@
 negative log-likelihood and the fused losses (mse, binary cross-entropy).
 
 Softmax kernels work on a contiguous canonical (A, R, B) view: normalise over
-the middle axis.  Loss kernels work on flat contiguous buffers of one shape
+the middle axis.  log_softmax is (x - max) - log(sum(exp(x - max))), as in
+PyTorch: x - (max + log sum) would lose log sum to rounding for large logits.
+The sum is taken as 1 + rest (rest: the terms other than the max's own
+exp(0) = 1) and its log as log1p(rest), so that a tiny rest (a confident
+prediction: log_softmax of the max is -rest) is not rounded away either; the
+backward writes exp(out) = 1 + expm1(out) for the same reason.
+
+Loss kernels work on flat contiguous buffers of one shape
 (the caller broadcasts and copies first) and return their float64 sums, so
 that 'mean' and 'sum' reductions never allocate the elementwise loss.
 Sums may be reassociated (``fastmath={'reassoc'}``) so that they vectorise.
@@ -27,11 +34,16 @@ def _softmax_column(x, out, a, b, log):
             m = x[a, r, b]
     s = 0.0
     if log:
+        ties = 0.0
         for r in range(R):
-            s += math.exp(x[a, r, b] - m)
-        shift = m + math.log(s)
-        for r in range(R):
-            out[a, r, b] = x[a, r, b] - shift
+            d = x[a, r, b] - m
+            if d == 0:
+                ties += 1.0
+            else:
+                s += math.exp(d)
+        lse = math.log1p(s + (ties - 1.0))
+        for r in range(R):   # (x - m) - lse: m + lse would round lse away for a large m
+            out[a, r, b] = (x[a, r, b] - m) - lse
     else:
         for r in range(R):   # one exp per element: keep it in out, then scale
             e = math.exp(x[a, r, b] - m)
@@ -43,7 +55,7 @@ def _softmax_column(x, out, a, b, log):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _softmax_block(x, out, a, log, m, s):
+def _softmax_block(x, out, a, log, m, s, ties):
     # the inner axis is contiguous: sweep whole rows of B at a time so that
     # the loops over b vectorise, instead of striding column by column
     R, B = x.shape[1], x.shape[2]
@@ -55,14 +67,18 @@ def _softmax_block(x, out, a, log, m, s):
                 m[b] = x[a, r, b]
     s[:] = 0.0
     if log:
-        for r in range(R):
+        ties[:] = 0.0
+        for r in range(R):   # the terms apart from exp(0) = 1: see _softmax_column
             for b in range(B):
-                s[b] += math.exp(x[a, r, b] - m[b])
+                d = x[a, r, b] - m[b]
+                e = math.exp(d)
+                s[b] += 0.0 if d == 0 else e
+                ties[b] += 1.0 if d == 0 else 0.0
         for b in range(B):
-            s[b] = m[b] + math.log(s[b])
-        for r in range(R):
+            s[b] = math.log1p(s[b] + (ties[b] - 1.0))
+        for r in range(R):   # (x - m) - lse, never x - (m + lse): see _softmax_column
             for b in range(B):
-                out[a, r, b] = x[a, r, b] - s[b]
+                out[a, r, b] = (x[a, r, b] - m[b]) - s[b]
     else:
         for r in range(R):
             for b in range(B):
@@ -86,8 +102,9 @@ def softmax(x, out, log):
         return
     m = np.empty(B, x.dtype)
     s = np.empty(B, np.float64)
+    ties = np.empty(B, np.float64)
     for a in range(A):
-        _softmax_block(x, out, a, log, m, s)
+        _softmax_block(x, out, a, log, m, s, ties)
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
@@ -100,7 +117,21 @@ def softmax_parallel(x, out, log):
     for a in prange(A):
         m = np.empty(B, x.dtype)
         s = np.empty(B, np.float64)
-        _softmax_block(x, out, a, log, m, s)
+        ties = np.empty(B, np.float64)
+        _softmax_block(x, out, a, log, m, s, ties)
+
+
+_LN2 = math.log(2.0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _log_softmax_grad(gv, o, s):
+    """g - exp(o) * sum(g), with exp(o) = 1 + expm1(o) where o is near 0: the
+    gradient of a confident target's loss, softmax - 1, is then -expm1(o)
+    itself, not the rounding left by 1 - softmax."""
+    if o > -_LN2:
+        return (gv - s) - math.expm1(o) * s
+    return gv - math.exp(o) * s
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -111,7 +142,7 @@ def _softmax_backward_column(g, out, gx, a, b, log):
         for r in range(R):
             s += g[a, r, b]
         for r in range(R):
-            gx[a, r, b] = g[a, r, b] - math.exp(out[a, r, b]) * s
+            gx[a, r, b] = _log_softmax_grad(g[a, r, b], out[a, r, b], s)
     else:
         for r in range(R):
             s += g[a, r, b] * out[a, r, b]
@@ -121,8 +152,8 @@ def _softmax_backward_column(g, out, gx, a, b, log):
 
 @njit(cache=True, error_model="numpy")
 def softmax_backward(g, out, gx, log):
-    """gx from g and the forward output: log_softmax g - exp(out) * sum(g),
-    softmax out * (g - sum(g * out)), over axis 1 of (A, R, B)."""
+    """gx from g and the forward output, over axis 1 of (A, R, B): log_softmax
+    g - exp(out) * sum(g) (`_log_softmax_grad`), softmax out * (g - sum(g * out))."""
     A, R, B = g.shape
     if B == 1:
         for a in range(A):
@@ -137,7 +168,7 @@ def softmax_backward(g, out, gx, log):
         for r in range(R):
             for b in range(B):
                 if log:
-                    gx[a, r, b] = g[a, r, b] - math.exp(out[a, r, b]) * s[b]
+                    gx[a, r, b] = _log_softmax_grad(g[a, r, b], out[a, r, b], s[b])
                 else:
                     gx[a, r, b] = out[a, r, b] * (g[a, r, b] - s[b])
 

@@ -11,7 +11,8 @@ devices agree to rounding.  Differences, all in what comes back:
   their checks;
 - `dropout` draws from the CUDA generators (`nbgrad.backends.cuda.creation`):
   the same seed gives other masks than on the CPU.
-Softmax runs one thread per (a, b) column, serial over the normalised axis.
+Softmax runs one thread per (a, b) column, serial over the normalised axis;
+log_softmax and its gradient are written for precision as on the CPU.
 """
 
 import math
@@ -34,6 +35,9 @@ def _a(x):
 
 
 # -- softmax -----------------------------------------------------------------
+_LN2 = math.log(2.0)
+
+
 @cuda.jit(cache=True)
 def _softmax(x, out, log):
     A, R, B = x.shape
@@ -46,11 +50,16 @@ def _softmax(x, out, log):
                 m = x[a, r, b]
         s = 0.0
         if log:
+            ties = 0.0   # the sum is 1 + rest, its log log1p(rest) (see the CPU kernel)
             for r in range(R):
-                s += math.exp(x[a, r, b] - m)
-            shift = m + math.log(s)
-            for r in range(R):
-                out[a, r, b] = x[a, r, b] - shift
+                d = x[a, r, b] - m
+                if d == 0:
+                    ties += 1.0
+                else:
+                    s += math.exp(d)
+            lse = math.log1p(s + (ties - 1.0))
+            for r in range(R):   # (x - m) - lse, never x - (m + lse) (see the CPU kernel)
+                out[a, r, b] = (x[a, r, b] - m) - lse
         else:
             for r in range(R):
                 e = math.exp(x[a, r, b] - m)
@@ -71,8 +80,12 @@ def _softmax_backward(g, out, gx, log):
         if log:
             for r in range(R):
                 s += g[a, r, b]
-            for r in range(R):
-                gx[a, r, b] = g[a, r, b] - math.exp(out[a, r, b]) * s
+            for r in range(R):   # exp(o) = 1 + expm1(o) near o = 0 (see the CPU kernel)
+                o = out[a, r, b]
+                if o > -_LN2:
+                    gx[a, r, b] = (g[a, r, b] - s) - math.expm1(o) * s
+                else:
+                    gx[a, r, b] = g[a, r, b] - math.exp(o) * s
         else:
             for r in range(R):
                 s += g[a, r, b] * out[a, r, b]
