@@ -273,16 +273,14 @@ class Tensor:
 
     @property
     def data(self):
-        """The same storage, detached from the graph (changes are not recorded)."""
-        t = Tensor._make(self._data, self.dtype, self.device)
-        t._version_counter = self._shared_version_counter()
-        return t
+        """The same storage, detached from the graph.  As in PyTorch, changes made
+        through it are hidden from autograd: it has a version counter of its own
+        (use `detach()` to have them checked)."""
+        return Tensor._make(self._data, self.dtype, self.device)
 
     @data.setter
     def data(self, value):
-        if value._data.shape != self._data.shape or value.dtype is not self.dtype:
-            # PyTorch allows any tensor here; so do we
-            pass
+        # PyTorch allows any shape and dtype here; so do we
         self._data = value._data
         self.dtype = value.dtype
         self.device = value.device
@@ -294,8 +292,12 @@ class Tensor:
         return vc
 
     def detach(self):
-        """A new tensor on the same storage that is not part of the graph."""
-        return self.data
+        """A new tensor on the same storage that is not part of the graph; it
+        shares the version counter, so an in-place change through it is seen by
+        the backward of any op that saved this tensor."""
+        t = Tensor._make(self._data, self.dtype, self.device)
+        t._version_counter = self._shared_version_counter()
+        return t
 
     def detach_(self):
         self.grad_fn = None
