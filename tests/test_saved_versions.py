@@ -166,3 +166,16 @@ def test_unchanged_saved_tensors_still_backward():
     z.add_(1)                 # a tensor nobody saved: changing it is fine
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.exp(x.detach().numpy()), rtol=1e-6)
+
+
+def test_changes_through_data_are_hidden_and_through_detach_are_checked():
+    """PyTorch: ``.data`` has its own version counter, ``detach()`` shares it."""
+    x = nb.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    y.data.mul_(2)            # hidden from autograd: backward uses the new values
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([1.0, 2.0]), rtol=1e-6)
+    y = x.exp()
+    y.detach().mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
