@@ -9,46 +9,99 @@ on the host, as in ``tensor([...], device="cuda")``, is copied once).
 `as_tensor` and `from_dlpack` wrap GPU arrays of other libraries
 (``__cuda_array_interface__``, DLPack) without a copy.  Defaults follow
 PyTorch: Python floats give the default float dtype (float32), ints give
-int64, bools give bool.
+int64, bools give bool.  So do the errors: sizes, fill values and bounds are
+checked as PyTorch checks them (integer overflow raises, never wraps: see
+`nbgrad._from_data` and `nbgrad._dtypes.checked_scalar`), and a failed
+allocation is a RuntimeError.  The ``Tensor.new_*`` factories and
+``Tensor.type`` are attached here.
 """
 
 import math
 import numbers
+import operator
 
 import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad._device import as_device, cpu_device
+from nbgrad._from_data import check_array, from_sequence
 from nbgrad.backends import dispatch
 from nbgrad.backends.cpu import creation
 from nbgrad.tensor import Tensor
 
-__all__ = ["tensor", "as_tensor", "from_numpy", "ones", "zeros", "full", "empty",
-           "arange", "linspace", "eye", "rand", "randn", "randint", "ones_like",
-           "zeros_like", "full_like", "empty_like", "rand_like", "randn_like",
-           "randint_like", "manual_seed", "seed", "initial_seed", "from_dlpack"]
+__all__ = [
+    "arange",
+    "as_tensor",
+    "empty",
+    "empty_like",
+    "eye",
+    "from_dlpack",
+    "from_numpy",
+    "full",
+    "full_like",
+    "initial_seed",
+    "linspace",
+    "manual_seed",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randint_like",
+    "randn",
+    "randn_like",
+    "seed",
+    "tensor",
+    "zeros",
+    "zeros_like",
+]
+
+
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
 def _shape(size, op):
+    """`size` (ints, or one tuple/list of them) as a tuple, with PyTorch's errors."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
+    elif len(size) == 1 and size[0].__class__ is bool:   # a bool alone is no size
+        raise TypeError(f"{op}(): argument 'size' (position 1) must be tuple of ints, not bool")
     for s in size:   # the common case: non-negative Python ints
-        if s.__class__ is not int or s < 0:
+        if s.__class__ is not int or s < 0 or s > _INT64_MAX:
             break
     else:
         return size
     out = []
-    for s in size:
-        if isinstance(s, Tensor):
-            s = int(s)
-        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
-            raise TypeError(f"{op}(): argument 'size' must be a tuple of ints, but found "
-                            f"element of type {type(s).__name__}")
+    for i, s in enumerate(size):
+        try:
+            s = operator.index(s)   # ints, NumPy ints, integer 0-d tensors
+        except TypeError:
+            raise TypeError(f"{op}(): argument 'size' must be tuple of ints, but found element "
+                            f"of type {type(s).__name__} at pos {i + 1}") from None
+        if s > _INT64_MAX or s < -_INT64_MAX - 1:
+            raise TypeError(f"{op}(): argument 'size' failed to unpack the object at pos "
+                            f"{i + 1} with error \"Overflow when unpacking long long\" "
+                            f"(size {s})")
         if s < 0:
             raise RuntimeError(f"{op}(): Trying to create tensor with negative dimension {s}: "
                                f"{list(size)}")
-        out.append(int(s))
+        out.append(s)
     return tuple(out)
+
+
+def _alloc(shape, np_dtype, dev):
+    """A new buffer on `dev`; PyTorch's RuntimeError when it cannot be had."""
+    if dev is cpu_device:
+        try:
+            return np.empty(shape, np_dtype)
+        except (MemoryError, ValueError):
+            return creation.empty(shape, np_dtype)   # raises PyTorch's RuntimeError
+    n = np.dtype(np_dtype).itemsize
+    for s in shape:
+        n *= s
+    if n > _INT64_MAX:
+        raise creation.size_error(shape)
+    return dispatch.empty(shape, np_dtype, device=dev)
 
 
 def _device(device):
@@ -78,89 +131,63 @@ def _on(data, dtype, dev, requires_grad):
 
 
 def _filled(shape, value, dtype, device, requires_grad):
+    """A tensor of `shape` filled with `value`, a value of `dtype` already (checked by
+    `_dtypes.checked_scalar` where it comes from the user)."""
     dev = _device(device)
+    data = _alloc(shape, dtype.np, dev)
     if dev is not cpu_device:
-        data = dispatch.empty(shape, dtype.np, device=dev)
         return _on(dispatch.fill(data, value), dtype, dev, requires_grad)
-    data = np.empty(shape, dtype.np)
     if data.size:
-        creation.fill(data.ravel(), dtype.np.type(value))
+        creation.fill(data.reshape(-1), value)
     return _on(data, dtype, dev, requires_grad)
 
 
-def _infer_dtype(data):
-    """PyTorch's dtype for nested Python data: any float -> default float."""
-    kind = _dtypes.bool
-    stack = [data]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif isinstance(x, Tensor):
-            kind = _dtypes._promote_pair(kind, x.dtype) if x.ndim else \
-                _dtypes.result_type(kind_tensor(kind), x)
-        elif isinstance(x, (bool, np.bool_)):
-            continue
-        elif isinstance(x, numbers.Integral):
-            if kind.category < _dtypes._INT:
-                kind = _dtypes.int64
-        elif isinstance(x, numbers.Real):
-            return _dtypes.get_default_dtype()
-        else:
-            raise TypeError(f"tensor(): could not infer dtype of {type(x).__name__}")
-    return kind
-
-
-def kind_tensor(dtype):
-    return Tensor._make(np.empty((1,), dtype.np), dtype)
+def _fill_value(value, op):
+    """A fill value as the Python number PyTorch reads (0-d tensors, NumPy scalars)."""
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise TypeError(f"{op}(): argument 'fill_value' (position 2) must be Number, not "
+                            f"Tensor (a tensor of shape {list(value.shape)}; only 0-d ones)")
+        return value.item()
+    value = _dtypes.python_scalar(value)
+    if value.__class__ not in (bool, int, float) and not isinstance(value, (int, float)):
+        raise TypeError(f"{op}(): argument 'fill_value' must be Number, not "
+                        f"{type(value).__name__}")
+    return value
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor with a copy of `data` (nested lists, numbers, arrays, tensors).
 
+    Integers that do not fit the dtype raise as in PyTorch (``nb.tensor(2**63)``:
+    ValueError; ``nb.tensor([300], dtype=nb.uint8)``: RuntimeError).
+
     >>> nb.tensor([0.1, 1.0, 0.0001])
     tensor([1.0000e-01, 1.0000e+00, 1.0000e-04])
     """
+    d = None if dtype is None else _dtypes.dtype_arg(dtype, "tensor")
     if isinstance(data, Tensor):
         if device is None:
             device = data.device
         arr = data.detach()._host()
-        d = data.dtype if dtype is None else _dtypes.as_dtype(dtype)
-    elif isinstance(data, np.ndarray):
-        d = _dtypes.from_numpy_dtype(data.dtype) if dtype is None else _dtypes.as_dtype(dtype)
+        d = data.dtype if d is None else d
+    elif isinstance(data, np.ndarray):   # converted as NumPy converts, as PyTorch does
+        src = check_array(data, "tensor")
+        d = src if d is None else d
         arr = data
     else:
-        d = _infer_dtype(data) if dtype is None else _dtypes.as_dtype(dtype)
-        if isinstance(data, (list, tuple)):
-            data = _unwrap(data)
-        try:
-            arr = np.array(data, dtype=np.float64 if d.is_floating_point else None)
-        except ValueError as e:
-            raise ValueError(f"tensor(): could not build a tensor from {type(data).__name__}: "
-                             f"{e}") from None
-    out = np.empty(arr.shape, d.np)
-    if out.size:
-        from nbgrad.ops.elementwise import cast_array
-        src = arr
-        if src.dtype == d.np:
-            out = _copy(src)
-        else:
-            out = cast_array(src if src.dtype != object else src.astype(np.float64), d)
-    return _finish(out, d, device, requires_grad)
+        arr, d = from_sequence(data, d, Tensor)
+        if arr.dtype == d.np:   # a new array already: no second copy
+            return _finish(arr, d, device, requires_grad)
+    return _finish(_copy(arr, d), d, device, requires_grad)
 
 
-def _copy(a):
+def _copy(a, d):
+    """A new host array with `a`'s values as dtype `d` (a kernel; NumPy's wrapping)."""
     from nbgrad.ops.elementwise import cast_array
-    return cast_array(a, _dtypes.from_numpy_dtype(a.dtype))
-
-
-def _unwrap(data):
-    """Nested lists with 0-d/1-element Tensors replaced by Python numbers."""
-    if isinstance(data, (list, tuple)):
-        return [_unwrap(x) for x in data]
-    if isinstance(data, Tensor):
-        return data.tolist()
-    return data
+    if not a.size:
+        return _alloc(a.shape, d.np, cpu_device)
+    return cast_array(a, d)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -177,14 +204,15 @@ def as_tensor(data, dtype=None, device=None):
         return as_tensor(t, dtype, device) if dtype is not None or device is not None else t
     if isinstance(data, Tensor):
         t = data
-        if dtype is not None and _dtypes.as_dtype(dtype) is not t.dtype:
-            t = t.to(_dtypes.as_dtype(dtype))
+        if dtype is not None and _dtypes.dtype_arg(dtype, "as_tensor") is not t.dtype:
+            t = t.to(_dtypes.dtype_arg(dtype, "as_tensor"))
         if device is not None and as_device(device) != t.device:
             t = t.to(device)
         return t
-    if isinstance(data, np.ndarray) and (dtype is None or
-                                         _dtypes.as_dtype(dtype).np == data.dtype):
-        return _finish(data, _dtypes.from_numpy_dtype(data.dtype), device, False)
+    if isinstance(data, np.ndarray):
+        d = check_array(data, "as_tensor")
+        if dtype is None or _dtypes.dtype_arg(dtype, "as_tensor") is d:
+            return _finish(data, d, device, False)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -230,58 +258,85 @@ def from_dlpack(ext_tensor):
 
 
 def from_numpy(array):
-    """A tensor sharing memory with NumPy `array`."""
+    """A tensor sharing memory with NumPy `array` (writes go to the array).
+
+    PyTorch's errors: TypeError for a dtype nbgrad has no tensors of (float16,
+    uint16/32/64, complex, object...), ValueError for another byte order or
+    negative strides; a read-only array gives PyTorch's warning, and an in-place
+    op on the tensor then raises RuntimeError.
+
+    >>> nb.from_numpy(np.arange(3.0))
+    tensor([0., 1., 2.], dtype=torch.float64)
+    """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
-    return Tensor._make(array, _dtypes.from_numpy_dtype(array.dtype))
-
-
-def _float_dtype(dtype, op):
-    d = _dtypes.as_dtype(dtype)
-    return d
+    d = check_array(array, "from_numpy")
+    if not array.flags.writeable:
+        import warnings
+        warnings.warn("The given NumPy array is not writable, and PyTorch does not support "
+                      "non-writable tensors. nbgrad keeps the array read-only: an in-place op "
+                      "on this tensor raises RuntimeError. Copy the array (array.copy()) or "
+                      "make it writable before converting it to a tensor.", UserWarning,
+                      stacklevel=2)
+    return Tensor._make(array, d)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
     """A tensor of ones: ``nb.ones(2, 2, requires_grad=True)``."""
-    return _filled(_shape(size, "ones"), 1, _dtypes.as_dtype(dtype), device, requires_grad)
+    d = _dtypes.dtype_arg(dtype, "ones")
+    return _filled(_shape(size, "ones"), d.np.type(1), d, device, requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
     """A tensor of zeros: ``nb.zeros(3)``."""
-    return _filled(_shape(size, "zeros"), 0, _dtypes.as_dtype(dtype), device, requires_grad)
+    d = _dtypes.dtype_arg(dtype, "zeros")
+    return _filled(_shape(size, "zeros"), d.np.type(0), d, device, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
-    """A tensor filled with `fill_value`; its dtype is inferred from the value."""
-    d = _infer_dtype(fill_value) if dtype is None else _dtypes.as_dtype(dtype)
-    return _filled(_shape((size,), "full"), fill_value, d, device, requires_grad)
+    """A tensor filled with `fill_value`; its dtype is inferred from the value
+    (``nb.full((2,), 3)`` is int64).  A value the dtype cannot hold raises
+    RuntimeError, as in PyTorch: ``nb.full((2,), 300, dtype=nb.uint8)``."""
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    value = _fill_value(fill_value, "full")
+    d = _dtypes.dtype_arg(dtype, "full") if dtype is not None else (
+        _dtypes.bool if value.__class__ is bool else _dtypes.int64 if isinstance(value, int)
+        else _dtypes.get_default_dtype())
+    return _filled(_shape((size,), "full"), _dtypes.checked_scalar(value, d), d, device,
+                   requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
     """An uninitialised tensor."""
-    d = _dtypes.as_dtype(dtype)
+    d = _dtypes.dtype_arg(dtype, "empty")
     dev = _device(device)
-    return _on(dispatch.empty(_shape(size, "empty"), d.np, device=dev), d, dev, requires_grad)
+    return _on(_alloc(_shape(size, "empty"), d.np, dev), d, dev, requires_grad)
 
 
-def _like(t, dtype, device):
-    return (t.dtype if dtype is None else _dtypes.as_dtype(dtype),
+def _like(t, dtype, device, op="*_like"):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(t).__name__}")
+    return (t.dtype if dtype is None else _dtypes.dtype_arg(dtype, op),
             t.device if device is None else device)
 
 
 def ones_like(t, *, dtype=None, device=None, requires_grad=False):
     d, dev = _like(t, dtype, device)
-    return _filled(t._data.shape, 1, d, dev, requires_grad)
+    return _filled(t._data.shape, d.np.type(1), d, dev, requires_grad)
 
 
 def zeros_like(t, *, dtype=None, device=None, requires_grad=False):
     d, dev = _like(t, dtype, device)
-    return _filled(t._data.shape, 0, d, dev, requires_grad)
+    return _filled(t._data.shape, d.np.type(0), d, dev, requires_grad)
 
 
 def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(t, dtype, device)
-    return _filled(t._data.shape, fill_value, d, dev, requires_grad)
+    d, dev = _like(t, dtype, device, "full_like")
+    value = _dtypes.checked_scalar(_fill_value(fill_value, "full_like"), d)
+    return _filled(t._data.shape, value, d, dev, requires_grad)
 
 
 def empty_like(t, *, dtype=None, device=None, requires_grad=False):
@@ -289,24 +344,67 @@ def empty_like(t, *, dtype=None, device=None, requires_grad=False):
     return empty(tuple(t._data.shape), dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
-    """Values from `start` to `end` (exclusive) by `step`: ``nb.arange(5)``."""
-    if end is None:
-        start, end = 0, start
-    vals = [float(v) if isinstance(v, Tensor) else v for v in (start, end, step)]
-    start, end, step = vals
+def _number(v, op, name):
+    """An arange/linspace bound as a Python number (0-d tensors, NumPy scalars)."""
+    if isinstance(v, Tensor):
+        v = v.item()
+    v = _dtypes.python_scalar(v)
+    if v.__class__ is bool:
+        return int(v)
+    if not isinstance(v, (int, float)):
+        raise TypeError(f"{op}(): argument '{name}' must be Number, not {type(v).__name__}")
+    return v
+
+
+def _arange_size(start, end, step):
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"arange(): unsupported range: {start} -> {end}")
     if step == 0:
         raise RuntimeError("arange(): step must be nonzero")
     if (end - start) * step < 0:
-        raise RuntimeError("arange(): upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("arange(): upper bound and lower bound inconsistent with step "
+                           f"sign (start {start}, end {end}, step {step})")
+    return max(0, math.ceil((end - start) / step))
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """Values from `start` to `end` (exclusive) by `step`: ``nb.arange(5)``.
+
+    Integer dtypes take the bounds as int64 (truncated; RuntimeError beyond, as
+    PyTorch), and their values wrap: ``nb.arange(250, 260, dtype=nb.uint8)``."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None and start.__class__ is int and end.__class__ is int and \
+            step.__class__ is int and step and _INT64_MIN <= min(start, end) and \
+            max(start, end) <= _INT64_MAX:   # the common case: an int64 range
+        return _arange_fill(start, step, _arange_size(start, end, step), _dtypes.int64,
+                            device, requires_grad)
+    vals = [_number(v, "arange", n) for v, n in ((start, "start"), (end, "end"), (step, "step"))]
     if dtype is None:
-        is_int = all(isinstance(v, numbers.Integral) for v in vals)
+        is_int = all(isinstance(v, int) for v in vals)
         d = _dtypes.int64 if is_int else _dtypes.get_default_dtype()
     else:
-        d = _dtypes.as_dtype(dtype)
-    n = max(0, math.ceil((end - start) / step))
+        d = _dtypes.dtype_arg(dtype, "arange")
+    if d is _dtypes.bool:
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+    start, end, step = vals
+    if d.is_floating_point:
+        n = _arange_size(*(float(_dtypes._as_scalar_int(v)) if isinstance(v, int) else v
+                           for v in vals))
+    else:   # PyTorch computes integer ranges in int64: bounds truncated, checked
+        if not all(math.isfinite(v) for v in vals[:2]):
+            raise RuntimeError(f"arange(): unsupported range: {start} -> {end}")
+        start, end, step = (int(_dtypes.checked_scalar(v, _dtypes.int64)) for v in vals)
+        if step == 0 and vals[2] != 0:
+            raise ValueError(f"arange(): step must be nonzero (step {vals[2]} truncated to 0 "
+                             f"for {d!r})")
+        n = _arange_size(start, end, step)
+    return _arange_fill(start, step, n, d, device, requires_grad)
+
+
+def _arange_fill(start, step, n, d, device, requires_grad):
     dev = _device(device)
-    data = dispatch.empty((n,), d.np, device=dev)
+    data = _alloc((n,), d.np, dev)
     if n:
         kernels = dispatch.backend(dev).creation
         kernels.arange(data, np.float64(start), np.float64(step)) if d.is_floating_point \
@@ -314,116 +412,111 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _on(data, d, dev, requires_grad)
 
 
+def _count(v, op, name):
+    """An int argument (a count or a dimension) as PyTorch parses it: no bools or floats."""
+    if v.__class__ is bool or isinstance(v, (float, np.floating)):
+        raise TypeError(f"{op}(): argument '{name}' must be int, not {type(v).__name__}")
+    try:
+        return operator.index(v)
+    except TypeError:
+        raise TypeError(f"{op}(): argument '{name}' must be int, not "
+                        f"{type(v).__name__}") from None
+
+
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
-    """`steps` evenly spaced values from `start` to `end` inclusive."""
-    d = _dtypes.as_dtype(dtype)
+    """`steps` evenly spaced values from `start` to `end` inclusive:
+    ``nb.linspace(0, 1, 5)``."""
+    steps = _count(steps, "linspace", "steps")
+    if steps < 0:
+        raise RuntimeError(f"linspace(): number of steps must be non-negative (got {steps})")
+    d = _dtypes.dtype_arg(dtype, "linspace")
+    if d is _dtypes.bool:
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    # the bounds become values of the dtype first (checked; a negative int wraps into uint8)
+    lo, hi = (float(_dtypes.checked_scalar(_number(v, "linspace", n), d))
+              for v, n in ((start, "start"), (end, "end")))
     dev = _device(device)
-    data = dispatch.empty((int(steps),), d.np, device=dev)
+    data = _alloc((steps,), d.np, dev)
     if steps:
-        dispatch.backend(dev).creation.linspace(data, np.float64(start), np.float64(end))
+        dispatch.backend(dev).creation.linspace(data, np.float64(lo), np.float64(hi))
     return _on(data, d, dev, requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
-    """The identity matrix (n x m)."""
-    d = _dtypes.as_dtype(dtype)
+    """The identity matrix (n x m): ``nb.eye(3)``."""
+    n = _count(n, "eye", "n")
+    m = n if m is None else _count(m, "eye", "m")
+    for name, v in (("n", n), ("m", m)):
+        if v < 0:
+            raise RuntimeError(f"eye(): {name} must be greater or equal to 0, got {v}")
+    d = _dtypes.dtype_arg(dtype, "eye")
     dev = _device(device)
-    data = dispatch.empty((n, n if m is None else m), d.np, device=dev)
+    data = _alloc((n, m), d.np, dev)
     if data.size:
         dispatch.backend(dev).creation.eye(data)
     return _on(data, d, dev, requires_grad)
 
 
-def _random(size, op, dtype, device, requires_grad, kernel, a, b):
-    d = _dtypes.as_dtype(dtype)
-    if not d.is_floating_point:
-        raise RuntimeError(f"{op}(): \"{op}\" not implemented for '{d.name.capitalize()}'")
-    dev = _device(device)
-    data = dispatch.empty(_shape(size, op), d.np, device=dev)
-    if data.size:
-        fn = getattr(dispatch.backend(dev).creation, kernel)
-        fn(dispatch.reshape(data, (data.size,)), np.float64(a), np.float64(b))
-    return _on(data, d, dev, requires_grad)
+# -- Tensor.new_* and Tensor.type --------------------------------------------------------------
+def _new(self, dtype, device):
+    return (self.dtype if dtype is None else dtype, self.device if device is None else device)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
-    """Uniform samples in [0, 1)."""
-    return _random(size, "rand", dtype, device, requires_grad, "uniform", 0.0, 1.0)
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    """A new tensor of `data` with this tensor's dtype and device unless given."""
+    d, dev = _new(self, dtype, device)
+    return tensor(data, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
-    """Standard normal samples: ``nb.randn(2, 2)``."""
-    return _random(size, "randn", dtype, device, requires_grad, "normal", 0.0, 1.0)
+def _new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    d, dev = _new(self, dtype, device)
+    return ones(*size, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad=False):
-    """Integers drawn uniformly from [low, high)."""
-    if high is None:
-        low, high = 0, low
-    if size is None:
-        raise TypeError("randint() missing required argument 'size'")
-    d = _dtypes.int64 if dtype is None else _dtypes.as_dtype(dtype)
-    dev = _device(device)
-    data = dispatch.empty(_shape((size,), "randint"), np.int64, device=dev)
-    if data.size:
-        dispatch.backend(dev).creation.randint(dispatch.reshape(data, (data.size,)),
-                                               np.int64(low), np.int64(high))
-    if d is not _dtypes.int64:
-        data = dispatch.cast(data, d)
-    return _on(data, d, dev, requires_grad)
+def _new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    d, dev = _new(self, dtype, device)
+    return zeros(*size, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def rand_like(t, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(t, dtype, device)
-    return rand(t._data.shape, dtype=d, device=dev, requires_grad=requires_grad)
+def _new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    d, dev = _new(self, dtype, device)
+    return empty(*size, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def randn_like(t, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(t, dtype, device)
-    return randn(t._data.shape, dtype=d, device=dev, requires_grad=requires_grad)
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    d, dev = _new(self, dtype, device)
+    return full(size, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def randint_like(t, low, high=None, *, dtype=None, device=None):
-    d, dev = _like(t, dtype, device)
-    return randint(low, high, t._data.shape, dtype=d, device=dev)
+_LEGACY = {"float32": "Float", "float64": "Double", "float16": "Half", "uint8": "Byte",
+           "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
+_BY_LEGACY = {v + "Tensor": k for k, v in _LEGACY.items()}
 
 
-_seed = [0]
+def _type(self, dtype=None, non_blocking=False, **kwargs):
+    """``x.type()``: the legacy type name ('torch.FloatTensor'); ``x.type(nb.float64)``
+    or ``x.type('torch.DoubleTensor')``: ``x`` converted (itself when it has that type)."""
+    cuda = self.device.type == "cuda"
+    if dtype is None:
+        return f"torch.{'cuda.' if cuda else ''}{_LEGACY[self.dtype.name]}Tensor"
+    if isinstance(dtype, str):
+        name = dtype.rsplit(".", 1)[-1]
+        if name not in _BY_LEGACY or not dtype.startswith("torch."):
+            raise ValueError(f"invalid type: {dtype!r}")
+        d = _dtypes.as_dtype(_BY_LEGACY[name])
+        device = "cuda" if ".cuda." in dtype else "cpu"
+        return self.to(device=device, dtype=d)
+    if dtype.__class__ is not _dtypes.dtype:   # PyTorch takes no Python or NumPy types here
+        raise ValueError(f"invalid type: '{getattr(dtype, '__name__', dtype)}'")
+    return self if dtype is self.dtype else self.to(dtype)
 
 
-def manual_seed(seed):
-    """Seed nbgrad's random generator (Numba's, shared by rand/randn/randint)."""
-    seed = int(seed)
-    _seed[0] = seed
-    creation.seed(seed % (2 ** 32))
-    from nbgrad import cuda
-    cuda.manual_seed(seed)   # imports nothing before the first CUDA tensor
-    return _Generator(seed)
-
-
-def seed():
-    """Seed from a non-deterministic source; returns the seed."""
-    import random
-    s = random.getrandbits(63)
-    manual_seed(s)
-    return s
-
-
-def initial_seed():
-    return _seed[0]
-
-
-class _Generator:
-    """What manual_seed returns (PyTorch returns its default Generator)."""
-
-    def __init__(self, seed):
-        self._seed = seed
-
-    def initial_seed(self):
-        return self._seed
-
-    def __repr__(self):
-        return f"<nbgrad.Generator object at {hex(id(self))}>"
+for _name, _fn in (("new_tensor", _new_tensor), ("new_ones", _new_ones),
+                   ("new_zeros", _new_zeros), ("new_empty", _new_empty),
+                   ("new_full", _new_full), ("type", _type)):
+    _fn.__name__ = _name
+    setattr(Tensor, _name, _fn)
+del _name, _fn
 
 
 def legacy_constructor(*args, dtype=None, device=None):
@@ -435,3 +528,18 @@ def legacy_constructor(*args, dtype=None, device=None):
 
 def _rebuild(array, dtype_name, requires_grad, device="cpu"):
     return _finish(array, _dtypes.as_dtype(dtype_name), device, requires_grad)
+
+
+# the random factories live in nbgrad._random (they use the helpers above)
+from nbgrad._random import (  # noqa: F401
+    _Generator,
+    initial_seed,
+    manual_seed,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    seed,
+)

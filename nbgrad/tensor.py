@@ -363,10 +363,29 @@ class Tensor:
         return self._host().tolist()
 
     def __float__(self):
+        if self._data.size != 1:   # PyTorch's type here is ValueError (item() raises RuntimeError)
+            raise ValueError(f"only one element tensors can be converted to Python scalars "
+                             f"(got a tensor of shape {list(self._data.shape)})")
         return float(self.item())
 
     def __int__(self):
+        if self._data.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars "
+                             f"(got a tensor of shape {list(self._data.shape)})")
         return int(self.item())
+
+    def __contains__(self, element):
+        """``v in t``: whether any element equals `v` (a number or a tensor), as PyTorch."""
+        if not isinstance(element, (Tensor, int, float, np.generic)):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you "
+                               f"passed in a {type(element)}.")
+        return bool((self == element).any())
+
+    def __deepcopy__(self, memo):
+        """A copy with its own memory (a base and its views, copied together, stay
+        aliased), ``requires_grad`` and a deep copy of ``.grad``; leaves only, as PyTorch."""
+        from nbgrad._storage import deepcopy_tensor
+        return deepcopy_tensor(self, memo)
 
     def __index__(self):
         if self.dtype.is_floating_point or self._data.size != 1:

@@ -159,13 +159,16 @@ def empty(shape, dtype, like=None, device=None):
     """A new uninitialised array of `shape` and `dtype` where `like` lives (or on
     `device`; the host when neither is given)."""
     if like.__class__ is _ndarray:
-        return np.empty(shape, _np_dtype(dtype))
-    if like is not None:
+        host = True
+    elif like is not None:
         host = _host(like)
     else:
         host = device is None or device.type == "cpu"
     if host:
-        return np.empty(shape, _np_dtype(dtype))
+        try:
+            return np.empty(shape, _np_dtype(dtype))
+        except (MemoryError, ValueError):   # PyTorch's RuntimeError instead
+            return _cpu_creation.empty(shape, _np_dtype(dtype))
     return cuda().array.empty(shape, _np_dtype(dtype))
 
 

@@ -11,6 +11,8 @@ dispatch to the declared ops; integer division by zero raises PyTorch's
 PyTorch (docs/ops/elementwise.md).
 """
 
+import numpy as np
+
 from nbgrad import _dtypes
 from nbgrad.backends.cpu import elementwise as cpu
 from nbgrad.ops import scalar as s
@@ -175,6 +177,7 @@ _pow = elementwise(
 _pow_scalar = elementwise(
     "pow_scalar", lambda x, y: s.pow_scalar(x, y), node="PowBackward0", method=False,
     grads={"x": lambda g, x, y: s.where(y == 0, s.zero(g), g * y * s.pow_scalar(x, y - 1))})
+_pow_scalar.checked_scalars = True   # PyTorch checks a scalar exponent
 
 
 def pow(input, exponent):
@@ -251,6 +254,8 @@ logical_not.__doc__ = """x == 0, a bool tensor: ``nb.logical_not(nb.tensor([0., 
 def _integral_only(op, *args):
     for a in args:
         d = getattr(a, "dtype", None)
+        if d.__class__ is not _dtypes.dtype:   # a Python or NumPy scalar
+            d, a = None, _dtypes.python_scalar(a)
         if d is not None and d.is_floating_point:
             raise NotImplementedError(f"{op.name}: not implemented for {d!r} tensors (got a "
                                       f"{describe(a)}); bitwise ops take integer or bool "
@@ -310,7 +315,7 @@ def _where(ctx, condition, input, other):
         if isinstance(v, Tensor):
             args.append(v._data if v.dtype is dtype else cast_array(v._data, dtype))
         else:
-            args.append(dtype.np.type(v))
+            args.append(_dtypes.checked_scalar(v, dtype))   # PyTorch's overflow check
     ctx.save_for_backward(condition)
     ctx.tensor_input = isinstance(input, Tensor)
     ctx.tensor_other = isinstance(other, Tensor)
@@ -337,8 +342,49 @@ def where(condition, input, other):
 
 
 # -- Tensor methods and Python operators ---------------------------------------------------
+def _with_array(op, t, a):
+    """``t OP ndarray``: PyTorch hands this to NumPy (NumPy's result dtype, NumPy's
+    broadcasting error, no autograd: a tensor that requires grad is refused); the
+    values come from nbgrad's kernel on both operands converted to that dtype."""
+    from nbgrad.autograd import grad_mode
+    from nbgrad.tensor import Tensor
+    if t._requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                           f"tensor.detach().numpy() instead. ({op.name} of a tensor that "
+                           "requires grad and a NumPy array)")
+    if t.device.type != "cpu":
+        raise TypeError(f"can't convert {t.device} device type tensor to numpy. Use "
+                        f"Tensor.cpu() to copy the tensor to host memory first. ({op.name} "
+                        "with a NumPy array)")
+    np.broadcast_shapes(t._data.shape, a.shape)   # NumPy's ValueError
+    d = _dtypes.from_numpy_dtype(np.result_type(t._data, a), op.name)
+    if op.out_dtype == "float" and not d.is_floating_point:
+        d = _dtypes.float64   # NumPy's true division of integers
+    if d.is_floating_point and op in (bitwise_and, bitwise_or, bitwise_xor):
+        raise TypeError(f"ufunc '{op.name}' not supported for the input types ({d!r})")
+    a = a if a.dtype == d.np else a.astype(d.np)   # the foreign operand, taken as dtype d
+    return op(t if t.dtype is d else t.to(d), Tensor._make(a, d))
+
+
+def _operand(x):
+    """True for what the comparison operators compare with (else NotImplemented:
+    ``x == 'a'`` is False, as in PyTorch)."""
+    return isinstance(x, (int, float, np.generic, np.ndarray)) or hasattr(x, "_data")
+
+
 def _operators():
     from nbgrad.tensor import Tensor
+    A = np.ndarray
+
+    def _eq(self, other):
+        if other.__class__ is A:
+            return _with_array(eq, self, other)
+        return eq(self, other) if _operand(other) else NotImplemented
+
+    def _ne(self, other):
+        if other.__class__ is A:
+            return _with_array(ne, self, other)
+        return ne(self, other) if _operand(other) else NotImplemented
 
     def div_(self, other, *, rounding_mode=None):
         return div(self, other, rounding_mode=rounding_mode)
@@ -351,13 +397,17 @@ def _operators():
         "div": div_, "divide": div_, "true_divide": lambda self, other: _div(self, other),
         "floor_divide": floor_divide, "remainder": remainder, "fmod": fmod, "pow": pow,
         "where": lambda self, condition, other: where(condition, self, other),
-        "__add__": lambda self, other: _add(self, other),
+        "__add__": lambda self, other: _add(self, other) if other.__class__ is not A
+        else _with_array(_add, self, other),
         "__radd__": lambda self, other: _add(other, self),
-        "__sub__": lambda self, other: _sub(self, other),
+        "__sub__": lambda self, other: _sub(self, other) if other.__class__ is not A
+        else _with_array(_sub, self, other),
         "__rsub__": lambda self, other: _sub(other, self),
-        "__mul__": lambda self, other: mul(self, other),
+        "__mul__": lambda self, other: mul(self, other) if other.__class__ is not A
+        else _with_array(mul, self, other),
         "__rmul__": lambda self, other: mul(other, self),
-        "__truediv__": lambda self, other: _div(self, other),
+        "__truediv__": lambda self, other: _div(self, other) if other.__class__ is not A
+        else _with_array(_div, self, other),
         "__rtruediv__": lambda self, other: _div(other, self),
         "__floordiv__": floor_divide,
         "__rfloordiv__": lambda self, other: floor_divide(other, self),
@@ -372,8 +422,8 @@ def _operators():
         "__xor__": lambda self, other: bitwise_xor(self, other),
         "__rxor__": lambda self, other: bitwise_xor(other, self),
         "__invert__": _invert,
-        "__eq__": lambda self, other: eq(self, other),
-        "__ne__": lambda self, other: ne(self, other),
+        "__eq__": _eq,
+        "__ne__": _ne,
         "__lt__": lambda self, other: lt(self, other),
         "__le__": lambda self, other: le(self, other),
         "__gt__": lambda self, other: gt(self, other),

@@ -80,6 +80,11 @@ def cast_array(a, dtype):
 class Elementwise:
     """An elementwise op declared from scalar functions (see `elementwise`)."""
 
+    # Python/NumPy scalar arguments wrap to the compute dtype, as PyTorch's arithmetic
+    # does (int8 + 1000 adds -24); ops where PyTorch checks them instead (clamp bounds,
+    # a pow exponent) set this, and get its RuntimeError for a value out of range.
+    checked_scalars = False
+
     def __init__(self, name, forward, grads, node, out_dtype, method):
         if node is None:
             node = name.capitalize() + "Backward0"
@@ -131,11 +136,16 @@ class Elementwise:
                     requires = True
             elif c is float or c is int:
                 pattern += "s"
+                if c is int and not _INT64_MIN <= a <= _UINT64_MAX:
+                    break   # PyTorch's OverflowError, from _general
                 if first is None:   # converted below, once the dtype is known
                     deferred = True
                     kargs.append(a)
                 elif dtype.category == _FLOAT or (c is int and dtype.category != _BOOL_CATEGORY):
-                    kargs.append(dtype.np.type(a))   # _scalars_keep's rule, inlined
+                    try:
+                        kargs.append(dtype.np.type(a))   # _scalars_keep's rule, inlined
+                    except OverflowError:   # beyond the dtype: _general wraps it as PyTorch
+                        break
                 else:
                     break
             else:
@@ -146,7 +156,10 @@ class Elementwise:
                 if deferred:   # a scalar came before the first tensor
                     if not _scalars_keep(dtype, args):
                         return self._general(args, Tensor)
-                    kargs = [cnp.type(k) if p == "s" else k for k, p in zip(kargs, pattern)]
+                    try:
+                        kargs = [cnp.type(k) if p == "s" else k for k, p in zip(kargs, pattern)]
+                    except OverflowError:   # beyond the dtype: _general wraps it as PyTorch
+                        return self._general(args, Tensor)
                 n = first._data.size
                 fam = self.forward_family
                 key = (pattern, "flat", n >= cpu.PARALLEL_THRESHOLD)
@@ -158,7 +171,10 @@ class Elementwise:
                     if n:
                         k(*kargs, out.ravel())
                     return Tensor._make(out, _dtypes.bool, cpu_device)
-                out = np.empty(shape, cnp)
+                try:
+                    out = np.empty(shape, cnp)
+                except MemoryError:   # _general's allocation raises PyTorch's RuntimeError
+                    return self._general(args, Tensor)
                 if n:
                     k(*kargs, out.ravel())
                 result = Tensor._make(out, dtype, cpu_device)
@@ -169,6 +185,10 @@ class Elementwise:
 
     def _general(self, args, Tensor):
         """Any arguments: checks, broadcasting, promotion, devices (see __call__)."""
+        for a in args:
+            if a.__class__ is not Tensor and a.__class__ not in _PY_SCALARS:
+                args = _numpy_operands(args)
+                break
         # one pass over the arguments: devices, broadcast shape, dtypes, grad
         first = None
         mixed = scalars = requires = False
@@ -201,8 +221,9 @@ class Elementwise:
         if self.out_dtype == "float" and dtype.category != _FLOAT:
             compute = _dtypes.get_default_dtype()
         cnp = compute.np
+        value = _dtypes.checked_scalar if self.checked_scalars else _dtypes.scalar_value
         kargs = [(a._data if a.dtype is compute else cast_array(a._data, compute))
-                 if isinstance(a, Tensor) else cnp.type(a) for a in args]
+                 if isinstance(a, Tensor) else value(a, compute) for a in args]
         run = cpu.run if first.device is cpu_device else dispatch.run_for(first.device)
         if self.out_dtype == "bool":
             out = run(self.forward_family, kargs, _BOOL_OUT, shape)[0]
@@ -381,6 +402,7 @@ _SAME_TENSOR = 1 << 20   # _record's key for "both arguments are one tensor"
 _SAME = "same"           # needs[1] then: input 1's gradient is summed into input 0's
 _BOOL_OUT = [np.bool_]
 _PY_SCALARS = (float, int, bool)
+_INT64_MIN, _UINT64_MAX = -(1 << 63), (1 << 64) - 1   # a Python int PyTorch's Scalar takes
 
 
 def _scalars_keep(dtype, args):
@@ -405,7 +427,14 @@ def _kernel_arg(a, compute, Tensor):
     if isinstance(a, Tensor):
         d = a._data
         return d if a.dtype is compute else cast_array(d, compute)
-    return compute.np.type(a)
+    return _dtypes.scalar_value(a, compute)   # integers wrap, as PyTorch's
+
+
+def _numpy_operands(args):
+    """`args` with NumPy scalars as the Python numbers PyTorch reads them as
+    (np.bool_ as a float); ndarrays stay (refused below: only the Python operators
+    take them, see `nbgrad.ops.binary`)."""
+    return tuple(_dtypes.python_scalar(a) for a in args)
 
 
 def elementwise(name, forward, grads=None, node=None, out_dtype="promote", method=True):

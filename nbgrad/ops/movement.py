@@ -18,6 +18,7 @@ moves back).
 
 import itertools
 import math
+import operator
 
 import numpy as np
 
@@ -36,7 +37,14 @@ __all__ = ["reshape", "transpose", "swapaxes", "swapdims", "permute", "squeeze",
 def _size_arg(size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    return tuple(int(s) for s in size)
+    out = []
+    for s in size:   # ints only (not 2.0 or 'a'): PyTorch's TypeError otherwise
+        try:
+            out.append(operator.index(s))
+        except TypeError:
+            raise TypeError(f"argument 'size' must be tuple of ints, but found element of type "
+                            f"{type(s).__name__}") from None
+    return tuple(out)
 
 
 def _infer_shape(op_name, size, numel):
@@ -590,7 +598,7 @@ def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
             dtype = a
     out = self
     if dtype is not None:
-        d = _dtypes.as_dtype(dtype)
+        d = _dtypes.dtype_arg(dtype, "to")   # no strings or NumPy types, as PyTorch
         if d is not self.dtype or copy:
             out = to_dtype(out, d)
     if device is not None:

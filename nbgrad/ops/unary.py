@@ -255,6 +255,7 @@ clamp_max = _doc(checked(
     grads={"x": lambda g, x, hi: s.where(x <= hi, g, s.zero(g)),
            "hi": lambda g, x, hi: s.where(x > hi, g, s.zero(g))}),
     """min(x, max) elementwise (NaN stays NaN): ``nb.clamp_max(x, 1.)``.""")
+_clamp.checked_scalars = clamp_min.checked_scalars = clamp_max.checked_scalars = True
 
 
 def clamp(input, min=None, max=None):

@@ -1,4 +1,5 @@
-"""CPU kernels that fill new buffers: constants, ranges, identity, random numbers.
+"""CPU kernels that fill new buffers: constants, ranges, identity, random numbers;
+and `empty`, the host allocation with PyTorch's errors.
 
 Numba keeps its own random generator (seeded by `seed`), independent of
 NumPy's global one.
@@ -6,6 +7,35 @@ NumPy's global one.
 
 import numpy as np
 from numba import njit
+
+
+def allocation_error(shape, dtype):
+    """PyTorch's RuntimeError for memory that cannot be had (NumPy raises MemoryError)."""
+    dtype = np.dtype(dtype)
+    nbytes = dtype.itemsize
+    for s in shape:
+        nbytes *= s
+    return RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate "
+                        f"{nbytes} bytes (shape {list(shape)}, {dtype.name}). Error code 12 "
+                        "(Cannot allocate memory)")
+
+
+def size_error(shape):
+    """PyTorch's RuntimeError for a shape whose byte size does not fit in an int64."""
+    return RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+
+
+def empty(shape, dtype):
+    """``np.empty(shape, dtype)``, with PyTorch's RuntimeError when the byte size
+    overflows or the memory cannot be allocated (not NumPy's MemoryError)."""
+    try:
+        return np.empty(shape, dtype)
+    except MemoryError:
+        raise allocation_error(shape, dtype) from None
+    except ValueError as e:   # NumPy: "array is too big", "Maximum allowed dimension exceeded"
+        if "too big" in str(e) or "Maximum allowed" in str(e):
+            raise size_error(shape) from None
+        raise
 
 
 @njit(cache=True)

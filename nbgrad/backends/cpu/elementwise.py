@@ -174,7 +174,7 @@ def run(family, args, out_dtypes, shape, outs=None):
                 flat = False
     if not flat:
         if outs is None:
-            outs = [np.empty(shape, dt) for dt in out_dtypes]
+            outs = [_empty(shape, dt) for dt in out_dtypes]
         if outs[0].size:
             # strided kernel: the original arrays, not the raveled ones
             _run_nd4(family, [k if p == "s" else a for a, k, p in zip(args, kargs, pattern)],
@@ -191,11 +191,14 @@ def run(family, args, out_dtypes, shape, outs=None):
         # allocated in their final shape (not reshaped views): a result owns its
         # buffer, which lets the engine hand it to a leaf's .grad without a copy
         if len(out_dtypes) == 1:
-            out = np.empty(shape, out_dtypes[0])
+            try:
+                out = np.empty(shape, out_dtypes[0])
+            except MemoryError:
+                out = _empty(shape, out_dtypes[0])   # raises PyTorch's RuntimeError
             if n:
                 k(*kargs, out.ravel())
             return [out]
-        outs = [np.empty(shape, dt) for dt in out_dtypes]
+        outs = [_empty(shape, dt) for dt in out_dtypes]
         if n:
             k(*kargs, *[o.ravel() for o in outs])
         return outs
@@ -261,3 +264,12 @@ def _as_nd4(shape, arrays):
     shape4, strides4 = c
     as_strided = np.lib.stride_tricks.as_strided
     return [as_strided(a, shape4, st) for a, st in zip(arrays, strides4)]
+
+
+def _empty(shape, dtype):
+    """np.empty, with PyTorch's RuntimeError for memory that cannot be had."""
+    try:
+        return np.empty(shape, dtype)
+    except MemoryError:   # PyTorch's RuntimeError instead
+        from nbgrad.backends.cpu.creation import allocation_error
+        raise allocation_error(shape, dtype) from None
