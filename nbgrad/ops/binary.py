@@ -399,7 +399,9 @@ def _operators():
         "where": lambda self, condition, other: where(condition, self, other),
         "__add__": lambda self, other: _add(self, other) if other.__class__ is not A
         else _with_array(_add, self, other),
-        "__radd__": lambda self, other: _add(other, self),
+        # number op tensor is recorded as tensor op number, as in PyTorch (the
+        # order of grad_fn.next_functions shows it)
+        "__radd__": lambda self, other: _add(self, other),
         "__sub__": lambda self, other: _sub(self, other) if other.__class__ is not A
         else _with_array(_sub, self, other),
         "__rsub__": lambda self, other: _sub(other, self),

@@ -154,7 +154,8 @@ def _var_forward(ctx, x, dim, correction, keepdim, root):
     ctx.dof = dof
     ctx.correction = correction
     ctx.mean = dispatch.reshape(mean, kept)
-    ctx.out = dispatch.reshape(out, kept)
+    if root:   # std's backward divides by it; var's reads only the input (as PyTorch's)
+        ctx.out = dispatch.reshape(out, kept)
     return dispatch.reshape(out, shape)
 
 

@@ -219,12 +219,14 @@ class FunctionOp:
 def _watch_outputs(ctx, outs):
     """Outputs the backward reads must not change in place before it runs.
 
-    A forward keeps an output either as an attribute (``ctx.out``, ``ctx.idx``:
-    a view of the output buffer) or as a saved tensor wrapping the output
-    buffer; both are tied to the outputs' version counters here."""
+    A forward keeps an output either as an attribute (``ctx.out``: a view of
+    the first output's buffer; ``ctx.idx``: of the last, the indices of
+    max/min) or as a saved tensor wrapping the output buffer; both are tied to
+    the outputs' version counters here."""
     d = ctx.__dict__
-    if "out" in d or "idx" in d:
-        ctx.watched = list(ctx.watched) + [watch_output(t, ctx) for t in outs]
+    kept = ([outs[0]] if "out" in d else []) + ([outs[-1]] if "idx" in d else [])
+    if kept:
+        ctx.watched = list(ctx.watched) + [watch_output(t, ctx) for t in kept]
     saved = ctx.saved
     if not saved:
         return

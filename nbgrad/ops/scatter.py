@@ -125,6 +125,7 @@ def gather(ctx, input, dim, index, *, sparse_grad=False):
                            dispatch.reshape(idx, k3), dispatch.reshape(out, k3))
     ctx.dim, ctx.shape = d, tuple(input._data.shape)
     ctx.save_for_backward(index)
+    ctx.watch(input)   # PyTorch's gather saves self: changing it raises at backward
     return dispatch.reshape(out, tuple(index._data.shape))
 
 
@@ -153,7 +154,9 @@ def _scatter_forward(ctx, opname, x, dim, index, src, accumulate):
                dispatch.reshape(vals, k3), accumulate)
     ctx.dim = d
     ctx.src_shape = tuple(src._data.shape) if isinstance(src, Tensor) else None
-    ctx.save_for_backward(index)
+    # scatter_add's input gradient is g itself: the index is needed for src's only
+    if not accumulate or (isinstance(src, Tensor) and src._requires_grad):
+        ctx.save_for_backward(index)
     return out
 
 
@@ -201,8 +204,10 @@ def scatter_add(ctx, input, dim, index, src):
 
 @scatter_add.backward
 def scatter_add_backward(ctx, g):
+    if not ctx.needs_input_grad[2]:
+        return g, None, None
     (index,) = ctx.saved_tensors
-    return g, None, _src_grad(ctx, g, index) if ctx.needs_input_grad[2] else None
+    return g, None, _src_grad(ctx, g, index)
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
