@@ -124,8 +124,6 @@ def _int_leaf(x, d):
     floats truncate, with the overflow check)."""
     if isinstance(x, float):
         return _dtypes.checked_scalar(float(x), d, d.name)
-    if isinstance(x, np.unsignedinteger) and x.dtype.itemsize == 8:
-        raise TypeError(f"tensor(): an integer is required (got numpy.uint64 {x})")
     v = operator.index(x)   # TypeError for np.bool_, np.float32, float tensors: PyTorch's
     if not _INT64_MIN <= v <= _INT64_MAX:
         raise ValueError(f"Overflow when unpacking long long (value {v} is outside int64)")
@@ -157,6 +155,8 @@ def _values(leaves, kinds, d):
     if d.category == _dtypes._FLOAT:
         if kinds <= _PY_NUMBERS:
             return np.array(leaves, dtype=np.float64)   # OverflowError for huge ints
+        if str in kinds or bytes in kinds:   # float('1.5') would parse it
+            raise ValueError("tensor(): too many dimensions 'str' (strings are not numbers)")
         return np.array([float(x) for x in leaves], dtype=np.float64)
     if d is _dtypes.bool:
         if kinds <= _PY_NUMBERS:
@@ -181,8 +181,6 @@ def from_sequence(data, dtype, Tensor):
     if np.ndarray in kinds:   # a 0-d array inside a list: PyTorch's TypeError
         raise TypeError("tensor(): len() of unsized object (a 0-d NumPy array inside the "
                         "data; use its value, array.item())")
-    inferred = _infer(leaves, kinds, Tensor)
-    d = inferred if dtype is None else dtype
-    _dtypes.as_dtype(d)   # float16: nbgrad's TypeError
+    d = _dtypes.as_dtype(_infer(leaves, kinds, Tensor)) if dtype is None else dtype
     arr = _values(leaves, kinds, d)
     return arr.reshape(shape), d

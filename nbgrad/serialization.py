@@ -313,6 +313,10 @@ _TAGS = {
 
 
 def _read_archive(fh):
+    start = fh.tell()
+    if not fh.read(1):   # an empty file: pickle's error, as PyTorch's loader gives it
+        raise EOFError("load(): Ran out of input (the file is empty)")
+    fh.seek(start)
     try:
         z = zipfile.ZipFile(fh)
     except (zipfile.BadZipFile, OSError) as e:

@@ -1,11 +1,12 @@
 """Run code snippets against recorded PyTorch outcomes (tests never import torch).
 
 A case is a snippet whose last line is an expression, run with ``torch`` bound to
-nbgrad (in the tests) or to PyTorch (when recording), ``np`` to NumPy.  Its
-outcome is data: ``("raises", "RuntimeError")`` (the nearest builtin exception
-class, what a user's ``except`` names) or ``("value", <normalized result>)``,
-where a tensor is ``("tensor", dtype name, shape, values)`` and floats that are
-not finite are the strings "nan", "inf", "-inf".
+nbgrad (in the tests) or to PyTorch (when recording), ``np`` to NumPy (``copy``,
+``io`` and ``math`` are there too).  Its outcome is data: ``("raises",
+"RuntimeError")`` (the nearest builtin exception class, what a user's ``except``
+names) or ``("value", <normalized result>)``, where a tensor is ``("tensor",
+dtype name, shape, values)`` and floats that are not finite are the strings
+"nan", "inf", "-inf".
 
 To re-record a test module's cases (PyTorch installed)::
 
@@ -17,6 +18,7 @@ and paste the printed dict over the module's ``OUTCOMES``.
 
 import builtins
 import copy
+import io
 import math
 import pprint
 import warnings
@@ -35,6 +37,8 @@ def _float(v):
 def _values(v):
     if isinstance(v, list):
         return [_values(x) for x in v]
+    if isinstance(v, complex):
+        return ("complex", _float(v.real), _float(v.imag))
     return _float(v) if isinstance(v, float) else v
 
 
@@ -65,7 +69,7 @@ def builtin_base(exc_type):
 def outcome(torch, code):
     """The outcome of `code` with `torch` bound to the given module."""
     lines = code.split("\n")
-    env = {"torch": torch, "np": np, "copy": copy, "math": math}
+    env = {"torch": torch, "np": np, "copy": copy, "math": math, "io": io}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -381,10 +381,9 @@ def _operators():
             return _with_array(eq, self, other)
         return eq(self, other) if _operand(other) else NotImplemented
 
-    def _ne(self, other):
-        if other.__class__ is A:
-            return _with_array(ne, self, other)
-        return ne(self, other) if _operand(other) else NotImplemented
+    def _ne(self, other):   # with an ndarray: NotImplemented, so `is not` (PyTorch's True)
+        return ne(self, other) if other.__class__ is not A and _operand(other) else \
+            NotImplemented
 
     def div_(self, other, *, rounding_mode=None):
         return div(self, other, rounding_mode=rounding_mode)
@@ -407,10 +406,11 @@ def _operators():
         "__rsub__": lambda self, other: _sub(other, self),
         "__mul__": lambda self, other: mul(self, other) if other.__class__ is not A
         else _with_array(mul, self, other),
-        "__rmul__": lambda self, other: mul(other, self),
+        "__rmul__": lambda self, other: mul(self, other),
         "__truediv__": lambda self, other: _div(self, other) if other.__class__ is not A
         else _with_array(_div, self, other),
-        "__rtruediv__": lambda self, other: _div(other, self),
+        # PyTorch: reciprocal() * other, which saves the result, not self
+        "__rtruediv__": lambda self, other: mul(self.reciprocal(), other),
         "__floordiv__": floor_divide,
         "__rfloordiv__": lambda self, other: floor_divide(other, self),
         "__mod__": remainder,
