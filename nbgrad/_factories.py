@@ -315,7 +315,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
     return _on(_alloc(_shape(size, "empty"), d.np, dev), d, dev, requires_grad)
 
 
-def _like(t, dtype, device, op="*_like"):
+def _like(t, dtype, device, op):
     if not isinstance(t, Tensor):
         raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(t).__name__}")
@@ -324,12 +324,12 @@ def _like(t, dtype, device, op="*_like"):
 
 
 def ones_like(t, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(t, dtype, device)
+    d, dev = _like(t, dtype, device, "ones_like")
     return _filled(t._data.shape, d.np.type(1), d, dev, requires_grad)
 
 
 def zeros_like(t, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(t, dtype, device)
+    d, dev = _like(t, dtype, device, "zeros_like")
     return _filled(t._data.shape, d.np.type(0), d, dev, requires_grad)
 
 
@@ -340,7 +340,7 @@ def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False):
 
 
 def empty_like(t, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(t, dtype, device)
+    d, dev = _like(t, dtype, device, "empty_like")
     return empty(tuple(t._data.shape), dtype=d, device=dev, requires_grad=requires_grad)
 
 

@@ -98,17 +98,17 @@ def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad
 
 
 def rand_like(t, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(t, dtype, device)
+    d, dev = _like(t, dtype, device, "rand_like")
     return rand(t._data.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
 def randn_like(t, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(t, dtype, device)
+    d, dev = _like(t, dtype, device, "randn_like")
     return randn(t._data.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
 def randint_like(t, low, high=None, *, dtype=None, device=None):
-    d, dev = _like(t, dtype, device)
+    d, dev = _like(t, dtype, device, "randint_like")
     return randint(low, high, t._data.shape, dtype=d, device=dev)
 
 

@@ -579,6 +579,14 @@ OUTCOMES = {
         ('raises', 'TypeError'),
     'torch.ones(4).view(np.int64(2), 2).shape':
         ('value', [2, 2]),
+    'torch.tensor([1, 2]).add(1, alpha=2**63)':
+        ('raises', 'RuntimeError'),
+    'torch.tensor([1, 2], dtype=torch.int8).sub(1, alpha=300)':
+        ('raises', 'RuntimeError'),
+    'torch.ones(2).add(1, alpha=2**70)':
+        ('raises', 'OverflowError'),
+    'torch.tensor([1, 2]).add(1, alpha=3)':
+        ('value', ('tensor', 'int64', [2], [4, 5])),
 }
 CASES = list(OUTCOMES)
 

@@ -80,6 +80,8 @@ def _check_alpha(name, input, other, alpha):
     if isinstance(alpha, float) and _is_integral(input) and _is_integral(other):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            f"point number. ({name} with alpha={alpha})")
+    if isinstance(alpha, int):   # PyTorch checks alpha against the result dtype (no wrap)
+        _dtypes.checked_scalar(alpha, _dtypes.result_type(input, other))
 
 
 def add(input, other, *, alpha=1):
