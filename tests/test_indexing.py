@@ -164,11 +164,15 @@ def test_setitem_tensor_values_broadcast():
     np.testing.assert_array_equal(x.numpy(), want)
 
 
-def test_setitem_casts_value_and_accepts_numpy():
+def test_setitem_casts_value_and_refuses_numpy_arrays_as_pytorch():
     x = nb.zeros(3, dtype=nb.int64)
     x[0] = 2.7
-    x[1:] = np.array([5, 6])
-    assert x.tolist() == [2, 5, 6] and x.dtype is nb.int64
+    x[1:] = np.int64(5)
+    assert x.tolist() == [2, 5, 5] and x.dtype is nb.int64
+    with pytest.raises(TypeError, match="can't assign a numpy.ndarray to a torch.LongTensor"):
+        x[1:] = np.array([5, 6])
+    with pytest.raises(TypeError, match="can't assign a list to a torch.LongTensor"):
+        x[1:] = [5, 6]
 
 
 def test_setitem_duplicate_indices_last_write_wins():

@@ -84,9 +84,31 @@ def _check_alpha(name, input, other, alpha):
         _dtypes.checked_scalar(alpha, _dtypes.result_type(input, other))
 
 
-def add(input, other, *, alpha=1):
+def _alpha_args(name, input, other, args, alpha):
+    """(input, other, alpha) of add/sub: PyTorch's deprecated overload
+    ``add(input, alpha, other)`` (alpha positional, before other) and a number
+    as input (``nb.add(1, 2)`` is ``tensor(3)``: the number becomes a 0-d tensor)."""
+    if args:
+        if len(args) > 1 or alpha.__class__ is not int or alpha != 1:
+            raise TypeError(f"{name}() takes 2 positional arguments and alpha= (got "
+                            f"{2 + len(args)} positional arguments)")
+        import warnings
+        warnings.warn(f"This overload of {name} is deprecated: {name}(Number alpha, Tensor "
+                      f"other); use {name}(Tensor other, *, Number alpha = 1)", UserWarning,
+                      stacklevel=3)
+        alpha, other = other, args[0]
+    if isinstance(input, (bool, int, float)) and not hasattr(other, "_data") and \
+            not isinstance(other, np.ndarray):   # two numbers (a tensor takes a number as is)
+        from nbgrad._factories import tensor
+        input = tensor(input)
+    return input, other, alpha
+
+
+def add(input, other, *args, alpha=1):
     """input + alpha * other: ``nb.add(nb.tensor([1., 2.]), 1)`` is ``tensor([2., 3.])``;
     ``nb.add(x, y, alpha=2)``."""
+    if args or input.__class__ in (bool, int, float):
+        input, other, alpha = _alpha_args("add", input, other, args, alpha)
     if alpha.__class__ is int and alpha == 1:
         return _add(input, other)
     _check_alpha("add", input, other, alpha)
@@ -344,26 +366,28 @@ def where(condition, input, other):
 
 
 # -- Tensor methods and Python operators ---------------------------------------------------
-def _with_array(op, t, a):
+def _with_array(op, t, a, elementwise=True):
     """``t OP ndarray``: PyTorch hands this to NumPy (NumPy's result dtype, NumPy's
     broadcasting error, no autograd: a tensor that requires grad is refused); the
     values come from nbgrad's kernel on both operands converted to that dtype."""
     from nbgrad.autograd import grad_mode
     from nbgrad.tensor import Tensor
+    name = getattr(op, "name", None) or op.__name__
     if t._requires_grad and grad_mode.is_grad_enabled():
         raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
-                           f"tensor.detach().numpy() instead. ({op.name} of a tensor that "
+                           f"tensor.detach().numpy() instead. ({name} of a tensor that "
                            "requires grad and a NumPy array)")
     if t.device.type != "cpu":
         raise TypeError(f"can't convert {t.device} device type tensor to numpy. Use "
-                        f"Tensor.cpu() to copy the tensor to host memory first. ({op.name} "
+                        f"Tensor.cpu() to copy the tensor to host memory first. ({name} "
                         "with a NumPy array)")
-    np.broadcast_shapes(t._data.shape, a.shape)   # NumPy's ValueError
-    d = _dtypes.from_numpy_dtype(np.result_type(t._data, a), op.name)
-    if op.out_dtype == "float" and not d.is_floating_point:
+    if elementwise:
+        np.broadcast_shapes(t._data.shape, a.shape)   # NumPy's ValueError
+    d = _dtypes.from_numpy_dtype(np.result_type(t._data, a), name)
+    if getattr(op, "out_dtype", None) == "float" and not d.is_floating_point:
         d = _dtypes.float64   # NumPy's true division of integers
     if d.is_floating_point and op in (bitwise_and, bitwise_or, bitwise_xor):
-        raise TypeError(f"ufunc '{op.name}' not supported for the input types ({d!r})")
+        raise TypeError(f"ufunc '{name}' not supported for the input types ({d!r})")
     a = a if a.dtype == d.np else a.astype(d.np)   # the foreign operand, taken as dtype d
     return op(t if t.dtype is d else t.to(d), Tensor._make(a, d))
 
@@ -435,8 +459,9 @@ def _operators():
     }
     for name, f in methods.items():
         setattr(Tensor, name, f)
-    # numpy scalars on the left must defer to Tensor's reflected operators
-    Tensor.__array_ufunc__ = None
+    # NumPy functions and NumPy scalars on the left of an operator (numpy_bridge)
+    from nbgrad.ops.numpy_bridge import array_ufunc
+    Tensor.__array_ufunc__ = array_ufunc
     Tensor.__hash__ = lambda self: id(self)
 
 

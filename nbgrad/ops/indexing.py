@@ -32,6 +32,7 @@ import numpy as np
 
 from nbgrad import _dtypes, _factories
 from nbgrad.autograd import grad_mode
+from nbgrad.autograd.node import _legacy_type_name
 from nbgrad.backends import dispatch
 from nbgrad.backends.cpu import elementwise as cpu
 from nbgrad.backends.cpu import movement as kernels
@@ -380,10 +381,9 @@ def _value_input(value, target):
         return value
     if isinstance(value, (bool, int, float, np.number, np.bool_)):
         return value
-    if isinstance(value, (np.ndarray, list)):
-        return _factories.tensor(value, dtype=target.dtype, device=target.device)
-    raise TypeError(f"can't assign a {type(value).__name__} to a tensor of dtype "
-                    f"{target.dtype!r}")
+    # PyTorch takes only tensors and numbers here (a list or an ndarray is refused)
+    kind = "numpy.ndarray" if isinstance(value, np.ndarray) else type(value).__name__
+    raise TypeError(f"can't assign a {kind} to a {_legacy_type_name(target.dtype)}")
 
 
 # -- the recorded ops -------------------------------------------------------------------

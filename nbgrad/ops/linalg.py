@@ -363,7 +363,15 @@ def _method(fn):
     return m
 
 
-for _name, _fn in (("matmul", matmul), ("__matmul__", matmul), ("mm", mm), ("bmm", bmm),
+@tensor_method("__matmul__")
+def _matmul_operator(self, other):
+    if isinstance(other, np.ndarray):   # PyTorch hands ``t @ ndarray`` to NumPy's dtypes
+        from nbgrad.ops.binary import _with_array
+        return _with_array(matmul, self, other, elementwise=False)
+    return matmul(self, other)
+
+
+for _name, _fn in (("matmul", matmul), ("mm", mm), ("bmm", bmm),
                    ("dot", dot), ("mv", mv), ("outer", outer), ("ger", outer),
                    ("diagonal", diagonal), ("trace", trace)):
     tensor_method(_name)(_method(_fn))
