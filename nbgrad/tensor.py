@@ -148,10 +148,15 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag):
+        if flag.__class__ is not bool:   # PyTorch: not 1, not 'yes', not numpy.bool_
+            raise RuntimeError(f"requires_grad must be a bool (got {flag!r})")
         self.requires_grad_(flag)
 
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place (leaves only); returns self."""
+        if requires_grad.__class__ is not bool:
+            raise TypeError("requires_grad_(): argument 'requires_grad' (position 1) must be "
+                            f"bool, not {type(requires_grad).__name__}")
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(
@@ -300,6 +305,10 @@ class Tensor:
         return t
 
     def detach_(self):
+        """Detach self from the graph in place (not a view: RuntimeError, as in PyTorch)."""
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead (this "
+                               f"tensor of shape {list(self._data.shape)} is a view).")
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -311,8 +320,8 @@ class Tensor:
         tensor([2., 2., 2.])
         """
         backward = _ENGINE_BACKWARD[0] if _ENGINE_BACKWARD else _engine_backward()
-        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
-                 inputs)
+        # `gradient` as PyTorch passes it on: a Tensor, None, or a sequence of them
+        backward((self,), gradient, retain_graph, create_graph, inputs)
 
     # -- conversion -------------------------------------------------------
     def _host(self):

@@ -394,7 +394,7 @@ def test_shape_mismatch_names_both_shapes():
     (lambda: nb.tensor([True]) - nb.tensor([False]), RuntimeError, "Subtraction"),
     (lambda: nb.ones(2) & 1, NotImplementedError, "bitwise_and"),
     (lambda: ~nb.ones(2), TypeError, "invert"),
-    (lambda: nb.tensor([1]) & 1.5, TypeError, "bitwise_and"),
+    (lambda: nb.tensor([1]) & 1.5, NotImplementedError, "bitwise_and"),
     (lambda: F.leaky_relu(nb.tensor([1, 2])), NotImplementedError, "leaky_relu"),
     (lambda: F.gelu(nb.tensor([1, 2])), NotImplementedError, "gelu"),
     (lambda: F.gelu(nb.ones(2), approximate="fast"), RuntimeError, "approximate"),

@@ -167,7 +167,14 @@ def test_linear_errors():
     with pytest.raises(RuntimeError):
         F.linear(t(2, 3), t(4, 3), t(5))
     with pytest.raises(RuntimeError, match="mat2 must be a matrix"):
-        F.linear(t(2, 3), t(3))
+        F.linear(t(2, 3), t(3), t(2))   # a 1-D weight with a bias (PyTorch's addmm)
+
+
+def test_linear_one_dimensional_weight_is_a_matrix_vector_product():
+    # PyTorch: linear(x, w) with a 1-D w is x @ w, over any leading dims
+    x, w = t(4, 2, 3), t(3)
+    np.testing.assert_allclose(npy(F.linear(x, w)), npy(x) @ npy(w), rtol=1e-12)
+    assert tuple(F.linear(x, w).shape) == (4, 2)
 
 
 # -- dropout ---------------------------------------------------------------------------

@@ -43,7 +43,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if isinstance(grad_outputs, Tensor):
         grad_outputs = (grad_outputs,)
     elif grad_outputs is not None:
-        grad_outputs = tuple(grad_outputs)
+        grad_outputs = tuple(grad_outputs)   # TypeError for a number, as PyTorch
+        engine._check_grad_types(grad_outputs)
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when "
                          "materialize_grads=True, but got: allow_unused=False.")

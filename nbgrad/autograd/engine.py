@@ -48,6 +48,16 @@ def _load_factories():
     return _factories
 
 
+def _check_grad_types(grads):
+    """TypeError, as PyTorch, for a gradient that is neither a Tensor nor None
+    (a number or a list of numbers is not converted)."""
+    Tensor = _tensor_class()
+    for g in grads:
+        if g is not None and not isinstance(g, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got "
+                            f"{type(g).__name__}")
+
+
 def _make_grads(outputs, grad_outputs, create_graph, batched=False):
     Tensor = _tensor_class()
     _factories = _FACTORIES[0] if _FACTORIES else _load_factories()
@@ -64,7 +74,7 @@ def _make_grads(outputs, grad_outputs, create_graph, batched=False):
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             g = _factories.ones_like(t)
         elif not isinstance(g, Tensor):
-            g = _factories.tensor(g, dtype=t.dtype, device=t.device)
+            _check_grad_types((g,))
         elif g._data.shape != t._data.shape:
             if g._data.size == t._data.size == 1:
                 g = g.reshape(t._data.shape)
@@ -72,11 +82,8 @@ def _make_grads(outputs, grad_outputs, create_graph, batched=False):
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
                     f"output[{i}] has a shape of {t.shape}.")
-        if g.dtype is not t.dtype and g.dtype.is_floating_point != t.dtype.is_floating_point:
-            raise RuntimeError(
-                f"For complex Tensors, both grad_output and output are required to have the "
-                f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype!r} "
-                f"and output[{i}] has a dtype of {t.dtype!r}.")
+        if g.dtype is not t.dtype:   # PyTorch converts it to the output's dtype
+            g = g.to(t.dtype)
         if g.device != t.device:
             g = _grad_on_device(g, t, i)
         if not create_graph and g.grad_fn is not None:
@@ -153,7 +160,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         grad_tensors = (grad_tensors,)
     tensors = tuple(tensors)
     if grad_tensors is not None:
-        grad_tensors = tuple(grad_tensors)
+        grad_tensors = tuple(grad_tensors)   # TypeError for a number, as PyTorch
+        _check_grad_types(grad_tensors)
         if len(grad_tensors) != len(tensors):
             raise RuntimeError(f"grad_tensors has {len(grad_tensors)} entries but tensors has "
                                f"{len(tensors)}")

@@ -130,6 +130,9 @@ def softplus(input, beta=1.0, threshold=20.0):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x limited to [min_val, max_val]: ``F.hardtanh(x)``."""
     from nbgrad.ops import activation
+    if min_val > max_val:
+        raise ValueError(f"min_val cannot be greater than max_val (hardtanh with "
+                         f"min_val={min_val}, max_val={max_val})")
     return activation.hardtanh(input, min_val, max_val, inplace)
 
 
@@ -176,8 +179,10 @@ def linear(input, weight, bias=None):
     x (..., in), W (out, in), b (out,)."""
     _check_tensor("linear", "input", input)
     _check_tensor("linear", "weight", weight)
-    if weight.dim() == 1 and input.dim() != 1:
-        raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+    if weight.dim() == 1 and input.dim() != 1 and bias is not None:
+        # PyTorch: a 1-D weight is a matrix-vector product, but addmm needs a matrix
+        raise RuntimeError(f"mat2 must be a matrix, got 1-D tensor (linear with weight of "
+                           f"shape {list(weight.shape)} and a bias)")
     if weight.dim() > 2:
         raise RuntimeError(f"linear(): weight must be 1-D or 2-D, got shape "
                            f"{list(weight.shape)}")

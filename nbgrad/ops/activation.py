@@ -123,8 +123,9 @@ _softplus = checked(
 
 
 def _hardtanh_forward(x, lo, hi):
-    t = lo if x < lo else x
-    return hi if t > hi else t
+    # a NaN bound gives NaN, as in PyTorch (lo != lo: NaN; never true for ints)
+    t = lo if x < lo or lo != lo else x
+    return hi if t > hi or hi != hi else t
 
 
 # hardtanh's gradient is zero at the bounds (open interval), unlike clamp's:

@@ -115,8 +115,10 @@ def add(input, other, *args, alpha=1):
     return _add_alpha(input, other, alpha)
 
 
-def sub(input, other, *, alpha=1):
+def sub(input, other, *args, alpha=1):
     """input - alpha * other: ``nb.sub(nb.tensor([3., 2.]), 1)`` is ``tensor([2., 1.])``."""
+    if args or input.__class__ in (bool, int, float):
+        input, other, alpha = _alpha_args("sub", input, other, args, alpha)
     if alpha.__class__ is int and alpha == 1:
         return _sub(input, other)
     _check_alpha("sub", input, other, alpha)
@@ -284,9 +286,9 @@ def _integral_only(op, *args):
             raise NotImplementedError(f"{op.name}: not implemented for {d!r} tensors (got a "
                                       f"{describe(a)}); bitwise ops take integer or bool "
                                       "tensors")
-        if d is None and isinstance(a, float):
-            raise TypeError(f"{op.name}(): a float operand ({a!r}) is not allowed; bitwise "
-                            "ops take integer or bool values")
+        if d is None and isinstance(a, float):   # PyTorch: a float result type, no kernel
+            raise NotImplementedError(f'"{op.name}_cpu" not implemented for \'Float\' (a float '
+                                      f"operand {a!r}; bitwise ops take integer or bool values)")
 
 
 bitwise_and = checked("bitwise_and", lambda x, y: x & y, check=_integral_only)
@@ -358,10 +360,23 @@ def _where_backward(ctx, g):
     return tuple(grads)
 
 
-def where(condition, input, other):
+_NO_ARG = object()
+
+
+def where(condition, input=_NO_ARG, other=_NO_ARG):
     """`input` where `condition` (a bool tensor) is True, else `other`; either may
     be a number; the three broadcast:
-    ``nb.where(x > 0, x, 0.)`` keeps the positive entries of x."""
+    ``nb.where(x > 0, x, 0.)`` keeps the positive entries of x.
+    ``nb.where(condition)`` alone is ``nb.nonzero(condition, as_tuple=True)``."""
+    if input is _NO_ARG or other is _NO_ARG:
+        if input is not other:   # where(c, x): PyTorch has no such overload
+            raise TypeError("where() takes a condition alone or a condition, input and other "
+                            "(got a condition and one tensor)")
+        from nbgrad.ops.indexing import nonzero
+        if not hasattr(condition, "_data"):
+            raise TypeError(f"where(): argument 'condition' (position 1) must be Tensor, not "
+                            f"{type(condition).__name__}")
+        return nonzero(condition, as_tuple=True)
     return _where(condition, input, other)
 
 
@@ -415,9 +430,9 @@ def _operators():
         return div(self, other, rounding_mode=rounding_mode)
 
     methods = {
-        "add": lambda self, other, *, alpha=1: add(self, other, alpha=alpha),
-        "sub": lambda self, other, *, alpha=1: sub(self, other, alpha=alpha),
-        "subtract": lambda self, other, *, alpha=1: sub(self, other, alpha=alpha),
+        "add": lambda self, other, *args, alpha=1: add(self, other, *args, alpha=alpha),
+        "sub": lambda self, other, *args, alpha=1: sub(self, other, *args, alpha=alpha),
+        "subtract": lambda self, other, *args, alpha=1: sub(self, other, *args, alpha=alpha),
         "multiply": lambda self, other: mul(self, other),
         "div": div_, "divide": div_, "true_divide": lambda self, other: _div(self, other),
         "floor_divide": floor_divide, "remainder": remainder, "fmod": fmod, "pow": pow,

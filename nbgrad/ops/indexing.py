@@ -49,7 +49,7 @@ from nbgrad.tensor import Tensor, _wrap_dim
 
 # joining and scatter are re-exported from here (nbgrad.ops.FAMILIES lists this module)
 __all__ = ["index_select", "index_put", "masked_fill", "gather", "scatter", "scatter_add",
-           "cat", "concat", "concatenate", "stack", "split", "chunk", "unbind"]
+           "cat", "concat", "concatenate", "stack", "split", "chunk", "unbind", "nonzero"]
 
 _int64 = np.dtype(np.int64)
 
@@ -63,6 +63,9 @@ def _index_array(k):
         a, name = k._host(), k.dtype.name   # an index on the device: planned on the host
     else:
         a = np.asarray(k)
+        if a.dtype.kind in "SU":   # PyTorch makes a tensor of the sequence, and refuses str
+            raise TypeError(f"new(): invalid data type 'str': an index holds integers or "
+                            f"bools, not {a.tolist()!r}")
         if a.dtype == object:
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
                              "byte Variables are valid indices (got a ragged sequence)")
@@ -97,6 +100,8 @@ def _classify(k):
         return ("int", int(k))
     if isinstance(k, (Tensor, np.ndarray, list, tuple)):
         return _index_array(k)
+    if isinstance(k, (str, bytes)):   # a sequence to PyTorch, whose tensor() refuses it
+        raise TypeError(f"new(): invalid data type '{type(k).__name__}' (index {k!r})")
     raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                      f"Variables are valid indices (got {type(k).__name__})")
 
@@ -198,6 +203,36 @@ def _nonzero(mask):
     if n:
         kernels.nonzero(m, np.array(mask.shape, np.int64), out)
     return out
+
+
+def nonzero(input, *, as_tuple=False):
+    """The indices of the nonzero elements of `input`, row-major: an (N, ndim)
+    int64 tensor, or with ``as_tuple=True`` one 1-D tensor per dim (what
+    ``nb.where(cond)`` gives, and what ``x[cond]`` indexes with); no gradient.
+    ``nb.tensor([0, 3, 0, 5]).nonzero()`` is ``tensor([[1], [3]])``."""
+    from nbgrad.ops.argcheck import check_tensor
+    check_tensor("nonzero", input)
+    with grad_mode.no_grad():
+        mask = input if input.dtype is _dtypes.bool else input != 0   # a kernel, NaN is True
+    m = mask._host()
+    if as_tuple and m.ndim == 0:
+        m = m.reshape(1)
+    flat = (m if m.flags.c_contiguous else cast_array(m, _dtypes.bool)).reshape(-1)
+    n = kernels.count_true(flat) if flat.size else 0
+    # as_tuple: written as (ndim, N), so that each dim's indices are one contiguous row
+    coords = np.empty((m.ndim, n) if as_tuple else (n, m.ndim), np.int64)
+    if n and m.ndim:
+        kernels.nonzero(flat, np.array(m.shape, np.int64), coords.T if as_tuple else coords)
+    if as_tuple:
+        out = tuple(Tensor._make(r, _dtypes.int64) for r in coords)
+    else:
+        out = (Tensor._make(coords, _dtypes.int64),)
+    if input.device.type != "cpu":
+        out = tuple(t.to(input.device) for t in out)
+    return out if as_tuple else out[0]
+
+
+tensor_method("nonzero")(nonzero)
 
 
 def _basic_shape(shape, basic):

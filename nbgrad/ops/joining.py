@@ -11,6 +11,7 @@ from functools import reduce as _fold
 
 from nbgrad import _dtypes
 from nbgrad.backends import dispatch
+from nbgrad.ops.argcheck import check_int, check_tensor
 from nbgrad.ops.movement import _copy_into, getitem
 from nbgrad.ops.registry import op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
@@ -187,21 +188,38 @@ def split(tensor, split_size_or_sections, dim=0):
     """Views of `tensor` in pieces along `dim`: of size `split_size_or_sections`
     (the last may be smaller) or of the listed sizes:
     ``nb.arange(5).split([2, 3])`` -> (tensor([0, 1]), tensor([2, 3, 4]))."""
-    if isinstance(split_size_or_sections, (list, tuple)):
+    check_tensor("split", tensor)
+    dim = check_int("split", dim)
+    sections = split_size_or_sections
+    if isinstance(sections, (list, tuple)):
         # plain ints: a 0-d tensor among the sizes must not become an op input
-        return _split_with_sizes(tensor, [int(s) for s in split_size_or_sections], dim)
-    return _split(tensor, int(split_size_or_sections), dim)
+        return _split_with_sizes(tensor, [_size(s) for s in sections], dim)
+    if not isinstance(sections, Tensor):
+        check_int("split", sections, "split_size_or_sections", "int or tuple of ints")
+    return _split(tensor, int(sections), dim)
+
+
+def _size(s):
+    """One of split's sizes as an int: ints and 0-d integer tensors, not 1.0."""
+    if isinstance(s, Tensor) and not s.dtype.is_floating_point:
+        return int(s)
+    return check_int("split_with_sizes", s, "split_sizes", "tuple of ints")
 
 
 def chunk(input, chunks, dim=0):
-    """At most `chunks` views of equal size along `dim` (the last may be smaller):
-    ``nb.arange(6).chunk(3)``."""
+    """At most `chunks` views of equal size along `dim` (the last may be smaller;
+    `chunks` empty views of an empty dim): ``nb.arange(6).chunk(3)``."""
+    check_tensor("chunk", input)
+    chunks = check_int("chunk", chunks, "chunks")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     if input._data.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
-    n = input._data.shape[_wrap_dim(dim, input._data.ndim, "chunk")]
-    return split(input, max(-(-n // chunks), 1) if n else 0, dim)
+    d = _wrap_dim(check_int("chunk", dim), input._data.ndim, "chunk")
+    n = input._data.shape[d]
+    if n == 0:   # PyTorch: as many empty pieces as asked for
+        return _split_with_sizes(input, [0] * chunks, d)
+    return split(input, -(-n // chunks), d)
 
 
 @op("unbind", node="UnbindBackward0", view=True)

@@ -67,6 +67,8 @@ def _infer_shape(op_name, size, numel):
 @op("reshape", node="ViewBackward0", view=True)
 def reshape(ctx, x, *shape):
     """The same data with a new shape (a view when the layout allows)."""
+    if not shape:
+        raise TypeError('reshape() missing 1 required positional arguments: "shape"')
     shape = _infer_shape("reshape", _size_arg(shape), x._data.size)
     ctx.shape = tuple(x._data.shape)
     a = x._data
@@ -98,10 +100,19 @@ def reshape_backward(ctx, g):
 
 
 @op("view", node="ViewBackward0", view=True)
-def view(ctx, x, *shape):
-    """A view with a new shape; RuntimeError when the strides do not allow it."""
-    if len(shape) == 1 and isinstance(shape[0], _dtypes.dtype):
-        raise NotImplementedError("view(dtype) is not supported")
+def view(ctx, x, *shape, dtype=None):
+    """A view with a new shape; RuntimeError when the strides do not allow it.
+    ``x.view(nb.int32)`` (or ``dtype=``) views the same bytes as another dtype."""
+    if dtype is None and len(shape) == 1 and isinstance(shape[0], (_dtypes.dtype, type)):
+        dtype, shape = shape[0], ()
+    if (dtype is None) == (not shape):   # view() or view(2, dtype=...)
+        raise TypeError(f"view() received an invalid combination of arguments - got "
+                        f"{len(shape)} sizes and dtype={dtype!r}, but expected one of: "
+                        "(torch.dtype dtype), (tuple of ints size)")
+    if dtype is not None:
+        out = _view_dtype(x, _dtypes.as_dtype(dtype))
+        ctx.mark_non_differentiable(out)   # as PyTorch: the bits, not a function of x
+        return out
     shape = _infer_shape("view", _size_arg(shape), x._data.size)
     ctx.shape = tuple(x._data.shape)
     try:
@@ -111,6 +122,40 @@ def view(ctx, x, *shape):
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead. "
             f"(view of shape {list(x._data.shape)} as {list(shape)})") from None
+
+
+def _view_dtype(x, dt):
+    """x's buffer read as dtype `dt` (a NumPy view), with PyTorch's checks when
+    the element sizes differ: the last dim is contiguous and the other strides,
+    the last size and the offset scale by the size ratio."""
+    a, old = x._data, x.dtype
+    if dt.itemsize != old.itemsize:
+        what = f"to view {old.torch_name} as {dt.torch_name} (different element sizes)"
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        ratio = max(dt.itemsize, old.itemsize) // min(dt.itemsize, old.itemsize)
+        strides = [st // a.itemsize for st in a.strides]
+        if strides[-1] != 1 and a.shape[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {strides[-1]}")
+        if dt.itemsize > old.itemsize:
+            offset = _storage_offset(x)
+            checks = [("size(-1)", a.shape[-1]), ("storage_offset()", offset)] + \
+                [(f"stride({d})", st) for d, st in enumerate(strides[:-1])]
+            for name, value in checks:
+                if value % ratio:
+                    raise RuntimeError(f"self.{name} must be divisible by {ratio} {what}, but "
+                                       f"got {value}")
+    if not dispatch.on_host(a):
+        raise NotImplementedError(f"view(dtype) of a {x.device.type} tensor is not supported")
+    return a.view(dt.np)
+
+
+def _storage_offset(x):
+    """The element offset of x's buffer into its base's (0 without a base)."""
+    if x._base is None:
+        return 0
+    start = x._data.__array_interface__["data"][0]
+    return (start - x._base._data.__array_interface__["data"][0]) // x._data.itemsize
 
 
 @view.backward
@@ -377,10 +422,12 @@ def _copy_into(dst, src):
 
 
 def _dims_list(dims, ndim, opname):
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    from nbgrad.ops.argcheck import check_int
+    if not isinstance(dims, (list, tuple)):
+        dims = (dims,)
     out = []
-    for d in dims:
-        w = _wrap_dim(d, ndim, opname)
+    for d in dims:   # ints only: 0. or 'a' is PyTorch's TypeError
+        w = _wrap_dim(check_int(opname, d, "dims", "tuple of ints"), ndim, opname)
         if w in out:
             raise RuntimeError(f"{opname}: dim {w} appears multiple times in the list of dims")
         out.append(w)
@@ -390,6 +437,8 @@ def _dims_list(dims, ndim, opname):
 @op("flip", node="FlipBackward0")
 def flip(ctx, x, *args, dims=None):
     """Reverse the order of elements along `dims` (a copy): ``x.flip(0)``."""
+    if not args and dims is None:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
     dims = args if dims is None else dims
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = dims[0]
@@ -584,18 +633,46 @@ Tensor.T = property(_T)
 Tensor.mT = property(_mT)
 
 
+def _is_dtype(a):
+    return isinstance(a, _dtypes.dtype) or a is float or a is int or a is bool
+
+
+def _to_args(args, dtype, device, copy, non_blocking):
+    """(dtype, device, copy) from the arguments of one of PyTorch's overloads
+    of ``to``: (device=None, dtype=None, non_blocking=False, copy=False),
+    (dtype, non_blocking=False, copy=False), (Tensor other, non_blocking=False,
+    copy=False); TypeError for any other combination (``to(float64, float32)``)."""
+    from nbgrad.ops.argcheck import invalid_combination
+    rest = list(args)
+    given = {k: v for k, v in (("dtype", dtype), ("device", device)) if v is not None}
+    if rest and (isinstance(rest[0], Tensor) or _is_dtype(rest[0])):
+        first = rest.pop(0)
+        if given:
+            raise invalid_combination("to", *args, **given)
+        dtype, device = (first.dtype, first.device) if isinstance(first, Tensor) else \
+            (first, None)
+    elif rest and not (rest[0] is None or isinstance(rest[0], (str, int)) or
+                       rest[0].__class__.__name__ == "device"):
+        dtype = rest.pop(0)   # not a dtype: dtype_arg's TypeError names it
+    elif rest:
+        if device is not None:
+            raise invalid_combination("to", *args, **given)
+        device = rest.pop(0)
+        if rest and (rest[0] is None or _is_dtype(rest[0])):
+            if dtype is not None:
+                raise invalid_combination("to", *args, **given)
+            dtype = rest.pop(0)
+    if len(rest) > 2 or any(f.__class__ is not bool for f in rest):
+        raise invalid_combination("to", *args, **given)
+    return dtype, device, rest[1] if len(rest) == 2 else copy
+
+
 @tensor_method("to")
 def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
-    """Convert dtype and/or device: ``x.to(nb.float64)``, ``x.to('cpu')``."""
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype, device = a.dtype, a.device
-        elif isinstance(a, _dtypes.dtype) or a in (float, int, bool):
-            dtype = a
-        elif isinstance(a, (str, int)) or a.__class__.__name__ == "device":
-            device = a
-        else:
-            dtype = a
+    """Convert dtype and/or device: ``x.to(nb.float64)``, ``x.to('cpu')``,
+    ``x.to(y)`` (y's dtype and device)."""
+    if args:
+        dtype, device, copy = _to_args(args, dtype, device, copy, non_blocking)
     out = self
     if dtype is not None:
         d = _dtypes.dtype_arg(dtype, "to")   # no strings or NumPy types, as PyTorch
@@ -645,6 +722,10 @@ for _name, _d in (("float", _dtypes.float32), ("double", _dtypes.float64),
 
 @tensor_method("type_as")
 def type_as(self, other):
+    """self converted to other's dtype: ``x.type_as(y)``."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"type_as(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(other).__name__}")
     return to(self, other.dtype)
 
 

@@ -524,9 +524,13 @@ def binary_cross_entropy_with_logits(ctx, input, target, weight=None, reduction=
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
     dtype = _dtypes.result_type(input, target)
-    if not dtype.is_floating_point:
+    if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for "
-                                  f"'{scalar_name(dtype)}'")
+                                  f"'{scalar_name(input.dtype)}'")
+    if not target.dtype.is_floating_point:   # PyTorch computes into a target-like buffer
+        raise RuntimeError(f"result type {scalar_name(dtype)} can't be cast to the desired "
+                           f"output type {scalar_name(target.dtype)} ({opname} needs a "
+                           "floating point target)")
     _check_half(opname, dtype)
     w, w_t = _check_constant(opname, "weight", weight, shape, dtype, input)
     pw, pw_t = _check_constant(opname, "pos_weight", pos_weight, shape, dtype, input)

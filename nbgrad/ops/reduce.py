@@ -29,6 +29,7 @@ from nbgrad.autograd import grad_mode
 from nbgrad.backends import dispatch
 from nbgrad.backends.cpu import reduce as kernels
 from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
+from nbgrad.ops.argcheck import UNSET, check_reduction, invalid_combination
 from nbgrad.ops.elementwise import _identity
 from nbgrad.ops.registry import REGISTRY, op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
@@ -271,6 +272,7 @@ _sum_dim = op("sum.dim_IntList", node="SumBackward1")(_sum_forward).backward(_su
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum of elements, over all or over `dim` (int or tuple); int and bool
     inputs sum to int64.  ``x.sum()``, ``x.sum((0, 2), keepdim=True)``."""
+    check_reduction("sum", input, keepdim)
     if dim is None:
         return _sum(input, None, keepdim, dtype=dtype)
     return _sum_dim(input, dim, keepdim, dtype=dtype)
@@ -306,6 +308,7 @@ _mean_dim = op("mean.dim", node="MeanBackward1")(_mean_forward).backward(_mean_b
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean of elements, over all or over `dim` (int or tuple): ``z.mean()``.
     Integer inputs need a floating ``dtype=``, as in PyTorch."""
+    check_reduction("mean", input, keepdim)
     if dim is None:
         return _mean(input, None, keepdim, dtype=dtype)
     return _mean_dim(input, dim, keepdim, dtype=dtype)
@@ -374,11 +377,16 @@ _prod = op("prod", node="ProdBackward0")(_prod_forward).backward(_prod_backward)
 _prod_dim = op("prod.dim_int", node="ProdBackward1")(_prod_forward).backward(_prod_backward)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+def prod(input, dim=UNSET, keepdim=False, *, dtype=None):
     """Product of elements, over all or over one `dim` (an int, as in PyTorch);
     int and bool inputs give int64.  ``x.prod(1)``."""
-    if dim is None:
+    check_reduction("prod", input, keepdim)
+    if dim is UNSET:
+        if keepdim:   # PyTorch's prod() has no keepdim without a dim
+            raise invalid_combination("prod", keepdim=keepdim)
         return _prod(input, None, keepdim, dtype=dtype)
+    if dim is None:
+        raise TypeError("prod(): argument 'dim' must be int, not NoneType")
     return _prod_dim(input, dim, keepdim, dtype=dtype)
 
 
@@ -404,17 +412,20 @@ _any = _allany("any", False)
 
 def all(input, dim=None, keepdim=False):
     """True if every element (over `dim`, int or tuple) is nonzero: ``(x > 0).all()``."""
+    check_reduction("all", input, keepdim)
     return _all(input, dim, keepdim)
 
 
 def any(input, dim=None, keepdim=False):
     """True if some element (over `dim`, int or tuple) is nonzero: ``(x > 0).any(1)``."""
+    check_reduction("any", input, keepdim)
     return _any(input, dim, keepdim)
 
 
 def count_nonzero(input, dim=None):
     """The number of nonzero elements (over `dim`, int or tuple) as int64:
     ``nb.count_nonzero(x, dim=0)``."""
+    check_reduction("count_nonzero", input, False)
     if dim is not None:
         normalize_dims(dim, input._data.ndim, "count_nonzero")
     return sum(input != 0, dim)

@@ -12,6 +12,8 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad.backends import dispatch
+from nbgrad.ops.argcheck import (UNSET, check_bool, check_reduction, check_tensor,
+                                 invalid_combination)
 from nbgrad.ops.binary import where
 from nbgrad.ops.reduce import (_int_dim, check_nonempty, keep_dims, pick, prepare,
                                return_type)
@@ -116,17 +118,24 @@ _min_dim = op("min.dim", node="MinBackward0")(_dim_forward("min", False)).backwa
 
 
 def _max_min(opname, all_op, dim_op, elementwise, input, dim, keepdim, other):
-    if isinstance(dim, Tensor):
-        dim, other = None, dim
+    # PyTorch's three overloads: (), (Tensor other), (int dim, bool keepdim=False);
+    # None is none of them, and keepdim goes only with a dim
+    check_tensor(opname, input)
+    if isinstance(dim, Tensor) and other is None:
+        dim, other = UNSET, dim
     if other is not None:
-        if dim is not None:
+        check_tensor(opname, other, "other", 2)
+        if dim is not UNSET or keepdim is not UNSET:
             raise TypeError(f"{opname}(): pass either a dim or another tensor, not both")
         import nbgrad
         return getattr(nbgrad, elementwise)(input, other)
-    if dim is None:
-        if keepdim:
-            raise TypeError(f"{opname}(): keepdim=True needs a dim")
+    if dim is UNSET:
+        if keepdim is not UNSET:
+            raise invalid_combination(opname, keepdim=keepdim)
         return all_op(input)
+    if dim is None:
+        raise invalid_combination(opname, dim=dim)
+    keepdim = False if keepdim is UNSET else check_bool(opname, keepdim)
     values, indices = dim_op(input, dim, keepdim)
     return return_type(opname)(values, indices)
 
@@ -135,14 +144,14 @@ return_type("max")
 return_type("min")
 
 
-def max(input, dim=None, keepdim=False, *, other=None):
+def max(input, dim=UNSET, keepdim=UNSET, *, other=None):
     """The maximum: of all elements (``x.max()``, a 0-d tensor); over `dim`
     (``x.max(1)``, a named tuple (values, indices)); or elementwise with
     another tensor (``nb.max(x, y)``, which is `maximum`)."""
     return _max_min("max", _max_all, _max_dim, "maximum", input, dim, keepdim, other)
 
 
-def min(input, dim=None, keepdim=False, *, other=None):
+def min(input, dim=UNSET, keepdim=UNSET, *, other=None):
     """The minimum, as `max`: ``x.min()``, ``x.min(0).indices``, ``nb.min(x, y)``."""
     return _max_min("min", _min_all, _min_dim, "minimum", input, dim, keepdim, other)
 
@@ -150,6 +159,7 @@ def min(input, dim=None, keepdim=False, *, other=None):
 # -- amax, amin ----------------------------------------------------------------------------
 def _a_forward(opname, want_max):
     def forward(ctx, x, dim=(), keepdim=False):
+        check_reduction(opname, x, keepdim)
         a = x._data
         check_nonempty(opname, a, dim, dim is not None and dim != () and dim != [])
         x3, dims, kept, shape = prepare(a, dim, keepdim, opname)
@@ -177,6 +187,7 @@ amin = op("amin", node="AminBackward0")(_a_forward("amin", False)).backward(_a_b
 # -- argmax, argmin --------------------------------------------------------------------------
 def _arg_forward(opname, want_max):
     def forward(ctx, x, dim=None, keepdim=False):
+        check_reduction(opname, x, keepdim)
         a = x._data
         if dim is None:   # the index into the flattened input
             if a.size == 0:

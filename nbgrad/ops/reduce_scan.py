@@ -14,6 +14,7 @@ import numpy as np
 
 from nbgrad.autograd.grad_mode import is_grad_enabled
 from nbgrad.backends import dispatch
+from nbgrad.ops.argcheck import check_reduction
 from nbgrad.ops.binary import where
 from nbgrad.ops.reduce import (_contiguous, _input_as, _int_dim, _reduced_dtype, any_nonzero,
                                pick)
@@ -130,11 +131,13 @@ def _cumprod_backward_graph(x, g, d, rev):
 def cumsum(input, dim, *, dtype=None):
     """The running sum along `dim`: ``x.cumsum(0)``; int and bool inputs give
     int64 (or `dtype`)."""
+    check_reduction("cumsum", input, False)
     return _cumsum(input, dim, dtype=dtype)
 
 
 def cumprod(input, dim, *, dtype=None):
     """The running product along `dim`: ``x.cumprod(1)``; int and bool inputs
     give int64 (or `dtype`).  Its gradient is right with zeros in the input."""
+    check_reduction("cumprod", input, False)
     return _cumprod(input, dim, dtype=dtype)
 

@@ -15,6 +15,7 @@ import numpy as np
 from nbgrad import _dtypes
 from nbgrad.autograd.grad_mode import is_grad_enabled
 from nbgrad.backends import dispatch
+from nbgrad.ops.argcheck import check_bool, check_reduction
 from nbgrad.ops.binary import where
 from nbgrad.ops.reduce import keep_dims, normalize_dims, pick, prepare, scalar_name
 from nbgrad.ops.registry import op
@@ -51,6 +52,7 @@ def norm(ctx, x, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     nonzeros) or any other number.  ``y.data.norm()``, ``x.norm(1, dim=0)``."""
     if out is not None:
         raise TypeError("norm(): out= is not supported")
+    check_reduction("norm", x, keepdim)
     if not x.dtype.is_floating_point:
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor "
                            f"as input. Got {scalar_name(x.dtype)} (shape "
@@ -120,7 +122,10 @@ def norm_backward(ctx, g):
 
 
 # -- var, std -----------------------------------------------------------------------------
-def _var_args(opname, dim, unbiased, correction):
+def _var_args(opname, input, dim, unbiased, keepdim, correction):
+    check_reduction(opname, input, keepdim)
+    if unbiased is not None:
+        check_bool(opname, unbiased, "unbiased")
     if isinstance(dim, bool):   # var(x, False): the legacy `unbiased` positional
         dim, unbiased = None, dim if unbiased is None else unbiased
     if unbiased is not None and correction is not None:
@@ -202,13 +207,13 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """The variance over all elements or `dim` (int or tuple), dividing by
     N - correction (Bessel's correction=1 by default; ``unbiased=False`` is the
     legacy spelling of correction=0).  ``x.var(1, keepdim=True)``."""
-    dim, correction = _var_args("var", dim, unbiased, correction)
+    dim, correction = _var_args("var", input, dim, unbiased, keepdim, correction)
     return _var(input, dim, correction, keepdim)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """The standard deviation, sqrt(var) (same arguments as `var`): ``x.std(0)``."""
-    dim, correction = _var_args("std", dim, unbiased, correction)
+    dim, correction = _var_args("std", input, dim, unbiased, keepdim, correction)
     return _std(input, dim, correction, keepdim)
 
 
@@ -217,6 +222,9 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def logsumexp(ctx, x, dim, keepdim=False):
     """log(sum(exp(x))) over `dim` (int or tuple), computed without overflow:
     ``x.logsumexp(1)``.  Integer inputs give the default float dtype."""
+    check_reduction("logsumexp", x, keepdim)
+    if dim is None:   # PyTorch's logsumexp has no all-dims default
+        raise TypeError("logsumexp(): argument 'dim' must be tuple of ints, not NoneType")
     out_dtype = x.dtype if x.dtype.is_floating_point else _dtypes.get_default_dtype()
     x3, dims, kept, shape = prepare(x._data, dim, keepdim, "logsumexp")
     out = dispatch.empty((x3.shape[0], x3.shape[2]), out_dtype.np, like=x3)

@@ -359,15 +359,21 @@ def _pow_scalar_kernel(x, e):
     return _pow_float(np.float64, _j(_pow64_general))
 
 
+# b == -1 is its own case: the smallest integer // -1 overflows, which PyTorch
+# wraps (int64 min // -1 is int64 min) and Numba's division makes 0
 def _int_floordiv(a, b):
     if b == 0:
         raise ZeroDivisionError("ZeroDivisionError")
+    if b == -1:
+        return -a
     return a // b
 
 
 def _int_truncdiv(a, b):
     if b == 0:
         raise ZeroDivisionError("ZeroDivisionError")
+    if b == -1:
+        return -a
     q = a // b
     return mathf.select((q < 0) & (q * b != a), q + 1, q)
 
@@ -375,12 +381,16 @@ def _int_truncdiv(a, b):
 def _int_remainder(a, b):
     if b == 0:
         raise ZeroDivisionError("ZeroDivisionError")
+    if b == -1:
+        return a - a
     return a % b
 
 
 def _int_fmod(a, b):
     if b == 0:
         raise ZeroDivisionError("ZeroDivisionError")
+    if b == -1:
+        return a - a
     q = a // b
     q = mathf.select((q < 0) & (q * b != a), q + 1, q)
     return a - q * b

@@ -235,9 +235,10 @@ tensor_method("round")(lambda self, *, decimals=0: round(self, decimals=decimals
 # -- clamp ------------------------------------------------------------------------------------
 # The gradient flows where min <= x <= max (bounds included), as in PyTorch; a
 # tensor bound gets the gradient where it is the result.  min > max gives max.
+# A NaN bound gives NaN, as a NaN x does (lo != lo: NaN; never true for ints).
 def _clamp_forward(x, lo, hi):
-    t = lo if x < lo else x
-    return hi if t > hi else t
+    t = lo if x < lo or lo != lo else x
+    return hi if t > hi or hi != hi else t
 
 
 _clamp = checked(
@@ -246,15 +247,17 @@ _clamp = checked(
            "lo": lambda g, x, lo, hi: s.where((x < lo) & (lo < hi), g, s.zero(g)),
            "hi": lambda g, x, lo, hi: s.where((x > hi) | (hi < lo), g, s.zero(g))})
 clamp_min = _doc(checked(
-    "clamp_min", lambda x, lo: lo if x < lo else x, node="ClampMinBackward0", check=no_bool,
+    "clamp_min", lambda x, lo: lo if x < lo or lo != lo else x, node="ClampMinBackward0",
+    check=no_bool,
     grads={"x": lambda g, x, lo: s.where(x >= lo, g, s.zero(g)),
            "lo": lambda g, x, lo: s.where(x < lo, g, s.zero(g))}),
-    """max(x, min) elementwise (NaN stays NaN): ``nb.clamp_min(x, 0.)``.""")
+    """max(x, min) elementwise (a NaN x or min gives NaN): ``nb.clamp_min(x, 0.)``.""")
 clamp_max = _doc(checked(
-    "clamp_max", lambda x, hi: hi if x > hi else x, node="ClampMaxBackward0", check=no_bool,
+    "clamp_max", lambda x, hi: hi if x > hi or hi != hi else x, node="ClampMaxBackward0",
+    check=no_bool,
     grads={"x": lambda g, x, hi: s.where(x <= hi, g, s.zero(g)),
            "hi": lambda g, x, hi: s.where(x > hi, g, s.zero(g))}),
-    """min(x, max) elementwise (NaN stays NaN): ``nb.clamp_max(x, 1.)``.""")
+    """min(x, max) elementwise (a NaN x or max gives NaN): ``nb.clamp_max(x, 1.)``.""")
 _clamp.checked_scalars = clamp_min.checked_scalars = clamp_max.checked_scalars = True
 
 

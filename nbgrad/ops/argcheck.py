@@ -1,0 +1,83 @@
+"""Argument checks shared by the public ops: PyTorch's TypeError, in PyTorch's
+words, for an argument of the wrong Python type (a list where a Tensor goes, a
+str or an int as ``keepdim``, None as a required ``dim``), raised before any
+kernel runs.
+
+PyTorch's argument parser is strict where Python is loose: ``keepdim=1`` and
+``keepdim=np.bool_(True)`` are refused (only ``bool`` is a bool), and a list is
+not a tensor.  Without these checks a truthy string would silently mean True.
+"""
+
+from nbgrad.tensor import Tensor
+
+__all__ = ["type_name", "check_tensor", "check_bool", "check_int", "invalid_combination",
+           "check_reduction", "UNSET"]
+
+
+class _Unset:
+    """The default of an argument whose absence PyTorch tells from None."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<unset>"
+
+
+UNSET = _Unset()
+
+
+def type_name(value):
+    """The type of `value` as PyTorch's messages name it: ``Tensor``, ``str``,
+    ``NoneType``, ``numpy.bool``."""
+    if isinstance(value, Tensor):
+        return "Tensor"
+    cls = type(value)
+    module = cls.__module__
+    return cls.__name__ if module == "builtins" else f"{module.split('.')[0]}.{cls.__name__}"
+
+
+def check_tensor(opname, value, name="input", position=1):
+    """`value`, or TypeError if it is not a Tensor:
+    ``sum(): argument 'input' (position 1) must be Tensor, not list``."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{opname}(): argument '{name}' (position {position}) must be Tensor, "
+                        f"not {type_name(value)}")
+    return value
+
+
+def check_bool(opname, value, name="keepdim"):
+    """`value`, or TypeError unless it is a Python bool (PyTorch refuses 1 and
+    numpy.bool_ too): ``sum(): argument 'keepdim' must be bool, not str``."""
+    if value.__class__ is not bool:
+        raise TypeError(f"{opname}(): argument '{name}' must be bool, not {type_name(value)}")
+    return value
+
+
+def check_int(opname, value, name="dim", kind="int"):
+    """`value` as an int, or TypeError (bools and floats are not ints here):
+    ``chunk(): argument 'chunks' must be int, not str``."""
+    if value.__class__ is int:
+        return value
+    if not isinstance(value, bool) and hasattr(value, "__index__") and \
+            not isinstance(value, Tensor):
+        return value.__index__()   # NumPy integers
+    raise TypeError(f"{opname}(): argument '{name}' must be {kind}, not {type_name(value)}")
+
+
+def invalid_combination(opname, *args, **kwargs):
+    """PyTorch's TypeError for a call that matches none of an op's signatures,
+    naming the argument types it got: ``max() received an invalid combination
+    of arguments - got (dim=NoneType, )``."""
+    got = [type_name(a) for a in args] + [f"{k}={type_name(v)}" for k, v in kwargs.items()]
+    text = ", ".join(got) + (", " if kwargs and not args else "")
+    return TypeError(f"{opname}() received an invalid combination of arguments - got ({text})")
+
+
+def check_reduction(opname, input, keepdim):
+    """The checks every reduction makes before anything else: `input` is a
+    Tensor and `keepdim` a bool (the type of `dim` is checked where it is
+    normalized, `nbgrad.ops.reduce.normalize_dims`)."""
+    if input.__class__ is not Tensor:
+        check_tensor(opname, input)
+    if keepdim.__class__ is not bool:
+        check_bool(opname, keepdim)
