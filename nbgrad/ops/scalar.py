@@ -11,6 +11,13 @@ Each function here works on two kinds of argument:
 So a derivative written once, e.g. ``lambda g, x: g * cos(x)``, is both the
 fused backward kernel and the recorded higher-order rule.
 
+The math functions (exp, log, sin, ..., erf, floor, rint) are not written
+here: each is one row of `nbgrad.backends.mathtable` (its NumPy function, its
+float32 and float64 CPU implementations, its CUDA libdevice function), and
+this module makes the dual ``s.<name>`` of every row, including rows added
+later.  This module holds the functions with semantics of their own (division,
+powers, selection, signs).
+
 Writing rules:
 - divide with `truediv` (or `floordiv`, `truncdiv`, `remainder`, `fmod`),
   not ``/``: Numba's Python error model raises ZeroDivisionError on ``x / 0.0``
@@ -24,19 +31,18 @@ Writing rules:
   ops turn it into PyTorch's RuntimeError).
 """
 
-import math
 
 import numpy as np
 from numba import types
 from numba.extending import overload
 
+from nbgrad.backends import mathtable
 from nbgrad.backends.cpu import mathf
 
-__all__ = ["exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "sin", "cos",
-           "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "sigmoid", "erf",
-           "pow", "pow_scalar", "floor", "ceil", "trunc", "rint", "abs_", "sign", "where", "maximum",
-           "minimum", "truediv", "floordiv", "truncdiv", "remainder", "fmod", "invert",
-           "zero", "cast_like"]
+# the math functions (exp, log, sin, ..., floor, rint) are added below, one per
+# row of `nbgrad.backends.mathtable`
+__all__ = ["abs_", "cast_like", "floordiv", "fmod", "invert", "maximum", "minimum", "pow",
+           "pow_scalar", "remainder", "sign", "truediv", "truncdiv", "where", "zero"]
 
 _nbgrad = []
 
@@ -80,31 +86,7 @@ def _unary_dual(name, np_fn, typer, tensor_name=None):
         return _number(np_fn, x)
     dual.__name__ = dual.__qualname__ = name
     overload(dual, inline="always")(typer)
-    return dual
-
-
-# -- unary floating functions -------------------------------------------------
-def _unary(name, np_fn, f32_impl, f64_impl, tensor_name=None):
-    """A dual calling ``nbgrad.<tensor_name>`` on Tensors, `np_fn` on numbers and,
-    in kernels, `f32_impl` on float32 and `f64_impl` on anything else."""
-    def _kernel(x):
-        if _f32(x):
-            return lambda x: f32_impl(x)
-        return lambda x: f64_impl(x)
-    return _unary_dual(name, np_fn, _kernel, tensor_name)
-
-
-def _rsqrt32(x):
-    return np.float32(mathf.fdiv(1.0, math.sqrt(np.float64(x))))
-
-
-def _rsqrt64(x):
-    return mathf.fdiv(1.0, math.sqrt(np.float64(x)))
-
-
-def _sigmoid64(x):
-    x = np.float64(x)
-    return mathf.fdiv(1.0, 1.0 + math.exp(-x))
+    return mathtable.register_dual(dual)
 
 
 def _j(fn):
@@ -113,26 +95,57 @@ def _j(fn):
     return njit(inline="always")(fn)
 
 
-exp = _unary("exp", np.exp, mathf.expf, math.exp)
-expm1 = _unary("expm1", np.expm1, mathf.expm1f, math.expm1)
-log = _unary("log", np.log, mathf.logf, math.log)
-log1p = _unary("log1p", np.log1p, mathf.log1pf, math.log1p)
-log2 = _unary("log2", np.log2, mathf.log2f, math.log2)
-log10 = _unary("log10", np.log10, mathf.log10f, math.log10)
-sqrt = _unary("sqrt", np.sqrt, math.sqrt, math.sqrt)
-rsqrt = _unary("rsqrt", lambda v: 1.0 / np.sqrt(np.float64(v)), _j(_rsqrt32), _j(_rsqrt64))
-sin = _unary("sin", np.sin, mathf.sinf, math.sin)
-cos = _unary("cos", np.cos, mathf.cosf, math.cos)
-tan = _unary("tan", np.tan, mathf.tanf, math.tan)
-asin = _unary("asin", np.arcsin, mathf.asinf, math.asin)
-acos = _unary("acos", np.arccos, mathf.acosf, math.acos)
-atan = _unary("atan", np.arctan, mathf.atanf, math.atan)
-sinh = _unary("sinh", np.sinh, mathf.sinhf, math.sinh)
-cosh = _unary("cosh", np.cosh, mathf.coshf, math.cosh)
-tanh = _unary("tanh", np.tanh, mathf.tanhf, math.tanh)
-sigmoid = _unary("sigmoid", lambda v: 1.0 / (1.0 + np.exp(-np.float64(v))), mathf.sigmoidf,
-                 _j(_sigmoid64))
-erf = _unary("erf", lambda v: np.float64(math.erf(v)), mathf.erff, math.erf)
+# -- the math functions: one dual per row of the math table --------------------------
+# the Tensor op a dual calls where its name differs from the function's
+_TENSOR_NAMES = {"rint": "round"}
+
+
+def _math_typer(row):
+    """The kernel overload of a one-argument row: `row.f32` on float32, `row.f64`
+    on other types (or, for ``ints="keep"``, integers unchanged)."""
+    f32_impl, f64_impl, keep = row.f32, row.f64, row.ints == "keep"
+
+    def typer(x):
+        if _f32(x):
+            return lambda x: f32_impl(x)
+        if keep and not isinstance(x, types.Float):
+            return lambda x: x
+        return lambda x: f64_impl(x)
+    return typer
+
+
+def _math_dual2(row):
+    """The dual of a two-argument row: `row.f32` when both are float32, else
+    `row.f64` in float64."""
+    name, np_fn, f32_impl, f64_impl = row.name, row.numpy, row.f32, row.f64
+    tensor_name = _TENSOR_NAMES.get(name, name)
+
+    def dual(y, x):
+        if _is_tensor(y, x):
+            return getattr(_nb(), tensor_name)(y, x)
+        return _number(np_fn, np.float64(y), np.float64(x))
+    dual.__name__ = dual.__qualname__ = name
+
+    def typer(y, x):
+        if _f32(y) and _f32(x):
+            return lambda y, x: f32_impl(y, x)
+        return lambda y, x: f64_impl(np.float64(y), np.float64(x))
+    overload(dual, inline="always")(typer)
+    return mathtable.register_dual(dual)
+
+
+def _add_math_row(row):
+    if mathtable.arity(row) == 2:
+        dual = _math_dual2(row)
+    else:
+        dual = _unary_dual(row.name, row.numpy, _math_typer(row),
+                           _TENSOR_NAMES.get(row.name, row.name))
+    globals()[row.name] = dual
+    if row.name not in __all__:
+        __all__.append(row.name)
+
+
+mathtable.on_row(_add_math_row)
 
 
 # -- functions that keep integers integers --------------------------------------
@@ -144,15 +157,6 @@ def _keep_int(name, np_fn, float_impl, int_impl, tensor_name=None):
     return _unary_dual(name, np_fn, _kernel, tensor_name)
 
 
-def _same(x):
-    return lambda x: x
-
-
-floor = _keep_int("floor", np.floor, lambda t: lambda x: mathf.floor(x), _same)
-ceil = _keep_int("ceil", np.ceil, lambda t: lambda x: mathf.ceil(x), _same)
-trunc = _keep_int("trunc", np.trunc, lambda t: lambda x: mathf.trunc(x), _same)
-rint = _keep_int("rint", np.rint, lambda t: lambda x: mathf.rint(x), _same,
-                 tensor_name="round")
 abs_ = _keep_int("abs_", np.abs, lambda t: lambda x: abs(x), lambda t: lambda x: abs(x),
                  tensor_name="abs")
 
@@ -275,20 +279,6 @@ def _truediv_kernel(a, b):
     return lambda a, b: mathf.fdiv(T(a), T(b))
 
 
-def atan2(y, x):
-    """The angle of the point (x, y)."""
-    if _is_tensor(y, x):
-        return _nb().atan2(y, x)
-    return _number(np.arctan2, np.float64(y), np.float64(x))
-
-
-@overload(atan2, inline="always")
-def _atan2_kernel(y, x):
-    if _float_pair(y, x) is np.float32:
-        return lambda y, x: mathf.atan2f(y, x)
-    return lambda y, x: math.atan2(np.float64(y), np.float64(x))
-
-
 def pow(x, y):
     """x ** y."""
     if _is_tensor(x, y):
@@ -296,33 +286,6 @@ def pow(x, y):
     if isinstance(x, int) and isinstance(y, int) and y >= 0:
         return x ** y
     return _number(np.power, np.float64(x), np.float64(y))
-
-
-def _pow_float(T, general):
-    """x ** y in float type T.  The exponents PyTorch special-cases (2, 3, 0.5,
-    -0.5, -1, -2) are computed as PyTorch does (x * x, sqrt...); a branch on a
-    kernel-scalar exponent is hoisted out of the loop.  Others: `general`."""
-    one = T(1)
-
-    def impl(x, e):
-        x = T(x)
-        y = T(e)
-        if y == 2:
-            return x * x
-        if y == 1:
-            return x
-        if y == 0.5:
-            return math.sqrt(x)
-        if y == 3:
-            return x * x * x
-        if y == -1:
-            return mathf.fdiv(one, x)
-        if y == -0.5:
-            return mathf.fdiv(one, math.sqrt(x))
-        if y == -2:
-            return mathf.fdiv(one, x * x)
-        return general(x, y)
-    return impl
 
 
 def _pow32_general(x, y):
@@ -355,8 +318,8 @@ def _pow_scalar_kernel(x, e):
     if _ints(x, e):
         return lambda x, e: x ** e
     if _f32(x) or _f32(e):
-        return _pow_float(np.float32, _j(_pow32_general))
-    return _pow_float(np.float64, _j(_pow64_general))
+        return mathf.pow_shortcuts(np.float32, _j(_pow32_general))
+    return mathf.pow_shortcuts(np.float64, _j(_pow64_general))
 
 
 # b == -1 is its own case: the smallest integer // -1 overflows, which PyTorch
@@ -454,3 +417,8 @@ remainder = _binary_int_float(
 fmod = _binary_int_float(
     "fmod", np.fmod, _int_fmod, lambda T: lambda a, b: mathf.frem(T(a), T(b)),
     lambda a, b: _nb().fmod(a, b))
+
+
+# the CUDA backend gives each function of the vocabulary its CUDA overload
+for _name in __all__:
+    mathtable.register_dual(globals()[_name])

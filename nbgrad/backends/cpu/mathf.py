@@ -41,9 +41,9 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-__all__ = ["expf", "expm1f", "logf", "log1pf", "log2f", "log10f", "sinf", "cosf", "tanf",
-           "asinf", "acosf", "atanf", "atan2f", "sinhf", "coshf", "tanhf", "sigmoidf",
-           "powf", "erff", "fdiv", "frem", "floor", "ceil", "trunc", "rint", "select"]
+__all__ = ["acosf", "asinf", "atan2f", "atanf", "ceil", "cosf", "coshf", "erff", "expf", "expm1f",
+           "fdiv", "floor", "frem", "log1pf", "log2f", "log10f", "logf", "pow_shortcuts", "powf",
+           "rint", "select", "sigmoidf", "sinf", "sinhf", "tanf", "tanhf", "trunc"]
 
 
 # -- single instructions (any float type) -----------------------------------
@@ -733,3 +733,31 @@ def erff(x):
     q = fma(q, s, _ERFF_SMALL[4])
     q = fma(q, s, _ERFF_SMALL[5])
     return select(t > _F(0.927734375), big, fma(q, x, x))
+
+
+def pow_shortcuts(T, general):
+    """x ** y in float type T, for a kernel whose exponent is one number for the
+    whole loop (a branch on it is hoisted out).  The exponents PyTorch
+    special-cases (2, 3, 0.5, -0.5, -1, -2) are computed as PyTorch does (x * x,
+    sqrt...); others by `general` (CPU and CUDA pass their own powf)."""
+    one = T(1)
+
+    def impl(x, e):
+        x = T(x)
+        y = T(e)
+        if y == 2:
+            return x * x
+        if y == 1:
+            return x
+        if y == 0.5:
+            return math.sqrt(x)
+        if y == 3:
+            return x * x * x
+        if y == -1:
+            return fdiv(one, x)
+        if y == -0.5:
+            return fdiv(one, math.sqrt(x))
+        if y == -2:
+            return fdiv(one, x * x)
+        return general(x, y)
+    return impl
