@@ -37,7 +37,7 @@ class TorchImported:
 class Ratio:
     """Time with torch imported / time alone, measured in fresh processes for
     both import orders (`torch_coexist.measure`, configurations interleaved,
-    the quietest process of each); asv records the ratio itself."""
+    quiet blocks of each); asv records the ratio itself."""
 
     params = (list(torch_coexist.WORKLOADS), ["torch_first", "nbgrad_first"])
     param_names = ["workload", "order"]
