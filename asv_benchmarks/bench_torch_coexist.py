@@ -19,7 +19,7 @@ class TorchImported:
     is the "nbgrad first" order; `Ratio` also covers "torch first"."""
 
     params = (list(torch_coexist.WORKLOADS), ["alone", "torch imported"])
-    param_names = ["workload", "process"]
+    param_names = ["workload", "process"]  # noqa: RUF012 (asv reads class attributes)
 
     def setup(self, workload, process):
         if process == "torch imported":
@@ -40,7 +40,7 @@ class Ratio:
     quiet blocks of each); asv records the ratio itself."""
 
     params = (list(torch_coexist.WORKLOADS), ["torch_first", "nbgrad_first"])
-    param_names = ["workload", "order"]
+    param_names = ["workload", "order"]  # noqa: RUF012
     unit = "ratio"
     timeout = 600
 
