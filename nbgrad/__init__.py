@@ -31,6 +31,7 @@ from nbgrad._factories import (arange, as_tensor, empty, empty_like, eye, from_d
 from nbgrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from nbgrad.ops import REGISTRY as _REGISTRY
 from nbgrad.serialization import load, save
+from nbgrad import optim  # noqa: E402,F401,I001
 
 for _family in _ops.FAMILIES:
     for _name in _family.__all__:

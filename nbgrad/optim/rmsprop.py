@@ -1,0 +1,75 @@
+"""`RMSprop`, as ``torch.optim.RMSprop`` (single-tensor formulas: alpha-smoothed
+squared gradients, optional centering, momentum, weight decay, maximize); each
+step is one fused kernel call per parameter group."""
+
+from nbgrad import _factories
+from nbgrad.optim import _fused
+from nbgrad.optim.adam import scalar_step
+from nbgrad.optim.optimizer import Optimizer, check_no_differentiable
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton), with PyTorch's options and defaults.
+
+    >>> w = nb.tensor([1.0], requires_grad=True)
+    >>> opt = nb.optim.RMSprop([w], lr=0.01)
+    >>> (w * w).sum().backward(); opt.step(); w
+    tensor([0.9000], requires_grad=True)
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
+                    "centered": centered, "weight_decay": weight_decay,
+                    "capturable": capturable, "foreach": foreach, "maximize": maximize,
+                    "differentiable": differentiable}
+        check_no_differentiable("RMSprop", differentiable)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("momentum", 0)
+            group.setdefault("centered", False)
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
+
+    def _init_group(self, group, params):
+        for p in params:
+            _fused.check_dtype(self, p)
+            state = self.state[p]
+            if len(state) == 0:
+                state["step"] = scalar_step()
+                state["square_avg"] = _factories.zeros_like(p)
+                if group["momentum"] > 0:
+                    state["momentum_buffer"] = _factories.zeros_like(p)
+                if group["centered"]:
+                    state["grad_avg"] = _factories.zeros_like(p)
+
+    def step(self, closure=None):
+        """One RMSprop step over every group (`closure` re-evaluates the loss, optional)."""
+        loss = self._closure_loss(closure)
+        for gi, group in enumerate(self.param_groups):
+            params = self._with_grad(group)
+            self._init_group(group, params)
+            names = ("square_avg", "momentum_buffer" if group["momentum"] > 0 else None,
+                     "grad_avg" if group["centered"] else None)
+            _fused.run(self, gi, params, names, "rmsprop", "rmsprop",
+                       (group["lr"], group["alpha"], group["eps"], group["weight_decay"],
+                        group["momentum"], group["centered"], group["maximize"]))
+        return loss

@@ -1,0 +1,1 @@
+"""Data recorded once from PyTorch for tests/test_optim*.py (see record.py)."""
