@@ -14,6 +14,11 @@ computed out of place, then committed into the input's buffer, which takes
 over the result's place in the graph.  As in PyTorch, that is an error on a
 leaf that requires grad, and an error at backward time if the op saved its
 input for the gradient.
+
+Further forms are composed from public ops in sibling modules and re-exported
+at the end: activations (`nbgrad.nn._functional_act`), norms, embedding and
+pad (`_functional_norm`), more losses (`_functional_loss`), and convolutions
+and pools (`_functional_conv`, which call the ops once they are declared).
 """
 
 import warnings
@@ -56,8 +61,8 @@ def _legacy_reduction(size_average, reduce):
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     ret = "mean" if size_average and reduce else ("sum" if reduce else "none")
-    warnings.warn(f"size_average and reduce args will be deprecated, please use {ret} "
-                  "instead.", UserWarning, stacklevel=3)
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{ret}' instead.", UserWarning, stacklevel=3)
     return ret
 
 
@@ -340,3 +345,13 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     weighs the positive examples: ``F.binary_cross_entropy_with_logits(z, t)``."""
     reduction = _reduction(size_average, reduce, reduction)
     return _nn.binary_cross_entropy_with_logits(input, target, weight, reduction, pos_weight)
+
+
+# -- forms composed in sibling modules (imported last: they use the helpers above) --
+from nbgrad.nn import _functional_act, _functional_conv, _functional_loss, _functional_norm
+
+for _module in (_functional_act, _functional_conv, _functional_loss, _functional_norm):
+    for _name in _module.__all__:
+        globals()[_name] = getattr(_module, _name)
+    __all__ += _module.__all__
+del _module, _name
