@@ -23,6 +23,8 @@ from nbgrad.optim.optimizer import Optimizer
 
 __all__ = ["LBFGS"]
 
+_STATE_ORDER = ("d", "t", "old_dirs", "old_stps", "ro", "H_diag", "prev_flat_grad", "prev_loss")
+
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     # ported from scipy/optimize/_linesearch.py via PyTorch's lbfgs.py
@@ -277,77 +279,83 @@ class LBFGS(Optimizer):
         self._iterate(group, state, grad_closure, loss, flat_grad)
         return orig_loss
 
+    def _new_direction(self, state, flat_grad, history_size):
+        """The search direction: steepest descent at the first iteration, else the
+        L-BFGS direction after adding the last step to the history (kept in `state`)."""
+        if state["n_iter"] == 1:
+            state.update({"old_dirs": [], "old_stps": [], "ro": [], "H_diag": 1})
+            return flat_grad.neg()
+        old_dirs, old_stps, ro = state["old_dirs"], state["old_stps"], state["ro"]
+        y = flat_grad.sub(state["prev_flat_grad"])
+        s = state["d"].mul(state["t"])
+        ys = _dot(y, s)
+        if ys > 1e-10:      # keep the pair only if it keeps H positive definite
+            if len(old_dirs) == history_size:
+                old_dirs.pop(0)
+                old_stps.pop(0)
+                ro.pop(0)
+            old_dirs.append(y)
+            old_stps.append(s)
+            ro.append(1.0 / ys)
+            state["H_diag"] = ys / _dot(y, y)
+        if "al" not in state:
+            state["al"] = [None] * history_size
+        return self._direction(flat_grad, old_dirs, old_stps, ro, state["H_diag"], state["al"])
+
+    def _move(self, group, closure, loss, flat_grad, t, d, gtd, evals_left, last):
+        """Move along `d`: by the line search's step, or by `t` (then re-evaluate unless
+        this is the `last` iteration).  Returns (loss, flat_grad, t, evaluations, opt_cond)."""
+        if group["line_search_fn"] is not None:
+            if group["line_search_fn"] != "strong_wolfe":   # PyTorch checks it only here
+                raise RuntimeError("only 'strong_wolfe' is supported")
+            x_init = self._clone_param()
+
+            def obj_func(x, t, d):
+                return self._directional_evaluate(closure, x, t, d)
+
+            loss, flat_grad, t, evals = _strong_wolfe(obj_func, x_init, t, d, loss, flat_grad,
+                                                      gtd, max_ls=evals_left)
+            self._add_grad(t, d)
+            return loss, flat_grad, t, evals, _abs_max(flat_grad) <= group["tolerance_grad"]
+        self._add_grad(t, d)
+        if last:
+            return loss, flat_grad, t, 0, None
+        loss = float(closure())
+        flat_grad = self._gather_flat_grad()
+        return loss, flat_grad, t, 1, _abs_max(flat_grad) <= group["tolerance_grad"]
+
     def _iterate(self, group, state, closure, loss, flat_grad):
         lr, max_iter, max_eval = float(group["lr"]), group["max_iter"], group["max_eval"]
-        tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
-        line_search_fn, history_size = group["line_search_fn"], group["history_size"]
-        d, t = state.get("d"), state.get("t")
-        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
-        h_diag = state.get("H_diag")
-        prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
+        tolerance_change = group["tolerance_change"]
         n_iter, current_evals = 0, 1
         while n_iter < max_iter:
             n_iter += 1
             state["n_iter"] += 1
-            if state["n_iter"] == 1:
-                d = flat_grad.neg()
-                old_dirs, old_stps, ro, h_diag = [], [], [], 1
+            d = state["d"] = self._new_direction(state, flat_grad, group["history_size"])
+            if state.get("prev_flat_grad") is None:
+                state["prev_flat_grad"] = flat_grad.clone()
             else:
-                y = flat_grad.sub(prev_flat_grad)
-                s = d.mul(t)
-                ys = _dot(y, s)
-                if ys > 1e-10:
-                    if len(old_dirs) == history_size:
-                        old_dirs.pop(0)
-                        old_stps.pop(0)
-                        ro.pop(0)
-                    old_dirs.append(y)
-                    old_stps.append(s)
-                    ro.append(1.0 / ys)
-                    h_diag = ys / _dot(y, y)
-                if "al" not in state:
-                    state["al"] = [None] * history_size
-                d = self._direction(flat_grad, old_dirs, old_stps, ro, h_diag, state["al"])
-            if prev_flat_grad is None:
-                prev_flat_grad = flat_grad.clone()
-            else:
-                prev_flat_grad.copy_(flat_grad)
-            prev_loss = loss
+                state["prev_flat_grad"].copy_(flat_grad)
+            prev_loss = state["prev_loss"] = loss
             if state["n_iter"] == 1:
                 t = min(1.0, 1.0 / flat_grad.abs().sum().item()) * lr
             else:
                 t = lr
+            state["t"] = t
             gtd = _dot(flat_grad, d)
-            if gtd > -tolerance_change:
+            if gtd > -tolerance_change:     # not a descent direction
                 break
-            ls_func_evals = 0
-            if line_search_fn is not None:
-                if line_search_fn != "strong_wolfe":   # PyTorch checks it only here
-                    raise RuntimeError("only 'strong_wolfe' is supported")
-                x_init = self._clone_param()
-
-                def obj_func(x, t, d):
-                    return self._directional_evaluate(closure, x, t, d)
-
-                loss, flat_grad, t, ls_func_evals = _strong_wolfe(
-                    obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals)
-                self._add_grad(t, d)
-                opt_cond = _abs_max(flat_grad) <= tolerance_grad
-            else:
-                self._add_grad(t, d)
-                if n_iter != max_iter:
-                    loss = float(closure())
-                    flat_grad = self._gather_flat_grad()
-                    opt_cond = _abs_max(flat_grad) <= tolerance_grad
-                    ls_func_evals = 1
-            current_evals += ls_func_evals
-            state["func_evals"] += ls_func_evals
+            loss, flat_grad, t, evals, opt_cond = self._move(
+                group, closure, loss, flat_grad, t, d, gtd, max_eval - current_evals,
+                n_iter == max_iter)
+            state["t"] = t
+            current_evals += evals
+            state["func_evals"] += evals
             if n_iter == max_iter or current_evals >= max_eval or opt_cond:
                 break
             if _abs_max(d.mul(t)) <= tolerance_change:
                 break
             if abs(loss - prev_loss) < tolerance_change:
                 break
-        state.update({"d": d, "t": t, "old_dirs": old_dirs, "old_stps": old_stps, "ro": ro,
-                      "H_diag": h_diag, "prev_flat_grad": prev_flat_grad,
-                      "prev_loss": prev_loss})
+        for key in _STATE_ORDER:     # PyTorch stores these last, in this order
+            state[key] = state.pop(key)
