@@ -280,3 +280,27 @@ def test_non_leaf_retaining_grad_is_accepted():
     x = nb.tensor([1.0], requires_grad=True) * 2
     x.retain_grad()
     nb.optim.SGD([x])     # PyTorch allows a non-leaf that retains its grad
+
+
+def test_float64_step_counters_under_float64_default_dtype():
+    case = next(c for c in DATA["steps"] if c["optimizer"] == "Adam" and not c["options"]
+                and c["kwargs"] == {"lr": 0.05})
+    old = nb.get_default_dtype()
+    nb.set_default_dtype(nb.float64)
+    try:
+        trace, _, opt = problems.run_steps(nb, "Adam", {"lr": 0.05})
+    finally:
+        nb.set_default_dtype(old)
+    step = next(iter(opt.state.values()))["step"]
+    assert step.dtype is nb.float64 and step.item() == 10.0     # PyTorch's scalar dtype
+    assert np.abs(np.array(trace) - np.array(case["params"])).max() <= 1e-6
+
+
+def test_deepcopy_gives_an_independent_optimizer():
+    import copy
+    _, _, opt = problems.run_steps(nb, "SGD", {"lr": 0.1, "momentum": 0.9}, steps=2)
+    twin = copy.deepcopy(opt)
+    p, q = opt.param_groups[0]["params"][0], twin.param_groups[0]["params"][0]
+    assert p is not q and np.array_equal(p.detach().numpy(), q.detach().numpy())
+    assert twin.state[q]["momentum_buffer"] is not opt.state[p]["momentum_buffer"]
+    assert repr(twin) == repr(opt)
