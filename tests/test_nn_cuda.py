@@ -108,6 +108,7 @@ del _name
 
 if __name__ == "__main__":
     import json
+
     from tests.test_cuda_harness import install
     install()
     print(json.dumps(_run_checks()))
