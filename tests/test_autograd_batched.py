@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nbgrad as nb
-from nbgrad.autograd import engine
+from nbgrad.autograd import batching
 from tests.opdb import ALL_OPS
 
 CASES = [(info, i) for info in ALL_OPS if info.grad
@@ -81,7 +81,7 @@ def test_batch_native_rules(name, monkeypatch):
 def test_native_rules_do_not_fall_back_to_per_sample_calls(monkeypatch):
     def fail(*a):
         raise AssertionError("per-sample fallback")
-    monkeypatch.setattr(engine, "_stack_rows", fail)
+    monkeypatch.setattr(batching, "stack_rows", fail)
     x = nb.tensor(np.linspace(-1, 1, 24).reshape(2, 3, 4), requires_grad=True)
     y = (x.exp().sum(2, keepdim=True).reshape(6) * 2).mean()
     v = nb.tensor([1.0, 2.0], dtype=nb.float64)

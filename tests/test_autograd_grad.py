@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import nbgrad as nb
-from nbgrad.autograd import engine
+from nbgrad.autograd import batching, engine
 
 
 def t64(values, requires_grad=True):
@@ -136,7 +136,7 @@ def test_batched_grad_is_one_traversal_with_a_vjp_per_row(monkeypatch):
 
     def no_per_sample_fallback(*a):
         raise AssertionError("an elementwise rule ran once per sample")
-    monkeypatch.setattr(engine, "_stack_rows", no_per_sample_fallback)
+    monkeypatch.setattr(batching, "stack_rows", no_per_sample_fallback)
     gx, gb = nb.autograd.grad(y, [x, b], v, retain_graph=True, is_grads_batched=True)
     monkeypatch.undo()
     assert calls == [True]

@@ -209,12 +209,12 @@ def test_anomaly_flag_is_read_once_per_backward():
 
 
 def test_batched_gradient_is_reduced_keeping_the_batch_dim():
-    from nbgrad.autograd import engine
+    from nbgrad.autograd import batching
     g = nb.ones(4, 2, 3)
-    assert engine._sum_to_batched(g, (3,)).shape == (4, 3)
-    assert engine._sum_to_batched(g, (2, 1)).tolist() == [[[3.0], [3.0]]] * 4
-    assert engine._sum_to_batched(g, ()).shape == (4,)
-    assert engine._sum_to_batched(g, (2, 3)) is g
+    assert batching.sum_to_batched(g, (3,)).shape == (4, 3)
+    assert batching.sum_to_batched(g, (2, 1)).tolist() == [[[3.0], [3.0]]] * 4
+    assert batching.sum_to_batched(g, ()).shape == (4,)
+    assert batching.sum_to_batched(g, (2, 3)) is g
 
 
 def test_gradients_from_several_consumers_accumulate_in_any_dtype():

@@ -13,10 +13,13 @@ The engine reads the flag once per backward call.  As in PyTorch the mode is
 process-wide, not thread-local.
 """
 
+import functools
 import traceback
 import warnings
 
 import numba
+
+from nbgrad.backends import dispatch
 
 __all__ = ["set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled",
            "is_anomaly_check_nan_enabled"]
@@ -60,8 +63,6 @@ class detect_anomaly:
         return False
 
     def __call__(self, func):
-        import functools
-
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             with detect_anomaly(self._check_nan):
@@ -134,9 +135,7 @@ def _has_nan(a):
     if a.size == 0:
         return False
     if not a.flags.c_contiguous:
-        from nbgrad import _dtypes
-        from nbgrad.ops.elementwise import cast_array
-        a = cast_array(a, _dtypes.from_numpy_dtype(a.dtype))
+        a = dispatch.backend_for(a).contiguous(a)
     return _any_nan(a.reshape(-1))
 
 

@@ -14,6 +14,7 @@ differentiable again (``create_graph=True``).  Copies and fills are kernels.
 
 from nbgrad.autograd.function import Function
 from nbgrad.backends import dispatch
+from nbgrad.tensor import Tensor
 
 __all__ = ["region_of", "rebase_view"]
 
@@ -30,34 +31,36 @@ class Region:
     def view(self, a):
         """The region as a view of the C-contiguous array `a` (of the base's shape)."""
         item = a.dtype.itemsize
-        flat = dispatch.reshape(a, (a.size,))
-        return dispatch.as_strided(dispatch.getitem(flat, slice(self.offset, None)), self.shape,
-                                   [s * item for s in self.strides])
+        b = dispatch.backend_for(a)
+        flat = b.reshape(a, (a.size,))
+        return b.as_strided(b.getitem(flat, slice(self.offset, None)), self.shape,
+                            [s * item for s in self.strides])
 
 
 def region_of(view, base):
     """The Region of tensor `view` in tensor `base` (None if `base` is not C-contiguous)."""
     b, v = base._data, view._data
-    if not dispatch.is_contiguous(b):
+    backend = dispatch.backend(base.device)
+    if not backend.is_contiguous(b):
         return None
     item = b.dtype.itemsize
-    start = dispatch.address(v) - dispatch.address(b)
+    start = backend.address(v) - backend.address(b)
     return Region(start // item, tuple(s // item for s in v.strides), tuple(v.shape),
                   tuple(b.shape))
 
 
 def _contiguous(t):
-    return dispatch.contiguous(t._data)
+    return dispatch.backend(t.device).contiguous(t._data)
 
 
-def _copy_into(dst, src, dtype):
-    from nbgrad.ops.elementwise import _identity
+def _copy_into(dst, src):
     if dst.size:
-        dispatch.run(_identity, [src], [dtype.np], tuple(dst.shape), outs=[dst])
+        dispatch.backend_for(dst).copy_into(dst, src)
 
 
 def _zeros(shape, dtype, like):
-    return dispatch.fill(dispatch.empty(shape, dtype.np, like=like), 0)
+    b = dispatch.backend_for(like)
+    return b.fill(b.empty(shape, dtype.np), 0)
 
 
 class _RegionGet(Function):
@@ -65,10 +68,9 @@ class _RegionGet(Function):
 
     @staticmethod
     def forward(ctx, g, region):
-        from nbgrad.tensor import Tensor
         ctx.region = region
-        return Tensor._make(dispatch.cast(region.view(_contiguous(g)), g.dtype), g.dtype,
-                            g.device)
+        return Tensor._make(dispatch.backend(g.device).cast(region.view(_contiguous(g)), g.dtype),
+                            g.dtype, g.device)
 
     @staticmethod
     def backward(ctx, gg):
@@ -80,10 +82,9 @@ class _RegionScatter(Function):
 
     @staticmethod
     def forward(ctx, g, region):
-        from nbgrad.tensor import Tensor
         ctx.region = region
         out = _zeros(region.base_shape, g.dtype, g._data)
-        _copy_into(region.view(out), g._data, g.dtype)
+        _copy_into(region.view(out), g._data)
         return Tensor._make(out, g.dtype, g.device)
 
     @staticmethod
@@ -96,12 +97,12 @@ class _RegionZero(Function):
 
     @staticmethod
     def forward(ctx, g, region):
-        from nbgrad.tensor import Tensor
         ctx.region = region
-        out = dispatch.cast(g._data, g.dtype)
+        b = dispatch.backend(g.device)
+        out = b.cast(g._data, g.dtype)
         dst = region.view(out)
         if dst.size:
-            dispatch.fill(dst, 0)
+            b.fill(dst, 0)
         return Tensor._make(out, g.dtype, g.device)
 
     @staticmethod
@@ -131,7 +132,6 @@ class _ViewOfBase(Function):
 
     @staticmethod
     def forward(ctx, base, region):
-        from nbgrad.tensor import Tensor
         ctx.region = region
         return Tensor._make(region.view(base._data), base.dtype, base.device)
 

@@ -14,8 +14,12 @@
 
 import functools
 
+from nbgrad._device import cuda_device
 from nbgrad.autograd import grad_mode
-from nbgrad.autograd.node import SAVED_FREED_MESSAGE, Node, edge_of, new_node
+from nbgrad.autograd.buffers import zeros
+from nbgrad.autograd.node import SAVED_FREED_MESSAGE, Node, check_saved_version, edge_of, new_node
+from nbgrad.backends import dispatch
+from nbgrad.tensor import Tensor
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable", "stack",
            "stack_arrays", "select", "select_array"]
@@ -28,7 +32,6 @@ class FunctionCtx:
 
     def save_for_backward(self, *tensors):
         """Keep `tensors` (or None) for backward; read them with ``ctx.saved_tensors``."""
-        from nbgrad.tensor import Tensor
         for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError(f"save_for_backward can only save variables, but argument {i} "
@@ -69,8 +72,6 @@ class BackwardCFunction(Node, FunctionCtx):
 
     @property
     def saved_tensors(self):
-        from nbgrad.ops.registry import check_saved_version
-        from nbgrad.tensor import Tensor
         if self.released:
             raise RuntimeError(SAVED_FREED_MESSAGE)
         saved = self.saved
@@ -101,12 +102,11 @@ class BackwardCFunction(Node, FunctionCtx):
         cls = self._forward_cls
         grads = list(grads)
         if getattr(self, "materialize_grads", True):
-            from nbgrad import _factories
             device = next((g.device for g in grads if g is not None), None)
             for i, g in enumerate(grads):
                 if g is None and self.out_meta[i] is not None:
                     shape, dtype = self.out_meta[i]
-                    grads[i] = _factories.zeros(shape, dtype=dtype, device=device)
+                    grads[i] = zeros(shape, dtype, device)
         result = cls.backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
@@ -118,19 +118,32 @@ class BackwardCFunction(Node, FunctionCtx):
             else:
                 raise RuntimeError(f"function {name} returned an incorrect number of gradients "
                                    f"(expected {n}, got {len(result)})")
-        for i, (r, meta) in enumerate(zip(result, self.input_meta)):
-            if r is None:
-                continue
-            if meta is None:
-                raise RuntimeError(f"function {name} returned a gradient different than None at "
-                                   f"position {i + 1}, but the corresponding forward input was "
-                                   "not a Variable")
-            shape = meta[0]
-            if r._data.shape != shape and not _reducible(r._data.shape, shape):
+        return _checked(name, result, self.input_meta, self.input_devices)
+
+
+def _checked(name, result, metas, devices):
+    """A custom backward's gradients checked against its inputs, as PyTorch's
+    validate_outputs: none for a non-Tensor input, a shape that sums to the
+    input's, the input's device (a 0-d gradient is moved there)."""
+    for i, (r, meta) in enumerate(zip(result, metas)):
+        if r is None:
+            continue
+        if meta is None:
+            raise RuntimeError(f"function {name} returned a gradient different than None at "
+                               f"position {i + 1}, but the corresponding forward input was "
+                               "not a Variable")
+        shape = meta[0]
+        if r._data.shape != shape and not _reducible(r._data.shape, shape):
+            raise RuntimeError(f"Function {name} returned an invalid gradient at index {i} "
+                               f"- got {list(r._data.shape)} but expected shape compatible "
+                               f"with {list(shape)}")
+        device = devices[i]
+        if r.device is not device and r.device != device:
+            if r._data.ndim:
                 raise RuntimeError(f"Function {name} returned an invalid gradient at index {i} "
-                                   f"- got {list(r._data.shape)} but expected shape compatible "
-                                   f"with {list(shape)}")
-        return result
+                                   f"- expected device {device} but got {r.device}")
+            result = result[:i] + (r.to(device),) + result[i + 1:]
+    return result
 
 
 def _reducible(have, want):
@@ -199,7 +212,6 @@ class Function(metaclass=_FunctionMeta):
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run forward (unrecorded) and record one node for the whole call."""
-        from nbgrad.tensor import Tensor
         record = False
         if grad_mode._state.enabled:
             record = cls._always_record
@@ -212,6 +224,7 @@ class Function(metaclass=_FunctionMeta):
                                    for a in args)
         ctx.input_meta = tuple((a._data.shape, a.dtype) if isinstance(a, Tensor) else None
                                for a in args)
+        ctx.input_devices = tuple(a.device if isinstance(a, Tensor) else None for a in args)
         ctx.needs_input_grad = tuple(record and isinstance(a, Tensor) and a._requires_grad
                                      for a in args)
         custom_setup = cls.setup_context is not Function.setup_context
@@ -225,7 +238,6 @@ class Function(metaclass=_FunctionMeta):
 
 
 def _process_outputs(ctx, args, output, record):
-    from nbgrad.tensor import Tensor
     single = not isinstance(output, tuple)
     outs = [output] if single else list(output)
     dirty = getattr(ctx, "dirty_tensors", ())
@@ -298,7 +310,6 @@ def once_differentiable(backward):
     """
     @functools.wraps(backward)
     def wrapper(ctx, *args):
-        from nbgrad.tensor import Tensor
         with grad_mode.no_grad():
             result = backward(ctx, *args)
         if not grad_mode.is_grad_enabled():
@@ -319,30 +330,27 @@ def stack_arrays(arrays, like):
     """A new Tensor stacking `arrays` (None: a zero row) along a new first dim,
     on the device of the Tensor `like`, with its shape and dtype.  The copies
     and zero fills run as kernels of that device's backend."""
-    from nbgrad.backends import dispatch
-    from nbgrad.tensor import Tensor
     shape, dtype, device = tuple(like._data.shape), like.dtype, like.device
-    host = device.type == "cpu"
+    backend = dispatch.backend(device)
     for a in arrays:
-        if a is not None and dispatch.on_host(a) != host:
+        if a is not None and dispatch.backend_for(a) is not backend:
+            other = "cpu" if dispatch.backend_for(a).name == "cpu" else cuda_device()
             raise RuntimeError(f"stack: Expected all tensors to be on the same device, but "
-                               f"found at least two devices, {device} and "
-                               f"{'cpu' if dispatch.on_host(a) else dispatch.cuda_device()}!")
-    out = dispatch.empty((len(arrays),) + shape, dtype.np, device=device)
+                               f"found at least two devices, {device} and {other}!")
+    out = backend.empty((len(arrays),) + shape, dtype.np)
     for b, a in enumerate(arrays):
         row = select_array(out, b)
         if a is None:
-            dispatch.fill(row, 0)
+            backend.fill(row, 0)
         elif row.size:
-            dispatch.copy_into(row, a)
+            backend.copy_into(row, a)
     return Tensor._make(out, dtype, device)
 
 
 def select_array(a, i):
     """Array `a`'s row `i` along the first dim: a view on either device (a 0-d
     view for a 1-D `a`, where NumPy's ``a[i]`` would give a scalar)."""
-    from nbgrad.backends import dispatch
-    return dispatch.getitem(a, (i, Ellipsis))
+    return dispatch.backend_for(a).getitem(a, (i, Ellipsis))
 
 
 class _Stack(Function):
@@ -362,7 +370,6 @@ class _Select(Function):
 
     @staticmethod
     def forward(ctx, t, i):
-        from nbgrad.tensor import Tensor
         ctx.index, ctx.batch = i, t._data.shape[0]
         return Tensor._make(select_array(t._data, i), t.dtype, t.device)
 

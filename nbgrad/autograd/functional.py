@@ -9,13 +9,16 @@ The same functions, arguments, results and strict-mode errors as
   one backward per output element.
 """
 
-from nbgrad.autograd import grad_mode
+from nbgrad.autograd import function, grad_mode
+from nbgrad.autograd.buffers import zeros, zeros_like
+from nbgrad.autograd.engine import grad
+from nbgrad.backends import dispatch
+from nbgrad.tensor import Tensor
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
 
 def _as_tuple(inp, arg_name=None, fn_name=None):
-    from nbgrad.tensor import Tensor
     if arg_name is None:
         return inp if isinstance(inp, tuple) else \
             tuple(inp) if isinstance(inp, list) else (inp,)
@@ -55,7 +58,6 @@ def _grad_preprocess(inputs, create_graph, need_graph):
 
 
 def _grad_postprocess(inputs, create_graph):
-    from nbgrad.tensor import Tensor
     if isinstance(inputs[0], Tensor):
         return inputs if create_graph else tuple(inp.detach() for inp in inputs)
     return tuple(_grad_postprocess(inp, create_graph) for inp in inputs)
@@ -106,7 +108,6 @@ def _check_requires_grad(inputs, input_type, strict):
 def _autograd_grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None,
                    is_grads_batched=False):
     # autograd.grad that skips outputs which are None or need no grad
-    from nbgrad.autograd import grad
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     new_outputs, new_grad_outputs = [], []
@@ -137,13 +138,12 @@ _ZERO_MESSAGES = {
 
 
 def _fill_in_zeros(grads, refs, strict, create_graph, stage):
-    from nbgrad import _factories
     res = []
     for i, g in enumerate(grads):
         if g is None:
             if strict:
                 raise RuntimeError(_ZERO_MESSAGES[stage].format(i=i))
-            g = _factories.zeros_like(refs[i])
+            g = zeros_like(refs[i])
         elif strict and create_graph and not g.requires_grad:
             what = "hessian" if "double" in stage else "jacobian"
             raise RuntimeError(f"The {what} of the user-provided function is independent of "
@@ -197,7 +197,6 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     >>> nb.autograd.functional.jvp(lambda t: t * t, x, nb.ones(2))
     (tensor([1., 4.]), tensor([2., 4.]))
     """
-    from nbgrad import _factories
     with grad_mode.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
@@ -208,7 +207,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
                                               "jvp")
         _check_requires_grad(outputs, "outputs", strict=strict)
         # the backward is linear in these: their value never matters (zeros: no nan/inf)
-        grad_outputs = tuple(_factories.zeros_like(out, requires_grad=True) for out in outputs)
+        grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
         grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
     with grad_mode.set_grad_enabled(True if create_graph else grad_mode.is_grad_enabled()):
@@ -223,33 +222,30 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 def _standard_basis(outputs):
     """Per output, a (N, *output.shape) tensor: its rows of the N x N identity,
     N the total number of output elements."""
-    from nbgrad.backends import dispatch
-    from nbgrad.tensor import Tensor
     numels = [o.numel() for o in outputs]
     total = sum(numels)
     chunks, start = [], 0
     for o, n in zip(outputs, numels):
         # on the output's device: the batched backward must not mix devices
-        buf = dispatch.empty((total, n), o.dtype.np, device=o.device)
+        b = dispatch.backend(o.device)
+        buf = b.empty((total, n), o.dtype.np)
         if buf.size:
-            dispatch.fill(buf, 0)
-            dispatch.backend(o.device).creation.eye(dispatch.getitem(buf, slice(start, start + n)))
-        chunks.append(Tensor._make(dispatch.reshape(buf, (total,) + tuple(o.shape)), o.dtype,
+            b.fill(buf, 0)
+            b.creation.eye(b.getitem(buf, slice(start, start + n)))
+        chunks.append(Tensor._make(b.reshape(buf, (total,) + tuple(o.shape)), o.dtype,
                                    o.device))
         start += n
     return chunks, numels
 
 
 def _jacobian_vectorized(outputs, inputs, create_graph):
-    from nbgrad import _factories
     grad_outputs, numels = _standard_basis(outputs)
     total = sum(numels)
     vj = list(_autograd_grad(outputs, inputs, grad_outputs, create_graph=create_graph,
                              is_grads_batched=True))
     for k, g in enumerate(vj):
         if g is None:
-            vj[k] = _factories.zeros((total,) + tuple(inputs[k].shape), dtype=inputs[k].dtype,
-                                     device=inputs[k].device)
+            vj[k] = zeros((total,) + tuple(inputs[k].shape), inputs[k].dtype, inputs[k].device)
     jac = []   # jac[i][j]: output i, input j
     for i, out in enumerate(outputs):
         start = sum(numels[:i])
@@ -272,8 +268,6 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     tensor([[2., 0.],
             [0., 4.]])
     """
-    from nbgrad import _factories
-    from nbgrad.autograd.function import select, stack
     if strategy not in ("forward-mode", "reverse-mode"):
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode". '
                          'Hint: If your function has more outputs than inputs, "forward-mode" '
@@ -297,35 +291,38 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
             jac = _jacobian_vectorized(outputs, inputs, create_graph)
             jac = _grad_postprocess(jac, create_graph)
             return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
-        jac = []
-        for i, out in enumerate(outputs):
-            rows = tuple([] for _ in inputs)
-            flat = out.reshape(-1)
-            for j in range(out.numel()):
-                vj = _autograd_grad((select(flat, j),), inputs, retain_graph=True,
-                                    create_graph=create_graph)
-                for k, (g, inp) in enumerate(zip(vj, inputs)):
-                    if g is not None:
-                        if strict and create_graph and not g.requires_grad:
-                            raise RuntimeError(
-                                "The jacobian of the user-provided function is independent of "
-                                f"input {i}. This is not allowed in strict mode when "
-                                "create_graph=True.")
-                    else:
-                        if strict:
-                            raise RuntimeError(
-                                f"Output {i} of the user-provided function is independent of "
-                                f"input {k}. This is not allowed in strict mode.")
-                        g = _factories.zeros_like(inp)
-                    rows[k].append(g)
-            jac.append(tuple(
-                (stack(r) if r else _factories.zeros((0,) + tuple(inputs[k].shape),
-                                                     dtype=inputs[k].dtype,
-                                                     device=inputs[k].device))
-                .reshape(tuple(out.shape) + tuple(inputs[k].shape))
-                for k, r in enumerate(rows)))
-        jac = _grad_postprocess(tuple(jac), create_graph)
+        jac = tuple(_jacobian_rows(i, out, inputs, create_graph, strict)
+                    for i, out in enumerate(outputs))
+        jac = _grad_postprocess(jac, create_graph)
         return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
+
+
+def _jacobian_rows(i, out, inputs, create_graph, strict):
+    """Output `i`'s Jacobian blocks, one per input: a backward pass per element."""
+    rows = tuple([] for _ in inputs)
+    flat = out.reshape(-1)
+    for j in range(out.numel()):
+        vj = _autograd_grad((function.select(flat, j),), inputs, retain_graph=True,
+                            create_graph=create_graph)
+        for k, (g, inp) in enumerate(zip(vj, inputs)):
+            if g is not None:
+                if strict and create_graph and not g.requires_grad:
+                    raise RuntimeError(
+                        "The jacobian of the user-provided function is independent of "
+                        f"input {i}. This is not allowed in strict mode when "
+                        "create_graph=True.")
+            else:
+                if strict:
+                    raise RuntimeError(
+                        f"Output {i} of the user-provided function is independent of "
+                        f"input {k}. This is not allowed in strict mode.")
+                g = zeros_like(inp)
+            rows[k].append(g)
+    return tuple(
+        (function.stack(r) if r else zeros((0,) + tuple(inputs[k].shape),
+                                           inputs[k].dtype, inputs[k].device))
+        .reshape(tuple(out.shape) + tuple(inputs[k].shape))
+        for k, r in enumerate(rows))
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
@@ -337,7 +334,6 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     tensor([[ 6.,  0.],
             [ 0., 12.]])
     """
-    from nbgrad.tensor import Tensor
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
     if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode".')
@@ -365,7 +361,6 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
 
 def _scalar_function_output(func, inputs, name, strict):
-    from nbgrad.tensor import Tensor
     outputs = func(*inputs)
     is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
                                           name)
@@ -409,7 +404,6 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     >>> nb.autograd.functional.hvp(lambda t: (t ** 3).sum(), x, nb.ones(2))
     (tensor(9.), tensor([ 6., 12.]))
     """
-    from nbgrad import _factories
     with grad_mode.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
@@ -418,7 +412,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         is_outputs_tuple, outputs = _scalar_function_output(func, inputs, "hvp", strict)
         jac = _autograd_grad(outputs, inputs, create_graph=True)
         _check_requires_grad(jac, "jacobian", strict=strict)
-        grad_jac = tuple(_factories.zeros_like(inp, requires_grad=True) for inp in inputs)
+        grad_jac = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict=strict)
     with grad_mode.set_grad_enabled(True if create_graph else grad_mode.is_grad_enabled()):

@@ -12,6 +12,15 @@ import warnings
 import numba
 import numpy as np
 
+from nbgrad import _dtypes
+from nbgrad.autograd.buffers import linspace, zeros_like
+from nbgrad.autograd.engine import grad
+from nbgrad.autograd.functional import _standard_basis
+from nbgrad.autograd.grad_mode import enable_grad, no_grad
+from nbgrad.backends import dispatch
+from nbgrad.backends.cpu.creation import fill
+from nbgrad.tensor import Tensor
+
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
 
@@ -52,7 +61,6 @@ def _allclose(a, b, rtol, atol):
 
 
 def _as_tuple(x):
-    from nbgrad.tensor import Tensor
     return (x,) if isinstance(x, Tensor) else tuple(x)
 
 
@@ -62,14 +70,11 @@ def _outputs(fn, inputs):
 
 def _flat64(t):
     """A tensor's values as a flat contiguous float64 array (a kernel copy)."""
-    from nbgrad import _dtypes
-    from nbgrad.ops.elementwise import cast_array
-    return cast_array(t._data, _dtypes.float64).reshape(-1)
+    return dispatch.backend(t.device).cast(t._data, _dtypes.float64).reshape(-1)
 
 
 def _numerical(fn, inputs, i, eps, outs):
     """d(outputs)/d(inputs[i]): per output, an (numel_in, numel_out) float64 array."""
-    from nbgrad.autograd.grad_mode import no_grad
     a = inputs[i]._data   # perturbed in place, one element at a time, then restored
     jacs = [np.empty((a.size, o._data.size)) for o in outs]
     with no_grad():
@@ -87,9 +92,6 @@ def _numerical(fn, inputs, i, eps, outs):
 
 def _analytical(outs, inputs, diff):
     """Per output, per differentiated input: an (numel_in, numel_out) float64 array."""
-    from nbgrad import _factories
-    from nbgrad.autograd import grad
-    from nbgrad.backends.cpu.creation import fill
     jacs = []
     for o in outs:
         per_input = [np.empty((inputs[i]._data.size, o._data.size)) for i in diff]
@@ -98,7 +100,7 @@ def _analytical(outs, inputs, diff):
                 fill(jac.reshape(-1), 0.0)
         if o.requires_grad:
             for k, idx in enumerate(np.ndindex(o._data.shape)):
-                v = _factories.zeros_like(o)
+                v = zeros_like(o)
                 _poke(v._data, idx, 1.0)
                 gs = grad(o, [inputs[i] for i in diff], v, retain_graph=True, allow_unused=True)
                 for jac, i, g in zip(per_input, diff, gs):
@@ -134,7 +136,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     >>> nb.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
     True
     """
-    from nbgrad.tensor import Tensor
     inputs = _as_tuple(inputs)
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     for i in diff:
@@ -169,8 +170,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 def _check_batched(outs, inputs, diff, ana, rtol, atol):
     """One batched backward per output (the identity as grad_outputs) must give
     the same Jacobian as the row-by-row backward calls."""
-    from nbgrad.autograd import grad
-    from nbgrad.autograd.functional import _standard_basis
     for k, o in enumerate(outs):
         if not o.requires_grad or o.numel() == 0:
             continue
@@ -202,14 +201,12 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     >>> nb.autograd.gradgradcheck(lambda t: (t * t * t).sum(), (x,))
     True
     """
-    from nbgrad import _factories
-    from nbgrad.autograd import grad
     inputs = _as_tuple(inputs)
     outs = _outputs(func, inputs)
     if grad_outputs is None:
         # fixed, distinct values of both signs: reproducible checks
         grad_outputs = tuple(
-            _factories.linspace(-1.3, 1.1, o._data.size, dtype=o.dtype)
+            linspace(-1.3, 1.1, o._data.size, o.dtype)
             .reshape(o._data.shape).requires_grad_() for o in outs)
     else:
         grad_outputs = _as_tuple(grad_outputs)
@@ -217,13 +214,12 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     diff_idx = [i for i, t in enumerate(inputs) if getattr(t, "requires_grad", False)]
 
     def first_derivative(*args):
-        from nbgrad.autograd.grad_mode import enable_grad
         xs, vs = args[:n_in], args[n_in:]
         with enable_grad():   # the numerical pass runs under no_grad
             os_ = _outputs(func, xs)
             pairs = [(o, v) for o, v in zip(os_, vs) if o.requires_grad]
             if not pairs:
-                return tuple(_factories.zeros_like(xs[i]) for i in diff_idx)
+                return tuple(zeros_like(xs[i]) for i in diff_idx)
             gs = grad([o for o, _ in pairs], [xs[i] for i in diff_idx], [v for _, v in pairs],
                       create_graph=True, allow_unused=True, materialize_grads=True)
         return tuple(gs)

@@ -19,7 +19,7 @@ from nbgrad import _dtypes
 from nbgrad._device import cpu_device
 from nbgrad._dtypes import _BOOL as _BOOL_CATEGORY
 from nbgrad._dtypes import _FLOAT
-from nbgrad.autograd import grad_mode
+from nbgrad.autograd import batching, grad_mode
 from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, check_watched, edge_of, new_node,
                                   node_class, watch_input, watch_output)
 from nbgrad.backends import dispatch
@@ -84,6 +84,7 @@ class Elementwise:
     # does (int8 + 1000 adds -24); ops where PyTorch checks them instead (clamp bounds,
     # a pow exponent) set this, and get its RuntimeError for a value out of range.
     checked_scalars = False
+    batch_rule = staticmethod(batching.native)   # rules broadcast over a leading batch dim
 
     def __init__(self, name, forward, grads, node, out_dtype, method):
         if node is None:

@@ -23,6 +23,7 @@ import operator
 import numpy as np
 
 from nbgrad import _dtypes
+from nbgrad.autograd import batching
 from nbgrad.backends import dispatch
 from nbgrad.backends.cpu import movement as movement_kernels
 from nbgrad.ops.elementwise import _identity
@@ -99,6 +100,9 @@ def reshape_backward(ctx, g):
     return g.reshape(ctx.shape)
 
 
+reshape.batch_rule = batching.view_rule
+
+
 @op("view", node="ViewBackward0", view=True)
 def view(ctx, x, *shape, dtype=None):
     """A view with a new shape; RuntimeError when the strides do not allow it.
@@ -161,6 +165,9 @@ def _storage_offset(x):
 @view.backward
 def view_backward(ctx, g):
     return g.reshape(ctx.shape)
+
+
+view.batch_rule = batching.view_rule
 
 
 @op("transpose", node="TransposeBackward0", view=True)
@@ -244,6 +251,9 @@ def expand_backward(ctx, g):
     return g.sum_to_size(ctx.shape)
 
 
+expand.batch_rule = batching.identity_rule
+
+
 @op("squeeze", node="SqueezeBackward0", view=True)
 def squeeze(ctx, x, dim=None):
     """Remove dimensions of size 1 (all, or `dim`)."""
@@ -262,6 +272,9 @@ def squeeze_backward(ctx, g):
     return g.reshape(ctx.shape)
 
 
+squeeze.batch_rule = batching.view_rule
+
+
 @op("unsqueeze", node="UnsqueezeBackward0", view=True)
 def unsqueeze(ctx, x, dim):
     """Insert a dimension of size 1 at `dim`."""
@@ -274,6 +287,9 @@ def unsqueeze(ctx, x, dim):
 @unsqueeze.backward
 def unsqueeze_backward(ctx, g):
     return squeeze(g, ctx.dim)
+
+
+unsqueeze.batch_rule = batching.view_rule
 
 
 def _check_index(a, key):
@@ -359,6 +375,9 @@ def clone_backward(ctx, g):
     return g
 
 
+clone.batch_rule = batching.identity_rule
+
+
 @op("to_dtype", node="ToCopyBackward0")
 def to_dtype(ctx, x, dtype):
     """`x` converted to `dtype` (a copy)."""
@@ -369,6 +388,9 @@ def to_dtype(ctx, x, dtype):
 @to_dtype.backward
 def to_dtype_backward(ctx, g):
     return to_dtype(g, ctx.dtype)
+
+
+to_dtype.batch_rule = batching.identity_rule
 
 
 # -- flatten, unflatten, broadcast_to: views built from reshape / expand ----------

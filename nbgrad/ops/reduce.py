@@ -25,7 +25,7 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad._dtypes import _FLOAT
-from nbgrad.autograd import grad_mode
+from nbgrad.autograd import batching, grad_mode
 from nbgrad.backends import dispatch
 from nbgrad.backends.cpu import reduce as kernels
 from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
@@ -267,6 +267,7 @@ def _spread(ctx, g, scale):
 
 _sum = op("sum", node="SumBackward0")(_sum_forward).backward(_sum_backward)
 _sum_dim = op("sum.dim_IntList", node="SumBackward1")(_sum_forward).backward(_sum_backward)
+_sum.batch_rule = _sum_dim.batch_rule = batching.sum_rule
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
@@ -303,6 +304,7 @@ def _mean_backward(ctx, g):
 
 _mean = op("mean", node="MeanBackward0")(_mean_forward).backward(_mean_backward)
 _mean_dim = op("mean.dim", node="MeanBackward1")(_mean_forward).backward(_mean_backward)
+_mean.batch_rule = _mean_dim.batch_rule = batching.mean_rule
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
@@ -453,6 +455,9 @@ def sum_to_size(ctx, x, *size):
 @sum_to_size.backward
 def sum_to_size_backward(ctx, g):
     return g.expand(ctx.shape)
+
+
+sum_to_size.batch_rule = batching.sum_to_size_rule
 
 
 from nbgrad.ops.reduce_extrema import (amax, amin, argmax, argmin, max,  # noqa: E402

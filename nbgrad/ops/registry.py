@@ -38,8 +38,8 @@ import numpy as np
 
 from nbgrad._dtypes import _FLOAT
 from nbgrad.autograd import grad_mode
-from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, Node, check_watched, edge_of, new_node,
-                                  node_class, saved_version_error, watch_input, watch_output)
+from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, Node, check_saved_version, check_watched,
+                                  edge_of, new_node, watch_input, watch_output)
 
 __all__ = ["REGISTRY", "op", "register", "tensor_method", "check_saved_version"]
 
@@ -61,14 +61,6 @@ def tensor_method(*names):
             setattr(Tensor, n, fn)
         return fn
     return deco
-
-
-def check_saved_version(node, t, version, producer=None):
-    """RuntimeError if `t` changed in place after `node` saved it; `producer`:
-    (grad_fn, output_nr) of `t` when it was saved, named in the message."""
-    if t._version != version:
-        fn, nr = producer if producer is not None else (t.grad_fn, t._output_nr)
-        raise saved_version_error(t.dtype, t._data.shape, fn, nr, t._version, version)
 
 
 class _Ctx:
@@ -145,7 +137,8 @@ class FunctionOp:
         self.forward = forward
         self._backward = None
         self.view = view
-        self.node_class = type(node, (FunctionNode,), {"__slots__": (), "op": self})
+        self.node_class = type(node, (FunctionNode,), {"__slots__": (), "op": self,
+                                                       "vjp": staticmethod(self.apply_backward)})
         self.__doc__ = forward.__doc__
         self.__name__ = name
 

@@ -1,4 +1,6 @@
-"""`kernel_op`: a user's pair of ``@njit`` kernels registered as an nbgrad op.
+"""`kernel_op`: a user's pair of ``@njit`` kernels registered as an nbgrad op
+(the implementation of the public ``nb.autograd.kernel_op``, handed to the
+autograd layer at import through `nbgrad.autograd.provided`).
 
 The op is declared through the same function-style form as the built-in ops
 (`nbgrad.ops.registry.FunctionOp`), so it is registered by name, records a
@@ -18,7 +20,13 @@ Arguments that are Python numbers reach both kernels as scalars.
 
 import numpy as np
 
+from nbgrad import _dtypes
 from nbgrad.autograd import grad_mode
+from nbgrad.autograd.function import _DelayedError
+from nbgrad.backends import dispatch
+from nbgrad.ops.registry import FunctionNode, FunctionOp, tensor_method
+from nbgrad.ops.registry import register as _register
+from nbgrad.tensor import Tensor
 
 __all__ = ["kernel_op"]
 
@@ -43,7 +51,6 @@ def kernel_op(name, forward, backward, *, differentiable_backward=None, node=Non
     >>> cube = nb.autograd.kernel_op("cube", cube_fwd, cube_bwd,
     ...                              differentiable_backward=lambda g, x, out: 3 * g * x * x)
     """
-    from nbgrad.ops.registry import FunctionOp, register as _register, tensor_method
     if node is None:
         node = name.capitalize() + "Backward0"
     spec = _Spec(name, forward, backward, differentiable_backward, out_shape)
@@ -69,8 +76,6 @@ class _Spec:
 
     def _prepare(self, args):
         """(compute dtype, output shape, kernel args): checks come before any kernel."""
-        from nbgrad import _dtypes
-        from nbgrad.tensor import Tensor
         tensors = [a for a in args if isinstance(a, Tensor)]
         if not tensors:
             raise TypeError(f"{self.name}(): expected at least one Tensor argument")
@@ -92,8 +97,6 @@ class _Spec:
         return compute, shape, [_kernel_arg(a, compute) for a in args]
 
     def forward(self, ctx, *args):
-        from nbgrad.ops.registry import FunctionNode
-        from nbgrad.tensor import Tensor
         compute, shape, kargs = self._prepare(args)
         out = np.empty(shape, compute.np)
         self.fwd(*kargs, out)
@@ -108,7 +111,6 @@ class _Spec:
         return result
 
     def backward(self, ctx, g):
-        from nbgrad.tensor import Tensor
         saved = ctx.saved_tensors   # checks versions: inputs and output unchanged
         tensors, out = iter(saved[:-1]), saved[-1]
         args = [next(tensors) if a is None else a for a in ctx.args]
@@ -122,7 +124,6 @@ class _Spec:
         return self._kernel_backward(ctx, g, args, out)
 
     def _kernel_backward(self, ctx, g, args, out):
-        from nbgrad.tensor import Tensor
         compute = ctx.compute
         kargs = [_kernel_arg(a, compute) for a in args]
         grads = [np.empty(a._data.shape, compute.np) for a in args if isinstance(a, Tensor)]
@@ -131,23 +132,19 @@ class _Spec:
 
 
 def _once_differentiable(spec, ctx, g, args, out):
-    from nbgrad.autograd.function import _DelayedError
     with grad_mode.no_grad():
         res = spec._kernel_backward(ctx, g, args, out)
     return tuple(_DelayedError.apply(r) for r in res)
 
 
 def _first_tensor(args):
-    from nbgrad.tensor import Tensor
     return next(a for a in args if isinstance(a, Tensor))
 
 
 def _kernel_arg(a, compute):
-    from nbgrad.ops.elementwise import cast_array
-    from nbgrad.tensor import Tensor
     if isinstance(a, Tensor):
         d = a._data
         if a.dtype is compute and d.flags.c_contiguous:
             return d
-        return cast_array(d, compute)
+        return dispatch.backend(a.device).cast(d, compute)
     return compute.np.type(a)

@@ -1,0 +1,89 @@
+"""Accumulation into ``.grad`` (PyTorch's AccumulateGrad), with gradient stealing.
+
+A leaf's first gradient becomes its ``.grad`` without a copy when nothing
+else can see that tensor: no other buffer, leaf or caller holds it, it is no
+view, and it has no history.  The engine counts, for the gradient tensors a
+rule passed through unchanged (add, reshape...) or the caller gave, how many
+places still receive each (`new_holders`, `handed_on`); any other gradient
+has one holder.  Later
+gradients are added in place (``provided.add_into``), or, with
+``create_graph`` or a ``.grad`` that has history, as a recorded ``old + g``.
+"""
+
+from nbgrad.autograd import provided
+from nbgrad.autograd.buffers import detached_copy
+
+__all__ = ["new_holders", "handed_on", "pass_through", "accumulate_leaf", "accumulate_into"]
+
+_CALLER_HOLDS = 1 << 30   # the caller keeps its gradient tensors: never steal them
+
+
+def new_holders(grads):
+    """The holder counts at the start: the caller keeps the root gradients `grads`.
+
+    A dict id(g) -> how many places still receive g (absent: one), and under
+    the key None the tensors counted, kept alive so that their ids stay unique."""
+    holders = {id(g): _CALLER_HOLDS for g in grads}
+    holders[None] = list(grads)
+    return holders
+
+
+def handed_on(holders, g, n):
+    """A node's rule handed its incoming gradient `g` on as is to `n` nodes: `g`
+    has n new holders, and the node's own use of it ends."""
+    key = id(g)
+    if key not in holders:
+        holders[None].append(g)
+    holders[key] = holders.get(key, 1) - 1 + n
+
+
+def pass_through(holders, node, grads_out, grads_in):
+    """`handed_on` for each of `node`'s incoming gradients found (as is) among the
+    gradients `grads_in` it hands on (the general case: several incoming)."""
+    for g_out in grads_out:
+        if g_out is not None:
+            n = 0
+            for (nxt, _), g_in in zip(node.next_functions, grads_in):
+                if g_in is g_out and nxt is not None:
+                    n += 1
+            if n:
+                handed_on(holders, g_out, n)
+
+
+def _stealable(holders, g):
+    """True if a leaf may keep `g` itself as its .grad: nobody else receives it."""
+    key = id(g)
+    n = holders.get(key, 1)
+    if n > 1 or g._data.base is not None or g.grad_fn is not None:
+        if key in holders:
+            holders[key] = n - 1
+        return False
+    return True
+
+
+def accumulate_leaf(node, g, create_graph, holders):
+    """Add gradient `g` into the ``.grad`` of the leaf of AccumulateGrad `node`."""
+    leaf = node.variable
+    if leaf is None:
+        return
+    old = leaf._grad
+    if old is None:
+        leaf._grad = g if create_graph or _stealable(holders, g) else detached_copy(g)
+    else:
+        _add_to_grad(leaf, old, g, create_graph)
+
+
+def accumulate_into(t, g, create_graph):
+    """Add gradient `g` into ``t.grad`` (``backward(inputs=...)``: `t` may be no leaf)."""
+    old = t._grad
+    if old is None:
+        t._grad = g if create_graph else detached_copy(g)
+    else:
+        _add_to_grad(t, old, g, create_graph)
+
+
+def _add_to_grad(t, old, g, create_graph):
+    if create_graph or old.grad_fn is not None:
+        t._grad = old + g
+    else:
+        provided.add_into(old, g)

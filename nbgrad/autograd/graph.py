@@ -1,0 +1,77 @@
+"""What the engine learns about a graph before running it (PyTorch's
+``compute_dependencies`` and ``exec_info``): how many consumers each node
+waits for, and, for ``autograd.grad``, which nodes' gradients are captured
+and which nodes need to run at all.
+
+Both walks are iterative (no recursion): a 100,000-op chain is fine.
+"""
+
+__all__ = ["compute_dependencies", "Capture"]
+
+
+def compute_dependencies(roots):
+    """deps[node]: how many edges from inside the graph reachable from the
+    `roots` (nodes) point at `node`.  A node absent from `deps` is ready as soon
+    as it has a gradient."""
+    deps = {}
+    roots = set(roots)    # a root given twice is walked once
+    stack = list(roots)
+    while stack:
+        for nxt, _ in stack.pop().next_functions:
+            if nxt is not None:
+                count = deps.get(nxt)
+                if count is None:   # first visit
+                    deps[nxt] = 1
+                    if nxt not in roots:
+                        stack.append(nxt)
+                else:
+                    deps[nxt] = count + 1
+    return deps
+
+
+class Capture:
+    """The gradients ``autograd.grad`` returns instead of accumulating them.
+
+    `at[node]`: the (output_nr, slot) pairs read from that node's incoming
+    gradients; `useful`: the nodes from which a captured node can be reached
+    (no other node runs its backward rule); `grads`: the result, one per edge
+    (None where nothing arrived)."""
+
+    __slots__ = ("at", "useful", "grads")
+
+    def __init__(self, roots, edges):
+        self.grads = [None] * len(edges)
+        self.at = {}
+        for i, (node, nr) in enumerate(edges):
+            if node is not None:
+                self.at.setdefault(node, []).append((nr, i))
+        self.useful = _nodes_leading_to(roots, [n for n, _ in edges])
+
+    def take(self, node, grads_out):
+        """Keep what `node` receives (called before it runs)."""
+        for nr, i in self.at.get(node, ()):
+            self.grads[i] = grads_out[nr]
+
+
+def _nodes_leading_to(roots, targets):
+    """The nodes from which some node in `targets` can be reached."""
+    consumers = {}
+    stack = list(roots)
+    seen = set(stack)
+    while stack:
+        n = stack.pop()
+        for nxt, _ in n.next_functions:
+            if nxt is None:
+                continue
+            consumers.setdefault(nxt, []).append(n)
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    found = set(t for t in targets if t in seen)
+    stack = list(found)
+    while stack:
+        for c in consumers.get(stack.pop(), ()):
+            if c not in found:
+                found.add(c)
+                stack.append(c)
+    return found
