@@ -1,6 +1,13 @@
-"""Devices: ``nb.device("cpu")``, ``nb.device("cuda:0")``, as in PyTorch."""
+"""Devices: ``nb.device("cpu")``, ``nb.device("cuda:0")``, as in PyTorch, and
+the check that a device can hold tensors here (`check_device`).
 
-__all__ = ["device", "cpu_device", "as_device"]
+The CUDA backend is asked (and imported) only when a CUDA device is checked.
+"""
+
+from nbgrad.backends import dispatch
+
+__all__ = ["device", "cpu_device", "as_device", "check_device", "cuda_device",
+           "cuda_unavailable_reason"]
 
 
 class device:
@@ -65,3 +72,32 @@ def as_device(d):
     if isinstance(d, int):
         return device("cuda", d)
     return device(d)
+
+
+def cuda_unavailable_reason():
+    """Why CUDA cannot be used here: numba-cuda missing, or no working device."""
+    b = dispatch.try_cuda()
+    if b is None:
+        return dispatch.cuda_error()
+    return b.unavailable_reason() or "CUDA is available"
+
+
+def check_device(d):
+    """`d` itself, or RuntimeError (PyTorch's words) unless it can hold tensors here."""
+    if d.type != "cuda":
+        return d
+    b = dispatch.try_cuda()
+    if b is None or not b.is_available():
+        raise RuntimeError(f"Torch not compiled with CUDA enabled: device {d} is not "
+                           f"available ({cuda_unavailable_reason()})")
+    current = b.current_device_id()
+    if (d.index or 0) != current:
+        raise RuntimeError(f"CUDA error: invalid device ordinal: nbgrad runs on the current "
+                           f"CUDA device only (cuda:{current}), got {d}; "
+                           "use nb.cuda.set_device() first")
+    return d
+
+
+def cuda_device():
+    """The CUDA device nbgrad runs on (the current one)."""
+    return device("cuda", dispatch.cuda().current_device_id())

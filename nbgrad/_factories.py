@@ -23,10 +23,11 @@ import operator
 import numpy as np
 
 from nbgrad import _dtypes
-from nbgrad._device import as_device, cpu_device
+from nbgrad import tensor as _tensor_module
+from nbgrad._device import as_device, check_device, cpu_device
 from nbgrad._from_data import check_array, from_sequence
+from nbgrad.backends import cpu as host
 from nbgrad.backends import dispatch
-from nbgrad.backends.cpu import creation
 from nbgrad.tensor import Tensor
 
 __all__ = [
@@ -91,17 +92,7 @@ def _shape(size, op):
 
 def _alloc(shape, np_dtype, dev):
     """A new buffer on `dev`; PyTorch's RuntimeError when it cannot be had."""
-    if dev is cpu_device:
-        try:
-            return np.empty(shape, np_dtype)
-        except (MemoryError, ValueError):
-            return creation.empty(shape, np_dtype)   # raises PyTorch's RuntimeError
-    n = np.dtype(np_dtype).itemsize
-    for s in shape:
-        n *= s
-    if n > _INT64_MAX:
-        raise creation.size_error(shape)
-    return dispatch.empty(shape, np_dtype, device=dev)
+    return dispatch.backend(dev).empty(shape, np_dtype)
 
 
 def _device(device):
@@ -109,14 +100,14 @@ def _device(device):
     if device is None or device is cpu_device:
         return cpu_device
     dev = as_device(device)
-    return dev if dev is cpu_device else dispatch.check_device(dev)
+    return dev if dev is cpu_device else check_device(dev)
 
 
 def _finish(data, dtype, device, requires_grad):
     """A tensor of host buffer `data`, copied to `device` when that is not the CPU."""
     dev = _device(device)
     if dev is not cpu_device:
-        data = dispatch.to_device(data, dev)
+        data = dispatch.backend(dev).to_device(data)
     t = Tensor._make(data, dtype, dev)
     if requires_grad:
         t.requires_grad_(True)
@@ -134,12 +125,7 @@ def _filled(shape, value, dtype, device, requires_grad):
     """A tensor of `shape` filled with `value`, a value of `dtype` already (checked by
     `_dtypes.checked_scalar` where it comes from the user)."""
     dev = _device(device)
-    data = _alloc(shape, dtype.np, dev)
-    if dev is not cpu_device:
-        return _on(dispatch.fill(data, value), dtype, dev, requires_grad)
-    if data.size:
-        creation.fill(data.reshape(-1), value)
-    return _on(data, dtype, dev, requires_grad)
+    return _on(dispatch.backend(dev).full(shape, dtype.np, value), dtype, dev, requires_grad)
 
 
 def _fill_value(value, op):
@@ -184,10 +170,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 def _copy(a, d):
     """A new host array with `a`'s values as dtype `d` (a kernel; NumPy's wrapping)."""
-    from nbgrad.ops.elementwise import cast_array
     if not a.size:
         return _alloc(a.shape, d.np, cpu_device)
-    return cast_array(a, d)
+    return host.cast(a, d)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -218,10 +203,11 @@ def as_tensor(data, dtype=None, device=None):
 
 def _from_device_array(obj, opname):
     """A CUDA tensor viewing the GPU memory of `obj` (no copy)."""
-    dev = dispatch.check_device(as_device("cuda"))
-    d = dispatch.cuda().interop.as_device_array(obj)
+    dev = check_device(as_device("cuda"))
+    cuda = dispatch.backend(dev)
+    d = cuda.interop.as_device_array(obj)
     if d is obj:   # the caller's own numba array: wrap a view of it (its .base is obj)
-        d = dispatch.as_strided(d, tuple(d.shape), tuple(d.strides))
+        d = cuda.alias(d)
     try:
         dtype = _dtypes.from_numpy_dtype(d.dtype)
     except (KeyError, TypeError, ValueError):
@@ -252,8 +238,8 @@ def from_dlpack(ext_tensor):
     if kind not in (2, 13):   # kDLCUDA, kDLCUDAManaged
         raise RuntimeError(f"from_dlpack(): unsupported DLPack device type {kind} (only CPU "
                            "and CUDA memory)")
-    dev = dispatch.check_device(as_device("cuda"))
-    d = dispatch.cuda().interop.from_dlpack(ext_tensor)
+    dev = check_device(as_device("cuda"))
+    d = dispatch.backend(dev).interop.from_dlpack(ext_tensor)
     return Tensor._make(d, _dtypes.from_numpy_dtype(d.dtype), dev)
 
 
@@ -528,6 +514,10 @@ def legacy_constructor(*args, dtype=None, device=None):
 
 def _rebuild(array, dtype_name, requires_grad, device="cpu"):
     return _finish(array, _dtypes.as_dtype(dtype_name), device, requires_grad)
+
+
+# the core Tensor class builds through these (it never imports this layer)
+_tensor_module.install(constructor=legacy_constructor, rebuild=_rebuild)
 
 
 # the random factories live in nbgrad._random (they use the helpers above)

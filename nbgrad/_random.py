@@ -30,8 +30,9 @@ def _random(size, op, dtype, device, requires_grad, kernel, a, b):
     dev = _device(device)
     data = _alloc(_shape(size, op), d.np, dev)
     if data.size:
-        fn = getattr(dispatch.backend(dev).creation, kernel)
-        fn(dispatch.reshape(data, (data.size,)), np.float64(a), np.float64(b))
+        be = dispatch.backend(dev)
+        getattr(be.creation, kernel)(be.reshape(data, (data.size,)), np.float64(a),
+                                     np.float64(b))
     return _on(data, d, dev, requires_grad)
 
 
@@ -89,11 +90,11 @@ def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad
     low, high = _randint_bounds(low, high, d)
     dev = _device(device)
     data = _alloc(_shape((size,), "randint"), np.int64, dev)
+    b = dispatch.backend(dev)
     if data.size:
-        dispatch.backend(dev).creation.randint(dispatch.reshape(data, (data.size,)),
-                                               np.int64(low), np.int64(high))
+        b.creation.randint(b.reshape(data, (data.size,)), np.int64(low), np.int64(high))
     if d is not _dtypes.int64:
-        data = dispatch.cast(data, d)
+        data = b.cast(data, d)
     return _on(data, d, dev, requires_grad)
 
 
@@ -122,8 +123,7 @@ def manual_seed(seed):
         raise ValueError(f"manual_seed(): Overflow when unpacking long long (seed {seed})")
     _seed[0] = seed
     creation.seed(seed % (2 ** 32))
-    from nbgrad import cuda
-    cuda.manual_seed(seed)   # imports nothing before the first CUDA tensor
+    dispatch.seed_cuda(seed)   # imports nothing before the first CUDA tensor
     return _Generator(seed)
 
 

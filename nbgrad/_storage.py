@@ -15,6 +15,7 @@ import ctypes
 import numpy as np
 
 from nbgrad._device import cpu_device
+from nbgrad.backends import dispatch
 
 __all__ = ["address", "deepcopy_tensor", "extent", "host_array", "read", "root"]
 
@@ -86,8 +87,7 @@ def deepcopy_tensor(t, memo):
         raise RuntimeError(_DEEPCOPY_NON_LEAF + f" (a non-leaf tensor of shape "
                            f"{list(t.shape)}, grad_fn {type(t.grad_fn).__name__})")
     if t.device is not cpu_device:
-        from nbgrad.backends import dispatch
-        data = dispatch.cast(t._data, t.dtype)   # a copy on the device (no aliasing there)
+        data = dispatch.backend(t.device).cast(t._data, t.dtype)   # a device copy (no aliasing)
     elif (a := host_array(t)).size == 0:
         data = np.empty(a.shape, a.dtype)
     else:

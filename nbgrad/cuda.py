@@ -11,36 +11,28 @@ before Numba is imported) one simulated device is available.
 False
 """
 
+from nbgrad import _device
+from nbgrad._device import cuda_unavailable_reason
+from nbgrad.backends import dispatch
+
 __all__ = ["is_available", "device_count", "current_device", "set_device", "get_device_name",
            "get_device_capability", "synchronize", "manual_seed", "manual_seed_all",
            "is_simulator", "empty_cache", "memory_reserved",
            "memory_allocated"]
 
-_backend = []   # [module or None]: nbgrad.backends.cuda._numba_cuda, once tried
-_error = []     # [str]: why the backend could not be loaded
-
 
 def _nc():
     """The numba-cuda module of the backend, or None when it cannot be imported."""
-    if not _backend:
-        try:
-            from nbgrad.backends.cuda import _numba_cuda
-            _backend.append(_numba_cuda)
-        except ImportError as e:
-            _backend.append(None)
-            _error.append(str(e))
-    return _backend[0]
+    b = dispatch.try_cuda()
+    return None if b is None else b._numba_cuda
 
 
 def _require(what):
     nc = _nc()
     if nc is None or not is_available():
-        why = _error[0] if _error else "no CUDA device or driver was found"
-        raise RuntimeError(f"nbgrad.cuda.{what}: CUDA is not available ({why})")
+        raise RuntimeError(f"nbgrad.cuda.{what}: CUDA is not available "
+                           f"({cuda_unavailable_reason()})")
     return nc
-
-
-_available = []
 
 
 def is_available():
@@ -49,16 +41,8 @@ def is_available():
     >>> nb.cuda.is_available()
     False
     """
-    if not _available:
-        nc = _nc()
-        ok = False
-        if nc is not None:
-            try:
-                ok = bool(nc.cuda.is_available())
-            except Exception as e:  # a broken driver install must not break the CPU path
-                _error.append(f"{type(e).__name__}: {e}")
-        _available.append(ok)
-    return _available[0]
+    b = dispatch.try_cuda()
+    return b is not None and b.is_available()
 
 
 def is_simulator():
@@ -95,8 +79,7 @@ def _index(device):
         return current_device()
     if isinstance(device, int):
         return device
-    from nbgrad._device import device as _dev
-    d = _dev(device)
+    d = _device.device(device)
     if d.type != "cuda":
         raise ValueError(f"Expected a cuda device, but got: {d}")
     return d.index if d.index is not None else 0
@@ -155,20 +138,12 @@ def memory_allocated(device=None):
     return 0 if alloc is None else alloc.reserved_bytes() - alloc.cached_bytes()
 
 
-_pending_seed = []   # a seed given before the CUDA backend was loaded
-
-
 def manual_seed(seed):
     """Seed the CUDA random generators (``nb.manual_seed`` seeds them too).
 
     Loads nothing: before the first CUDA tensor the seed is kept for later,
     so a CPU program calling this never imports numba.cuda."""
-    import sys
-    creation = sys.modules.get("nbgrad.backends.cuda.creation")
-    if creation is None:
-        _pending_seed[:] = [int(seed)]
-        return
-    creation.seed(seed)
+    dispatch.seed_cuda(seed)
 
 
 manual_seed_all = manual_seed

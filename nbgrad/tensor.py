@@ -6,23 +6,48 @@ No math happens here: operators and methods are attached by the op modules
 CPU (NumPy only allocates it and makes views of it) and a numba device array
 on a CUDA device (`nbgrad.backends.cuda`); `_host()` gives the values on the
 host either way.
+
+This module imports only the core and the backends.  What a tensor needs from
+the layers above is registered here when they are imported (`install`): the
+factories give the legacy constructor ``Tensor(...)`` and unpickling, the
+autograd package the engine's ``backward`` and the hooks' node lookup.
 """
 
 import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad._device import cpu_device
+from nbgrad.backends import dispatch
 
-__all__ = ["Tensor", "Size"]
-
-
-_ENGINE_BACKWARD = []   # nbgrad.autograd.engine.backward, bound on first use (import cycle)
+__all__ = ["Tensor", "Size", "install"]
 
 
-def _engine_backward():
-    from nbgrad.autograd.engine import backward
-    _ENGINE_BACKWARD.append(backward)
-    return backward
+def _missing(name):
+    def not_installed(*args, **kwargs):
+        raise RuntimeError(f"Tensor needs {name!r} from a higher layer of nbgrad, which "
+                           "installs it when imported: import nbgrad first")
+    return not_installed
+
+
+# set by `install`; module globals, so that the hot calls (backward) cost one lookup
+_constructor = _missing("constructor")   # nbgrad._factories.legacy_constructor
+_rebuild = _missing("rebuild")           # nbgrad._factories._rebuild (unpickling)
+_backward = _missing("backward")         # nbgrad.autograd.engine.backward
+_edge_of = _missing("edge_of")           # nbgrad.autograd.node.edge_of
+_retain_grad_hook = _missing("retain_grad_hook")   # nbgrad.autograd.node.RetainGradHook
+_PARTS = ("constructor", "rebuild", "backward", "edge_of", "retain_grad_hook")
+
+
+def install(**parts):
+    """Register what Tensor needs from the layers above, by name (one of `_PARTS`).
+
+    >>> install(backward=engine.backward)   # done by nbgrad.autograd at import
+    """
+    space = globals()
+    for name, fn in parts.items():
+        if name not in _PARTS:
+            raise ValueError(f"install(): Tensor needs no {name!r} (it takes {_PARTS})")
+        space["_" + name] = fn
 
 
 class Size(tuple):
@@ -64,8 +89,7 @@ class Tensor:
 
     # -- construction -----------------------------------------------------
     def __init__(self, *args, **kwargs):
-        from nbgrad import _factories
-        t = _factories.legacy_constructor(*args, **kwargs)
+        t = _constructor(*args, **kwargs)
         self._init(t._data, t.dtype)
 
     def _init(self, data, dtype, device=cpu_device):
@@ -134,8 +158,7 @@ class Tensor:
         return self.dtype.is_floating_point
 
     def is_contiguous(self):
-        from nbgrad.backends.dispatch import is_contiguous
-        return is_contiguous(self._data)
+        return dispatch.backend(self.device).is_contiguous(self._data)
 
     @property
     def is_cuda(self):
@@ -227,8 +250,7 @@ class Tensor:
         """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        from nbgrad.autograd.node import edge_of
-        node, nr = edge_of(self)   # a leaf: its AccumulateGrad (hooks run before .grad)
+        node, nr = _edge_of(self)   # a leaf: its AccumulateGrad (hooks run before .grad)
         return node._add_tensor_hook(nr, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
@@ -242,8 +264,7 @@ class Tensor:
                                "tensors")
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        from nbgrad.autograd.node import edge_of
-        return edge_of(self)[0].register_hook(hook)
+        return _edge_of(self)[0].register_hook(hook)
 
     def retain_grad(self):
         """Keep the gradient of this non-leaf tensor in ``.grad`` at backward.
@@ -256,9 +277,8 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is None or self._retains_grad:
             return   # a leaf's .grad is kept anyway
-        from nbgrad.autograd.node import RetainGradHook
         self._retains_grad = True
-        self.grad_fn._add_tensor_hook(self._output_nr, RetainGradHook(self))
+        self.grad_fn._add_tensor_hook(self._output_nr, _retain_grad_hook(self))
 
     @property
     def retains_grad(self):
@@ -319,9 +339,8 @@ class Tensor:
         >>> x = nb.ones(3, requires_grad=True); (x * x).sum().backward(); x.grad
         tensor([2., 2., 2.])
         """
-        backward = _ENGINE_BACKWARD[0] if _ENGINE_BACKWARD else _engine_backward()
         # `gradient` as PyTorch passes it on: a Tensor, None, or a sequence of them
-        backward((self,), gradient, retain_graph, create_graph, inputs)
+        _backward((self,), gradient, retain_graph, create_graph, inputs)
 
     # -- conversion -------------------------------------------------------
     def _host(self):
@@ -329,8 +348,7 @@ class Tensor:
         from a CUDA device)."""
         if self.device is cpu_device:
             return self._data
-        from nbgrad.backends.dispatch import to_host
-        return to_host(self._data)
+        return dispatch.backend(self.device).to_host(self._data)
 
     def numpy(self, *, force=False):
         """The values as a NumPy array sharing memory (CPU tensors only, as PyTorch)."""
@@ -355,8 +373,7 @@ class Tensor:
             raise RuntimeError("Can't get __cuda_array_interface__ on Variable that requires "
                                "grad. If gradients aren't required, use var.detach() to get "
                                "Variable that doesn't require grad.")
-        from nbgrad.backends.cuda import _numba_cuda
-        return _numba_cuda.cuda_array_interface(self._data)
+        return dispatch.cuda().interop.cuda_array_interface(self._data)
 
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()
@@ -404,8 +421,8 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is "
-                               f"ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is "
+                               "ambiguous")
         return bool(self.item())
 
     def __repr__(self, *, tensor_contents=None):
@@ -428,9 +445,8 @@ class Tensor:
         return (self[i] for i in range(self._data.shape[0]))
 
     def __reduce_ex__(self, proto):
-        from nbgrad import _factories
-        return (_factories._rebuild, (self._host().copy(), self.dtype.name, self._requires_grad,
-                                      str(self.device)))
+        return (_rebuild, (self._host().copy(), self.dtype.name, self._requires_grad,
+                           str(self.device)))
 
 
 def _wrap_dim(dim, ndim, op):

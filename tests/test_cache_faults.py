@@ -77,7 +77,7 @@ event.register("numba:compile", Count())
 
 import nbgrad as nb
 import nbgrad.nn.functional as F
-from nbgrad.backends.cpu import codegen
+from nbgrad.backends import codegen
 
 XS = [-2 + 4 * i / 6 for i in range(7)]
 def close(a, b):

@@ -16,12 +16,6 @@ simulator usable for a test suite and stricter than it is:
   works on the host there.  Strict mode allows only what numba's real
   ``DeviceNDArray`` has (``flags`` is a dict there, ``reshape`` refuses
   non-contiguous arrays, ``transpose`` copies), and no arithmetic operators.
-- stand-ins: until the files outside the CUDA work choose their backend by
-  device (a pending patch to ops/elementwise.py, binary.py, registry.py,
-  scalar.py and the engine; it sets ``nbgrad.ops.elementwise.DEVICE_DISPATCH``),
-  the CPU elementwise ``run`` is wrapped so that device arrays go to the
-  CUDA ``run``, and two other spots get device-aware twins.  None of this is
-  installed once that patch is in.
 """
 
 import importlib.util
@@ -161,55 +155,7 @@ def _install_strict():
     cls._nbgrad_strict = True
 
 
-def _install_elementwise_shim():
-    """Send device arrays given to the CPU elementwise ``run`` to the CUDA one (a
-    stand-in for the device choice of the ops/elementwise.py patch)."""
-    from nbgrad.backends import dispatch
-    from nbgrad.backends.cpu import elementwise as cpu
-    import nbgrad.ops.elementwise as ew
-    if getattr(ew, "DEVICE_DISPATCH", False) or getattr(cpu.run, "_nbgrad_shim", False):
-        return False
-    host_run = cpu.run
-
-    def run(family, args, out_dtypes, shape, outs=None):
-        if dispatch._first_array(args, outs):
-            return dispatch.cuda().elementwise.run(family, args, out_dtypes, shape, outs)
-        return host_run(family, args, out_dtypes, shape, outs)
-
-    run._nbgrad_shim = True
-    cpu.run = run
-
-    # ops/registry.py: the zero gradients of unused outputs, on the node's device
-    from nbgrad.ops import registry
-
-    def _materialize(node, grads):
-        from nbgrad import _factories
-        device = next(g.device for g in grads if g is not None)
-        out = list(grads)
-        for i, g in enumerate(out):
-            if g is None:
-                shape, dtype = node.metadata[i]
-                out[i] = _factories.zeros(shape, dtype=dtype, device=device)
-        return out
-
-    registry._materialize = _materialize
-
-    # ops/scalar.py: a NumPy bool condition (the simulator runs kernels in Python).
-    # The function object must stay (Numba's overload is registered on it): swap
-    # its code for the patched body, which reads the same module globals.
-    from nbgrad.ops import scalar
-
-    def where(c, a, b):
-        if isinstance(c, (bool, np.bool_)):
-            return a if c else b
-        return _nb().where(c, a, b)  # noqa: F821 (read from nbgrad.ops.scalar's globals)
-
-    if "bool_" not in scalar.where.__code__.co_names:
-        scalar.where.__code__ = where.__code__
-    return True
-
-
-def install(fast=True, strict=True, elementwise=True):
+def install(fast=True, strict=True):
     """Set up this (simulator) process for nbgrad's CUDA tests; returns what was done."""
     done = {}
     import nbgrad
@@ -221,8 +167,6 @@ def install(fast=True, strict=True, elementwise=True):
         if strict:
             _install_strict()
             done["strict"] = True
-    if elementwise:
-        done["elementwise_shim"] = _install_elementwise_shim()
     _ = nbgrad
     return done
 

@@ -22,7 +22,7 @@ def _grad(fn, *values, dtype=nb.float64):
 # -- the float32 math library ---------------------------------------------------------------
 def test_kernel_cache_key_covers_the_float32_math(monkeypatch):
     # kernels inline mathf.py: its text is part of every generated kernel's key
-    from nbgrad.backends.cpu import elementwise as cpu
+    from nbgrad.backends import family as cpu
     before = cpu._vocabulary_hash()
     real_open = open
 

@@ -10,7 +10,6 @@ import pytest
 import nbgrad as nb
 import nbgrad.nn.functional as F
 from nbgrad.backends.cpu import nn as kernels
-from nbgrad.ops import nn as nn_ops
 from tests.opdb import BY_NAME
 
 RNG = np.random.default_rng(0)
@@ -112,7 +111,7 @@ def test_softmax_errors():
 
 
 def test_softmax_parallel_kernels(monkeypatch):
-    monkeypatch.setattr(nn_ops, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr("nbgrad.backends.cpu.elementwise.PARALLEL_THRESHOLD", 1)
     for shape, dim in (((3, 5), 1), ((3, 5, 2), 1), ((1, 4, 3), 1)):
         x = t(*shape)
         for fn, log in ((F.softmax, False), (F.log_softmax, True)):

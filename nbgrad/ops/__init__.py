@@ -2,8 +2,8 @@
 registered in `REGISTRY` (see `nbgrad.ops.registry` for the declaration form).
 
 Families: unary, activation, binary (elementwise); reduce, reduce_extrema,
-reduce_scan, reduce_stats; movement, indexing, joining, scatter; linalg; nn;
-inplace.  Each module's ``__all__`` lists the public functions that
+reduce_scan, reduce_stats; movement, rearrange, indexing, joining, scatter;
+linalg; nn; inplace.  Each module's ``__all__`` lists the public functions that
 ``nbgrad`` re-exports.
 """
 
@@ -11,19 +11,20 @@ from nbgrad.autograd import provided as _provided
 from nbgrad.backends import dispatch as _dispatch
 from nbgrad.ops.registry import REGISTRY
 from nbgrad.ops import (activation, binary, indexing, inplace, joining,  # noqa: F401
-                        kernel_op, linalg, movement, nn, reduce, reduce_extrema, reduce_scan,
-                        reduce_stats, scatter, unary)
+                        kernel_op, linalg, movement, nn, rearrange, reduce, reduce_extrema,
+                        reduce_scan, reduce_stats, scatter, unary)
 
 FAMILIES = (unary, activation, binary, reduce, reduce_extrema, reduce_scan, reduce_stats,
-            movement, indexing, joining, scatter, linalg, nn, inplace)
+            movement, rearrange, indexing, joining, scatter, linalg, nn, inplace)
+
 
 def _add_gradients(a, b):
     """a + b of two gradients, not recorded: the add kernel without the op's checks
     when their shapes, dtypes and devices agree (the engine's accumulation)."""
     if a._data.shape != b._data.shape or a.dtype is not b.dtype or a.device is not b.device:
         return a + b
-    out = _dispatch.run_for(a.device)(_ADD.forward_family, [a._data, b._data], [a.dtype.np],
-                                      a._data.shape)[0]
+    out = _dispatch.backend(a.device).run(_ADD.forward_family, [a._data, b._data],
+                                          [a.dtype.np], a._data.shape)[0]
     return a.__class__._make(out, a.dtype, a.device)
 
 

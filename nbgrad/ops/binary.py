@@ -14,9 +14,10 @@ PyTorch (docs/ops/elementwise.md).
 import numpy as np
 
 from nbgrad import _dtypes
-from nbgrad.backends.cpu import elementwise as cpu
+from nbgrad.backends import dispatch
+from nbgrad.backends.family import KernelFamily
 from nbgrad.ops import scalar as s
-from nbgrad.ops.elementwise import broadcast_shapes, cast_array, elementwise, pass_through
+from nbgrad.ops.elementwise import broadcast_shapes, elementwise, pass_through
 from nbgrad.ops.registry import op, tensor_method
 from nbgrad.ops.unary import checked, describe
 
@@ -310,7 +311,7 @@ def _invert(self):
 
 
 # -- where ------------------------------------------------------------------------------------
-_where_kernels = cpu.KernelFamily("where", [lambda c, x, y: x if c else y])
+_where_kernels = KernelFamily("where", [lambda c, x, y: x if c else y])
 
 
 @op("where", node="WhereBackward0")
@@ -339,14 +340,14 @@ def _where(ctx, condition, input, other):
     args = [condition._data]
     for v in (input, other):
         if isinstance(v, Tensor):
-            args.append(v._data if v.dtype is dtype else cast_array(v._data, dtype))
+            args.append(v._data if v.dtype is dtype else
+                        dispatch.backend(v.device).cast(v._data, dtype))
         else:
             args.append(_dtypes.checked_scalar(v, dtype))   # PyTorch's overflow check
     ctx.save_for_backward(condition)
     ctx.tensor_input = isinstance(input, Tensor)
     ctx.tensor_other = isinstance(other, Tensor)
-    from nbgrad.backends import dispatch
-    return dispatch.run_for(condition.device)(_where_kernels, args, [dtype.np], shape)[0]
+    return dispatch.backend(condition.device).run(_where_kernels, args, [dtype.np], shape)[0]
 
 
 @_where.backward

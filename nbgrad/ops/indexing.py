@@ -6,44 +6,35 @@ names are re-exported through this module's ``__all__``).
 A key is read as PyTorch reads it: ints select, slices and None and ``...``
 make a view (the `getitem` op of `nbgrad.ops.movement`); index arrays (lists,
 int tensors, NumPy arrays) and boolean masks make a copy.  For those,
-`index_plan` turns the key into an `IndexPlan`: the basic part of the key (a
-view), an optional permutation that brings the indexed dimensions together,
-and one flat index over the indexed block, so that the data is addressed as
-an (outer, block, inner) array and the row take/put kernels of
-`nbgrad.backends.cpu.movement` do the work.  The same plan drives the read
-(`index`), its gradient (an accumulating `index_put`: repeated indices add up)
-and assignment.
+`nbgrad.ops.index_plan` turns the key into an `IndexPlan` (where the key's
+elements are, for the row take/put kernels of the backend).  The same plan
+drives the read (`index`), its gradient (an accumulating `index_put`: repeated
+indices add up) and assignment.
 
 Assignment is recorded out of place (`copy_slices` for basic keys,
 `index_put` for advanced ones) and committed into the target with
 `nbgrad.ops.inplace.commit_inplace`, so gradients reach both the target's old
 value (zero where overwritten) and the assigned value (summed over
 broadcasting).  Without anything to record it writes straight into the buffer.
-
-On a CUDA device the plan is made on the host (index tensors on the device
-are copied there first: one synchronisation, as PyTorch has for masks) and
-the row take/put kernels of `nbgrad.backends.cuda.movement` do the work.
 """
 
 import math
-import warnings
 
 import numpy as np
 
 from nbgrad import _dtypes, _factories
 from nbgrad.autograd import grad_mode
 from nbgrad.autograd.node import _legacy_type_name
+from nbgrad.backends import cpu as host
 from nbgrad.backends import dispatch
-from nbgrad.backends.cpu import elementwise as cpu
-from nbgrad.backends.cpu import movement as kernels
-from nbgrad.backends.cpu.creation import fill
 from nbgrad.ops import overlap
 from nbgrad.ops.binary import where
-from nbgrad.ops.elementwise import broadcast_shapes, cast_array
+from nbgrad.ops.elementwise import broadcast_shapes
+from nbgrad.ops.index_plan import IndexPlan, _as_tuple, _masked, _put, _take, index_plan, parse_key
 from nbgrad.ops.inplace import check_inplace, commit_inplace
-from nbgrad.ops.movement import _copy_into, getitem
-from nbgrad.ops.registry import op, tensor_method
 from nbgrad.ops.joining import cat, chunk, concat, concatenate, split, stack, unbind
+from nbgrad.ops.movement import getitem
+from nbgrad.ops.registry import op, tensor_method
 from nbgrad.ops.scatter import gather, scatter, scatter_add
 from nbgrad.tensor import Tensor, _wrap_dim
 
@@ -52,157 +43,6 @@ __all__ = ["index_select", "index_put", "masked_fill", "gather", "scatter", "sca
            "cat", "concat", "concatenate", "stack", "split", "chunk", "unbind", "nonzero"]
 
 _int64 = np.dtype(np.int64)
-
-
-# -- reading a key --------------------------------------------------------------------
-
-def _index_array(k):
-    """An index given as a Tensor / ndarray / list: ('int', i), ('bool', b),
-    ('mask', bool array) or ('array', int array)."""
-    if isinstance(k, Tensor):
-        a, name = k._host(), k.dtype.name   # an index on the device: planned on the host
-    else:
-        a = np.asarray(k)
-        if a.dtype.kind in "SU":   # PyTorch makes a tensor of the sequence, and refuses str
-            raise TypeError(f"new(): invalid data type 'str': an index holds integers or "
-                            f"bools, not {a.tolist()!r}")
-        if a.dtype == object:
-            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
-                             "byte Variables are valid indices (got a ragged sequence)")
-        if a.size == 0 and a.dtype.kind == "f":   # [] is an empty list of indices
-            a = np.empty(a.shape, np.int64)
-        name = _dtypes.from_numpy_dtype(a.dtype).name if a.dtype.kind in "biuf" else "other"
-    if name == "uint8":
-        warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
-                      "torch.bool instead.", UserWarning, stacklevel=4)
-        a = a.view(np.bool_)
-        name = "bool"
-    if name == "bool":
-        return ("bool", bool(a)) if a.ndim == 0 else ("mask", a)
-    if name not in ("int64", "int32"):
-        raise IndexError("tensors used as indices must be long, int, byte or bool tensors "
-                         f"(got an index of dtype {name} and shape {list(a.shape)})")
-    if a.ndim == 0:
-        return ("int", int(a))
-    return ("array", a)
-
-
-def _classify(k):
-    if k is None:
-        return ("none", None)
-    if k is Ellipsis:
-        return ("ellipsis", None)
-    if isinstance(k, slice):
-        return ("slice", k)
-    if isinstance(k, (bool, np.bool_)):
-        return ("bool", bool(k))
-    if isinstance(k, (int, np.integer)):
-        return ("int", int(k))
-    if isinstance(k, (Tensor, np.ndarray, list, tuple)):
-        return _index_array(k)
-    if isinstance(k, (str, bytes)):   # a sequence to PyTorch, whose tensor() refuses it
-        raise TypeError(f"new(): invalid data type '{type(k).__name__}' (index {k!r})")
-    raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
-                     f"Variables are valid indices (got {type(k).__name__})")
-
-
-def _as_tuple(key):
-    if isinstance(key, tuple):
-        return key
-    # a list holding slices, None, ... or sequences is a tuple of indices (the
-    # legacy NumPy rule that PyTorch keeps)
-    if isinstance(key, list) and any(isinstance(k, (slice, list, tuple, Tensor, np.ndarray))
-                                     or k is None or k is Ellipsis for k in key):
-        return tuple(key)
-    return (key,)
-
-
-def parse_key(shape, key):
-    """(basic, advanced) for indexing a tensor of `shape` with `key`.
-
-    `basic` is a tuple of ints / slices / None (and a final Ellipsis) for
-    NumPy basic indexing; `advanced` lists (dim, int array, source dim) for
-    the index arrays, `dim` counted in the view that `basic` gives."""
-    items = [_classify(k) for k in _as_tuple(key)]
-    ndim = len(shape)
-    used = 0
-    for kind, v in items:
-        if kind in ("int", "slice", "array"):
-            used += 1
-        elif kind == "mask":
-            used += v.ndim
-    if used > ndim:
-        raise IndexError(f"too many indices for tensor of dimension {ndim} (got {used} "
-                         f"indices for shape {list(shape)})")
-    basic, adv = [], []
-    src = vdim = 0
-    seen_ellipsis = False
-    for kind, v in items:
-        if kind == "int":
-            size = shape[src]
-            if not -size <= v < size:
-                raise IndexError(f"index {v} is out of bounds for dimension {src} with size "
-                                 f"{size}")
-            basic.append(v)
-            src += 1
-        elif kind == "slice":
-            if v.step is not None and v.step == 0:
-                raise ValueError("slice step cannot be zero")
-            if v.step is not None and v.step < 0:
-                raise ValueError("step must be greater than zero")
-            basic.append(v)
-            src += 1
-            vdim += 1
-        elif kind == "none":
-            basic.append(None)
-            vdim += 1
-        elif kind == "ellipsis":
-            n = 0 if seen_ellipsis else ndim - used
-            seen_ellipsis = True
-            basic.extend([slice(None)] * n)
-            src += n
-            vdim += n
-        elif kind == "bool":   # a new dimension of size 1, kept (True) or emptied (False)
-            basic.append(None)
-            adv.append((vdim, _filled((1 if v else 0,), 0), None))
-            vdim += 1
-        elif kind == "mask":
-            for j, s in enumerate(v.shape):
-                if shape[src + j] != s:
-                    raise IndexError(
-                        f"The shape of the mask {list(v.shape)} at index {j} does not match "
-                        f"the shape of the indexed tensor {list(shape)} at index {src + j}")
-            coords = _nonzero(v)
-            for j in range(v.ndim):
-                adv.append((vdim + j, coords[:, j], src + j))
-                basic.append(slice(None))
-            src += v.ndim
-            vdim += v.ndim
-        else:   # int array
-            adv.append((vdim, v, src))
-            basic.append(slice(None))
-            src += 1
-            vdim += 1
-    # the trailing Ellipsis keeps an all-int key a view (NumPy would return a scalar)
-    return tuple(basic) + (Ellipsis,), adv
-
-
-def _filled(shape, value, dtype=np.int64):
-    out = np.empty(shape, dtype)
-    if out.size:
-        fill(out.reshape(-1), out.dtype.type(value))
-    return out
-
-
-def _nonzero(mask):
-    """(N, mask.ndim) int64 coordinates of the true elements, row-major."""
-    m = mask if mask.flags.c_contiguous else cast_array(mask, _dtypes.bool)
-    m = m.reshape(-1)
-    n = kernels.count_true(m) if m.size else 0
-    out = np.empty((n, mask.ndim), np.int64)
-    if n:
-        kernels.nonzero(m, np.array(mask.shape, np.int64), out)
-    return out
 
 
 def nonzero(input, *, as_tuple=False):
@@ -217,12 +57,13 @@ def nonzero(input, *, as_tuple=False):
     m = mask._host()
     if as_tuple and m.ndim == 0:
         m = m.reshape(1)
-    flat = (m if m.flags.c_contiguous else cast_array(m, _dtypes.bool)).reshape(-1)
-    n = kernels.count_true(flat) if flat.size else 0
+    flat = host.contiguous(m).reshape(-1)
+    n = host.movement.count_true(flat) if flat.size else 0
     # as_tuple: written as (ndim, N), so that each dim's indices are one contiguous row
     coords = np.empty((m.ndim, n) if as_tuple else (n, m.ndim), np.int64)
     if n and m.ndim:
-        kernels.nonzero(flat, np.array(m.shape, np.int64), coords.T if as_tuple else coords)
+        host.movement.nonzero(flat, np.array(m.shape, np.int64),
+                              coords.T if as_tuple else coords)
     if as_tuple:
         out = tuple(Tensor._make(r, _dtypes.int64) for r in coords)
     else:
@@ -233,140 +74,6 @@ def nonzero(input, *, as_tuple=False):
 
 
 tensor_method("nonzero")(nonzero)
-
-
-def _basic_shape(shape, basic):
-    """The shape of ``a[basic]`` for an array `a` of `shape`."""
-    out = []
-    src = 0
-    for k in basic:
-        if k is Ellipsis:
-            continue
-        if k is None:
-            out.append(1)
-        elif isinstance(k, slice):
-            out.append(len(range(*k.indices(shape[src]))))
-            src += 1
-        else:
-            src += 1
-    return tuple(out) + tuple(shape[src:])
-
-
-# -- the plan -------------------------------------------------------------------------
-
-class IndexPlan:
-    """Where an advanced index reads and writes.
-
-    ``view(a)`` is ``a[basic]`` with the indexed dimensions brought together
-    (`perm`); seen as a C-contiguous (P, NA, Q) array its middle axis is the
-    indexed block, and `flat` (NB,) holds the positions in that block that
-    the result's (P, NB, Q) rows come from.  The result has `out_shape`.
-    """
-
-    __slots__ = ("basic", "perm", "P", "NA", "NB", "Q", "flat", "out_shape", "_dflat",
-                 "sources")
-
-    def __init__(self, basic, perm, P, NA, Q, flat, out_shape):
-        self.basic, self.perm = basic, perm
-        self.P, self.NA, self.Q, self.NB = P, NA, Q, flat.shape[0]
-        self.flat, self.out_shape = flat, out_shape
-        self._dflat = None
-        self.sources = ()   # the index tensors of the key (their versions are checked)
-
-    def view(self, a):
-        v = a if self.basic is None else dispatch.getitem(a, self.basic)
-        return v if self.perm is None else dispatch.transpose(v, self.perm)
-
-    def kernels_for(self, a):
-        """(movement kernels, flat index) for array `a`: the CPU's, or the CUDA ones
-        with the index copied to the device once."""
-        if dispatch.on_host(a):
-            return kernels, self.flat
-        if self._dflat is None:
-            self._dflat = dispatch.to_device(self.flat, dispatch.cuda_device())
-        return dispatch.cuda().movement, self._dflat
-
-
-def index_plan(shape, basic, adv):
-    """The IndexPlan of key (basic, adv) from `parse_key` for a tensor of `shape`."""
-    vshape = _basic_shape(shape, basic)
-    try:
-        bshape = np.broadcast_shapes(*[a.shape for _, a, _ in adv])
-    except ValueError:
-        raise IndexError("shape mismatch: indexing tensors could not be broadcast together "
-                         "with shapes " + ", ".join(str(list(a.shape)) for _, a, _ in adv)
-                         ) from None
-    dims = [d for d, _, _ in adv]
-    nb = math.prod(bshape)
-    flat = _filled((nb,), 0)
-    stride = 1
-    for d, a, src in reversed(adv):
-        size = vshape[d]
-        if nb:
-            full = np.broadcast_to(a, bshape)
-            if full.dtype != _int64 or not full.flags.c_contiguous:
-                full = cast_array(full, _dtypes.int64)
-            full = full.reshape(-1)
-            bad = kernels.ravel_index(flat, full, size, stride)
-            if bad >= 0:
-                where = "" if src is None else f" for dimension {src}"
-                raise IndexError(f"index {full[bad]} is out of bounds{where} with size {size}")
-        stride *= size
-    na = stride
-    if dims == list(range(dims[0], dims[0] + len(dims))):
-        pre, post = vshape[:dims[0]], vshape[dims[-1] + 1:]
-        return IndexPlan(basic, None, math.prod(pre), na, math.prod(post), flat,
-                         pre + tuple(bshape) + post)
-    # indexed dimensions apart: the result's indexed block goes first (PyTorch/NumPy)
-    rest = [d for d in range(len(vshape)) if d not in dims]
-    rest_shape = tuple(vshape[d] for d in rest)
-    return IndexPlan(basic, tuple(dims + rest), 1, na, math.prod(rest_shape), flat,
-                     tuple(bshape) + rest_shape)
-
-
-def _take(a, plan, dtype):
-    v = dispatch.contiguous(plan.view(a))
-    out = dispatch.empty((plan.P, plan.NB, plan.Q), dtype.np, like=a)
-    k, flat = plan.kernels_for(a)
-    k.take(dispatch.reshape(v, (plan.P, plan.NA, plan.Q)), flat, out)
-    return dispatch.reshape(out, plan.out_shape)
-
-
-def _put(dst, plan, value, accumulate):
-    """Write `value` (an array broadcastable to plan.out_shape, or a scalar)
-    into array `dst` at the plan's positions."""
-    rows = (plan.P, plan.NB, plan.Q)
-    if not isinstance(value, np.generic) and tuple(value.shape) == plan.out_shape and \
-            value.dtype == dst.dtype and dispatch.is_contiguous(value):
-        vals = dispatch.reshape(value, rows)
-    else:
-        vals = dispatch.empty(rows, dst.dtype, like=dst)
-        _copy_into(dispatch.reshape(vals, plan.out_shape), value)
-    region = plan.view(dst)
-    block = (plan.P, plan.NA, plan.Q)
-    k, flat = plan.kernels_for(dst)
-    if dispatch.is_contiguous(region):
-        k.put(dispatch.reshape(region, block), flat, vals, accumulate)
-    else:   # write into a contiguous copy of the region, then copy it back
-        tmp = dispatch.cast(region, region.dtype)
-        k.put(dispatch.reshape(tmp, block), flat, vals, accumulate)
-        if overlap.is_expanded(region):
-            _copy_written(region, tmp, k, flat, block, rows)
-        else:
-            _copy_into(region, tmp)
-
-
-def _copy_written(region, tmp, k, flat, block, rows):
-    """Copy back only the elements the plan wrote: in an expanded region an
-    unwritten element shares its address with a written one and would copy the
-    old value back over it (PyTorch's kernel writes only the indexed elements)."""
-    hit = dispatch.empty(block, np.bool_, like=region)
-    dispatch.fill(hit, False)
-    ones = dispatch.empty(rows, np.bool_, like=region)
-    dispatch.fill(ones, True)
-    k.put(hit, flat, ones, False)
-    dispatch.run(_masked, [dispatch.reshape(hit, tuple(region.shape)), tmp, region],
-                 [region.dtype], tuple(region.shape), outs=[region])
 
 
 # -- values assigned into a tensor ------------------------------------------------------
@@ -395,8 +102,9 @@ def value_array(value, dtype, target, advanced):
                            f"broadcast to the indexed region of shape {list(target)}: The "
                            "expanded size of the tensor must match the existing size at "
                            "non-singleton dimensions")
-    a = dispatch.reshape(value._data, shape)
-    return a if value.dtype is dtype else dispatch.cast(a, dtype)
+    b = dispatch.backend(value.device)
+    a = b.reshape(value._data, shape)
+    return a if value.dtype is dtype else b.cast(a, dtype)
 
 
 def reduce_to(g, shape):
@@ -441,7 +149,7 @@ def index_backward(ctx, g):
 def _index_put(ctx, x, plan, value, accumulate=False):
     """A copy of `x` with `value` written (or added) at the plan's positions."""
     val = value_array(value, x.dtype, plan.out_shape, True)
-    out = dispatch.cast(x._data, x.dtype)
+    out = dispatch.backend(x.device).cast(x._data, x.dtype)
     _put(out, plan, val, accumulate)
     ctx.plan, ctx.accumulate = plan, accumulate
     ctx.watch(*plan.sources)
@@ -467,9 +175,10 @@ def copy_slices(ctx, x, key, value):
     key = key if isinstance(key, tuple) else (key,)
     if not any(k is Ellipsis for k in key):
         key += (Ellipsis,)   # keeps an all-int key a view, not a scalar
-    out = dispatch.cast(x._data, x.dtype)
-    dst = dispatch.getitem(out, key)
-    _copy_into(dst, value_array(value, x.dtype, dst.shape, False))
+    b = dispatch.backend(x.device)
+    out = b.cast(x._data, x.dtype)
+    dst = b.getitem(out, key)
+    b.copy_into(dst, value_array(value, x.dtype, dst.shape, False))
     ctx.key = key
     ctx.value_shape = value._data.shape if isinstance(value, Tensor) else None
     return out
@@ -530,13 +239,14 @@ def _setitem(self, key, value):
 
 def _write_unrecorded(self, basic, plan, value):
     """``self[key] = value`` straight into the buffer (nothing to record)."""
-    if isinstance(value, Tensor) and dispatch.shares_memory(value._data, self._data):
+    b = dispatch.backend(self.device)
+    if isinstance(value, Tensor) and b.shares_memory(value._data, self._data):
         value = value.clone()   # read everything before anything is overwritten
     if plan is not None:
         _put(self._data, plan, value_array(value, self.dtype, plan.out_shape, True), False)
     else:
-        dst = dispatch.getitem(self._data, basic)
-        _copy_into(dst, value_array(value, self.dtype, tuple(dst.shape), False))
+        dst = b.getitem(self._data, basic)
+        b.copy_into(dst, value_array(value, self.dtype, tuple(dst.shape), False))
     self._bump_version()
 
 
@@ -571,8 +281,8 @@ def index_select(ctx, input, dim, index):
     shape = tuple(a.shape) if a.ndim else (1,)
     idx = index._host().reshape(-1)   # checked and planned on the host
     if idx.dtype != _int64 or not idx.flags.c_contiguous:
-        idx = cast_array(idx, _dtypes.int64)
-    bad = kernels.first_out_of_range(idx, shape[d])
+        idx = host.cast(idx, _dtypes.int64)
+    bad = host.movement.first_out_of_range(idx, shape[d])
     if bad >= 0:
         raise IndexError(f"index_select(): index {idx[bad]} out of range in self (dimension "
                          f"{d} with size {shape[d]})")
@@ -638,9 +348,6 @@ def index_put_inplace(self, indices, values, accumulate=False):
 
 # -- masked_fill --------------------------------------------------------------------------
 
-_masked = cpu.KernelFamily("masked_fill", [lambda m, v, x: v if m else x])
-
-
 def _masked_fill_forward(ctx, x, mask, value):
     if not isinstance(mask, Tensor):
         raise TypeError(f"masked_fill(): argument 'mask' must be Tensor, not "
@@ -664,7 +371,8 @@ def _masked_fill_forward(ctx, x, mask, value):
     shape = broadcast_shapes("masked_fill", tuple(x._data.shape), tuple(mask._data.shape))
     ctx.mask = mask
     ctx.watch(mask)
-    return dispatch.run_for(x.device)(_masked, [mask._data, v, x._data], [x.dtype.np], shape)[0]
+    return dispatch.backend(x.device).run(_masked, [mask._data, v, x._data], [x.dtype.np],
+                                          shape)[0]
 
 
 @op("masked_fill", node="MaskedFillBackward0")
@@ -717,8 +425,8 @@ def masked_fill_inplace(self, mask, value):
         a = self._data
         if result._data.shape != a.shape:
             commit_inplace(self, result)   # raises PyTorch's shape error
-        dispatch.run_for(self.device)(_masked, [mask._data, result._data, a], [a.dtype],
-                                      tuple(a.shape), outs=[a])
+        dispatch.backend(self.device).run(_masked, [mask._data, result._data, a], [a.dtype],
+                                          tuple(a.shape), outs=[a])
         self._bump_version()
         return self
     # an expanded target otherwise raises there: the whole result would be copied back

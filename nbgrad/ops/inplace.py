@@ -26,6 +26,8 @@ from nbgrad import _dtypes
 from nbgrad.autograd import grad_mode
 from nbgrad.autograd.function import Function
 from nbgrad.autograd.node import watch_input
+from nbgrad.backends import dispatch
+from nbgrad.ops import binary, unary
 from nbgrad.ops.overlap import aliases, arrays_of, check_internal_overlap, check_overlap
 from nbgrad.ops.registry import tensor_method
 
@@ -66,8 +68,6 @@ def commit_inplace(target, result, internal=True):
     >>> y = x * 1
     >>> commit_inplace(y, y * 2)    # y.mul_(2)
     """
-    from nbgrad.backends import dispatch
-    from nbgrad.ops.elementwise import _identity
     if result._data.shape != target._data.shape:
         raise RuntimeError(f"in-place op: output with shape {list(target._data.shape)} doesn't "
                            f"match the broadcast shape {list(result._data.shape)}")
@@ -102,10 +102,10 @@ def commit_inplace(target, result, internal=True):
         from nbgrad.autograd.node import RetainGradHook
         target.grad_fn._add_tensor_hook(target._output_nr, RetainGradHook(target))
     src = result._data
+    b = dispatch.backend(target.device)
     if aliases(target._data, src):   # a view of target's memory (copy_): read it all first
-        src = dispatch.cast(src, result.dtype)
-    dispatch.run_for(target.device)(_identity, [src], [target.dtype.np],
-                                    tuple(target._data.shape), outs=[target._data])
+        src = b.cast(src, result.dtype)
+    b.copy_into(target._data, src)
     target._bump_version()
     return target
 
@@ -142,9 +142,8 @@ def _adopt_saved_output(node, result, target):
 
 
 def _snapshot(t):
-    from nbgrad.backends import dispatch
     from nbgrad.tensor import Tensor
-    c = Tensor._make(dispatch.cast(t._data, t.dtype), t.dtype, t.device)
+    c = Tensor._make(dispatch.backend(t.device).cast(t._data, t.dtype), t.dtype, t.device)
     c.grad_fn, c._output_nr, c._requires_grad = t.grad_fn, t._output_nr, t._requires_grad
     return c
 
@@ -214,45 +213,36 @@ def _float_result(target, other):
 @tensor_method("add_")
 def add_(self, other, *, alpha=1):
     """In place ``self += alpha * other``: ``w.add_(g, alpha=-0.1)``."""
-    import nbgrad
     if alpha.__class__ is int and alpha == 1:
-        return _binary_inplace("add_", nbgrad.add, "add", self, other)
-    return _binary_inplace("add_", nbgrad.add, None, self, other, alpha=alpha)
+        return _binary_inplace("add_", binary.add, "add", self, other)
+    return _binary_inplace("add_", binary.add, None, self, other, alpha=alpha)
 
 
 @tensor_method("sub_")
 def sub_(self, other, *, alpha=1):
     """In place ``self -= alpha * other``: ``w.sub_(0.1 * g)``."""
-    import nbgrad
     if alpha.__class__ is int and alpha == 1:
-        return _binary_inplace("sub_", nbgrad.sub, "sub", self, other)
-    return _binary_inplace("sub_", nbgrad.sub, None, self, other, alpha=alpha)
+        return _binary_inplace("sub_", binary.sub, "sub", self, other)
+    return _binary_inplace("sub_", binary.sub, None, self, other, alpha=alpha)
 
 
 @tensor_method("mul_")
 def mul_(self, other):
     """In place ``self *= other``: ``y.mul_(2)``."""
-    import nbgrad
-    return _binary_inplace("mul_", nbgrad.mul, "mul", self, other)
+    return _binary_inplace("mul_", binary.mul, "mul", self, other)
 
 
 @tensor_method("div_")
 def div_(self, other, *, rounding_mode=None):
     """In place ``self /= other``: ``y.div_(2)``; ``rounding_mode`` as in `nb.div`."""
-    import nbgrad
     if rounding_mode is None:
-        return _binary_inplace("div_", nbgrad.div, "div", self, other,
+        return _binary_inplace("div_", binary.div, "div", self, other,
                                result_dtype=_float_result(self, other))
-    return _binary_inplace("div_", nbgrad.div, None, self, other, rounding_mode=rounding_mode)
+    return _binary_inplace("div_", binary.div, None, self, other, rounding_mode=rounding_mode)
 
 
 def _fill_value(t, value):
-    from nbgrad.backends import dispatch
-    from nbgrad.ops.elementwise import _identity
-    dt = t.dtype.np
-    dispatch.run_for(t.device)(_identity, [_dtypes.checked_scalar(value, t.dtype)], [dt],
-                               tuple(t._data.shape),
-                               outs=[t._data])
+    dispatch.backend(t.device).copy_into(t._data, _dtypes.checked_scalar(value, t.dtype))
 
 
 class _Overwritten(Function):
@@ -352,13 +342,12 @@ def fill_(self, value):
 @tensor_method("clamp_", "clip_")
 def clamp_(self, min=None, max=None):
     """Clamp into [min, max] in place: ``w.clamp_(-1, 1)``."""
-    import nbgrad
     check_inplace(self, "clamp_")
     check_overlap("clamp_", self._data, arrays_of(min, max))
     if _needs_graph(self, min, max):
-        return commit_inplace(self, nbgrad.clamp(self, min, max))
+        return commit_inplace(self, unary.clamp(self, min, max))
     with grad_mode.no_grad():
-        result = nbgrad.clamp(self, min, max)
+        result = unary.clamp(self, min, max)
     if result.dtype.category > self.dtype.category:
         raise RuntimeError(f"clamp_: result type {_type_name(result.dtype)} can't be cast to "
                            f"the desired output type {_type_name(self.dtype)}")
@@ -371,10 +360,10 @@ class _CopyFrom(Function):
     @staticmethod
     def forward(ctx, t, src):
         from nbgrad import _factories
-        from nbgrad.backends import dispatch
         ctx.src_meta = (tuple(src.shape), src.dtype, src.device)
         out = _factories.empty_like(t)
-        dispatch.copy_into(out._data, (src if src.device == t.device else src.to(t.device))._data)
+        dispatch.backend(t.device).copy_into(
+            out._data, (src if src.device == t.device else src.to(t.device))._data)
         return out
 
     @staticmethod
@@ -392,7 +381,6 @@ def copy_(self, src, non_blocking=False):
     """Copy `src` into self in place (broadcast to self's shape, converted to its
     dtype and device): ``w.copy_(w0)``; `non_blocking` is accepted and ignored."""
     from nbgrad import _factories
-    from nbgrad.backends import dispatch
     from nbgrad.ops.elementwise import broadcast_shapes
     from nbgrad.tensor import Tensor
     check_inplace(self, "copy_")
@@ -409,9 +397,10 @@ def copy_(self, src, non_blocking=False):
     if _needs_graph(self, src):
         return commit_inplace(self, _CopyFrom.apply(self, src))
     a = (src if src.device == self.device else src.to(self.device))._data
+    be = dispatch.backend(self.device)
     if aliases(self._data, a):
-        a = dispatch.cast(a, src.dtype)
-    dispatch.copy_into(self._data, a)
+        a = be.cast(a, src.dtype)
+    be.copy_into(self._data, a)
     self._bump_version()
     return self
 

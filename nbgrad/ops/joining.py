@@ -12,7 +12,7 @@ from functools import reduce as _fold
 from nbgrad import _dtypes
 from nbgrad.backends import dispatch
 from nbgrad.ops.argcheck import check_int, check_tensor
-from nbgrad.ops.movement import _copy_into, getitem
+from nbgrad.ops.movement import getitem
 from nbgrad.ops.registry import op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
@@ -57,8 +57,9 @@ def cat(ctx, tensors, dim=0, *, axis=None):
     dtype = _promoted(tensors)
     parts = [t for t in tensors if t._data.shape != (0,)]
     ctx.dim, ctx.sizes = 0, [None] * len(tensors)
+    b = dispatch.backend(tensors[0].device)
     if not parts:
-        return dispatch.empty((0,), dtype.np, like=tensors[0]._data)
+        return b.empty((0,), dtype.np)
     ref = parts[0]._data
     for i, t in enumerate(tensors):
         if t._data.ndim == 0:
@@ -80,14 +81,14 @@ def cat(ctx, tensors, dim=0, *, axis=None):
                     f"{ref.shape[j]} but got size {s[j]} for tensor number {i} in the list.")
         total += s[d]
     rs = tuple(ref.shape)
-    out = dispatch.empty(rs[:d] + (total,) + rs[d + 1:], dtype.np, like=ref)
+    out = b.empty(rs[:d] + (total,) + rs[d + 1:], dtype.np)
     off = 0
     for i, t in enumerate(tensors):
         if t._data.shape == (0,):
             continue
         n = t._data.shape[d]
         if n and out.size:
-            _copy_into(dispatch.getitem(out, _at(d, slice(off, off + n))), t._data)
+            b.copy_into(b.getitem(out, _at(d, slice(off, off + n))), t._data)
         ctx.sizes[i] = (off, n)
         off += n
     ctx.dim = d
@@ -117,11 +118,11 @@ def stack(ctx, tensors, dim=0):
                                f"{list(shape)} at entry 0 and {list(t._data.shape)} at entry "
                                f"{i}")
     d = _wrap_dim(dim, len(shape) + 1, "stack")
-    out = dispatch.empty(shape[:d] + (len(tensors),) + shape[d:], _promoted(tensors).np,
-                         like=tensors[0]._data)
+    b = dispatch.backend(tensors[0].device)
+    out = b.empty(shape[:d] + (len(tensors),) + shape[d:], _promoted(tensors).np)
     if out.size:
         for i, t in enumerate(tensors):
-            _copy_into(dispatch.getitem(out, _at(d, i) + (Ellipsis,)), t._data)
+            b.copy_into(b.getitem(out, _at(d, i) + (Ellipsis,)), t._data)
     ctx.dim, ctx.n = d, len(tensors)
     return out
 
@@ -133,9 +134,10 @@ def stack_backward(ctx, g):
 
 def _split_views(ctx, x, sizes, d):
     a = x._data
+    b = dispatch.backend(x.device)
     out, off = [], 0
     for n in sizes:
-        out.append(dispatch.getitem(a, _at(d, slice(off, off + n))))
+        out.append(b.getitem(a, _at(d, slice(off, off + n))))
         off += n
     ctx.dim = d
     ctx.metadata = [(tuple(v.shape), x.dtype) for v in out]
@@ -229,7 +231,8 @@ def unbind(ctx, input, dim=0):
     if a.ndim == 0:
         raise IndexError("unbind(): Dimension specified as 0 but tensor has no dimensions")
     d = _wrap_dim(dim, a.ndim, "unbind")
-    out = tuple(dispatch.getitem(a, _at(d, i) + (Ellipsis,)) for i in range(a.shape[d]))
+    b = dispatch.backend(input.device)
+    out = tuple(b.getitem(a, _at(d, i) + (Ellipsis,)) for i in range(a.shape[d]))
     ctx.dim = d
     ctx.metadata = [(tuple(v.shape), input.dtype) for v in out]
     return out

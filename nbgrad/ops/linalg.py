@@ -1,9 +1,9 @@
 """Linear algebra: matrix products (matmul, mm, bmm, dot, mv, outer), the
 diagonal and trace, and einsum.
 
-Matrix products call the BLAS that NumPy ships (np.matmul, the fastest route
-on a CPU) and, on a CUDA device, the tiled kernel of
-`nbgrad.backends.cuda.matmul`; their backward rules are matrix products again.  `matmul` follows
+Matrix products call the backend's ``matmul.matmul_nd``: the BLAS that NumPy
+ships on a CPU (the fastest route there), a tiled kernel on a CUDA device;
+their backward rules are matrix products again.  `matmul` follows
 PyTorch's rank rules by dispatching to dot / mv / mm, and to the batched
 `matmul` op for three or more dimensions, so each case gets PyTorch's node
 name.  `einsum` is built from these ops and diagonal / sum / permute.
@@ -13,7 +13,6 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad.backends import dispatch
-from nbgrad.ops.elementwise import _identity
 from nbgrad.ops.reduce import _sum_array
 from nbgrad.ops.registry import op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
@@ -58,6 +57,11 @@ def _grad_like(g, dtype):
     return g if g.dtype is dtype else g.to(dtype)
 
 
+def _matmul(a, b):
+    """``a @ b`` (NumPy's rank rules) by the backend where the arrays live."""
+    return dispatch.backend_for(a).matmul.matmul_nd(a, b)
+
+
 def _save_crossed(ctx, x, y):
     # d/dx needs y and d/dy needs x: keep only what a needed gradient uses
     need = ctx.needs_input_grad
@@ -80,7 +84,7 @@ def mm(ctx, x, y):
                            f"and {_mat(y._data.shape)})")
     _check_mm_dtypes(x, y)
     _save_crossed(ctx, x, y)
-    return dispatch.matmul(x._data, y._data)
+    return _matmul(x._data, y._data)
 
 
 @mm.backward
@@ -110,7 +114,7 @@ def bmm(ctx, x, y):
                            f"{scalar_name(y.dtype)} (bmm of {list(a.shape)} and "
                            f"{list(b.shape)})")
     _save_crossed(ctx, x, y)
-    return dispatch.matmul(a, b)
+    return _matmul(a, b)
 
 
 @bmm.backward
@@ -140,10 +144,7 @@ def dot(ctx, x, y):
     """Inner product of two 1-D tensors of the same size: ``nb.dot(a, b)`` is a 0-d tensor."""
     _check_vectors("dot", x, y)
     _save_crossed(ctx, x, y)
-    a, b = x._data, y._data
-    if dispatch.on_host(a):
-        return np.asarray(np.matmul(a, b)).reshape(())   # a 0-d array, not a NumPy scalar
-    return dispatch.matmul(a, b)
+    return _matmul(x._data, y._data)
 
 
 @dot.backward
@@ -166,7 +167,7 @@ def mv(ctx, x, y):
                            f"vec ({b.shape[0]})")
     _check_mm_dtypes(x, y)
     _save_crossed(ctx, x, y)
-    return dispatch.matmul(a, b)
+    return _matmul(a, b)
 
 
 @mv.backward
@@ -208,7 +209,7 @@ def _matmul_batched(ctx, x, y):
     _check_matmul(x, y)
     if ctx.needs_input_grad:
         ctx.save_for_backward(x, y)
-    return dispatch.matmul(x._data, y._data)
+    return _matmul(x._data, y._data)
 
 
 @_matmul_batched.backward
@@ -287,11 +288,12 @@ def _diagonal_view(a, offset, d1, d2):
         length = max(0, min(n1 + offset, n2))
         start = [0] * a.ndim
         start[d1] = min(-offset, n1)
-    base = dispatch.getitem(a, tuple(slice(s, None) for s in start))
+    b = dispatch.backend_for(a)
+    base = b.getitem(a, tuple(slice(s, None) for s in start))
     rest = [d for d in range(a.ndim) if d not in (d1, d2)]
     shape = tuple(a.shape[d] for d in rest) + (length,)
     strides = tuple(a.strides[d] for d in rest) + (a.strides[d1] + a.strides[d2],)
-    return dispatch.as_strided(base, shape, strides)
+    return b.as_strided(base, shape, strides)
 
 
 def _diagonal_dims(x, offset, dim1, dim2, opname):
@@ -321,12 +323,13 @@ def diagonal_backward(ctx, g):
 @op("diagonal_scatter_zeros", node="DiagonalBackwardBackward0")
 def diagonal_scatter_zeros(ctx, g, shape, offset, d1, d2):
     """A zero tensor of `shape` whose (offset) diagonal of dims d1, d2 is `g`."""
-    out = dispatch.empty(shape, g.dtype.np, like=g._data)
+    b = dispatch.backend(g.device)
+    out = b.empty(shape, g.dtype.np)
     if out.size:
-        dispatch.fill(out, 0)
+        b.fill(out, 0)
         dst = _diagonal_view(out, offset, d1, d2)
         if dst.size:
-            dispatch.run(_identity, [g._data], [g.dtype.np], tuple(dst.shape), outs=[dst])
+            b.copy_into(dst, g._data)
     ctx.args = (offset, d1, d2)
     return out
 
@@ -347,7 +350,7 @@ def trace(ctx, input):
     out_dtype = input.dtype if input.dtype.is_floating_point else _dtypes.int64
     diag = _diagonal_view(a, 0, 0, 1)
     ctx.shape = tuple(a.shape)
-    return dispatch.reshape(_sum_array(diag, (0,), out_dtype), ())
+    return dispatch.backend_for(a).reshape(_sum_array(diag, (0,), out_dtype), ())
 
 
 @trace.backward
@@ -397,17 +400,7 @@ def _einsum_parse(equation, operands):
         raise RuntimeError("einsum(): more operands were provided than specified in the "
                            f"equation {equation!r}")
     pos = 0
-
-    def letters(term, where):
-        out = []
-        for ch in term:
-            if not ch.isascii() or not ch.isalpha():
-                raise RuntimeError(f"einsum(): invalid subscript given at index {where} in the "
-                                   "equation string, subscripts must be in [a-zA-Z]")
-            out.append(ord(ch))
-            where += 1
-        return out
-
+    letters = _einsum_letters
     labels, n_ell = [], 0
     for k, (term, t) in enumerate(zip(terms, operands)):
         head, ell, tail = term.partition("...")
@@ -425,10 +418,28 @@ def _einsum_parse(equation, operands):
         n_ell = max(n_ell, e)
         labels.append(named[:len(head)] + list(range(-e, 0)) + named[len(head):])
         pos += len(term) + 1
-    if arrow:
+    return labels, _einsum_output(rhs if arrow else None, pos, labels, n_ell)
+
+
+def _einsum_letters(term, where):
+    """The labels (ordinals) of the letters of `term`, at index `where` of the equation."""
+    out = []
+    for ch in term:
+        if not ch.isascii() or not ch.isalpha():
+            raise RuntimeError(f"einsum(): invalid subscript given at index {where} in the "
+                               "equation string, subscripts must be in [a-zA-Z]")
+        out.append(ord(ch))
+        where += 1
+    return out
+
+
+def _einsum_output(rhs, pos, labels, n_ell):
+    """The output labels: those of `rhs` (None: implicit, the ellipsis then the
+    letters seen once, sorted), checked against the inputs' `labels`."""
+    if rhs is not None:
         head, ell, tail = rhs.partition("...")
-        out = letters(head, pos) + list(range(-n_ell, 0) if ell else []) + \
-            letters(tail, pos + len(head) + len(ell))
+        out = _einsum_letters(head, pos) + list(range(-n_ell, 0) if ell else []) + \
+            _einsum_letters(tail, pos + len(head) + len(ell))
         seen = set()
         for lab in out:
             if lab in seen:
@@ -445,7 +456,7 @@ def _einsum_parse(equation, operands):
                 counts[lab] = counts.get(lab, 0) + 1
         out = list(range(-n_ell, 0)) + sorted(lab for lab, c in counts.items()
                                               if lab >= 0 and c == 1)
-    return labels, out
+    return out
 
 
 def _einsum_sizes(labels, operands):

@@ -1,38 +1,33 @@
 """Shape and layout ops: reshape, view, flatten, unflatten, transpose, permute,
 expand / broadcast_to, squeeze, unsqueeze, basic indexing, contiguous, clone,
-dtype conversion, and the copying rearrangements flip, roll, repeat, tril and
-triu.
+dtype conversion and device moves (``to``, ``cpu``, ``cuda``).
 
 Views are NumPy views of the same buffer (no data moves) and share the
-version counter of their base; copies run the identity kernel from strided
-views (flip reads a negative-stride view, roll copies blocks, repeat writes
-through a broadcast view) or, for tril/triu, a kernel of
-`nbgrad.backends.cpu.movement`.  Each backward rule is the inverse movement
-of the gradient.  Advanced indexing lives in `nbgrad.ops.indexing`.
+version counter of their base; copies run the identity kernel.  Each backward
+rule is the inverse movement of the gradient.  The copying rearrangements
+(flip, roll, repeat, tril, triu) are in `nbgrad.ops.rearrange`, advanced
+indexing in `nbgrad.ops.indexing`.
 
-On a CUDA device the same views are made by `nbgrad.backends.dispatch`
-(strided views of the device buffer) and the copies by the CUDA kernels;
-`to` / `cuda` / `cpu` move a tensor between devices (recorded: the gradient
-moves back).
+Views and copies are made by the backend of the buffer's device
+(`nbgrad.backends.dispatch`): NumPy views on the CPU, strided views of the
+device buffer on CUDA; `to` / `cuda` / `cpu` move a tensor between devices
+(recorded: the gradient moves back).
 """
 
-import itertools
 import math
 import operator
 
 import numpy as np
 
 from nbgrad import _dtypes
+from nbgrad._device import as_device, check_device
 from nbgrad.autograd import batching
 from nbgrad.backends import dispatch
-from nbgrad.backends.cpu import movement as movement_kernels
-from nbgrad.ops.elementwise import _identity
 from nbgrad.ops.registry import FunctionOp, op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
 __all__ = ["reshape", "transpose", "swapaxes", "swapdims", "permute", "squeeze", "unsqueeze",
-           "clone", "t", "flatten", "unflatten", "broadcast_to", "flip", "roll", "repeat", "tril",
-           "triu"]
+           "clone", "t", "flatten", "unflatten", "broadcast_to"]
 
 
 def _size_arg(size):
@@ -73,25 +68,15 @@ def reshape(ctx, x, *shape):
     shape = _infer_shape("reshape", _size_arg(shape), x._data.size)
     ctx.shape = tuple(x._data.shape)
     a = x._data
-    if dispatch.on_host(a):
-        if not a.flags.c_contiguous:
-            try:
-                return _view_array(a, shape)
-            except AttributeError:
-                a = dispatch.cast(a, x.dtype)
-        return a.reshape(shape)
-    v = dispatch.reshape_view(a, shape)
-    return v if v is not None else dispatch.reshape(dispatch.cast(a, x.dtype), shape)
+    b = dispatch.backend_for(a)
+    v = b.reshape_view(a, shape)
+    return v if v is not None else b.reshape(b.cast(a, x.dtype), shape)
 
 
 def _view_array(a, shape):
-    if dispatch.on_device(a):
-        v = dispatch.reshape_view(a, shape)
-        if v is None:
-            raise AttributeError("a copy would be needed")
-        return v
-    v = a.view()
-    v.shape = shape   # raises AttributeError when a copy would be needed
+    v = dispatch.backend_for(a).reshape_view(a, shape)
+    if v is None:
+        raise AttributeError("a copy would be needed")
     return v
 
 
@@ -149,7 +134,7 @@ def _view_dtype(x, dt):
                 if value % ratio:
                     raise RuntimeError(f"self.{name} must be divisible by {ratio} {what}, but "
                                        f"got {value}")
-    if not dispatch.on_host(a):
+    if x.device.type != "cpu":
         raise NotImplementedError(f"view(dtype) of a {x.device.type} tensor is not supported")
     return a.view(dt.np)
 
@@ -178,9 +163,8 @@ def transpose(ctx, x, dim0, dim1):
     d1 = _wrap_dim(dim1, n, "transpose")
     ctx.dims = (d0, d1)
     a = x._data
-    if n < 2:
-        return a.view() if dispatch.on_host(a) else dispatch.as_strided(a, a.shape, a.strides)
-    return dispatch.swapaxes(a, d0, d1)
+    b = dispatch.backend_for(a)
+    return b.alias(a) if n < 2 else b.swapaxes(a, d0, d1)
 
 
 @transpose.backward
@@ -201,7 +185,7 @@ def permute(ctx, x, *args, dims=None):
     if len(set(dims)) != n:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     ctx.inverse = tuple(np.argsort(dims).tolist())
-    return dispatch.transpose(x._data, dims)
+    return dispatch.backend_for(x._data).transpose(x._data, dims)
 
 
 @permute.backward
@@ -243,7 +227,7 @@ def expand(ctx, x, *sizes):
                 f"({have}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
                 f"Tensor sizes: {list(a.shape)}")
     ctx.shape = tuple(a.shape)
-    return dispatch.as_strided(a, tuple(shape), tuple(strides))
+    return dispatch.backend_for(a).as_strided(a, tuple(shape), tuple(strides))
 
 
 @expand.backward
@@ -260,11 +244,11 @@ def squeeze(ctx, x, dim=None):
     a = x._data
     ctx.shape = tuple(a.shape)
     if dim is None:
-        return dispatch.reshape(a, tuple(s for s in a.shape if s != 1))
+        return dispatch.backend_for(a).reshape(a, tuple(s for s in a.shape if s != 1))
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
     dims = {_wrap_dim(d, a.ndim, "squeeze") for d in dims}
-    return dispatch.reshape(a, tuple(s for d, s in enumerate(a.shape)
-                                     if not (d in dims and s == 1)))
+    return dispatch.backend_for(a).reshape(a, tuple(s for d, s in enumerate(a.shape)
+                                                    if not (d in dims and s == 1)))
 
 
 @squeeze.backward
@@ -281,7 +265,7 @@ def unsqueeze(ctx, x, dim):
     a = x._data
     d = _wrap_dim(dim, a.ndim + 1, "unsqueeze")
     ctx.dim = d
-    return dispatch.expand_dims(a, d)
+    return dispatch.backend_for(a).expand_dims(a, d)
 
 
 @unsqueeze.backward
@@ -331,7 +315,7 @@ def getitem(ctx, x, key):
     ctx.dtype = x.dtype
     ctx.key = key
     a = x._data
-    return a[key] if dispatch.on_host(a) else dispatch.getitem(a, key)
+    return dispatch.backend_for(a).getitem(a, key)
 
 
 @getitem.backward
@@ -342,14 +326,14 @@ def getitem_backward(ctx, g):
 @op("slice_scatter_zeros", node="SliceScatterBackward0")
 def slice_scatter_zeros(ctx, g, shape, key):
     """A zero tensor of `shape` with `g` written at `key` (getitem's backward)."""
-    out = dispatch.empty(shape, g.dtype.np, like=g._data)
+    b = dispatch.backend(g.device)
+    out = b.empty(shape, g.dtype.np)
     key = key if isinstance(key, tuple) else (key,)
     if out.size:
-        dispatch.fill(out, 0)
-        dst = dispatch.getitem(out, key if any(k is Ellipsis for k in key)
-                               else key + (Ellipsis,))
+        b.fill(out, 0)
+        dst = b.getitem(out, key if any(k is Ellipsis for k in key) else key + (Ellipsis,))
         if dst.size:
-            dispatch.run(_identity, [g._data], [g.dtype.np], tuple(dst.shape), outs=[dst])
+            b.copy_into(dst, g._data)
     ctx.key = key
     return out
 
@@ -361,13 +345,13 @@ def slice_scatter_zeros_backward(ctx, gg):
 
 def contiguous(x, memory_format=None):
     """`x` itself if C-contiguous, else a contiguous copy (recorded as a clone)."""
-    return x if dispatch.is_contiguous(x._data) else clone(x)
+    return x if dispatch.backend(x.device).is_contiguous(x._data) else clone(x)
 
 
 @op("clone", node="CloneBackward0")
 def clone(ctx, x, *, memory_format=None):
     """A copy of `x` (recorded: gradients flow back to `x`)."""
-    return dispatch.cast(x._data, x.dtype)
+    return dispatch.backend(x.device).cast(x._data, x.dtype)
 
 
 @clone.backward
@@ -382,7 +366,7 @@ clone.batch_rule = batching.identity_rule
 def to_dtype(ctx, x, dtype):
     """`x` converted to `dtype` (a copy)."""
     ctx.dtype = x.dtype
-    return dispatch.cast(x._data, dtype)
+    return dispatch.backend(x.device).cast(x._data, dtype)
 
 
 @to_dtype.backward
@@ -436,170 +420,6 @@ def broadcast_to(x, size):
     return expand(x, tuple(size))
 
 
-# -- flip, roll, repeat: copies made by the identity kernel from strided views ----
-
-def _copy_into(dst, src):
-    """Copy array `src` (broadcastable) into the view `dst` with the identity kernel."""
-    dispatch.run(_identity, [src], [dst.dtype], tuple(dst.shape), outs=[dst])
-
-
-def _dims_list(dims, ndim, opname):
-    from nbgrad.ops.argcheck import check_int
-    if not isinstance(dims, (list, tuple)):
-        dims = (dims,)
-    out = []
-    for d in dims:   # ints only: 0. or 'a' is PyTorch's TypeError
-        w = _wrap_dim(check_int(opname, d, "dims", "tuple of ints"), ndim, opname)
-        if w in out:
-            raise RuntimeError(f"{opname}: dim {w} appears multiple times in the list of dims")
-        out.append(w)
-    return tuple(out)
-
-
-@op("flip", node="FlipBackward0")
-def flip(ctx, x, *args, dims=None):
-    """Reverse the order of elements along `dims` (a copy): ``x.flip(0)``."""
-    if not args and dims is None:
-        raise TypeError('flip() missing 1 required positional arguments: "dims"')
-    dims = args if dims is None else dims
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = dims[0]
-    dims = _dims_list(dims, x._data.ndim, "flip")
-    ctx.dims = dims
-    a = x._data
-    if a.ndim == 0:
-        return dispatch.cast(a, x.dtype)
-    if dispatch.on_device(a):   # device views have no negative strides
-        return dispatch.cuda().movement.flip(a, dims)
-    key = tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(a.ndim))
-    return dispatch.cast(a[key], x.dtype)
-
-
-@flip.backward
-def flip_backward(ctx, g):
-    return flip(g, ctx.dims)
-
-
-@op("roll", node="RollBackward0")
-def roll(ctx, x, shifts, dims=None):
-    """Shift elements circularly along `dims` (flattened if None): ``x.roll(1, 0)``."""
-    shifts = (shifts,) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
-    a = x._data
-    if dims is None:
-        if len(shifts) != 1:
-            raise RuntimeError(f"roll: shifts and dimensions must align. shifts: "
-                               f"{len(shifts)}, dims:0")
-        ctx.shifts, ctx.dims = shifts, None
-        flat = dispatch.reshape(dispatch.contiguous(a), (a.size,))
-        return dispatch.reshape(_roll_array(flat, shifts, (0,), x.dtype), tuple(a.shape))
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    if len(shifts) != len(dims):
-        raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, "
-                           f"dims:{len(dims)}")
-    dims = tuple(_wrap_dim(d, a.ndim, "roll") for d in dims)
-    ctx.shifts, ctx.dims = shifts, dims
-    if a.ndim == 0:
-        return dispatch.cast(a, x.dtype)
-    return _roll_array(a, shifts, dims, x.dtype)
-
-
-def _roll_array(a, shifts, dims, dtype):
-    # total shift per dim (a dim may be named twice), then one block copy per
-    # combination of the two halves of each rolled dim
-    total = {}
-    for s, d in zip(shifts, dims):
-        total[d] = total.get(d, 0) + s
-    out = dispatch.empty(tuple(a.shape), dtype.np, like=a)
-    if not a.size:
-        return out
-    pieces = [[(slice(None), slice(None))] for _ in range(a.ndim)]
-    for d, s in total.items():
-        n = a.shape[d]
-        s %= n
-        if s:
-            pieces[d] = [(slice(0, n - s), slice(s, n)), (slice(n - s, n), slice(0, s))]
-    get = dispatch.getitem
-    for combo in itertools.product(*pieces):
-        _copy_into(get(out, tuple(c[1] for c in combo)), get(a, tuple(c[0] for c in combo)))
-    return out
-
-
-@roll.backward
-def roll_backward(ctx, g):
-    return roll(g, tuple(-s for s in ctx.shifts), ctx.dims)
-
-
-@op("repeat", node="RepeatBackward0")
-def repeat(ctx, x, *repeats):
-    """Tile `x` `repeats[i]` times along each dimension: ``x.repeat(2, 1)``."""
-    repeats = _size_arg(repeats)
-    a = x._data
-    if len(repeats) < a.ndim:
-        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
-                           f"of dimensions of tensor (repeats {list(repeats)} for shape "
-                           f"{list(a.shape)})")
-    if any(r < 0 for r in repeats):
-        raise RuntimeError(f"repeat: Trying to create tensor with negative dimension: repeats "
-                           f"{list(repeats)}")
-    padded = (1,) * (len(repeats) - a.ndim) + tuple(a.shape)
-    pairs = tuple(v for rp in zip(repeats, padded) for v in rp)   # (r0, s0, r1, s1 ...)
-    ctx.shape, ctx.pairs = tuple(a.shape), pairs
-    out = dispatch.empty(tuple(r * s for r, s in zip(repeats, padded)), x.dtype.np, like=a)
-    if out.size:
-        src = dispatch.reshape(a, padded)
-        for k in range(len(padded)):
-            src = dispatch.expand_dims(src, 2 * k)   # (1, s0, 1, s1, ...): broadcast over r_k
-        _copy_into(dispatch.reshape(out, pairs), src)
-    return out
-
-
-@repeat.backward
-def repeat_backward(ctx, g):
-    g = g.reshape(ctx.pairs).sum(tuple(range(0, len(ctx.pairs), 2)))
-    return g.reshape(ctx.shape)
-
-
-# -- tril / triu --------------------------------------------------------------------
-
-def _triangle(ctx, x, diagonal, lower, opname):
-    a = x._data
-    if a.ndim < 2:
-        raise RuntimeError(f"{opname}: input tensor must have at least 2 dimensions (got shape "
-                           f"{list(a.shape)})")
-    ctx.diagonal = int(diagonal)
-    src = dispatch.contiguous(a)
-    n, m = tuple(a.shape)[-2:]
-    out = dispatch.empty(tuple(a.shape), x.dtype.np, like=a)
-    if out.size:
-        kernels = movement_kernels if dispatch.on_host(a) else dispatch.cuda().movement
-        shape3 = (a.size // (n * m), n, m)
-        kernels.triangle(dispatch.reshape(src, shape3), dispatch.reshape(out, shape3),
-                         int(diagonal), lower)
-    return out
-
-
-@op("tril", node="TrilBackward0")
-def tril(ctx, x, diagonal=0):
-    """The lower triangle of the last two dims (others zeroed): ``x.tril(-1)``."""
-    return _triangle(ctx, x, diagonal, True, "tril")
-
-
-@tril.backward
-def tril_backward(ctx, g):
-    return tril(g, ctx.diagonal)
-
-
-@op("triu", node="TriuBackward0")
-def triu(ctx, x, diagonal=0):
-    """The upper triangle of the last two dims (others zeroed): ``x.triu(1)``."""
-    return _triangle(ctx, x, diagonal, False, "triu")
-
-
-@triu.backward
-def triu_backward(ctx, g):
-    return triu(g, ctx.diagonal)
-
-
 def _method(fn):
     def m(self, *args, **kwargs):
         return fn(self, *args, **kwargs)
@@ -608,7 +428,7 @@ def _method(fn):
 
 
 for _fn in (reshape, view, transpose, permute, expand, squeeze, unsqueeze, contiguous, clone,
-            flatten, unflatten, broadcast_to, flip, roll, repeat, tril, triu):
+            flatten, unflatten, broadcast_to):
     tensor_method(_fn.__name__)(_method(_fn))
 tensor_method("swapaxes", "swapdims")(_method(transpose))
 
@@ -701,10 +521,9 @@ def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
         if d is not self.dtype or copy:
             out = to_dtype(out, d)
     if device is not None:
-        from nbgrad._device import as_device
         dev = as_device(device)
         if dev != out.device:
-            out = _to_device(out, dispatch.check_device(dev))
+            out = _to_device(out, check_device(dev))
         elif copy and out is self:
             out = clone(out)
     return out
@@ -714,10 +533,11 @@ def _to_device_forward(ctx, x, dev):
     """`x` copied to device `dev` (host <-> GPU); its gradient moves back."""
     ctx.device = x.device
     a = x._data
+    src = dispatch.backend(x.device)
     if dev.type == "cpu":
-        data = dispatch.to_host(a)
-    else:
-        data = dispatch.to_device(dispatch.contiguous(a), dev)
+        data = src.to_host(a)
+    else:   # from the host: numba copies contiguous buffers only
+        data = dispatch.backend(dev).to_device(src.contiguous(a))
     return x.__class__._make(data, x.dtype, dev)
 
 

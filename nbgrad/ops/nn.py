@@ -2,8 +2,8 @@
 dropout, nll_loss and the fused losses mse_loss, binary_cross_entropy and
 binary_cross_entropy_with_logits.
 
-Forward kernels live in `nbgrad.backends.cpu.nn` (`nbgrad.backends.cuda.nn`
-for tensors on a GPU: `_kernels` picks by the buffer).  Each backward rule is
+Forward kernels live in the `nn` module of the backend of the tensors' device
+(`nbgrad.backends.cpu.nn`, `nbgrad.backends.cuda.nn`).  Each backward rule is
 written with nbgrad ops so that it is differentiable again; softmax,
 log_softmax and nll_loss also have a fused backward kernel, used when no
 graph of the backward pass is being recorded.  The PyTorch-facing argument
@@ -13,13 +13,9 @@ compositions such as cross_entropy) is in `nbgrad.nn.functional`.
 
 import math
 
-import numpy as np
-
 from nbgrad import _dtypes
 from nbgrad.autograd import grad_mode
 from nbgrad.backends import dispatch
-from nbgrad.backends.cpu import nn as cpu_kernels
-from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
 from nbgrad.ops.elementwise import broadcast_shapes
 from nbgrad.ops.linalg import scalar_name
 from nbgrad.ops.registry import op, tensor_method
@@ -42,23 +38,20 @@ def _check_half(opname, dtype):
                                   "run in float32 and float64")
 
 
-def _kernels(a):
-    """The nn kernels of the backend where array `a` lives."""
-    return cpu_kernels if dispatch.on_host(a) else dispatch.cuda().nn
-
-
 def _contiguous(a, dtype=None):
     """`a` as a C-contiguous array of `dtype` (copied by a kernel when needed)."""
-    d = _dtypes.from_numpy_dtype(a.dtype) if dtype is None else dtype
-    return a if dispatch.is_contiguous(a) and a.dtype == d.np else dispatch.cast(a, d)
+    b = dispatch.backend_for(a)
+    d = a.dtype if dtype is None else dtype.np
+    return a if b.is_contiguous(a) and a.dtype == d else b.cast(a, d)
 
 
 def _flat(a, dtype, shape):
     """`a` broadcast to `shape` as a flat contiguous array of `dtype`."""
+    b = dispatch.backend_for(a)
     if tuple(a.shape) != tuple(shape):
-        a = dispatch.broadcast_to(a, shape)
+        a = b.broadcast_to(a, shape)
     c = _contiguous(a, dtype)
-    return dispatch.reshape(c, (c.size,))
+    return b.reshape(c, (c.size,))
 
 
 def _grad_like(g, dtype):
@@ -71,17 +64,7 @@ def _keep(ctx, array, dtype, device):
     ctx.save_for_backward(Tensor._make(array, dtype, device))
 
 
-def _reduced(total, n, reduction, dtype):
-    """The 0-d 'sum' or 'mean' result from a loss total (a float, or a one-element
-    float64 device array from a CUDA kernel: then computed on the device)."""
-    if isinstance(total, (float, np.floating)):
-        out = np.empty((), dtype.np)
-        out[()] = total if reduction == "sum" else (total / n if n else math.nan)
-        return out
-    out = dispatch.empty((1,), dtype.np, like=total)
-    scale = 1.0 if reduction == "sum" else (1.0 / n if n else math.nan)
-    dispatch.cuda().nn.finish(total, out, scale)
-    return dispatch.reshape(out, ())
+
 
 
 # -- softmax and log_softmax ---------------------------------------------------
@@ -99,15 +82,11 @@ def _softmax_forward(ctx, x, dim, log):
                                   f"'{scalar_name(x.dtype)}'")
     a = x._data
     d = _wrap_dim(dim, a.ndim, name)
-    out = dispatch.empty(tuple(a.shape), a.dtype, like=a)
+    b = dispatch.backend(x.device)
+    out = b.empty(tuple(a.shape), a.dtype)
     if out.size:
         shape3 = _canonical(a, d)
-        x3 = dispatch.reshape(_contiguous(a), shape3)
-        kernels = _kernels(a)
-        if out.size >= PARALLEL_THRESHOLD and kernels is cpu_kernels:
-            kernels.softmax_parallel(x3, out.reshape(shape3), log)
-        else:
-            kernels.softmax(x3, dispatch.reshape(out, shape3), log)
+        b.nn.softmax(b.reshape(_contiguous(a), shape3), b.reshape(out, shape3), log)
     ctx.dim = d
     ctx.log = log
     if ctx.needs_input_grad:
@@ -119,17 +98,13 @@ def _softmax_backward(ctx, g):
     (out,) = ctx.saved_tensors
     g = _grad_like(g, out.dtype)
     if not grad_mode.is_grad_enabled():
-        gx = dispatch.empty(tuple(out._data.shape), out.dtype.np, like=out._data)
+        b = dispatch.backend(g.device)
+        gx = b.empty(tuple(out._data.shape), out.dtype.np)
         if gx.size:
             shape3 = _canonical(gx, ctx.dim)
-            r = dispatch.reshape
-            args = (r(_contiguous(g._data), shape3), r(out._data, shape3), r(gx, shape3),
-                    ctx.log)
-            kernels = _kernels(gx)
-            if gx.size >= PARALLEL_THRESHOLD and kernels is cpu_kernels:
-                kernels.softmax_backward_parallel(*args)
-            else:
-                kernels.softmax_backward(*args)
+            r = b.reshape
+            b.nn.softmax_backward(r(_contiguous(g._data), shape3), r(out._data, shape3),
+                                  r(gx, shape3), ctx.log)
         return Tensor._make(gx, out.dtype, g.device)
     # create_graph: the output as a tensor of this very node, so that the
     # recorded backward is differentiable in the input too
@@ -185,13 +160,14 @@ def _log_softmax_method(self, dim, dtype=None):
 @op("dropout", node="MulBackward0")
 def _dropout(ctx, x, p):
     a = _contiguous(x._data)
-    out = dispatch.empty_like(a)
-    mask = dispatch.empty_like(a)
+    b = dispatch.backend(x.device)
+    out = b.empty_like(a)
+    mask = b.empty_like(a)
     if out.size:
         scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
         n = (a.size,)
-        r = dispatch.reshape
-        _kernels(a).dropout(r(a, n), r(out, n), r(mask, n), float(p), scale)
+        r = b.reshape
+        b.nn.dropout(r(a, n), r(out, n), r(mask, n), float(p), scale)
     if ctx.needs_input_grad:
         _keep(ctx, mask, x.dtype, x.device)
     return out
@@ -266,10 +242,10 @@ def check_class_targets(input, target, weight, ignore_index, opname="nll_loss"):
                                "True.")
     N = xs[0] if len(xs) > 1 else 1
     D = math.prod(xs[2:])
-    t2 = dispatch.reshape(_contiguous(target._data, _dtypes.int64), (N, D))
+    b = dispatch.backend(target.device)
+    t2 = b.reshape(_contiguous(target._data, _dtypes.int64), (N, D))
     if t2.size:
-        bad, value = _kernels(t2).class_targets_bad(dispatch.reshape(t2, (t2.size,)), C,
-                                                    int(ignore_index))
+        bad, value = b.nn.class_targets_bad(b.reshape(t2, (t2.size,)), C, int(ignore_index))
         if bad:
             raise IndexError(f"Target {value} is out of bounds.")
     return (N, C, D), t2
@@ -292,15 +268,17 @@ def _check_class_devices(input, target, weight):
 def _weights(weight, C, dtype, like):
     if weight is not None:
         return _contiguous(weight._data, dtype)
-    return dispatch.fill(dispatch.empty((C,), dtype.np, like=like), 1)
+    b = dispatch.backend_for(like)
+    return b.fill(b.empty((C,), dtype.np), 1)
 
 
 def target_weight_sum(target, weight, ignore_index, C, dtype):
     """The total weight of the targets that count (the 'mean' denominator)."""
     t = _contiguous(target._data, _dtypes.int64)
-    t2 = dispatch.reshape(t, (t.size,))
+    b = dispatch.backend(target.device)
+    t2 = b.reshape(t, (t.size,))
     w = _weights(weight, C, dtype, t2)
-    return _kernels(t2).target_weight_sum(t2, w, int(ignore_index))
+    return b.nn.target_weight_sum(t2, w, int(ignore_index))
 
 
 @op("nll_loss", node="NllLossBackward0")
@@ -310,10 +288,11 @@ def nll_loss(ctx, input, target, weight=None, ignore_index=-100, reduction="mean
     check_reduction(reduction)
     (N, C, D), t2 = check_class_targets(input, target, weight, ignore_index)
     dtype = input.dtype
-    x3 = dispatch.reshape(_contiguous(input._data), (N, C, D))
+    b = dispatch.backend(input.device)
+    x3 = b.reshape(_contiguous(input._data), (N, C, D))
     w = _weights(weight, C, dtype, x3)
-    losses = dispatch.empty((N, D), dtype.np, like=x3)
-    total, wsum = _kernels(x3).nll(x3, t2, w, int(ignore_index), losses)
+    losses = b.empty((N, D), dtype.np)
+    total, wsum = b.nn.nll(x3, t2, w, int(ignore_index), losses)
     ctx.args = (tuple(input._data.shape), (N, C, D), w, int(ignore_index), reduction,
                 1.0 / wsum if reduction == "mean" and wsum else
                 (math.nan if reduction == "mean" else 1.0))
@@ -321,8 +300,8 @@ def nll_loss(ctx, input, target, weight=None, ignore_index=-100, reduction="mean
         ctx.save_for_backward(target)
         ctx.watch(weight)   # read at backward as `w` (ctx.args)
     if reduction == "none":
-        return dispatch.reshape(losses, tuple(target._data.shape))
-    return _reduced(total, wsum, reduction, dtype)
+        return b.reshape(losses, tuple(target._data.shape))
+    return b.nn.reduced_loss(total, wsum, reduction, dtype.np)
 
 
 @nll_loss.backward
@@ -331,17 +310,18 @@ def nll_loss_backward(ctx, g):
     shape, (N, C, D), w, ignore_index, reduction, scale = ctx.args
     dtype = _dtypes.from_numpy_dtype(w.dtype)
     g = _grad_like(g, dtype)
-    t2 = dispatch.reshape(_contiguous(target._data, _dtypes.int64), (N, D))
-    gx = dispatch.empty((N, C, D), dtype.np, like=w)
+    b = dispatch.backend(g.device)
+    t2 = b.reshape(_contiguous(target._data, _dtypes.int64), (N, D))
+    gx = b.empty((N, C, D), dtype.np)
     record = grad_mode.is_grad_enabled()
     if reduction == "none" and not record:
-        g2 = dispatch.reshape(_contiguous(g._data), (N, D))
+        g2 = b.reshape(_contiguous(g._data), (N, D))
     elif record:
-        g2 = dispatch.fill(dispatch.empty((1, 1), dtype.np, like=w), 1)
+        g2 = b.fill(b.empty((1, 1), dtype.np), 1)
     else:
-        g2 = dispatch.reshape(_contiguous(g._data), (1, 1))
+        g2 = b.reshape(_contiguous(g._data), (1, 1))
     if gx.size:
-        _kernels(gx).nll_backward(t2, w, ignore_index, g2, scale, gx)
+        b.nn.nll_backward(t2, w, ignore_index, g2, scale, gx)
     gx = Tensor._make(gx, dtype, g.device)
     if record:   # gx is linear in g: coefficients times g, recorded
         gx = gx * (g.reshape(N, 1, D) if reduction == "none" else g)
@@ -361,14 +341,14 @@ def mse_loss(ctx, input, target, reduction="mean"):
     _check_half("mse_loss", dtype)
     shape = broadcast_shapes("mse_loss", tuple(input._data.shape), tuple(target._data.shape))
     n = math.prod(shape)
-    out = dispatch.empty((n if reduction == "none" else 0,), dtype.np, like=input._data)
-    total = _kernels(out).mse(_flat(input._data, dtype, shape),
-                              _flat(target._data, dtype, shape), out)
+    b = dispatch.backend(input.device)
+    out = b.empty((n if reduction == "none" else 0,), dtype.np)
+    total = b.nn.mse(_flat(input._data, dtype, shape), _flat(target._data, dtype, shape), out)
     ctx.args = (reduction, n)
     if ctx.needs_input_grad:
         ctx.save_for_backward(input, target)
-    return dispatch.reshape(out, shape) if reduction == "none" else \
-        _reduced(total, n, reduction, dtype)
+    return b.reshape(out, shape) if reduction == "none" else \
+        b.nn.reduced_loss(total, n, reduction, dtype.np)
 
 
 @mse_loss.backward
@@ -403,7 +383,7 @@ def _check_constant(opname, name, t, shape, dtype, input):
     Returns it as a flat contiguous array (empty for None) and as a tensor of
     `shape` (None for None)."""
     if t is None:
-        return dispatch.empty((0,), dtype.np, like=input._data), None
+        return dispatch.backend(input.device).empty((0,), dtype.np), None
     if not isinstance(t, Tensor):
         raise TypeError(f"{opname}(): argument '{name}' must be Tensor, not "
                         f"{type(t).__name__}")
@@ -417,7 +397,7 @@ def _check_constant(opname, name, t, shape, dtype, input):
         raise RuntimeError(f"{opname}: {name} of shape {list(t._data.shape)} cannot be "
                            f"broadcast to the input shape {list(shape)}")
     flat = _flat(t._data, dtype, shape)
-    return flat, Tensor._make(dispatch.reshape(flat, shape), dtype, t.device)
+    return flat, Tensor._make(dispatch.backend(t.device).reshape(flat, shape), dtype, t.device)
 
 
 @op("binary_cross_entropy", node="BinaryCrossEntropyBackward0")
@@ -441,42 +421,40 @@ def binary_cross_entropy(ctx, input, target, weight=None, reduction="mean"):
                            f"{scalar_name(dtype)}")
     w, w_t = _check_constant("binary_cross_entropy", "weight", weight, shape, dtype, input)
     x, t = _flat(input._data, dtype, shape), _flat(target._data, dtype, shape)
-    kernels = _kernels(x)
-    if kernels.unit_interval_bad(x):
+    b = dispatch.backend(input.device)
+    if b.nn.unit_interval_bad(x):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    if kernels.unit_interval_bad(t):
+    if b.nn.unit_interval_bad(t):
         raise RuntimeError("all elements of target should be between 0 and 1")
     n = x.shape[0]
-    out = dispatch.empty((n if reduction == "none" else 0,), dtype.np, like=x)
-    total = kernels.binary_cross_entropy(x, t, w, out)
+    out = b.empty((n if reduction == "none" else 0,), dtype.np)
+    total = b.nn.binary_cross_entropy(x, t, w, out)
     ctx.args = (reduction, n, w_t)
     if ctx.needs_input_grad:
         ctx.save_for_backward(input, target)
         ctx.watch(w_t)
-    return dispatch.reshape(out, shape) if reduction == "none" else \
-        _reduced(total, n, reduction, dtype)
+    return b.reshape(out, shape) if reduction == "none" else \
+        b.nn.reduced_loss(total, n, reduction, dtype.np)
 
 
 def _fused_loss_backward(ctx, kernel, g, constants):
-    """The input and target gradients of an elementwise loss in one kernel pass
-    (when no graph of the backward is recorded)."""
+    """The input and target gradients of an elementwise loss in one pass of the
+    backend's nn kernel named `kernel` (when no graph of the backward is recorded)."""
     x, t = ctx.saved_tensors
     reduction, n = ctx.args[:2]
     dtype = _dtypes.result_type(x, t)
     shape = tuple(x._data.shape)
     need = ctx.needs_input_grad
-    like = x._data
-    gx = dispatch.empty((n if need[0] else 0,), dtype.np, like=like)
-    gt = dispatch.empty((n if need[1] else 0,), dtype.np, like=like)
-    consts = [dispatch.empty((0,), dtype.np, like=like) if c is None else
-              _flat(c._data, dtype, shape) for c in constants]
+    b = dispatch.backend(x.device)
+    gx = b.empty((n if need[0] else 0,), dtype.np)
+    gt = b.empty((n if need[1] else 0,), dtype.np)
+    consts = [b.empty((0,), dtype.np) if c is None else _flat(c._data, dtype, shape)
+              for c in constants]
     g1 = _flat(g._data, dtype, tuple(g._data.shape))
-    if dispatch.on_device(like):
-        kernel = getattr(dispatch.cuda().nn, kernel.__name__)
-    kernel(_flat(x._data, dtype, shape), _flat(t._data, dtype, shape), *consts, g1,
-           1.0 / n if reduction == "mean" and n else 1.0, gx, gt)
+    getattr(b.nn, kernel)(_flat(x._data, dtype, shape), _flat(t._data, dtype, shape), *consts,
+                          g1, 1.0 / n if reduction == "mean" and n else 1.0, gx, gt)
     dev = g.device
-    r = dispatch.reshape
+    r = b.reshape
     return (Tensor._make(r(gx, shape), dtype, dev) if need[0] else None,
             Tensor._make(r(gt, shape), dtype, dev) if need[1] else None) + \
         (None,) * (len(need) - 2)
@@ -495,7 +473,7 @@ def binary_cross_entropy_backward(ctx, g):
     reduction, n, w = ctx.args
     g = _grad_like(g, x.dtype)
     if not grad_mode.is_grad_enabled():
-        return _fused_loss_backward(ctx, cpu_kernels.binary_cross_entropy_backward, g, (w,))
+        return _fused_loss_backward(ctx, "binary_cross_entropy_backward", g, (w,))
     if reduction == "mean" and n:
         g = g * (1.0 / n)
     if w is not None:
@@ -536,14 +514,15 @@ def binary_cross_entropy_with_logits(ctx, input, target, weight=None, reduction=
     pw, pw_t = _check_constant(opname, "pos_weight", pos_weight, shape, dtype, input)
     x, t = _flat(input._data, dtype, shape), _flat(target._data, dtype, shape)
     n = x.shape[0]
-    out = dispatch.empty((n if reduction == "none" else 0,), dtype.np, like=x)
-    total = _kernels(x).binary_cross_entropy_with_logits(x, t, w, pw, out)
+    b = dispatch.backend(input.device)
+    out = b.empty((n if reduction == "none" else 0,), dtype.np)
+    total = b.nn.binary_cross_entropy_with_logits(x, t, w, pw, out)
     ctx.args = (reduction, n, w_t, pw_t)
     if ctx.needs_input_grad:
         ctx.save_for_backward(input, target)
         ctx.watch(w_t, pw_t)
-    return dispatch.reshape(out, shape) if reduction == "none" else \
-        _reduced(total, n, reduction, dtype)
+    return b.reshape(out, shape) if reduction == "none" else \
+        b.nn.reduced_loss(total, n, reduction, dtype.np)
 
 
 @binary_cross_entropy_with_logits.backward
@@ -551,8 +530,8 @@ def binary_cross_entropy_with_logits_backward(ctx, g):
     x, t = ctx.saved_tensors
     reduction, n, w, pw = ctx.args
     if not grad_mode.is_grad_enabled():
-        return _fused_loss_backward(ctx, cpu_kernels.binary_cross_entropy_with_logits_backward,
-                                    g, (w, pw))
+        return _fused_loss_backward(ctx, "binary_cross_entropy_with_logits_backward", g,
+                                    (w, pw))
     g = _grad_like(g, x.dtype)
     if reduction == "mean" and n:
         g = g * (1.0 / n)

@@ -61,7 +61,8 @@ def warn_internal_overlap(op, a):
 def layout(a, shape=None, strides=None):
     """(memory space, address, shape, byte strides, itemsize) of array `a`, or of the
     view of `a` with `shape` and `strides` (an expanded value)."""
-    return (dispatch.on_device(a), dispatch.address(a) if a.size else 0,
+    b = dispatch.backend_for(a)
+    return (b.name, b.address(a) if a.size else 0,
             tuple(a.shape if shape is None else shape),
             tuple(a.strides if strides is None else strides), a.dtype.itemsize)
 
@@ -195,7 +196,7 @@ def check_setitem(self, items, basic, adv, value):
     if adv:
         check_index_put(self, items, value, "setitem")
         return
-    dst = dispatch.getitem(self._data, basic)
+    dst = dispatch.backend(self.device).getitem(self._data, basic)
     check_internal_overlap("setitem", dst)
     if isinstance(value, Tensor):
         check_overlap("setitem", dst, [_expanded_layout(value._data, tuple(dst.shape))])

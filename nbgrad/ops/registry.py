@@ -197,8 +197,6 @@ class FunctionOp:
         return outs[0] if single else tuple(outs)
 
     def apply_backward(self, node, grads):
-        if node.released and node.saved is None and getattr(node, "_had_saved", False):
-            raise RuntimeError(SAVED_FREED_MESSAGE)
         if node.watched:
             check_watched(node, node.watched)
         if node.n_outputs > 1:

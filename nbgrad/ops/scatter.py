@@ -3,7 +3,7 @@
 The index has the input's rank; along `dim` it holds positions, elsewhere it
 may be smaller than the tensors it addresses.  The region it covers is a
 basic-slice view; seen as (outer, dim, inner) arrays, the gather/scatter
-kernels of `nbgrad.backends.cpu.movement` read or write it.  Index values are
+kernels of the backend's `movement` module read or write it.  Index values are
 checked (by a kernel) before anything is written.
 
 Gradients: gather's is a scatter_add into zeros; scatter's are the gradient
@@ -16,8 +16,7 @@ import numpy as np
 
 from nbgrad import _dtypes, _factories
 from nbgrad.backends import dispatch
-from nbgrad.backends.cpu import movement as cpu_kernels
-from nbgrad.ops.movement import _copy_into, slice_scatter_zeros
+from nbgrad.ops.movement import slice_scatter_zeros
 from nbgrad.ops.registry import op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
@@ -26,24 +25,18 @@ __all__ = ["gather", "scatter", "scatter_add"]
 _int64 = np.dtype(np.int64)
 
 
-def _kernels(a):
-    """The movement kernels of the backend where array `a` lives."""
-    return cpu_kernels if dispatch.on_host(a) else dispatch.cuda().movement
-
-
-def write3(region, shape3, idx3, vals3, accumulate):
+def _write3(b, region, shape3, idx3, vals3, accumulate):
     """Scatter `vals3` into `region` (any strides) seen as an (O, D, I) array."""
-    kernels = _kernels(region)
-    if dispatch.is_contiguous(region):
-        kernels.scatter(dispatch.reshape(region, shape3), idx3, vals3, accumulate)
+    if b.is_contiguous(region):
+        b.movement.scatter(b.reshape(region, shape3), idx3, vals3, accumulate)
         return
-    tmp = dispatch.cast(region, region.dtype)
-    kernels.scatter(dispatch.reshape(tmp, shape3), idx3, vals3, accumulate)
-    _copy_into(region, tmp)
+    tmp = b.cast(region, region.dtype)
+    b.movement.scatter(b.reshape(tmp, shape3), idx3, vals3, accumulate)
+    b.copy_into(region, tmp)
 
 
 def _as_1d(a):
-    return dispatch.reshape(a, (1,)) if a.ndim == 0 else a
+    return dispatch.backend_for(a).reshape(a, (1,)) if a.ndim == 0 else a
 
 
 def _check(opname, x, dim, index, src=None):
@@ -75,8 +68,9 @@ def _check(opname, x, dim, index, src=None):
             raise RuntimeError(f"{opname}(): Index tensor must have the same number of "
                                f"dimensions as src tensor (index {list(index._data.shape)}, "
                                f"src {list(src._data.shape)})")
+    b = dispatch.backend(x.device)
     if not index._data.size:
-        return d, dispatch.empty(tuple(idx.shape), _int64, like=idx)
+        return d, b.empty(tuple(idx.shape), _int64)
     for j in range(a.ndim):
         over_self = j != d and idx.shape[j] > a.shape[j]
         over_src = isinstance(src, Tensor) and idx.shape[j] > s.shape[j]
@@ -91,12 +85,12 @@ def _check(opname, x, dim, index, src=None):
             raise RuntimeError(f"{opname}(): Expected index {list(index._data.shape)} to be no "
                                f"larger than self {list(x._data.shape)} apart from dimension "
                                f"{d}{tail}")
-    if idx.dtype != _int64 or not dispatch.is_contiguous(idx):
-        idx = dispatch.cast(idx, _dtypes.int64)
-    flat = dispatch.reshape(idx, (idx.size,))
-    bad = _kernels(idx).first_out_of_range(flat, a.shape[d])
+    if idx.dtype != _int64 or not b.is_contiguous(idx):
+        idx = b.cast(idx, _dtypes.int64)
+    flat = b.reshape(idx, (idx.size,))
+    bad = b.movement.first_out_of_range(flat, a.shape[d])
     if bad >= 0:
-        raise RuntimeError(f"{opname}(): index {dispatch.to_host(flat)[bad]} is out of bounds "
+        raise RuntimeError(f"{opname}(): index {b.to_host(flat)[bad]} is out of bounds "
                            f"for dimension {d} with size {a.shape[d]}")
     return d, idx
 
@@ -116,17 +110,18 @@ def gather(ctx, input, dim, index, *, sparse_grad=False):
     the result has index's shape): ``x.gather(1, nb.tensor([[0], [2]]))``."""
     d, idx = _check("gather", input, dim, index)
     a = _as_1d(input._data)
+    b = dispatch.backend(input.device)
     ishape = tuple(idx.shape)
-    src = dispatch.contiguous(dispatch.getitem(a, _region(tuple(a.shape), ishape, d)))
-    out = dispatch.empty(ishape, input.dtype.np, like=a)
+    src = b.contiguous(b.getitem(a, _region(tuple(a.shape), ishape, d)))
+    out = b.empty(ishape, input.dtype.np)
     if out.size:
         k3 = _shape3(ishape, d, ishape[d])
-        _kernels(a).gather(dispatch.reshape(src, _shape3(ishape, d, a.shape[d])),
-                           dispatch.reshape(idx, k3), dispatch.reshape(out, k3))
+        b.movement.gather(b.reshape(src, _shape3(ishape, d, a.shape[d])), b.reshape(idx, k3),
+                          b.reshape(out, k3))
     ctx.dim, ctx.shape = d, tuple(input._data.shape)
     ctx.save_for_backward(index)
     ctx.watch(input)   # PyTorch's gather saves self: changing it raises at backward
-    return dispatch.reshape(out, tuple(index._data.shape))
+    return b.reshape(out, tuple(index._data.shape))
 
 
 @gather.backward
@@ -138,20 +133,20 @@ def gather_backward(ctx, g):
 
 def _scatter_forward(ctx, opname, x, dim, index, src, accumulate):
     d, idx = _check(opname, x, dim, index, src)
-    out = dispatch.cast(x._data, x.dtype)
+    b = dispatch.backend(x.device)
+    out = b.cast(x._data, x.dtype)
     a = _as_1d(out)
     if idx.size:
         ishape = tuple(idx.shape)
         k3 = _shape3(ishape, d, ishape[d])
         if isinstance(src, Tensor):
             s = _as_1d(src._data)
-            vals = dispatch.contiguous(dispatch.getitem(s, tuple(slice(0, n) for n in ishape)))
+            vals = b.contiguous(b.getitem(s, tuple(slice(0, n) for n in ishape)))
         else:
-            vals = dispatch.empty(ishape, x.dtype.np, like=a)
-            _copy_into(vals, x.dtype.np.type(src))
-        write3(dispatch.getitem(a, _region(tuple(a.shape), ishape, d)),
-               _shape3(ishape, d, a.shape[d]), dispatch.reshape(idx, k3),
-               dispatch.reshape(vals, k3), accumulate)
+            vals = b.fill(b.empty(ishape, x.dtype.np), x.dtype.np.type(src))
+        _write3(b, b.getitem(a, _region(tuple(a.shape), ishape, d)),
+                _shape3(ishape, d, a.shape[d]), b.reshape(idx, k3), b.reshape(vals, k3),
+                accumulate)
     ctx.dim = d
     ctx.src_shape = tuple(src._data.shape) if isinstance(src, Tensor) else None
     # scatter_add's input gradient is g itself: the index is needed for src's only

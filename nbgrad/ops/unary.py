@@ -37,7 +37,7 @@ class Checked(Elementwise):
     before anything runs; otherwise exactly `Elementwise`."""
 
     def __init__(self, name, forward, grads, node, out_dtype, check):
-        super().__init__(name, forward, grads, node, out_dtype, False)
+        super().__init__(name, forward, grads, node, out_dtype)
         self.check = check
 
     def __call__(self, *args):

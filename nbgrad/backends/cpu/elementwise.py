@@ -1,8 +1,9 @@
 """CPU elementwise kernels generated from scalar functions.
 
 An op declares its forward and each backward rule as plain scalar functions
-(see `nbgrad.ops.registry`).  `KernelFamily` turns a list of such functions over
-shared arguments into `@njit` loop kernels, one per variant:
+(see `nbgrad.ops.registry`); a `KernelFamily` (`nbgrad.backends.family`)
+holds such functions over shared arguments, and `kernel` turns it into
+``@njit`` loop kernels, one per variant:
 
 - pattern: which arguments are arrays ('a') and which are scalars ('s');
 - layout: 'flat' (contiguous, same shape: one loop over raveled buffers) or
@@ -11,16 +12,21 @@ shared arguments into `@njit` loop kernels, one per variant:
 
 Several functions in one family produce several outputs in one pass (a fused
 backward computes both input gradients while reading `g` once).
-Variants are generated and compiled on first use only.
+Variants are generated and compiled on first use only.  `cast` (a converted
+copy) is the identity family run into an output of another dtype.  `run` is
+longer than 60 lines on purpose: it is the hot path of every elementwise op on
+the CPU (one pass over the arguments, no further call before the kernel).
 """
 
-import inspect
 import os
 
 import numba
 import numpy as np
 
-from nbgrad.backends.cpu import codegen
+from nbgrad.backends import codegen
+from nbgrad.backends.family import IDENTITY, coalesce4
+
+__all__ = ["PARALLEL_THRESHOLD", "kernel", "run", "cast"]
 
 # Below this many elements a parallel loop costs more than it saves: with idle
 # threads spinning briefly (backends/cpu/__init__.py) parallel loops won from
@@ -29,77 +35,32 @@ from nbgrad.backends.cpu import codegen
 PARALLEL_THRESHOLD = int(os.environ.get("NBGRAD_PARALLEL_THRESHOLD", 1 << 16))
 _ndarray = np.ndarray
 
-_vocab_hash = []
+_registered = set()   # (stem, fingerprint) of families whose scalar functions are registered
 
 
-def _vocabulary_hash():
-    # generated kernels inline the dual scalar functions of nbgrad.ops.scalar
-    # and the float32 math of mathf.py: a change there must change every
-    # kernel's cache key
-    if not _vocab_hash:
-        from nbgrad.backends.cpu import mathf
-        from nbgrad.ops import scalar
-        texts = []
-        for module in (scalar, mathf):
-            with open(module.__file__, "rb") as f:
-                texts.append(f.read())
-        _vocab_hash.append(codegen.fingerprint(*texts))
-    return _vocab_hash[0]
+def kernel(family, pattern, layout, parallel):
+    """The compiled CPU kernel of `family` for one argument pattern and layout."""
+    key = (pattern, layout, parallel)
+    k = family._kernels.get(key)
+    if k is None:
+        k = family._kernels[key] = _build(family, pattern, layout, parallel)
+    return k
 
 
-def param_names(fn):
-    return tuple(inspect.signature(fn).parameters)
-
-
-class KernelFamily:
-    """The generated kernels computing `fns` (one output each, or their sum as
-    the one output when `summed`) from `arg_names`."""
-
-    def __init__(self, stem, fns, arg_names=None, summed=False):
-        self.stem = stem
-        self.fns = tuple(fns)
-        self.summed = summed
-        self.n_outputs = 1 if summed else len(self.fns)
-        self.params = [param_names(f) for f in self.fns]
-        if arg_names is None:
-            arg_names = []
-            for ps in self.params:
-                arg_names.extend(p for p in ps if p not in arg_names)
-        self.arg_names = tuple(arg_names)
-        self.fp = codegen.fingerprint(*self.fns, _vocabulary_hash(), ",".join(self.arg_names),
-                                      *(("summed",) if summed else ()))
-        self._kernels = {}
-        self._registered = False
-
-    def body_lines(self, indent, idx):
-        """The loop body's stores (shared by the CPU and CUDA generators): output
-        j gets f_j of its `<name>_` locals, or out0 gets the sum of them all."""
-        calls = [f"f{j}({', '.join(p + '_' for p in ps)})" for j, ps in enumerate(self.params)]
-        if self.summed:
-            return [f"{indent}out0[{idx}] = " + " + ".join(calls)]
-        return [f"{indent}out{j}[{idx}] = {c}" for j, c in enumerate(calls)]
-
-    def kernel(self, pattern, layout, parallel):
-        key = (pattern, layout, parallel)
-        k = self._kernels.get(key)
-        if k is None:
-            k = self._kernels[key] = self._build(pattern, layout, parallel)
-        return k
-
-    def _build(self, pattern, layout, parallel):
-        tokens = [f"{self.stem}.{self.fp}.{j}" for j in range(len(self.fns))]
-        if not self._registered:
-            for tok, fn in zip(tokens, self.fns):
-                # forceinline: LLVM would not inline a large scalar function into
-                # the loop, and the loop would then neither vectorise nor hoist
-                # its branches
-                codegen.register_object(tok, numba.njit(fn, forceinline=True,
-                                                        error_model="numpy"))
-            self._registered = True
-        source = _kernel_source(self, tokens, pattern, layout, parallel)
-        mod = codegen.load_module(f"{self.stem}_{pattern}_{layout}{'_par' if parallel else ''}",
-                                  source)
-        return mod.kernel
+def _build(family, pattern, layout, parallel):
+    tokens = [f"{family.stem}.{family.fp}.{j}" for j in range(len(family.fns))]
+    if (family.stem, family.fp) not in _registered:
+        for tok, fn in zip(tokens, family.fns):
+            # forceinline: LLVM would not inline a large scalar function into
+            # the loop, and the loop would then neither vectorise nor hoist
+            # its branches
+            codegen.register_object(tok, numba.njit(fn, forceinline=True,
+                                                    error_model="numpy"))
+        _registered.add((family.stem, family.fp))
+    source = _kernel_source(family, tokens, pattern, layout, parallel)
+    mod = codegen.load_module(f"{family.stem}_{pattern}_{layout}{'_par' if parallel else ''}",
+                              source)
+    return mod.kernel
 
 
 def _kernel_source(fam, tokens, pattern, layout, parallel):
@@ -186,7 +147,7 @@ def run(family, args, out_dtypes, shape, outs=None):
     key = (pattern, "flat", n >= PARALLEL_THRESHOLD)
     k = family._kernels.get(key)
     if k is None:
-        k = family.kernel(*key)
+        k = kernel(family, *key)
     if outs is None:
         # allocated in their final shape (not reshaped views): a result owns its
         # buffer, which lets the engine hand it to a leaf's .grad without a copy
@@ -220,40 +181,9 @@ def _run_nd4(family, args, shape, outs):
         return outs
     it = iter(views)
     nd_args = [next(it) if a.__class__ is np.ndarray else a for a in args]
-    k = family.kernel(pattern, "nd4", parallel)
+    k = kernel(family, pattern, "nd4", parallel)
     k(*nd_args, *list(it))
     return outs
-
-
-def coalesce4(shape, arrays):
-    """(shape4, strides4 per array): `arrays` broadcast to `shape`, dimensions
-    that are contiguous in all of them merged, padded to four dimensions; None
-    if more than four remain.  Shared by the CPU and CUDA strided kernels."""
-    ndim = len(shape)
-    strides = []
-    for a in arrays:
-        s = [0] * ndim
-        off = ndim - a.ndim
-        for d in range(a.ndim):
-            if a.shape[d] != 1:
-                s[off + d] = a.strides[d]
-        strides.append(s)
-    new_shape, new_strides = [], [[] for _ in arrays]
-    for d in range(ndim):
-        if shape[d] == 1:
-            continue
-        if new_shape and all(st[d] * shape[d] == ns[-1] for st, ns in zip(strides, new_strides)):
-            new_shape[-1] *= shape[d]
-            for st, ns in zip(strides, new_strides):
-                ns[-1] = st[d]
-        else:
-            new_shape.append(shape[d])
-            for st, ns in zip(strides, new_strides):
-                ns.append(st[d])
-    if len(new_shape) > 4:
-        return None
-    pad = 4 - len(new_shape)
-    return [1] * pad + new_shape, [[0] * pad + ns for ns in new_strides]
 
 
 def _as_nd4(shape, arrays):
@@ -273,3 +203,10 @@ def _empty(shape, dtype):
     except MemoryError:   # PyTorch's RuntimeError instead
         from nbgrad.backends.cpu.creation import allocation_error
         raise allocation_error(shape, dtype) from None
+
+
+def cast(a, dtype):
+    """A new C-contiguous copy of host array `a` converted to `dtype` (a NumPy
+    dtype, or an nbgrad dtype: its ``.np``), by the identity kernel."""
+    return run(IDENTITY, [a], [dtype.np if hasattr(dtype, "np") else np.dtype(dtype)],
+               a.shape)[0]

@@ -9,7 +9,7 @@ Two canonical forms, so that few specialisations serve every op:
   the inner loop copies contiguous rows.
 Index values are checked by `first_out_of_range` / `ravel_index` before any
 of these kernels writes, so the kernels themselves do not check.  Plain
-copies into strided views use the generated identity kernel of
+copies into strided views (and `flip`) use the generated identity kernel of
 `nbgrad.backends.cpu.elementwise` instead.
 
 Parallel variants (above `PARALLEL_THRESHOLD`, chosen by the dispatch
@@ -250,3 +250,10 @@ def triangle(src, out, diagonal, lower):
         (triangle3_parallel if _parallel(out.size) else triangle3)(src, out, diagonal, lower,
                                                                    zero)
     return out
+
+
+def flip(a, dims):
+    """A contiguous copy of `a` reversed along `dims` (the identity kernel reading
+    a negative-stride view)."""
+    key = tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(a.ndim))
+    return _elementwise.cast(a[key], a.dtype)

@@ -2,16 +2,19 @@
 negative log-likelihood and the fused losses (mse, binary cross-entropy).
 
 Softmax kernels work on a contiguous canonical (A, R, B) view: normalise over
-the middle axis.  log_softmax is (x - max) - log(sum(exp(x - max))), as in
-PyTorch: x - (max + log sum) would lose log sum to rounding for large logits.
-The sum is taken as 1 + rest (rest: the terms other than the max's own
-exp(0) = 1) and its log as log1p(rest), so that a tiny rest (a confident
-prediction: log_softmax of the max is -rest) is not rounded away either; the
-backward writes exp(out) = 1 + expm1(out) for the same reason.
+the middle axis; `softmax` and `softmax_backward` run the serial kernel, or the
+parallel one above `PARALLEL_THRESHOLD` elements.  log_softmax is
+(x - max) - log(sum(exp(x - max))), as in PyTorch: x - (max + log sum) would
+lose log sum to rounding for large logits.  The sum is taken as 1 + rest
+(rest: the terms other than the max's own exp(0) = 1) and its log as
+log1p(rest), so that a tiny rest (a confident prediction: log_softmax of the
+max is -rest) is not rounded away either; the backward writes
+exp(out) = 1 + expm1(out) for the same reason.
 
 Loss kernels work on flat contiguous buffers of one shape
 (the caller broadcasts and copies first) and return their float64 sums, so
-that 'mean' and 'sum' reductions never allocate the elementwise loss.
+that 'mean' and 'sum' reductions never allocate the elementwise loss;
+`reduced_loss` makes the 0-d result from such a sum.
 Sums may be reassociated (``fastmath={'reassoc'}``) so that they vectorise.
 """
 
@@ -19,6 +22,8 @@ import math
 
 import numpy as np
 from numba import njit, prange
+
+from nbgrad.backends.cpu import elementwise as _elementwise
 
 _REASSOC = {"reassoc"}
 
@@ -92,8 +97,24 @@ def _softmax_block(x, out, a, log, m, s, ties):
                 out[a, r, b] *= s[b]
 
 
-@njit(cache=True, error_model="numpy")
 def softmax(x, out, log):
+    """out = softmax (or log_softmax when `log`) of x over axis 1 of (A, R, B)."""
+    if out.size >= _elementwise.PARALLEL_THRESHOLD:
+        softmax_parallel(x, out, log)
+    else:
+        softmax_serial(x, out, log)
+
+
+def softmax_backward(g, out, gx, log):
+    """gx from g and the forward output, over axis 1 of (A, R, B) (`softmax_backward_serial`)."""
+    if gx.size >= _elementwise.PARALLEL_THRESHOLD:
+        softmax_backward_parallel(g, out, gx, log)
+    else:
+        softmax_backward_serial(g, out, gx, log)
+
+
+@njit(cache=True, error_model="numpy")
+def softmax_serial(x, out, log):
     """out = softmax (or log_softmax when `log`) of x over axis 1 of (A, R, B)."""
     A, B = x.shape[0], x.shape[2]
     if B == 1:
@@ -151,7 +172,7 @@ def _softmax_backward_column(g, out, gx, a, b, log):
 
 
 @njit(cache=True, error_model="numpy")
-def softmax_backward(g, out, gx, log):
+def softmax_backward_serial(g, out, gx, log):
     """gx from g and the forward output, over axis 1 of (A, R, B): log_softmax
     g - exp(out) * sum(g) (`_log_softmax_grad`), softmax out * (g - sum(g * out))."""
     A, R, B = g.shape
@@ -178,6 +199,14 @@ def softmax_backward_parallel(g, out, gx, log):
     A, B = g.shape[0], g.shape[2]
     for ab in prange(A * B):
         _softmax_backward_column(g, out, gx, ab // B, ab % B, log)
+
+
+def reduced_loss(total, n, reduction, dtype):
+    """The 0-d `dtype` result of a loss from its float64 `total` over `n` elements:
+    the total ('sum') or total / n ('mean'; NaN for no element)."""
+    out = np.empty((), dtype)
+    out[()] = total if reduction == "sum" else (total / n if n else math.nan)
+    return out
 
 
 # -- dropout -----------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Views and allocations of device arrays, under NumPy's names.
+"""Views, allocations and copies of device arrays, under NumPy's names (the
+backend API's array helpers: the twin of `nbgrad.backends.cpu.array`).
 
 The ops (`nbgrad.ops`) shape their buffers with a few NumPy array methods:
 reshape, transpose, basic indexing, expand, ``flags.c_contiguous``.  numba's
@@ -16,18 +17,40 @@ Strides stay non-negative on the device: a negative step slice raises, and
 import numpy as np
 
 from nbgrad.backends.cuda import _numba_cuda as nc
+from nbgrad.backends.family import IDENTITY
 
-__all__ = ["empty", "is_contiguous", "view", "as_strided", "reshape", "reshape_view",
-           "transpose", "swapaxes", "expand_dims", "getitem", "broadcast_to", "ravel",
-           "contiguous", "to_device", "to_host", "c_strides", "shares_memory", "address"]
+__all__ = ["empty", "empty_like", "is_contiguous", "view", "alias", "as_strided", "reshape",
+           "reshape_view", "transpose", "swapaxes", "expand_dims", "getitem", "broadcast_to",
+           "ravel", "contiguous", "cast", "copy_into", "fill", "full", "to_device", "to_host",
+           "c_strides", "shares_memory", "address", "np_dtype"]
 
 as_strided = nc.as_strided
 c_strides = nc.c_strides
 
 
+def np_dtype(dtype):
+    """The NumPy dtype of `dtype` (a NumPy dtype or type, or an nbgrad dtype)."""
+    if isinstance(dtype, np.dtype):
+        return dtype
+    return dtype.np if hasattr(dtype, "np") else np.dtype(dtype)
+
+
 def empty(shape, dtype):
-    """A new uninitialised C-contiguous device array."""
-    return nc.empty(tuple(int(s) for s in shape), np.dtype(dtype))
+    """A new uninitialised C-contiguous device array; PyTorch's RuntimeError when
+    its byte size does not fit in an int64."""
+    shape, dtype = tuple(int(s) for s in shape), np_dtype(dtype)
+    nbytes = dtype.itemsize
+    for s in shape:
+        nbytes *= s
+    if nbytes >= 1 << 63:
+        from nbgrad.backends.cpu.creation import size_error
+        raise size_error(shape)
+    return nc.empty(shape, dtype)
+
+
+def empty_like(a, dtype=None):
+    """A new device array with `a`'s shape, and its dtype unless `dtype` is given."""
+    return empty(a.shape, a.dtype if dtype is None else dtype)
 
 
 def is_contiguous(a):
@@ -38,6 +61,11 @@ def is_contiguous(a):
 def view(a, offset, shape, strides):
     """A view of `a` starting `offset` bytes after its first element."""
     return nc.strided_view(a, offset, shape, strides)
+
+
+def alias(a):
+    """A new view of all of `a` (its own array object, the same memory)."""
+    return nc.as_strided(a, a.shape, a.strides)
 
 
 def _nocopy_strides(shape, strides, new_shape, itemsize):
@@ -71,7 +99,7 @@ def _nocopy_strides(shape, strides, new_shape, itemsize):
 
 def reshape_view(a, shape):
     """`a` seen with `shape` (same size) without a copy, or None if no strides can."""
-    shape = tuple(int(s) for s in shape)
+    shape = _resolve(shape, a.size)
     if a.size == 0 or a.is_c_contiguous():
         return nc.strided_view(a, 0, shape, c_strides(shape, a.dtype.itemsize))
     strides = _nocopy_strides(tuple(a.shape), tuple(a.strides), shape, a.dtype.itemsize)
@@ -86,8 +114,50 @@ def contiguous(a):
     return copy.contiguous(a)
 
 
+def _resolve(shape, size):
+    """`shape` as a tuple of ints, a -1 replaced by what `size` leaves for it."""
+    if isinstance(shape, int):
+        shape = (shape,)
+    shape = tuple(int(s) for s in shape)
+    if -1 in shape:
+        known = 1
+        for s in shape:
+            if s != -1:
+                known *= s
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    return shape
+
+
+def cast(a, dtype):
+    """A new contiguous device array with `a`'s values converted to `dtype` (one launch)."""
+    from nbgrad.backends.cuda import copy
+    return copy.cast(a, np_dtype(dtype))
+
+
+def copy_into(dst, src):
+    """Write `src` (a device array broadcastable to `dst`, any dtype, or a scalar)
+    into the device view `dst` with the identity kernel; returns dst."""
+    from nbgrad.backends.cuda import elementwise
+    elementwise.run(IDENTITY, [src], [dst.dtype], tuple(dst.shape), outs=[dst])
+    return dst
+
+
+def fill(a, value):
+    """Set every element of device array `a` (any strides) to `value`; returns `a`."""
+    if a.size:
+        from nbgrad.backends.cuda import creation
+        creation.fill(a, a.dtype.type(value))
+    return a
+
+
+def full(shape, dtype, value):
+    """A new device array of `shape` and `dtype` with every element `value`."""
+    return fill(empty(shape, dtype), value)
+
+
 def reshape(a, shape):
-    """`a` with a new shape (-1 not resolved here): a view, or a copy as NumPy would."""
+    """`a` with a new shape (one -1 inferred): a view, or a copy as NumPy would."""
+    shape = _resolve(shape, a.size)
     v = reshape_view(a, shape)
     return v if v is not None else reshape_view(contiguous(a), shape)
 
@@ -205,8 +275,9 @@ def _extent(a):
 
 
 def shares_memory(a, b):
-    """True if the byte extents of device arrays `a` and `b` overlap (may share)."""
-    if a.size == 0 or b.size == 0:
+    """True if the byte extents of device arrays `a` and `b` overlap (may share);
+    False when one of them is not a device array (a host array, a scalar)."""
+    if not (nc.is_device_array(a) and nc.is_device_array(b)) or a.size == 0 or b.size == 0:
         return False
     la, ha = _extent(a)
     lb, hb = _extent(b)

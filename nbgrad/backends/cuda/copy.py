@@ -9,13 +9,13 @@ device arrays of one shape is a device-to-device memcpy, not a kernel.
 
 import numpy as np
 
+from nbgrad.backends.cpu import elementwise as _host
 from nbgrad.backends.cuda import _numba_cuda
 from nbgrad.backends.cuda import elementwise as _ew
 from nbgrad.backends.cuda._numba_cuda import cuda
+from nbgrad.backends.family import IDENTITY as identity
 
 __all__ = ["to_device", "to_host", "copy_", "cast", "contiguous", "identity"]
-
-identity = _ew.KernelFamily("identity", [lambda x: x])
 
 
 def to_device(a, dtype=None):
@@ -24,8 +24,7 @@ def to_device(a, dtype=None):
     if (dtype is not None and a.dtype != np.dtype(dtype)) or not a.flags.c_contiguous:
         # a cast or a contiguous copy on the host, by a CPU kernel (NumPy's
         # ascontiguousarray would also turn a 0-d array into a 1-d one)
-        from nbgrad.backends import dispatch
-        a = dispatch.cast(a, a.dtype if dtype is None else np.dtype(dtype))
+        a = _host.cast(a, a.dtype if dtype is None else np.dtype(dtype))
     if _numba_cuda.SIMULATOR or a.size == 0:
         return _numba_cuda.owned(cuda.to_device(a))
     d = _numba_cuda.empty(a.shape, a.dtype)   # from the caching allocator

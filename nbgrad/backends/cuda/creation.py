@@ -110,11 +110,9 @@ def _rng():
     dev = _numba_cuda.current_device_id()
     st = _states.get(dev)
     if st is None:
-        if _seed[0] is None:
-            from nbgrad import _factories
-            from nbgrad import cuda as nbcuda
-            pending = nbcuda._pending_seed
-            _seed[0] = int(pending[0] if pending else _factories.initial_seed()) % (1 << 64)
+        if _seed[0] is None:   # nbgrad's seed (nb.manual_seed), kept by the dispatch
+            from nbgrad.backends import dispatch
+            _seed[0] = int(dispatch.cuda_seed()) % (1 << 64)
         st = _states[dev] = cuda_random.create_xoroshiro128p_states(RNG_STATES, seed=_seed[0])
     return st
 

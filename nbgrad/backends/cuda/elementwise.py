@@ -1,6 +1,6 @@
 """CUDA elementwise kernels generated from the same `KernelFamily` as the CPU.
 
-An op's declaration (its scalar functions, `nbgrad.backends.cpu.elementwise.
+An op's declaration (its scalar functions, `nbgrad.backends.family.
 KernelFamily`) is compiled here into CUDA grid-stride kernels: each scalar
 function becomes a ``cuda.jit(device=True)`` function and a generated kernel
 calls them all per element, writing one output each.  Variants, built on
@@ -18,8 +18,8 @@ first use:
 
 The scalar functions call the dual vocabulary (`nbgrad.ops.scalar`), which
 `vocabulary.register` gives its CUDA implementations before the first
-compile.  The kernel sources go through the CPU's on-disk module mechanism
-(`nbgrad.backends.cpu.codegen.load_module`) with ``cuda.jit(cache=CACHE)``,
+compile.  The kernel sources go through the shared on-disk module mechanism
+(`nbgrad.backends.codegen.load_module`) with ``cuda.jit(cache=CACHE)``,
 so numba-cuda caches the compiled kernels beside them.  Launches are counted
 by `nbgrad.backends.cuda.launch`.
 """
@@ -28,10 +28,10 @@ import os
 
 import numpy as np
 
-from nbgrad.backends.cpu import codegen
-from nbgrad.backends.cpu.elementwise import KernelFamily, coalesce4, param_names
+from nbgrad.backends import codegen
 from nbgrad.backends.cuda import _numba_cuda, vocabulary
 from nbgrad.backends.cuda import launch as _launch
+from nbgrad.backends.family import KernelFamily, coalesce4, param_names
 
 __all__ = ["KernelFamily", "param_names", "run", "kernel"]
 

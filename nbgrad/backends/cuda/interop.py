@@ -1,5 +1,7 @@
 """Zero-copy exchange of device buffers with other GPU libraries.
 
+Export: `cuda_array_interface` (what ``Tensor.__cuda_array_interface__`` gives).
+
 Import: any object exposing ``__cuda_array_interface__`` (CuPy, PyTorch,
 JAX, Numba device arrays, ...) through numba's ``as_cuda_array``, and DLPack
 exporters (``__dlpack__``) through cuda.core's StridedMemoryView (numba-cuda
@@ -12,9 +14,10 @@ import numpy as np
 
 from nbgrad.backends.cuda import _numba_cuda
 
-__all__ = ["as_device_array", "from_dlpack", "is_device_array"]
+__all__ = ["as_device_array", "from_dlpack", "is_device_array", "cuda_array_interface"]
 
 is_device_array = _numba_cuda.is_device_array
+cuda_array_interface = _numba_cuda.cuda_array_interface   # export: a tensor's interface dict
 
 
 def as_device_array(obj):

@@ -16,7 +16,7 @@ the zero-copy interop (`nbgrad.backends.cuda.interop`).
 
 import numpy as np
 
-from nbgrad.backends.cpu import codegen
+from nbgrad.backends import codegen
 from nbgrad.backends.cuda import _numba_cuda
 from nbgrad.backends.cuda import launch as _launch
 

@@ -146,6 +146,15 @@ def finish(total, out, scale):
     return out
 
 
+def reduced_loss(total, n, reduction, dtype):
+    """The 0-d `dtype` device result of a loss from its (1,) float64 device `total`
+    over `n` elements: the total ('sum') or total / n ('mean'; NaN for no element)."""
+    out = nc.empty((1,), np.dtype(dtype))
+    finish(total, out, 1.0 if reduction == "sum" else (1.0 / n if n else math.nan))
+    from nbgrad.backends.cuda import array
+    return array.reshape(out, ())
+
+
 def _host_value(d):
     return d.copy_to_host()[0]
 

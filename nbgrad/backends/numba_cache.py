@@ -31,8 +31,7 @@ import tempfile
 from numba.core import caching
 from numba.core.dispatcher import Dispatcher
 
-from nbgrad.backends.cpu.codegen import (_fault, _make_dir, _package_dir, cache_dir,
-                                         cache_writable)
+from nbgrad.backends.codegen import _fault, _make_dir, _package_dir, cache_dir, cache_writable
 
 
 def _claims(py_file):

@@ -19,7 +19,7 @@ hand-written ``@njit(cache=True)`` kernel that inlines a helper of another
 module is never stale either.  ``NBGRAD_DISABLE_CACHE=1`` compiles in memory.
 
 Numba's cache of nbgrad's kernels (the hand-written ones in the package and
-the generated ones) goes through `nbgrad.backends.cpu.numba_cache`: it never
+the generated ones) goes through `nbgrad.backends.numba_cache`: it never
 writes into the installed package, loads from a read-only cache (a cache
 built beforehand and shared), and treats any fault -- a damaged, truncated or
 swapped ``.py``/``.nbi``/``.nbc``, a file where a directory belongs, a
@@ -75,7 +75,7 @@ def register_object(token, obj):
 
 # -- the cache directory ----------------------------------------------------
 def _package_dir():
-    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # nbgrad/
 
 
 def cache_dir():
@@ -325,7 +325,7 @@ class _Walker:
 
 
 # -- generated modules --------------------------------------------------------
-_HEADER = "from nbgrad.backends.cpu.codegen import _objects\n"
+_HEADER = "from nbgrad.backends.codegen import _objects\n"
 
 
 def load_module(stem, source):
@@ -421,6 +421,6 @@ def _unlink_quietly(path):
 
 def install_cache_locator():
     """Send Numba's cache of nbgrad's kernels through nbgrad's checked cache
-    (`nbgrad.backends.cpu.numba_cache`); called once by the CPU backend."""
-    from nbgrad.backends.cpu import numba_cache
+    (`nbgrad.backends.numba_cache`); called once, when `nbgrad.backends` is imported."""
+    from nbgrad.backends import numba_cache
     numba_cache.install()
