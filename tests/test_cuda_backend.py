@@ -490,7 +490,7 @@ def check_reduce_lse_split():
 
 
 def check_reduce_var_split():
-    """var/std of few long rows: Welford per thread, Chan's merge (two launches)."""
+    """var/std of few long rows: two passes per thread, Chan's merge (two launches)."""
     from nbgrad.backends.cuda import launch
     from nbgrad.backends.cuda import reduce as red
     rng = np.random.default_rng(8)
@@ -848,10 +848,16 @@ def _lower_all():
         acc_t = getattr(t, acc)
         jobs[f"reduce {op} {acc} split"] = (mod.split, [arr(f32, 3), arr(acc_t, 2), f64])
         jobs[f"reduce {op} {acc} finish"] = (mod.finish, [arr(acc_t, 2), arr(f32, 2), f64])
-    jobs["var split"] = (reduce._var_split, [arr(f32, 3)] + [arr(f64, 2)] * 3)
-    jobs["lse split"] = (reduce._lse_split, [arr(f32, 3)] + [arr(f64, 2)] * 2)
-    jobs["lse finish"] = (reduce._lse_finish, [arr(f64, 2)] * 2 + [arr(f32, 2)])
-    jobs["var finish"] = (reduce._var_finish, [arr(f64, 2)] * 5 + [f64, t.boolean])
+    # the two-pass templates: state (count, mean, m2) and (max, sum), params (zero[, scale, root])
+    var, lse = reduce._module("var", "float64"), reduce._module("lse", "float64")
+    var_params, lse_params = [f64, f64, t.boolean], [f64]
+    for v in ("loop", "block"):
+        jobs[f"var {v}"] = (getattr(var, v), [arr(f32, 3)] + [arr(f32, 2)] * 2 + var_params)
+        jobs[f"lse {v}"] = (getattr(lse, v), [arr(f32, 3), arr(f32, 2)] + lse_params)
+    jobs["var split"] = (var.split, [arr(f32, 3)] + [arr(f64, 2)] * 3 + var_params)
+    jobs["lse split"] = (lse.split, [arr(f32, 3)] + [arr(f64, 2)] * 2 + lse_params)
+    jobs["lse finish"] = (lse.finish, [arr(f64, 2)] * 2 + [arr(f32, 2)] + lse_params)
+    jobs["var finish"] = (var.finish, [arr(f64, 2)] * 3 + [arr(f32, 2)] * 2 + var_params)
     for op in ("max", "min"):
         mod = reduce._module(op, "float32")
         for v in ("loop", "block"):

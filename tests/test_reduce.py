@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import nbgrad as nb
-import nbgrad.ops.reduce as reduce_mod
+from nbgrad.backends.cpu import reduce as cpu_reduce
 
 inf = math.inf
 
@@ -340,7 +340,7 @@ def test_other_errors():
 # -- parallel kernels -------------------------------------------------------------------
 @pytest.fixture
 def parallel(monkeypatch):
-    monkeypatch.setattr(reduce_mod, "PARALLEL_THRESHOLD", 0)
+    monkeypatch.setattr(cpu_reduce, "PARALLEL_THRESHOLD", 0)
 
 
 # (A, R, B) shapes through the row tasks and the chunked-R path of each kernel
@@ -414,7 +414,7 @@ def test_extrema_against_numpy(monkeypatch, force_parallel, dtype):
     # long rows (several blocks of the kernel's scan), ties across blocks, NaNs,
     # infinities and signed zeros; rows (B == 1) and columns (B > 1)
     if force_parallel:
-        monkeypatch.setattr(reduce_mod, "PARALLEL_THRESHOLD", 0)
+        monkeypatch.setattr(cpu_reduce, "PARALLEL_THRESHOLD", 0)
     rng = np.random.default_rng(3)
     n = 40000
     if dtype == np.bool_:

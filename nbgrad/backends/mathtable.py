@@ -26,9 +26,9 @@ of two arguments runs ``f32`` when both are float32, else ``f64`` on float64.
 
 Rows are read through hooks, so a row added at any time (a test, an
 extension) gets its dual and its CUDA overload like the built-in ones:
-`on_row` (the dual vocabulary builds ``s.<name>``) and `register_dual` /
-`duals` (the vocabulary's functions, which the CUDA backend gives a CUDA
-overload; registered from above, so this layer never imports the ops).
+`on_row` (the dual vocabulary builds ``s.<name>``; `remove` undoes it) and
+`register_dual` / `duals` (the vocabulary's functions, which the CUDA backend
+gives a CUDA overload; registered from above: this layer never imports the ops).
 """
 
 import math
@@ -45,7 +45,7 @@ __all__ = ["ROWS", "MathFunction", "arity", "duals", "math_function", "on_row", 
 MathFunction = namedtuple("MathFunction", "name numpy f32 f64 cuda cuda64 ints")
 
 ROWS = {}          # name -> MathFunction, in declaration order
-_hooks = []        # called with each row, now and later
+_hooks = []        # (on add, on remove) of each reader of the rows
 _duals = {}        # name -> the vocabulary's function (registered by nbgrad.ops.scalar)
 
 
@@ -57,22 +57,26 @@ def math_function(name, numpy, f32, f64, cuda=None, cuda64=None, ints="float"):
     if ints not in ("float", "keep"):
         raise ValueError(f"math function {name!r}: ints must be 'float' or 'keep', not {ints!r}")
     row = ROWS[name] = MathFunction(name, numpy, f32, f64, cuda, cuda64, ints)
-    for hook in _hooks:
-        hook(row)
+    for added, _ in _hooks:
+        added(row)
     return row
 
 
 def remove(name):
     """Forget the row `name` and its dual (a row added for a while, e.g. by a test)."""
-    ROWS.pop(name, None)
+    row = ROWS.pop(name, None)
     _duals.pop(name, None)
+    if row is not None:
+        for _, removed in _hooks:
+            removed(row)
 
 
-def on_row(hook):
-    """Call ``hook(row)`` for every row: those declared so far now, later ones as added."""
-    _hooks.append(hook)
+def on_row(added, removed):
+    """Call ``added(row)`` for every row (those declared so far now, later ones as
+    they come) and ``removed(row)`` when one is removed."""
+    _hooks.append((added, removed))
     for row in list(ROWS.values()):
-        hook(row)
+        added(row)
 
 
 def arity(row):

@@ -5,9 +5,11 @@ here: max/min/amax/amin/argmax/argmin (`nbgrad.ops.reduce_extrema`),
 norm/var/std/logsumexp (`nbgrad.ops.reduce_stats`) and cumsum/cumprod
 (`nbgrad.ops.reduce_scan`).
 
-Every forward runs a kernel of `nbgrad.backends.cpu.reduce` (or of its CUDA
-twin for a tensor on the GPU: `pick` chooses by the buffer) on an (A, R, B)
-view of its input that `reduce_view` makes from any set of dimensions.
+Every forward calls the reduce API of the backend where its buffer lives
+(``dispatch.backend_for(x3).reduce``: `nbgrad.backends.cpu.reduce` or
+`nbgrad.backends.cuda.reduce`, which choose serial or parallel kernels, or
+launch settings, themselves) on an (A, R, B) view of its input that
+`reduce_view` makes from any set of dimensions.
 Backward rules are written with nbgrad ops, so they are differentiable again.
 Where PyTorch splits a function into overloads with their own node names
 (``sum`` -> SumBackward0, ``sum.dim_IntList`` -> SumBackward1) the op is
@@ -27,11 +29,8 @@ from nbgrad import _dtypes
 from nbgrad._dtypes import _FLOAT
 from nbgrad.autograd import batching, grad_mode
 from nbgrad.backends import dispatch
-from nbgrad.backends.cpu import reduce as kernels
-from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
 from nbgrad.ops.argcheck import UNSET, check_reduction, invalid_combination
-from nbgrad.ops.elementwise import _identity
-from nbgrad.ops.registry import REGISTRY, op, tensor_method
+from nbgrad.ops.registry import op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
 __all__ = ["sum", "mean", "prod", "all", "any", "count_nonzero", "sum_to_size", "return_types"]
@@ -64,7 +63,8 @@ def normalize_dims(dim, ndim, opname):
 
 
 def _contiguous(a):
-    return a if dispatch.is_contiguous(a) else dispatch.cast(a, a.dtype)
+    b = dispatch.backend_for(a)
+    return a if b.is_contiguous(a) else b.cast(a, a.dtype)
 
 
 def reduce_view(a, dims):
@@ -75,15 +75,16 @@ def reduce_view(a, dims):
     reduced dims are moved last (a copy unless that view is contiguous)."""
     shape = tuple(a.shape)
     kept = tuple(1 if d in dims else s for d, s in enumerate(shape))
-    reshape = dispatch.reshape
+    b = dispatch.backend_for(a)
+    reshape = b.reshape
     if not dims:
         return reshape(_contiguous(a), (a.size, 1, 1)), kept
     d0, d1 = dims[0], dims[-1]
-    if d1 - d0 + 1 == len(dims) and dispatch.is_contiguous(a):
+    if d1 - d0 + 1 == len(dims) and b.is_contiguous(a):
         return reshape(a, (math.prod(shape[:d0]), math.prod(shape[d0:d1 + 1]),
                            math.prod(shape[d1 + 1:]))), kept
     rest = [d for d in range(a.ndim) if d not in dims]
-    moved = _contiguous(dispatch.transpose(a, rest + list(dims)))
+    moved = _contiguous(b.transpose(a, rest + list(dims)))
     return reshape(moved, (math.prod(shape[d] for d in rest),
                            math.prod(shape[d] for d in dims), 1)), kept
 
@@ -98,20 +99,6 @@ def prepare(a, dim, keepdim, opname):
     x3, kept = reduce_view(a, dims)
     shape = kept if keepdim else tuple(s for d, s in enumerate(kept) if d not in dims)
     return x3, dims, kept, shape
-
-
-_KERNELS = {}
-
-
-def pick(name, x3):
-    """The serial or parallel kernel `name` for the size of `x3` (the CUDA kernel,
-    with the same arguments, when `x3` is a device array)."""
-    if dispatch.on_device(x3):
-        return getattr(dispatch.cuda().reduce, name)
-    pair = _KERNELS.get(name)
-    if pair is None:
-        pair = _KERNELS[name] = (getattr(kernels, name), getattr(kernels, name + "_parallel"))
-    return pair[x3.size >= PARALLEL_THRESHOLD]
 
 
 def keep_dims(ctx, g):
@@ -160,7 +147,7 @@ def _input_as(x, out_dtype, dim, opname):
     # (int -> float, float32 -> float64) happens in the accumulator instead
     if x.dtype.is_floating_point and not out_dtype.is_floating_point:
         normalize_dims(dim, x._data.ndim, opname)   # bad dims raise before the copy
-        return dispatch.cast(x._data, out_dtype)
+        return dispatch.backend(x.device).cast(x._data, out_dtype)
     return x._data
 
 
@@ -169,13 +156,13 @@ _F0, _I0, _I1 = np.float64(0), np.int64(0), np.int64(1)
 
 def _sum3(x3, out_dtype, scale=1.0):
     A, R, B = x3.shape
-    out = dispatch.empty((A, B), out_dtype.np, like=x3)
+    b = dispatch.backend_for(x3)
+    out = b.empty((A, B), out_dtype.np)
     if A and B:
-        kernel = pick("sum_arb", x3)
         if out_dtype.category == _FLOAT:
-            kernel(x3, out, _F0, np.float64(scale))
+            b.reduce.sum_arb(x3, out, _F0, np.float64(scale))
         else:
-            kernel(x3, out, _I0, _I1)
+            b.reduce.sum_arb(x3, out, _I0, _I1)
     return out
 
 
@@ -183,15 +170,16 @@ def _sum_array(a, dims, out_dtype):
     """The sum of array `a` over `dims` (a sorted tuple), with the reduced dims
     kept as 1, in `out_dtype` (used by other families too)."""
     x3, kept = reduce_view(a, dims)
-    return dispatch.reshape(_sum3(x3, out_dtype), kept)
+    return dispatch.backend_for(a).reshape(_sum3(x3, out_dtype), kept)
 
 
 def any_nonzero(a):
     """True if some element of array `a` is nonzero (a kernel, not NumPy)."""
-    x3 = dispatch.reshape(_contiguous(a), (1, a.size, 1))
-    out = dispatch.empty((1, 1), np.bool_, like=x3)
-    pick("allany_arb", x3)(x3, out, False)
-    return bool(dispatch.to_host(out)[0, 0])
+    b = dispatch.backend_for(a)
+    x3 = b.reshape(_contiguous(a), (1, a.size, 1))
+    out = b.empty((1, 1), np.bool_)
+    b.reduce.allany_arb(x3, out, False)
+    return bool(b.to_host(out)[0, 0])
 
 
 # -- named (values, indices) results ---------------------------------------------
@@ -230,7 +218,7 @@ def _sum_forward(ctx, x, dim=None, keepdim=False, *, dtype=None):
     x3, dims, kept, shape = prepare(a, dim, keepdim, "sum")
     ctx.shape = tuple(x._data.shape)
     ctx.kept = kept
-    return dispatch.reshape(_sum3(x3, out_dtype), shape)
+    return dispatch.backend(x.device).reshape(_sum3(x3, out_dtype), shape)
 
 
 def _sum_backward(ctx, g):
@@ -240,29 +228,14 @@ def _sum_backward(ctx, g):
 
 
 def _spread(ctx, g, scale):
-    """g (the reduced gradient) written out to the input's shape, times
-    `scale`, by one elementwise kernel: the fast path of sum/mean backward when
-    nothing is recorded (no expand view, no strided second kernel).  On a CUDA
-    device the result is a broadcast (stride-0) view of the scaled reduced
-    gradient instead (no full-size write; the engine copies it before it
-    becomes a leaf's .grad)."""
-    dt = g.dtype
-    gk = dispatch.reshape(g._data, ctx.kept)
-    run = dispatch.run_for(g.device)
-    if g.device.type == "cuda":
-        # on a GPU: scale the reduced gradient (small) and hand on a broadcast
-        # view of it: the next kernel reads it as one value per row instead of
-        # this kernel writing (and the next reading) the input's size
-        if scale is not None:
-            gk = run(REGISTRY["mul"].forward_family, [gk, dt.np.type(scale)], [dt.np],
-                     gk.shape)[0]
-        return Tensor._make(dispatch.broadcast_to(gk, ctx.shape), dt, g.device)
-    if scale is None:
-        out = run(_identity, [gk], [dt.np], ctx.shape)[0]
-    else:
-        out = run(REGISTRY["mul"].forward_family, [gk, dt.np.type(scale)], [dt.np],
-                  ctx.shape)[0]
-    return Tensor._make(out, dt, g.device)
+    """g (the reduced gradient) written out to the input's shape, times `scale`:
+    the fast path of sum/mean backward when nothing is recorded, by the
+    backend's ``reduce.spread`` (on the CPU one elementwise kernel; on a GPU a
+    broadcast view of the scaled reduced gradient, which the engine copies
+    before it becomes a leaf's .grad)."""
+    b = dispatch.backend(g.device)
+    gk = b.reshape(g._data, ctx.kept)
+    return Tensor._make(b.reduce.spread(gk, ctx.shape, scale), g.dtype, g.device)
 
 
 _sum = op("sum", node="SumBackward0")(_sum_forward).backward(_sum_backward)
@@ -293,7 +266,8 @@ def _mean_forward(ctx, x, dim=None, keepdim=False, *, dtype=None):
     ctx.shape = tuple(x._data.shape)
     ctx.kept = kept
     ctx.count = count
-    return dispatch.reshape(_sum3(x3, out_dtype, 1.0 / count if count else math.nan), shape)
+    total = _sum3(x3, out_dtype, 1.0 / count if count else math.nan)
+    return dispatch.backend(x.device).reshape(total, shape)
 
 
 def _mean_backward(ctx, g):
@@ -323,15 +297,16 @@ def _prod_forward(ctx, x, dim=None, keepdim=False, *, dtype=None):
         dim = _int_dim(dim, "prod")
     out_dtype = _reduced_dtype(x, dtype)
     x3, dims, kept, shape = prepare(_input_as(x, out_dtype, dim, "prod"), dim, keepdim, "prod")
-    out = dispatch.empty((x3.shape[0], x3.shape[2]), out_dtype.np, like=x3)
+    b = dispatch.backend_for(x3)
+    out = b.empty((x3.shape[0], x3.shape[2]), out_dtype.np)
     if out.size:
         one = np.float64(1) if out_dtype.is_floating_point else np.int64(1)
-        pick("prod_arb", x3)(x3, out, one)
+        b.reduce.prod_arb(x3, out, one)
     ctx.save_for_backward(x)
     ctx.dim = None if dim is None else (dims[0] if dims else None)
     ctx.kept = kept
-    ctx.out = dispatch.reshape(out, kept)
-    return dispatch.reshape(out, shape)
+    ctx.out = b.reshape(out, kept)
+    return b.reshape(out, shape)
 
 
 def _prod_backward(ctx, g):
@@ -351,7 +326,8 @@ def _prod_backward(ctx, g):
         if is_grad_enabled():   # create_graph: out must stay a function of x
             out = _prod_dim(xs, d, True)
         else:
-            out = Tensor._make(dispatch.reshape(ctx.out, g._data.shape), g.dtype, g.device)
+            out = Tensor._make(dispatch.backend(g.device).reshape(ctx.out, g._data.shape),
+                               g.dtype, g.device)
         res = g * out / xs
     else:
         res = g * _product_of_others(xs, d)
@@ -397,11 +373,12 @@ def _allany(opname, want_all):
     def forward(ctx, x, dim=None, keepdim=False):
         x3, dims, kept, shape = prepare(x._data, dim, keepdim, opname)
         # PyTorch keeps uint8 for uint8 input; every other dtype gives bool
-        out = dispatch.empty((x3.shape[0], x3.shape[2]),
-                             np.uint8 if x.dtype is _dtypes.uint8 else np.bool_, like=x3)
+        b = dispatch.backend_for(x3)
+        out = b.empty((x3.shape[0], x3.shape[2]),
+                      np.uint8 if x.dtype is _dtypes.uint8 else np.bool_)
         if out.size:
-            pick("allany_arb", x3)(x3, out, want_all)
-        return dispatch.reshape(out, shape)
+            b.reduce.allany_arb(x3, out, want_all)
+        return b.reshape(out, shape)
     forward.__name__ = opname
     forward.__doc__ = (f"True where {'every' if want_all else 'some'} element over `dim` "
                        "(all dims if None) is nonzero; no gradient.")
@@ -433,6 +410,39 @@ def count_nonzero(input, dim=None):
     return sum(input != 0, dim)
 
 
+# -- reductions declared by a template alone ----------------------------------------
+def reduction_op(name, backward, template=None, node=None, params=()):
+    """Declare op ``name(x, dim=None, keepdim=False)`` (and its Tensor method)
+    computed by the kernels of reduce template `template` (default: `name`, see
+    `nbgrad.backends.reduce_templates`) with runtime scalars `params`.  Floating
+    inputs keep their dtype, others give the default float dtype.
+    ``backward(x, g)`` is the gradient for x in nbgrad ops (so differentiable
+    again), `g` shaped with the reduced dims kept as 1 (it broadcasts against x).
+    ``reduction_op("sumsq", lambda x, g: 2 * x * g)``."""
+    template = template or name
+
+    def forward(ctx, x, dim=None, keepdim=False):
+        check_reduction(name, x, keepdim)
+        out_dtype = x.dtype if x.dtype.is_floating_point else _dtypes.get_default_dtype()
+        x3, dims, kept, shape = prepare(x._data, dim, keepdim, name)
+        b = dispatch.backend_for(x3)
+        out = b.empty((x3.shape[0], x3.shape[2]), out_dtype.np)
+        if out.size:
+            b.reduce.run(template, x3, (out,), params)
+        ctx.save_for_backward(x)
+        ctx.kept = kept
+        return b.reshape(out, shape)
+    forward.__doc__ = f"The {name} reduction (template {template!r}) over `dim`."
+
+    def backward_(ctx, g):
+        (x,) = ctx.saved_tensors
+        return backward(x, keep_dims(ctx, g))
+    declared = op(name, node=node or f"{name.capitalize()}Backward0")(forward)
+    declared.backward(backward_)
+    tensor_method(name)(lambda self, dim=None, keepdim=False: declared(self, dim, keepdim))
+    return declared
+
+
 # -- sum_to_size ------------------------------------------------------------------------
 @op("sum_to_size", node="SumToSizeBackward0")
 def sum_to_size(ctx, x, *size):
@@ -449,7 +459,7 @@ def sum_to_size(ctx, x, *size):
                                       if s == 1 and shape[lead + i] != 1)
     ctx.shape = shape
     out_dtype = x.dtype if x.dtype.is_floating_point else _dtypes.int64
-    return dispatch.reshape(_sum_array(x._data, dims, out_dtype), size)
+    return dispatch.backend(x.device).reshape(_sum_array(x._data, dims, out_dtype), size)
 
 
 @sum_to_size.backward

@@ -1,7 +1,7 @@
 """Extrema: max, min (with their indices over a dim), amax, amin, argmax and
 argmin (part of the reduce family; re-exported by `nbgrad.ops.reduce`).
 
-One kernel, `minmax_arb`, gives values and first indices; NaN propagates (a
+One backend function, `minmax_arb`, gives values and first indices; NaN propagates (a
 NaN is the maximum and the minimum, and its index is returned), as in
 PyTorch.  Gradients follow PyTorch: over all elements (``max()``) and for
 amax/amin it is shared evenly among the tied extrema; with a dim
@@ -15,37 +15,20 @@ from nbgrad.backends import dispatch
 from nbgrad.ops.argcheck import (UNSET, check_bool, check_reduction, check_tensor,
                                  invalid_combination)
 from nbgrad.ops.binary import where
-from nbgrad.ops.reduce import (_int_dim, check_nonempty, keep_dims, pick, prepare,
-                               return_type)
+from nbgrad.ops.reduce import _int_dim, check_nonempty, keep_dims, prepare, return_type
 from nbgrad.ops.registry import op
 from nbgrad.tensor import Tensor
 
 __all__ = ["max", "min", "amax", "amin", "argmax", "argmin"]
 
 
-_INT_LIMITS = (np.int64(np.iinfo(np.int64).min), np.int64(np.iinfo(np.int64).max))
-# (key view, kmin, key(-inf), key(+inf)) of the float dtypes (see minmax_arb)
-_FLOAT_KEYS = {np.dtype(np.float32): (np.int32, np.int64(-2 ** 31), np.int64(-0x7F800000),
-                                      np.int64(0x7F800000)),
-               np.dtype(np.float64): (np.int64, np.int64(-2 ** 63),
-                                      np.int64(-0x7FF0000000000000),
-                                      np.int64(0x7FF0000000000000))}
-
-
 def _extrema(x3, want_max, dtype):
     A, R, B = x3.shape
-    vals = dispatch.empty((A, B), dtype.np, like=x3)
-    idx = dispatch.empty((A, B), np.int64, like=x3)
-    if vals.size and dispatch.on_device(x3):
-        dispatch.cuda().reduce.minmax_arb(x3, vals, idx, want_max)
-    elif vals.size:
-        spec = _FLOAT_KEYS.get(x3.dtype)
-        if spec is not None:
-            keys, args = x3.view(spec[0]), (True,) + spec[1:]
-        else:
-            keys = x3.view(np.uint8) if x3.dtype == np.bool_ else x3
-            args = (False, _INT_LIMITS[0]) + _INT_LIMITS
-        pick("minmax_arb", x3)(x3, keys, vals, idx, want_max, *args)
+    b = dispatch.backend_for(x3)
+    vals = b.empty((A, B), dtype.np)
+    idx = b.empty((A, B), np.int64)
+    if vals.size:
+        b.reduce.minmax_arb(x3, vals, idx, want_max)
     return vals, idx
 
 
@@ -68,8 +51,9 @@ def _all_forward(opname, want_max):
         vals, _ = _extrema(x3, want_max, x.dtype)
         ctx.save_for_backward(x)
         ctx.kept = kept
-        ctx.out = dispatch.reshape(vals, kept)
-        return dispatch.reshape(vals, shape)
+        b = dispatch.backend(x.device)
+        ctx.out = b.reshape(vals, kept)
+        return b.reshape(vals, shape)
     forward.__doc__ = f"The {opname}imum of all elements (a 0-d tensor)."
     return forward
 
@@ -94,9 +78,10 @@ def _dim_forward(opname, want_max):
         ctx.dims = dims
         ctx.kept = kept
         ctx.shape = tuple(a.shape)
-        ctx.idx = dispatch.reshape(idx, kept)
+        b = dispatch.backend(x.device)
+        ctx.idx = b.reshape(idx, kept)
         ctx.metadata = [(shape, x.dtype), (shape, _dtypes.int64)]
-        return dispatch.reshape(vals, shape), dispatch.reshape(idx, shape)
+        return b.reshape(vals, shape), b.reshape(idx, shape)
     forward.__doc__ = f"The {opname}imum over `dim` and its first index."
     return forward
 
@@ -167,8 +152,9 @@ def _a_forward(opname, want_max):
         ctx.save_for_backward(x)
         ctx.dims = dims
         ctx.kept = kept
-        ctx.out = dispatch.reshape(vals, kept)
-        return dispatch.reshape(vals, shape)
+        b = dispatch.backend(x.device)
+        ctx.out = b.reshape(vals, kept)
+        return b.reshape(vals, shape)
     forward.__doc__ = (f"The {opname[1:]}imum over `dim` (int or tuple; all dims by default), "
                        f"values only: ``x.{opname}(1)``.  The gradient is shared evenly among "
                        "ties.")
@@ -199,7 +185,7 @@ def _arg_forward(opname, want_max):
             check_nonempty(opname, a, _int_dim(dim, opname), True)
             x3, dims, kept, shape = prepare(a, dim, keepdim, opname)
         _, idx = _extrema(x3, want_max, x.dtype)
-        return dispatch.reshape(idx, shape)
+        return dispatch.backend(x.device).reshape(idx, shape)
     forward.__doc__ = (f"The index of the {opname[3:]}imum (over the flattened input, or "
                        f"over `dim`) as int64: ``x.{opname}(dim=1)``; no gradient.")
     return forward

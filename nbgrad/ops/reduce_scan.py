@@ -16,8 +16,7 @@ from nbgrad.autograd.grad_mode import is_grad_enabled
 from nbgrad.backends import dispatch
 from nbgrad.ops.argcheck import check_reduction
 from nbgrad.ops.binary import where
-from nbgrad.ops.reduce import (_contiguous, _input_as, _int_dim, _reduced_dtype, any_nonzero,
-                               pick)
+from nbgrad.ops.reduce import _contiguous, _input_as, _int_dim, _reduced_dtype, any_nonzero
 from nbgrad.ops.registry import op
 from nbgrad.tensor import Tensor, _wrap_dim
 
@@ -31,18 +30,18 @@ def _scan_forward(opname, is_prod):
         out_dtype = _reduced_dtype(x, dtype)
         a = _contiguous(_input_as(x, out_dtype, d, opname))
         shape = tuple(a.shape)
+        b = dispatch.backend(x.device)
         if a.ndim == 0:
-            x3 = dispatch.reshape(a, (1, 1, 1))
+            x3 = b.reshape(a, (1, 1, 1))
         else:
-            x3 = dispatch.reshape(a, (math.prod(shape[:d]), shape[d], math.prod(shape[d + 1:])))
-        out = dispatch.empty(shape, out_dtype.np, like=a)
+            x3 = b.reshape(a, (math.prod(shape[:d]), shape[d], math.prod(shape[d + 1:])))
+        out = b.empty(shape, out_dtype.np)
         if out.size:
             if out_dtype.is_floating_point:
                 init = np.float64(1 if is_prod else 0)
             else:
                 init = np.int64(1 if is_prod else 0)
-            pick("scan_arb", x3)(x3, dispatch.reshape(out, tuple(x3.shape)), init, is_prod,
-                                 reverse)
+            b.reduce.scan_arb(x3, b.reshape(out, tuple(x3.shape)), init, is_prod, reverse)
         if is_prod:
             ctx.save_for_backward(x)
             ctx.out = out
@@ -108,7 +107,7 @@ def _cumprod_backward_graph(x, g, d, rev):
     `d`, so it runs only when the backward pass is recorded."""
     from nbgrad._factories import ones
     from nbgrad.ops.joining import cat
-    from nbgrad.ops.movement import flip
+    from nbgrad.ops.rearrange import flip
     from nbgrad.ops.reduce import prod
     if rev:   # the mirror image
         return flip(_cumprod_backward_graph(flip(x, d), flip(g, d), d, False), d)

@@ -1,8 +1,9 @@
 """Reductions with a formula on top: norm (vector p-norms), var, std and
 logsumexp (part of the reduce family; re-exported by `nbgrad.ops.reduce`).
 
-Forward kernels are in `nbgrad.backends.cpu.reduce` (pnorm_arb, var_arb,
-lse_arb); the backward rules are nbgrad ops.  When the graph of the backward
+Forwards call the backend's reduce API (pnorm_arb, var_arb, lse_arb, kernels
+generated from `nbgrad.backends.reduce_templates`); the backward rules are
+nbgrad ops.  When the graph of the backward
 pass is recorded (``create_graph=True``) a rule recomputes the forward result
 as a function of the input (a saved buffer would be a constant there).
 """
@@ -17,7 +18,7 @@ from nbgrad.autograd.grad_mode import is_grad_enabled
 from nbgrad.backends import dispatch
 from nbgrad.ops.argcheck import check_bool, check_reduction
 from nbgrad.ops.binary import where
-from nbgrad.ops.reduce import keep_dims, normalize_dims, pick, prepare, scalar_name
+from nbgrad.ops.reduce import keep_dims, normalize_dims, prepare, scalar_name
 from nbgrad.ops.registry import op
 from nbgrad.tensor import Tensor
 
@@ -69,20 +70,21 @@ def norm(ctx, x, p="fro", dim=None, keepdim=False, out=None, dtype=None):
                 f"({scalar_name(out_dtype)})")
         if out_dtype is not x.dtype:
             normalize_dims(dim, a.ndim, "norm")   # bad dims raise before the copy
-            a = dispatch.cast(a, out_dtype)
+            a = dispatch.backend(x.device).cast(a, out_dtype)
     x3, dims, kept, shape = prepare(a, dim, keepdim, "norm")
     if math.isinf(p) and x3.shape[1] == 0 and x3.shape[0] * x3.shape[2]:
         raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on an empty tensor "
                            "because the operation does not have an identity")
-    res = dispatch.empty((x3.shape[0], x3.shape[2]), out_dtype.np, like=x3)
+    b = dispatch.backend_for(x3)
+    res = b.empty((x3.shape[0], x3.shape[2]), out_dtype.np)
     if res.size:
-        pick("pnorm_arb", x3)(x3, res, p, np.float64(0))
+        b.reduce.pnorm_arb(x3, res, p, np.float64(0))
     ctx.save_for_backward(x)
     ctx.p = p
     ctx.dims = dims
     ctx.kept = kept
-    ctx.out = dispatch.reshape(res, kept)
-    return dispatch.reshape(res, shape)
+    ctx.out = b.reshape(res, kept)
+    return b.reshape(res, shape)
 
 
 @norm.backward
@@ -148,20 +150,21 @@ def _var_forward(ctx, x, dim, correction, keepdim, root):
         warnings.warn(f"{opname}(): degrees of freedom is <= 0. Correction should be strictly "
                       "less than the reduction factor (input numel divided by output numel).",
                       UserWarning, stacklevel=4)
-    out = dispatch.empty((x3.shape[0], x3.shape[2]), x.dtype.np, like=x3)
-    mean = dispatch.empty_like(out)
+    b = dispatch.backend_for(x3)
+    out = b.empty((x3.shape[0], x3.shape[2]), x.dtype.np)
+    mean = b.empty_like(out)
     if out.size:
         scale = 1.0 / dof if dof > 0 else math.inf
-        pick("var_arb", x3)(x3, out, mean, np.float64(0), np.float64(scale), root)
+        b.reduce.var_arb(x3, out, mean, np.float64(0), np.float64(scale), root)
     ctx.save_for_backward(x)
     ctx.dims = dims
     ctx.kept = kept
     ctx.dof = dof
     ctx.correction = correction
-    ctx.mean = dispatch.reshape(mean, kept)
+    ctx.mean = b.reshape(mean, kept)
     if root:   # std's backward divides by it; var's reads only the input (as PyTorch's)
-        ctx.out = dispatch.reshape(out, kept)
-    return dispatch.reshape(out, shape)
+        ctx.out = b.reshape(out, kept)
+    return b.reshape(out, shape)
 
 
 def _centered(ctx, x, g):
@@ -227,14 +230,15 @@ def logsumexp(ctx, x, dim, keepdim=False):
         raise TypeError("logsumexp(): argument 'dim' must be tuple of ints, not NoneType")
     out_dtype = x.dtype if x.dtype.is_floating_point else _dtypes.get_default_dtype()
     x3, dims, kept, shape = prepare(x._data, dim, keepdim, "logsumexp")
-    out = dispatch.empty((x3.shape[0], x3.shape[2]), out_dtype.np, like=x3)
+    b = dispatch.backend_for(x3)
+    out = b.empty((x3.shape[0], x3.shape[2]), out_dtype.np)
     if out.size:
-        pick("lse_arb", x3)(x3, out, np.float64(0))
+        b.reduce.lse_arb(x3, out, np.float64(0))
     ctx.save_for_backward(x)
     ctx.dims = dims
     ctx.kept = kept
-    ctx.out = dispatch.reshape(out, kept)
-    return dispatch.reshape(out, shape)
+    ctx.out = b.reshape(out, kept)
+    return b.reshape(out, shape)
 
 
 @logsumexp.backward

@@ -36,7 +36,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from nbgrad.backends import mathtable
+from nbgrad.backends import family, mathtable
 from nbgrad.backends.cpu import mathf
 
 # the math functions (exp, log, sin, ..., floor, rint) are added below, one per
@@ -145,7 +145,13 @@ def _add_math_row(row):
         __all__.append(row.name)
 
 
-mathtable.on_row(_add_math_row)
+def _remove_math_row(row):
+    globals().pop(row.name, None)
+    if row.name in __all__:
+        __all__.remove(row.name)
+
+
+mathtable.on_row(_add_math_row, _remove_math_row)
 
 
 # -- functions that keep integers integers --------------------------------------
@@ -419,6 +425,8 @@ fmod = _binary_int_float(
     lambda a, b: _nb().fmod(a, b))
 
 
-# the CUDA backend gives each function of the vocabulary its CUDA overload
+# the CUDA backend gives each function of the vocabulary its CUDA overload, and
+# every generated kernel's cache key covers this file (kernels inline its code)
 for _name in __all__:
     mathtable.register_dual(globals()[_name])
+family.add_vocabulary_file(__file__)

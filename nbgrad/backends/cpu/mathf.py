@@ -28,10 +28,15 @@ stops being a float32 integer past 2**24.)  ``atan``/``atan2``/``asin``/
 ``acos`` still compute in float64.  Special values (signed zeros, subnormals,
 infinities, NaN) come out as in C.
 
-float64 kernels keep using libm (`math.*`): see `nbgrad.ops.scalar`, which
-picks between the two by argument type.  Divisions go through `fdiv` (one
+float64 kernels keep using libm (`math.*`): each function's row in
+`nbgrad.backends.mathtable` names its float32 and float64 implementations.
+`pow_shortcuts` is the exponent special-casing both devices share.  Divisions go through `fdiv` (one
 instruction), so x / 0 gives inf or nan as in PyTorch, never an exception,
 whatever error model the calling kernel was compiled with.
+
+(Over 600 lines: one float32 library whose functions share their cores --
+`_expf_parts`, `_log_split`, `_trig_reduce`, `_scale2` -- split into modules
+they would import each other's private helpers.)
 """
 
 import math

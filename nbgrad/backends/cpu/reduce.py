@@ -1,21 +1,28 @@
-"""CPU reduction and scan kernels over a canonical (A, R, B) view: reduce (or
-scan) the middle axis.
+"""The CPU backend's reductions and scans over a canonical (A, R, B) view: reduce
+(or scan) the middle axis.  The ops bring any reduction over a set of
+dimensions to this form (adjacent dimensions merge for free on contiguous
+input; others are moved last and copied) and call the functions of `__all__`,
+which have the same signatures as the CUDA backend's; each chooses its serial
+or parallel kernel by size (`PARALLEL_THRESHOLD`).
 
-Any reduction over a set of dimensions is brought to this form by
-`nbgrad.ops.reduce` (adjacent dimensions merge for free on contiguous input;
-others are moved last and copied).  Each kind has one serial kernel and one
-``*_parallel`` kernel; the caller picks the parallel one above
-`PARALLEL_THRESHOLD` elements.  A parallel kernel splits the work into tiles
-(a row `a` and, when there are too few rows to keep every thread busy, a
-chunk of `R`), runs the serial kernel on each tile and, for chunked tiles,
-combines the partial results with the serial kernel
-again (a sum of partial sums, a p-norm of partial p-norms, ...).
+Kernels of the reductions declared in `nbgrad.backends.reduce_templates`
+(sum, prod, all/any, p-norms, var, logsumexp) are generated from the
+template, one module per (template, accumulator dtype), as top-level
+functions of a cached file (`codegen.load_module`):
 
-Floating sums accumulate in float64 (`zero` is a float64 or int64 scalar, so
-its type is the accumulator's) and may be reassociated
-(``fastmath={'reassoc'}``) so that the loops vectorise: that changes the
-summation order only, as NumPy's pairwise sum also does.  Kernels use NumPy's
-error model: 0/0 is NaN and x/0 is inf, never an exception.
+- ``serial(x, *outs, *params)``: each row one tile, folded then finished; with
+  B == 1 the state is in scalars (a loop that vectorises), else in rows of B;
+- ``states(x, *state_arrays, *params)``: the same, writing the unfinished
+  states (the tiles of the parallel kernel);
+- ``parallel(x, *outs, *params)``: each row `a` one task, cut into chunks of
+  R when there are too few rows to keep every thread busy (`plan`); chunk
+  states are merged, then finished.
+
+max/min (an integer-key scan with indices) and the scans are written by hand.
+Floating reductions accumulate in float64 (int64 for integers) and may be
+reassociated (``fastmath={'reassoc'}``) so that the loops vectorise: that
+changes the summation order only, as NumPy's pairwise sum also does.  Kernels
+use NumPy's error model: 0/0 is NaN and x/0 is inf, never an exception.
 """
 
 import math
@@ -23,6 +30,15 @@ import math
 import numba
 import numpy as np
 from numba import njit, prange
+
+from nbgrad.backends import codegen
+from nbgrad.backends import reduce_templates as templates
+from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
+from nbgrad.backends.cpu.elementwise import run as _run_elementwise
+from nbgrad.backends.family import IDENTITY, KernelFamily
+
+__all__ = ["allany_arb", "kernels", "lse_arb", "minmax_arb", "plan", "pnorm_arb", "prod_arb",
+           "run", "scan_arb", "spread", "sum_arb", "tile", "var_arb"]
 
 _REASSOC = {"reassoc"}
 # tasks that keep every thread busy, with some slack for uneven tiles (a
@@ -44,88 +60,145 @@ def plan(A, R, B):
 
 
 @njit(cache=True)
-def _tile(t, nchunk, rs, R):
-    # a tile is x[a, r0:r1] (C-contiguous): loops over it start at 0, so Numba
-    # drops the negative-index check and LLVM vectorises them
+def tile(t, nchunk, rs, R):
+    """(a, chunk, r0, r1) of task t: x[a, r0:r1] (C-contiguous: loops over it
+    start at 0, so Numba drops the negative-index check and LLVM vectorises them)."""
     a = t // nchunk
     c = t % nchunk
     r0 = c * rs
     return a, c, r0, min(r0 + rs, R)
 
 
-# -- sum and prod -------------------------------------------------------------
-@njit(cache=True, fastmath=_REASSOC, error_model="numpy")
-def sum_arb(x, out, zero, scale):
-    """out[a, b] = scale * sum_r x[a, r, b] (`scale` is 1 for a sum, 1/R for a mean)."""
-    A, R, B = x.shape
-    if B == 1:
-        for a in range(A):
-            acc = zero
-            for r in range(R):
-                acc += x[a, r, 0]
-            out[a, 0] = acc * scale
-        return
-    acc_row = np.empty(B, dtype=np.asarray(zero).dtype)
-    for a in range(A):
-        acc_row[:] = zero
-        for r in range(R):
-            for b in range(B):
-                acc_row[b] += x[a, r, b]
-        for b in range(B):
-            out[a, b] = acc_row[b] * scale
+# -- kernels generated from the templates ----------------------------------------------
+_HEADER = """\
+import math
+import numpy as np
+from numba import njit, prange
+from nbgrad.backends.cpu.reduce import plan, tile
+ACC = np.{acc}
+_OPTS = dict(fastmath={{"reassoc"}}, error_model="numpy")
+"""
 
 
-@njit(cache=True, parallel=True, fastmath=_REASSOC, error_model="numpy")
-def sum_arb_parallel(x, out, zero, scale):
-    A, R, B = x.shape
-    if A * B == 0 or R == 0:
-        sum_arb(x, out, zero, scale)
-        return
-    rs, nchunk = plan(A, R, B)
-    if nchunk == 1:
-        for a in prange(A):
-            sum_arb(x[a:a + 1], out[a:a + 1], zero, scale)
-        return
-    part = np.empty((A, nchunk, B), dtype=np.asarray(zero).dtype)
-    one = zero + 1
-    for t in prange(A * nchunk):
-        a, c, r0, r1 = _tile(t, nchunk, rs, R)
-        sum_arb(x[a, r0:r1].reshape((1, r1 - r0, B)), part[a, c:c + 1], zero, one)
-    sum_arb(part, out, zero, scale)
+def _rows_body(t, store):
+    """The lines of a kernel over x (A, R, B) computing each row's state and
+    handing it to `store(b)` (the lines using the components at index b)."""
+    T = templates
+    i1, i2, i3 = (" " * k for k in (8, 12, 16))
+    lines = ["    _A, _R, _B = x.shape", "    n = _R", "    if _B == 1:",
+             "        for _a in range(_A):"]
+    lines += T.fold_lines(t, i2, "x[_a, _r, 0]", "for _r in range(_R):")
+    lines += [i2 + ln for ln in store("0")] + ["        return"]
+    kinds = T.folded(t)
+    rows = (["c"] if t.centre else []) + kinds
+    lines += [f"    {k}_row = np.empty(_B, ACC)" for k in rows]
+    lines.append("    for _a in range(_A):")
+    load_c = [f"{i3}c = c_row[_b]"] if t.centre else []
+    if t.centre:
+        cinit, cfold, cfinish = t.centre
+        lines += [f"{i1}for _b in range(_B):", f"{i2}c_row[_b] = ACC({cinit})",
+                  f"{i1}for _r in range(_R):", f"{i2}for _b in range(_B):",
+                  f"{i3}v = x[_a, _r, _b]", f"{i3}c = c_row[_b]", f"{i3}c_row[_b] = {cfold}",
+                  f"{i1}for _b in range(_B):", f"{i2}c = c_row[_b]",
+                  f"{i2}c_row[_b] = {cfinish}"]
+    init = T.assign(t.state, [t.init[s] for s in t.state], i2, acc=True)
+    lines += [f"{i1}for _b in range(_B):"] + [ln[4:] for ln in load_c] + [init]
+    lines += [f"{i2}{k}_row[_b] = {k}" for k in kinds]
+    lines += [f"{i1}for _r in range(_R):", f"{i2}for _b in range(_B):",
+              f"{i3}v = x[_a, _r, _b]"] + load_c
+    lines += [f"{i3}{k} = {k}_row[_b]" for k in kinds]
+    lines += [T.assign(kinds, [t.fold[s] for s in kinds], i3)]
+    lines += [f"{i3}{k}_row[_b] = {k}" for k in kinds]
+    lines += [f"{i1}for _b in range(_B):"] + [ln[4:] for ln in load_c] + [init]
+    lines += [f"{i2}{k} = {k}_row[_b]" for k in kinds]
+    lines += [i2 + ln for ln in store("_b")]
+    return lines
 
 
+def _source(t, acc):
+    outs = [f"out{j}" for j in range(len(t.finish))]
+    parts = [f"{s}_part" for s in t.state]
+    P = list(t.params)
+    finish = [f"{o}[_a, {{b}}] = {e}" for o, e in zip(outs, t.finish)]
+    keep = [f"{s}_st[_a, {{b}}] = {s}" for s in t.state]
+    lines = [_HEADER.format(acc=acc), "@njit(cache=CACHE, **_OPTS)",
+             f"def serial({', '.join(['x'] + outs + P)}):"]
+    lines += _rows_body(t, lambda b: [f.format(b=b) for f in finish])
+    lines += ["", "", "@njit(cache=CACHE, **_OPTS)",
+              f"def states({', '.join(['x'] + [s + '_st' for s in t.state] + P)}):"]
+    lines += _rows_body(t, lambda b: [f.format(b=b) for f in keep])
+    sub = ", ".join([f"{o}[_a:_a + 1]" for o in outs] + P)
+    lines += ["", "", "@njit(cache=CACHE, parallel=True, **_OPTS)",
+              f"def parallel({', '.join(['x'] + outs + P)}):",
+              "    _A, _R, _B = x.shape",
+              "    if _A * _B == 0 or _R == 0:",
+              f"        serial({', '.join(['x'] + outs + P)})",
+              "        return",
+              "    _rs, _nchunk = plan(_A, _R, _B)",
+              "    if _nchunk == 1:",
+              "        for _a in prange(_A):",
+              f"            serial(x[_a:_a + 1], {sub})",
+              "        return"]
+    lines += [f"    {p} = np.empty((_A, _nchunk, _B), ACC)" for p in parts]
+    tiles = ", ".join([f"{p}[_a, _ch:_ch + 1]" for p in parts] + P)
+    lines += ["    for _t in prange(_A * _nchunk):",
+              "        _a, _ch, _r0, _r1 = tile(_t, _nchunk, _rs, _R)",
+              f"        states(x[_a, _r0:_r1].reshape((1, _r1 - _r0, _B)), {tiles})",
+              "    for _a in range(_A):",
+              "        for _b in range(_B):"]
+    lines += [f"            {s} = {s}_part[_a, 0, _b]" for s in t.state]
+    lines += ["            for _k in range(1, _nchunk):"]
+    lines += [f"                {s}_ = {s}_part[_a, _k, _b]" for s in t.state]
+    lines += templates.merge_lines(t, "                ")
+    lines += [f"            {f.format(b='_b')}" for f in finish]
+    return "\n".join(lines) + "\n"
 
-@njit(cache=True, fastmath=_REASSOC, error_model="numpy")
-def prod_arb(x, out, one):
-    """out[a, b] = prod_r x[a, r, b]."""
-    A, R, B = x.shape
-    acc_row = np.empty(B, dtype=np.asarray(one).dtype)
-    for a in range(A):
-        acc_row[:] = one
-        for r in range(R):
-            for b in range(B):
-                acc_row[b] *= x[a, r, b]
-        for b in range(B):
-            out[a, b] = acc_row[b]
+
+_modules = {}
 
 
-@njit(cache=True, parallel=True, fastmath=_REASSOC, error_model="numpy")
-def prod_arb_parallel(x, out, one):
-    A, R, B = x.shape
-    if A * B == 0 or R == 0:
-        prod_arb(x, out, one)
-        return
-    rs, nchunk = plan(A, R, B)
-    if nchunk == 1:
-        for a in prange(A):
-            prod_arb(x[a:a + 1], out[a:a + 1], one)
-        return
-    part = np.empty((A, nchunk, B), dtype=np.asarray(one).dtype)
-    for t in prange(A * nchunk):
-        a, c, r0, r1 = _tile(t, nchunk, rs, R)
-        prod_arb(x[a, r0:r1].reshape((1, r1 - r0, B)), part[a, c:c + 1], one)
-    prod_arb(part, out, one)
+def kernels(name, acc="float64"):
+    """The generated module (``serial``, ``states``, ``parallel``) of template
+    `name` accumulating in `acc` ('float64' or 'int64')."""
+    key = (name, acc)
+    mod = _modules.get(key)
+    if mod is None:
+        t = templates.TEMPLATES[name]
+        stem = name.replace("-", "neg")
+        mod = _modules[key] = codegen.load_module(f"reduce_{stem}_{acc}", _source(t, acc))
+    return mod
 
+
+_pairs = {}        # (template, acc) -> (serial kernel, parallel kernel)
+_ACC = {np.float64: "float64", float: "float64", np.int64: "int64", int: "int64"}
+
+
+def _pair(name, acc):
+    """(serial, parallel) kernels of template `name` accumulating in `acc` (loaded,
+    compiled on first call)."""
+    pair = _pairs.get((name, acc))
+    if pair is None:
+        mod = kernels(name, acc)
+        pair = _pairs[name, acc] = (mod.serial, mod.parallel)
+    return pair
+
+
+def _forget(name):
+    # a removed template: drop its modules and kernels (a new one may take the name)
+    _fixed.pop(name, None)
+    for cache in (_modules, _pairs, _by_class):
+        for key in [k for k in cache if k[0] == name]:
+            del cache[key]
+
+
+templates.on_remove(_forget)
+
+
+def run(name, x, outs, params, acc="float64"):
+    """Reduce x (A, R, B) with template `name` into `outs` ((A, B) arrays, one per
+    output of its finish), `params` its runtime scalars: in parallel from
+    `PARALLEL_THRESHOLD` elements."""
+    _pair(name, acc)[x.size >= PARALLEL_THRESHOLD](x, *outs, *params)
 
 
 # -- max / min with their index ----------------------------------------------
@@ -186,7 +259,7 @@ def _find(row, best, is_float, kmin):
 
 
 @njit(cache=True, error_model="numpy")
-def minmax_arb(x, keys, vals, idx, want_max, is_float, kmin, klo, khi):
+def _minmax(x, keys, vals, idx, want_max, is_float, kmin, klo, khi):
     """vals[a, b] = max (or min) over r of x[a, r, b] and idx[a, b] = its first
     r (R > 0).  `keys` is x itself for integer data, else x viewed as signed
     integers of its width (is_float); kmin is that integer type's minimum and
@@ -244,21 +317,21 @@ def minmax_arb(x, keys, vals, idx, want_max, is_float, kmin, klo, khi):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def minmax_arb_parallel(x, keys, vals, idx, want_max, is_float, kmin, klo, khi):
+def _minmax_parallel(x, keys, vals, idx, want_max, is_float, kmin, klo, khi):
     A, R, B = x.shape
     if A * B == 0:
         return
     rs, nchunk = plan(A, R, B)
     if nchunk == 1:
         for a in prange(A):
-            minmax_arb(x[a:a + 1], keys[a:a + 1], vals[a:a + 1], idx[a:a + 1], want_max,
+            _minmax(x[a:a + 1], keys[a:a + 1], vals[a:a + 1], idx[a:a + 1], want_max,
                        is_float, kmin, klo, khi)
         return
     pv = np.empty((A, nchunk, B), dtype=x.dtype)
     pi = np.empty((A, nchunk, B), dtype=idx.dtype)
     for t in prange(A * nchunk):
-        a, c, r0, r1 = _tile(t, nchunk, rs, R)
-        minmax_arb(x[a, r0:r1].reshape((1, r1 - r0, B)), keys[a, r0:r1].reshape((1, r1 - r0, B)),
+        a, c, r0, r1 = tile(t, nchunk, rs, R)
+        _minmax(x[a, r0:r1].reshape((1, r1 - r0, B)), keys[a, r0:r1].reshape((1, r1 - r0, B)),
                    pv[a, c:c + 1], pi[a, c:c + 1], want_max, is_float, kmin, klo, khi)
     pk = np.empty((A, nchunk, B), dtype=keys.dtype)
     for a in range(A):
@@ -266,263 +339,15 @@ def minmax_arb_parallel(x, keys, vals, idx, want_max, is_float, kmin, klo, khi):
             for b in range(B):
                 pi[a, c, b] += c * rs
                 pk[a, c, b] = keys[a, pi[a, c, b], b]
-    minmax_arb(pv, pk, vals, idx, want_max, is_float, kmin, klo, khi)   # idx: the chunk
+    _minmax(pv, pk, vals, idx, want_max, is_float, kmin, klo, khi)   # idx: the chunk
     for a in range(A):
         for b in range(B):
             idx[a, b] = pi[a, idx[a, b], b]
 
 
-# -- variance, log-sum-exp, p-norms, all/any ----------------------------------
-@njit(cache=True, fastmath=_REASSOC, error_model="numpy")
-def var_arb(x, out, mean, zero, scale, root):
-    """Two passes: mean[a, b], then out[a, b] = scale * sum_r (x - mean)**2
-    (its square root if `root`); scale is 1 / (R - correction)."""
-    A, R, B = x.shape
-    if B == 1:   # scalar accumulators: array ones would not vectorise
-        for a in range(A):
-            acc = zero
-            for r in range(R):
-                acc += x[a, r, 0]
-            mu = acc / R
-            acc = zero
-            for r in range(R):
-                d = x[a, r, 0] - mu
-                acc += d * d
-            mean[a, 0] = mu
-            v = acc * scale
-            out[a, 0] = math.sqrt(v) if root else v
-        return
-    s = np.empty(B, dtype=np.asarray(zero).dtype)
-    m2 = np.empty(B, dtype=np.asarray(zero).dtype)
-    for a in range(A):
-        s[:] = zero
-        m2[:] = zero
-        for r in range(R):
-            for b in range(B):
-                s[b] += x[a, r, b]
-        for b in range(B):
-            s[b] = s[b] / R
-        for r in range(R):
-            for b in range(B):
-                d = x[a, r, b] - s[b]
-                m2[b] += d * d
-        for b in range(B):
-            mean[a, b] = s[b]
-            v = m2[b] * scale
-            out[a, b] = math.sqrt(v) if root else v
-
-
-@njit(cache=True, parallel=True, fastmath=_REASSOC, error_model="numpy")
-def var_arb_parallel(x, out, mean, zero, scale, root):
-    A, R, B = x.shape
-    if A * B == 0 or R == 0:
-        var_arb(x, out, mean, zero, scale, root)
-        return
-    rs, nchunk = plan(A, R, B)
-    if nchunk == 1:
-        for a in prange(A):
-            var_arb(x[a:a + 1], out[a:a + 1], mean[a:a + 1], zero, scale, root)
-        return
-    pm2 = np.empty((A, nchunk, B), dtype=np.float64)
-    pmean = np.empty((A, nchunk, B), dtype=np.float64)
-    for t in prange(A * nchunk):
-        a, c, r0, r1 = _tile(t, nchunk, rs, R)
-        var_arb(x[a, r0:r1].reshape((1, r1 - r0, B)), pm2[a, c:c + 1], pmean[a, c:c + 1],
-                zero, 1.0, False)
-    # Chan et al.: M2 = sum_c M2_c + n_c * (mean_c - mean)**2
-    for a in range(A):
-        for b in range(B):
-            mu = 0.0
-            for c in range(nchunk):
-                mu += min(rs, R - c * rs) * pmean[a, c, b]
-            mu /= R
-            m2 = 0.0
-            for c in range(nchunk):
-                d = pmean[a, c, b] - mu
-                m2 += pm2[a, c, b] + min(rs, R - c * rs) * d * d
-            mean[a, b] = mu
-            v = m2 * scale
-            out[a, b] = math.sqrt(v) if root else v
-
-
-
-@njit(cache=True, fastmath=_REASSOC, error_model="numpy")
-def lse_arb(x, out, zero):
-    """out[a, b] = log(sum_r exp(x[a, r, b])), shifted by the maximum so that
-    nothing overflows; -inf for an empty or all -inf row, NaN if any NaN."""
-    A, R, B = x.shape
-    if B == 1:
-        for a in range(A):
-            m = -np.inf
-            for r in range(R):
-                v = x[a, r, 0]
-                if (v > m or v != v) and m == m:
-                    m = v
-            acc = zero
-            for r in range(R):
-                acc += math.exp(x[a, r, 0] - m)
-            out[a, 0] = m if (m != m or math.isinf(m)) else m + math.log(acc)
-        return
-    m = np.empty(B, dtype=np.float64)
-    s = np.empty(B, dtype=np.float64)
-    for a in range(A):
-        m[:] = -np.inf
-        s[:] = zero
-        for r in range(R):
-            for b in range(B):
-                v = x[a, r, b]
-                if v > m[b] or v != v:
-                    if m[b] == m[b]:
-                        m[b] = v
-        for r in range(R):
-            for b in range(B):
-                s[b] += math.exp(x[a, r, b] - m[b])
-        for b in range(B):
-            mb = m[b]
-            out[a, b] = mb if (mb != mb or math.isinf(mb)) else mb + math.log(s[b])
-
-
-@njit(cache=True, parallel=True, error_model="numpy")
-def lse_arb_parallel(x, out, zero):
-    A, R, B = x.shape
-    if A * B == 0 or R == 0:
-        lse_arb(x, out, zero)
-        return
-    rs, nchunk = plan(A, R, B)
-    if nchunk == 1:
-        for a in prange(A):
-            lse_arb(x[a:a + 1], out[a:a + 1], zero)
-        return
-    part = np.empty((A, nchunk, B), dtype=np.float64)
-    for t in prange(A * nchunk):
-        a, c, r0, r1 = _tile(t, nchunk, rs, R)
-        lse_arb(x[a, r0:r1].reshape((1, r1 - r0, B)), part[a, c:c + 1], zero)
-    lse_arb(part, out, zero)
-
-
-
-@njit(cache=True, inline="always")
-def _pnorm_step(acc, v, p):
-    av = abs(v)
-    if p == 2.0:
-        return acc + av * av
-    if p == 1.0:
-        return acc + av
-    if p == 0.0:
-        return acc + (av != 0)
-    if p == np.inf:
-        return av if (av > acc or av != av) and acc == acc else acc
-    if p == -np.inf:
-        return av if (av < acc or av != av) and acc == acc else acc
-    return acc + av ** p
-
-
-@njit(cache=True, inline="always")
-def _pnorm_finish(acc, p):
-    if p == 2.0:
-        return math.sqrt(acc)
-    if p == 1.0 or p == 0.0 or p == np.inf or p == -np.inf:
-        return acc
-    return acc ** (1.0 / p)
-
-
-@njit(cache=True, fastmath=_REASSOC, error_model="numpy")
-def pnorm_arb(x, out, p, zero):
-    """out[a, b] = the p-norm over r of x[a, r, b]: (sum |x|**p)**(1/p); p = inf
-    and -inf are max and min |x|, p = 0 counts the nonzeros."""
-    A, R, B = x.shape
-    init = np.inf if p == -np.inf else 0.0
-    if B == 1 and p == 2.0:   # the common case: a loop that vectorises
-        for a in range(A):
-            acc = zero
-            for r in range(R):
-                v = x[a, r, 0]
-                acc += v * v
-            out[a, 0] = math.sqrt(acc)
-        return
-    if B == 1:
-        for a in range(A):
-            acc = init
-            for r in range(R):
-                acc = _pnorm_step(acc, x[a, r, 0], p)
-            out[a, 0] = _pnorm_finish(acc, p)
-        return
-    acc_row = np.empty(B, dtype=np.float64)
-    for a in range(A):
-        acc_row[:] = init
-        for r in range(R):
-            for b in range(B):
-                acc_row[b] = _pnorm_step(acc_row[b], x[a, r, b], p)
-        for b in range(B):
-            out[a, b] = _pnorm_finish(acc_row[b], p)
-
-
-@njit(cache=True, parallel=True, fastmath=_REASSOC, error_model="numpy")
-def pnorm_arb_parallel(x, out, p, zero):
-    A, R, B = x.shape
-    if A * B == 0 or R == 0:
-        pnorm_arb(x, out, p, zero)
-        return
-    rs, nchunk = plan(A, R, B)
-    if nchunk == 1:
-        for a in prange(A):
-            pnorm_arb(x[a:a + 1], out[a:a + 1], p, zero)
-        return
-    part = np.empty((A, nchunk, B), dtype=np.float64)
-    for t in prange(A * nchunk):
-        a, c, r0, r1 = _tile(t, nchunk, rs, R)
-        pnorm_arb(x[a, r0:r1].reshape((1, r1 - r0, B)), part[a, c:c + 1], p, zero)
-    # the p-norm of partial p-norms is the p-norm; partial counts (p = 0) add up
-    pnorm_arb(part, out, 1.0 if p == 0.0 else p, zero)
-
-
-
-@njit(cache=True)
-def allany_arb(x, out, want_all):
-    """out[a, b] = all (or any) x[a, r, b] != 0 over r."""
-    A, R, B = x.shape
-    if B == 1:
-        for a in range(A):
-            res = want_all
-            for r in range(R):
-                if (x[a, r, 0] != 0) != want_all:
-                    res = not want_all
-                    break
-            out[a, 0] = res
-        return
-    acc = np.empty(B, dtype=np.bool_)
-    for a in range(A):
-        acc[:] = want_all
-        for r in range(R):
-            for b in range(B):
-                nz = x[a, r, b] != 0
-                acc[b] = (acc[b] and nz) if want_all else (acc[b] or nz)
-        for b in range(B):
-            out[a, b] = acc[b]
-
-
-@njit(cache=True, parallel=True)
-def allany_arb_parallel(x, out, want_all):
-    A, R, B = x.shape
-    if A * B == 0 or R == 0:
-        allany_arb(x, out, want_all)
-        return
-    rs, nchunk = plan(A, R, B)
-    if nchunk == 1:
-        for a in prange(A):
-            allany_arb(x[a:a + 1], out[a:a + 1], want_all)
-        return
-    part = np.empty((A, nchunk, B), dtype=np.bool_)
-    for t in prange(A * nchunk):
-        a, c, r0, r1 = _tile(t, nchunk, rs, R)
-        allany_arb(x[a, r0:r1].reshape((1, r1 - r0, B)), part[a, c:c + 1], want_all)
-    allany_arb(part, out, want_all)
-
-
-
 # -- scans ----------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
-def scan_arb(x, out, init, is_prod, reverse, start=None):
+def _scan(x, out, init, is_prod, reverse, start=None):
     """out[a, r, b] = the running sum (or product) of x[a, :r + 1, b] (of
     x[a, r:, b] if `reverse`), accumulated from `init` (or from start[a, b])."""
     A, R, B = x.shape
@@ -554,26 +379,48 @@ def scan_arb(x, out, init, is_prod, reverse, start=None):
                 out[a, r, b] = acc[b]
 
 
+@njit(cache=True, fastmath=_REASSOC, error_model="numpy")
+def _total(x, out, init, is_prod):
+    """out[0, b] = the sum (or product) of x[0, :, b] from `init`: a chunk's total."""
+    _, R, B = x.shape
+    if B == 1:
+        acc1 = init
+        for r in range(R):
+            if is_prod:
+                acc1 *= x[0, r, 0]
+            else:
+                acc1 += x[0, r, 0]
+        out[0, 0] = acc1
+        return
+    acc = np.empty(B, dtype=np.asarray(init).dtype)
+    acc[:] = init
+    for r in range(R):
+        for b in range(B):
+            if is_prod:
+                acc[b] *= x[0, r, b]
+            else:
+                acc[b] += x[0, r, b]
+    for b in range(B):
+        out[0, b] = acc[b]
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
-def scan_arb_parallel(x, out, init, is_prod, reverse):
+def _scan_parallel(x, out, init, is_prod, reverse):
     A, R, B = x.shape
     if A * B * R == 0:
         return
     rs, nchunk = plan(A, R, B)
     if nchunk == 1:
         for a in prange(A):
-            scan_arb(x[a:a + 1], out[a:a + 1], init, is_prod, reverse)
+            _scan(x[a:a + 1], out[a:a + 1], init, is_prod, reverse)
         return
     # chunk totals, their running totals in scan order, then each chunk's scan
     # started from the total of the chunks before it
     total = np.empty((A, nchunk, B), dtype=np.asarray(init).dtype)
     for t in prange(A * nchunk):
-        a, c, r0, r1 = _tile(t, nchunk, rs, R)
+        a, c, r0, r1 = tile(t, nchunk, rs, R)
         xt = x[a, r0:r1].reshape((1, r1 - r0, B))
-        if is_prod:
-            prod_arb(xt, total[a, c:c + 1], init)
-        else:
-            sum_arb(xt, total[a, c:c + 1], init, init + 1)
+        _total(xt, total[a, c:c + 1], init, is_prod)
     before = np.empty((A, nchunk, B), dtype=np.asarray(init).dtype)
     for a in range(A):
         for b in range(B):
@@ -586,7 +433,134 @@ def scan_arb_parallel(x, out, init, is_prod, reverse):
                 else:
                     acc += total[a, c, b]
     for t in prange(A * nchunk):
-        a, c, r0, r1 = _tile(t, nchunk, rs, R)
-        scan_arb(x[a, r0:r1].reshape((1, r1 - r0, B)),
+        a, c, r0, r1 = tile(t, nchunk, rs, R)
+        _scan(x[a, r0:r1].reshape((1, r1 - r0, B)),
                  out[a, r0:r1].reshape((1, r1 - r0, B)), init, is_prod, reverse,
                  before[a, c:c + 1])
+
+
+# -- the backend's reduce API (the CUDA backend has the same) ---------------------------
+# The functions below are the hot path of every reduction of a small tensor: one
+# dict lookup by a cached key (the accumulator's class for sum and prod), then
+# the serial or parallel kernel by size.
+_by_class = {}     # (template, class of zero/one) -> (serial, parallel)
+_fixed = {}        # template of a fixed accumulator -> (serial, parallel)
+
+
+def _acc(zero):
+    """The accumulator dtype that the type of `zero` (or `one`) says."""
+    acc = _ACC.get(zero.__class__)
+    if acc is None:
+        acc = "int64" if np.asarray(zero).dtype.kind in "iub" else "float64"
+    return acc
+
+
+def _pair_of(name, zero):
+    pair = _by_class[name, zero.__class__] = _pair(name, _acc(zero))
+    return pair
+
+
+def _fixed_pair(name, acc="float64"):
+    pair = _fixed[name] = _pair(name, acc)
+    return pair
+
+
+def sum_arb(x, out, zero, scale):
+    """out[a, b] = scale * sum_r x[a, r, b] (`scale` 1/R: a mean), accumulated in
+    the type of `zero` (float64 or int64), as `scale` is."""
+    pair = _by_class.get(("sum", zero.__class__)) or _pair_of("sum", zero)
+    pair[x.size >= PARALLEL_THRESHOLD](x, out, scale)
+    return out
+
+
+def prod_arb(x, out, one):
+    """out[a, b] = prod_r x[a, r, b], accumulated in the type of `one`."""
+    pair = _by_class.get(("prod", one.__class__)) or _pair_of("prod", one)
+    pair[x.size >= PARALLEL_THRESHOLD](x, out, one)
+    return out
+
+
+_PNORMS = {2.0: "pnorm2", 1.0: "pnorm1", 0.0: "pnorm0", math.inf: "pnorminf",
+           -math.inf: "pnorm-inf"}
+
+
+def pnorm_arb(x, out, p, zero=None):
+    """out[a, b] = the p-norm over r of x[a, r, b]: (sum |x|**p)**(1/p) in float64;
+    p = inf and -inf are max and min |x| (NaN propagates), p = 0 counts nonzeros."""
+    name = _PNORMS.get(p, "pnorm")
+    pair = _fixed.get(name) or _fixed_pair(name)
+    pair[x.size >= PARALLEL_THRESHOLD](x, out, float(p))
+    return out
+
+
+_I0 = np.int64(0)
+
+
+def allany_arb(x, out, want_all):
+    """out[a, b] = all (or any) x[a, r, b] != 0 over r."""
+    name = "all" if want_all else "any"
+    pair = _fixed.get(name) or _fixed_pair(name, "int64")
+    pair[x.size >= PARALLEL_THRESHOLD](x, out, _I0)
+    return out
+
+
+def var_arb(x, out, mean, zero, scale, root):
+    """mean[a, b] and out[a, b] = scale * sum_r (x - mean)**2 (its square root if
+    `root`; scale is 1 / (R - correction)), two passes in float64 (`zero`, `scale`
+    float64 scalars, `root` a bool)."""
+    pair = _fixed.get("var") or _fixed_pair("var")
+    pair[x.size >= PARALLEL_THRESHOLD](x, out, mean, zero, scale, root)
+    return out
+
+
+def lse_arb(x, out, zero):
+    """out[a, b] = log(sum_r exp(x[a, r, b])), shifted by the maximum so that
+    nothing overflows; -inf for an empty or all -inf row, NaN if any NaN (`zero`:
+    a float64 0)."""
+    pair = _fixed.get("lse") or _fixed_pair("lse")
+    pair[x.size >= PARALLEL_THRESHOLD](x, out, zero)
+    return out
+
+
+_SPREAD_SCALED = KernelFamily("reduce_spread_scaled", [lambda g, s: g * s])
+
+
+def spread(g, shape, scale=None):
+    """The gradient of a sum (a mean: times `scale`) written out to the input's
+    `shape`: `g` has the reduced dims kept as 1; one elementwise kernel."""
+    if scale is None:
+        return _run_elementwise(IDENTITY, [g], [g.dtype], shape)[0]
+    return _run_elementwise(_SPREAD_SCALED, [g, g.dtype.type(scale)], [g.dtype], shape)[0]
+
+
+_INT_LIMITS = (np.int64(np.iinfo(np.int64).min), np.int64(np.iinfo(np.int64).max))
+# (key view, kmin, key(-inf), key(+inf)) of the float dtypes (see _minmax)
+_FLOAT_KEYS = {np.dtype(np.float32): (np.int32, np.int64(-2 ** 31), np.int64(-0x7F800000),
+                                      np.int64(0x7F800000)),
+               np.dtype(np.float64): (np.int64, np.int64(-2 ** 63),
+                                      np.int64(-0x7FF0000000000000),
+                                      np.int64(0x7FF0000000000000))}
+
+
+def minmax_arb(x, vals, idx, want_max):
+    """vals[a, b], idx[a, b] = the max (or min) over r of x[a, r, b] and its first
+    index (R > 0); NaN is the extremum (PyTorch propagates it)."""
+    spec = _FLOAT_KEYS.get(x.dtype)
+    if spec is not None:
+        keys, args = x.view(spec[0]), (True,) + spec[1:]
+    else:
+        keys = x.view(np.uint8) if x.dtype == np.bool_ else x
+        args = (False, _INT_LIMITS[0]) + _INT_LIMITS
+    k = _minmax_parallel if x.size >= PARALLEL_THRESHOLD else _minmax
+    k(x, keys, vals, idx, want_max, *args)
+    return vals, idx
+
+
+def scan_arb(x, out, init, is_prod, reverse):
+    """out[a, r, b] = the running sum (or product) of x[a, :r + 1, b] (of
+    x[a, r:, b] if `reverse`) from `init`, whose type is the accumulator's."""
+    if x.size >= PARALLEL_THRESHOLD:
+        _scan_parallel(x, out, init, is_prod, reverse)
+    else:
+        _scan(x, out, init, is_prod, reverse)
+    return out

@@ -1,41 +1,48 @@
 """CUDA reduction kernels over a canonical (A, R, B) view: reduce the middle axis.
 
-The twin of `nbgrad.backends.cpu.reduce` (the ops bring any reduction to this
-form).  Each reduction is generated from one template in two variants:
+The twin of `nbgrad.backends.cpu.reduce`, with the same API (the ops bring
+any reduction to this form and call it).  The value reductions (sum, prod,
+all/any, p-norms, var, logsumexp) are generated from their one declaration in
+`nbgrad.backends.reduce_templates` (a tile's fold, the merge of two states,
+the finish), max/min with indices from the index template below; each in
+these variants:
 
 - 'loop': one thread per output (a, b), a serial loop over R.  Used when R is
   small, or when B > 1 and there are enough outputs to fill the device
   (neighbouring threads then read neighbouring b: coalesced).
 - 'block': one block per output (a, b) (grid-stride over outputs), each thread
-  accumulating a strided part of R, then a shared-memory tree reduction.
+  folding a strided part of R, then a shared-memory tree merging the states.
   Used for long rows: with B == 1 adjacent threads read adjacent r.
 - 'split': when there are too few outputs to fill the device with one block
   each (a full reduction has one), each row is cut into G chunks, one block
-  per (output, chunk) writes a partial accumulator (or a value and its row
-  index), and a second launch ('finish', one block per output) combines the
-  G partials and finishes.  One block alone reads a few tens of GB/s; the split reads at the
-  device's bandwidth, for one extra launch.
+  per (output, chunk) writes a partial state (or a value and its row index),
+  and a second launch ('finish', one block per output) merges the G partials
+  and finishes.  One block alone reads a few tens of GB/s; the split reads at
+  the device's bandwidth, for one extra launch.
 
-Accumulation: floating sums, products and p-norms accumulate in float64,
-integer and bool ones in int64 (as PyTorch sums integers).  A sum does one
-add per element read, so it stays bound by memory bandwidth even on cards
-with 1/64-rate float64 (an H100 has 1/2), and float64 keeps float32 sums
-accurate without a pairwise order.  max/min keep the input dtype and return
-the index of the first extreme value; NaN wins (PyTorch propagates NaN) and
-ties go to the smaller index, in both variants, so results are deterministic.
+Accumulation: floating sums, products, p-norms, variances and log-sum-exps
+accumulate in float64, integer and bool ones in int64 (as PyTorch sums
+integers).  A sum does one add per element read, so it stays bound by memory
+bandwidth even on cards with 1/64-rate float64 (an H100 has 1/2), and float64
+keeps float32 sums accurate without a pairwise order.  A two-pass template
+(var: the tile's mean, then squared deviations; logsumexp: its maximum, then
+exp(v - max)) makes its two passes over each thread's elements (the second
+reads them from cache).  max/min keep the input dtype and return the index of
+the first extreme value; NaN wins (PyTorch propagates it) and ties go to the
+smaller index, in every variant, so results are deterministic.
 """
-
-import math
 
 import numpy as np
 
-from nbgrad.backends.cpu import codegen
+from nbgrad.backends import codegen
+from nbgrad.backends import reduce_templates as templates
 from nbgrad.backends.cuda import _numba_cuda
 from nbgrad.backends.cuda import launch as _launch
 from nbgrad.backends.cuda._numba_cuda import cuda
+from nbgrad.backends.family import KernelFamily
 
-__all__ = ["sum_arb", "prod_arb", "max_arb", "min_arb", "minmax_arb", "pnorm_arb",
-           "allany_arb", "var_arb", "lse_arb", "scan_arb", "variant"]
+__all__ = ["allany_arb", "lse_arb", "max_arb", "min_arb", "minmax_arb", "pnorm_arb", "prod_arb",
+           "run", "scan_arb", "spread", "sum_arb", "var_arb", "variant"]
 
 # threads of a 'block' reduction: a power of two, compiled into the shared array
 BLOCK = 32 if _numba_cuda.SIMULATOR else 256
@@ -54,96 +61,89 @@ import numpy as np
 from nbgrad.backends.cuda._numba_cuda import cuda
 """
 
-# a block's shared-memory tree reduction of each thread's `acc` into sh[0]
-# (inserted where a template says {tree})
-_TREE = """\
-        sh[t] = acc
-        cuda.syncthreads()
-        s = {BLOCK} // 2
-        while s > 0:
-            if t < s:
-                u = sh[t]
-                w = sh[t + s]
-                sh[t] = {combine}
-            cuda.syncthreads()
-            s //= 2
-"""
 
-# per-op snippets: {init} the identity, {acc} folds v into acc, {combine} merges
-# two partial results u and w, {fin} finishes acc; ACC is the accumulator dtype
-# and `p` a runtime argument (the mean's scale, a norm's order)
-_VALUE_TEMPLATE = """
-@cuda.jit(device=True)
-def fold(x, a, b, r0, step, p):
-    # one thread's accumulator over x[a, r, b] for r = r0, r0 + step, ... < R
-    acc = np.{ACC}({init})
-    for r in range(r0, x.shape[1], step):
-        v = x[a, r, b]
-        acc = {acc}
-    return acc
+# -- value reductions, from their template ------------------------------------------
+def _names(names):
+    """`names` as an unpacking target (``s,`` for one)."""
+    return ", ".join(names) + ("," if len(names) == 1 else "")
 
 
-@cuda.jit(cache=CACHE)
-def loop(x, out, p):
-    A, _, B = x.shape
-    for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
-        a = ab // B
-        b = ab % B
-        acc = fold(x, a, b, 0, 1, p)
-        out[a, b] = {fin}
+def _tree(t, P):
+    """A block's shared-memory tree merging each thread's state into sh_*[0]."""
+    comps = t.state
+    mine = ", ".join(f"sh_{k}[_t]" for k in comps)
+    theirs = ", ".join(f"sh_{k}[_t + _h]" for k in comps)
+    lines = [f"        sh_{k}[_t] = {k}" for k in comps]
+    lines += ["        cuda.syncthreads()", f"        _h = {BLOCK} // 2", "        while _h > 0:",
+              "            if _t < _h:",
+              f"                {_names(comps)} = merge({', '.join([mine, theirs] + P)})"]
+    lines += [f"                sh_{k}[_t] = {k}" for k in comps]
+    lines += ["            cuda.syncthreads()", "            _h //= 2"]
+    return lines
 
 
-@cuda.jit(cache=CACHE)
-def block(x, out, p):
-    sh = cuda.shared.array({BLOCK}, np.{ACC})
-    A, _, B = x.shape
-    t = cuda.threadIdx.x
-    for ab in range(cuda.blockIdx.x, A * B, cuda.gridDim.x):
-        a = ab // B
-        b = ab % B
-        acc = fold(x, a, b, t, {BLOCK}, p)
-{tree}        if t == 0:
-            acc = sh[0]
-            out[a, b] = {fin}
-        cuda.syncthreads()
+def _device_functions(t, P):
+    comps, T = t.state, templates
+    ps = "".join(", " + p for p in P)
+    lines = ["@cuda.jit(device=True)", f"def fold(x, _a, _b, _r0, _step{ps}):",
+             "    # one thread's state over x[a, r, b] for r = r0, r0 + step, ... < R",
+             "    _R = x.shape[1]",
+             "    n = (_R - _r0 + _step - 1) // _step if _r0 < _R else 0"]
+    lines += T.fold_lines(t, "    ", "x[_a, _r, _b]", "for _r in range(_r0, _R, _step):")
+    lines += [f"    return {_names(comps)}", "", "", "@cuda.jit(device=True)",
+              f"def empty({', '.join(P)}):"] + T.empty_state_lines(t, "    ")
+    lines += [f"    return {_names(comps)}", "", "", "@cuda.jit(device=True)",
+              f"def merge({', '.join(list(comps) + [k + '_' for k in comps] + P)}):"]
+    lines += T.merge_lines(t, "    ") + [f"    return {_names(comps)}"]
+    return lines
 
 
-@cuda.jit(cache=CACHE)
-def split(x, part, p):
-    # block k handles chunk g = k % G of output ab = k // G; part is (A * B, G)
-    sh = cuda.shared.array({BLOCK}, np.{ACC})
-    A, _, B = x.shape
-    G = part.shape[1]
-    t = cuda.threadIdx.x
-    for k in range(cuda.blockIdx.x, A * B * G, cuda.gridDim.x):
-        ab = k // G
-        g = k % G
-        a = ab // B
-        b = ab % B
-        acc = fold(x, a, b, g * {BLOCK} + t, G * {BLOCK}, p)
-{tree}        if t == 0:
-            part[ab, g] = sh[0]
-        cuda.syncthreads()
+def _value_source(t, acc):
+    P, comps = list(t.params), t.state
+    outs = [f"out{j}" for j in range(len(t.finish))]
+    parts = [f"{k}_part" for k in comps]
+    shared = [f"    sh_{k} = cuda.shared.array({BLOCK}, ACC)" for k in comps]
+    fin = [f"{o}[{{i}}] = {e}" for o, e in zip(outs, t.finish)]
+    grid = ["    _A, _, _B = x.shape"]
+    ab = ["        _a = _ab // _B", "        _b = _ab % _B"]
+    top = [f"            {k} = sh_{k}[0]" for k in comps]
+    lines = [f"ACC = np.{acc}", ""] + _device_functions(t, P)
+    lines += ["", "", "@cuda.jit(cache=CACHE)", f"def loop({', '.join(['x'] + outs + P)}):"]
+    lines += grid + ["    for _ab in range(cuda.grid(1), _A * _B, cuda.gridsize(1)):"] + ab
+    lines += [f"        {_names(comps)} = fold({', '.join(['x', '_a', '_b', '0', '1'] + P)})"]
+    lines += ["        " + f.format(i="_a, _b") for f in fin]
+    lines += ["", "", "@cuda.jit(cache=CACHE)", f"def block({', '.join(['x'] + outs + P)}):"]
+    lines += shared + grid + ["    _t = cuda.threadIdx.x",
+                              "    for _ab in range(cuda.blockIdx.x, _A * _B, cuda.gridDim.x):"]
+    call = ", ".join(["x", "_a", "_b", "_t", str(BLOCK)] + P)
+    lines += ab + [f"        {_names(comps)} = fold({call})"]
+    lines += _tree(t, P) + ["        if _t == 0:"] + top
+    lines += ["            " + f.format(i="_a, _b") for f in fin] + ["        cuda.syncthreads()"]
+    lines += ["", "", "@cuda.jit(cache=CACHE)", f"def split({', '.join(['x'] + parts + P)}):",
+              "    # block k: chunk g = k % G of output ab = k // G; parts are (A * B, G)"]
+    lines += shared + grid + [f"    _G = {parts[0]}.shape[1]", "    _t = cuda.threadIdx.x",
+                              "    for _k in range(cuda.blockIdx.x, _A * _B * _G, cuda.gridDim.x):",
+                              "        _ab = _k // _G", "        _g = _k % _G"] + ab
+    call = ", ".join(["x", "_a", "_b", f"_g * {BLOCK} + _t", f"_G * {BLOCK}"] + P)
+    lines += [f"        {_names(comps)} = fold({call})"]
+    lines += _tree(t, P) + ["        if _t == 0:"]
+    lines += [f"            {k}_part[_ab, _g] = sh_{k}[0]" for k in comps]
+    lines += ["        cuda.syncthreads()"]
+    lines += ["", "", "@cuda.jit(cache=CACHE)", f"def finish({', '.join(parts + outs + P)}):",
+              "    # one block per output: merge its G partials, then finish"]
+    lines += shared + [f"    _N, _G = {parts[0]}.shape", "    _B = out0.shape[1]",
+                       "    _t = cuda.threadIdx.x",
+                       "    for _ab in range(cuda.blockIdx.x, _N, cuda.gridDim.x):",
+                       f"        {_names(comps)} = empty({', '.join(P)})",
+                       f"        for _g in range(_t, _G, {BLOCK}):"]
+    mine = list(comps) + [f"{p}[_ab, _g]" for p in parts] + P
+    lines += [f"            {_names(comps)} = merge({', '.join(mine)})"]
+    lines += _tree(t, P) + ["        if _t == 0:"] + top
+    lines += ["            " + f.format(i="_ab // _B, _ab % _B") for f in fin]
+    lines += ["        cuda.syncthreads()", "",
+              f"KIND = 'value'\nACC_DTYPE = np.{acc}\nNSTATE = {len(comps)}"]
+    return "\n".join(lines) + "\n"
 
-
-@cuda.jit(cache=CACHE)
-def finish(part, out, p):
-    # one block per output: combine its G partials, then finish
-    sh = cuda.shared.array({BLOCK}, np.{ACC})
-    N, G = part.shape
-    B = out.shape[1]
-    t = cuda.threadIdx.x
-    for ab in range(cuda.blockIdx.x, N, cuda.gridDim.x):
-        acc = np.{ACC}({init})
-        for g in range(t, G, {BLOCK}):
-            u = acc
-            w = part[ab, g]
-            acc = {combine}
-{tree}        if t == 0:
-            acc = sh[0]
-            out[ab // B, ab % B] = {fin}
-        cuda.syncthreads()
-"""
 
 # (value, index) reductions; `wins(v, i, bv, bi)`: does (v, i) replace (bv, bi)?
 # bi < 0 marks "no element yet"
@@ -257,25 +257,11 @@ _INDEX_TREE = """\
             s //= 2
 """
 
-_MAX_ABS = "abs(v) if (abs(v) > acc or v != v) and acc == acc else acc"
-_MIN_ABS = "abs(v) if (abs(v) < acc or v != v) and acc == acc else acc"
-_VALUE_OPS = {
-    # op: (init, accumulate, combine, finalize)
-    "sum": ("0", "acc + v", "u + w", "acc * p"),
-    "prod": ("1", "acc * v", "u * w", "acc"),
-    # all / any: an int64 flag (NaN counts as true, as v != 0 says)
-    "all": ("1", "acc & (1 if v != 0 else 0)", "u & w", "acc != 0"),
-    "any": ("0", "acc | (1 if v != 0 else 0)", "u | w", "acc != 0"),
-    "pnorm2": ("0", "acc + v * v", "u + w", "math.sqrt(acc)"),
-    "pnorm1": ("0", "acc + abs(v)", "u + w", "acc"),
-    "pnorm0": ("0", "acc + (v != 0)", "u + w", "acc"),
-    "pnorminf": ("0", _MAX_ABS, "w if (w > u or w != w) and u == u else u", "acc"),
-    "pnorm-inf": ("np.inf", _MIN_ABS, "w if (w < u or w != w) and u == u else u", "acc"),
-    "pnorm": ("0", "acc + abs(v) ** p", "u + w", "acc ** (1.0 / p)"),
-}
-
 
 def _module(op, dtype):
+    """The generated kernels (loop, block, split, finish) of reduction `op`
+    ('max'/'min', or a template's name) in `dtype` (the accumulator's; the
+    input's for max/min)."""
     key = (op, dtype)
     mod = _modules.get(key)
     if mod is None:
@@ -284,17 +270,27 @@ def _module(op, dtype):
                 CMP=">" if op == "max" else "<", DT=dtype, BLOCK=BLOCK)
             src += "\nKIND = 'index'\n"
         else:
-            init, acc, combine, fin = _VALUE_OPS[op]
-            if op == "sum" and not dtype.startswith("float"):
-                fin = "acc"   # an integer sum is exact: no float scale
-            src = _VALUE_TEMPLATE.replace("{tree}", _TREE).format(
-                ACC=dtype, init=init, acc=acc, combine=combine, fin=fin, BLOCK=BLOCK)
-            src += f"\nKIND = 'value'\nACC_DTYPE = np.{dtype}\n"
+            src = _value_source(templates.TEMPLATES[op], dtype)
         sim = "_sim" if _numba_cuda.SIMULATOR else ""
         stem = op.replace("-", "neg")
         mod = _modules[key] = codegen.load_module(f"cuda{sim}_reduce_{stem}_{dtype}",
                                                   _HEADER + src)
     return mod
+
+
+def _forget(name):
+    for key in [k for k in _modules if k[0] == name]:
+        del _modules[key]
+
+
+templates.on_remove(_forget)
+
+
+def __getattr__(name):
+    # the per-output ('loop') kernels of the two-pass reductions under their former names
+    if name in ("_var", "_lse"):
+        return _module(name[1:], "float64").loop
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def variant(shape, splittable=False):
@@ -317,31 +313,35 @@ def _chunks(outputs, R):
     return max(1, min(fill, R // (BLOCK * SPLIT_MIN_PER_THREAD)))
 
 
-def _launch_variant(mod, x, args):
-    A, R, B = x.shape
+def _lay(a):
+    # layout 'A' for every array: one compiled kernel whatever the strides
+    return _numba_cuda.any_layout(a) if _numba_cuda.is_device_array(a) else a
+
+
+def _launch_variant(mod, x, outs, params=()):
+    A, _, B = x.shape
     if A * B == 0:
         return
-    # layout 'A' for every array: one compiled kernel whatever the strides
     x = _numba_cuda.any_layout(x)
-    args = tuple(_numba_cuda.any_layout(a) if _numba_cuda.is_device_array(a) else a
-                 for a in args)
-    kind = variant(x.shape, splittable=True)   # every template has a split form
+    outs = tuple(_lay(o) for o in outs)
+    kind = variant(x.shape, splittable=True)   # every kernel module has a split form
     if kind == "loop":
-        _launch.launch(mod.loop, A * B, x, *args)
+        _launch.launch(mod.loop, A * B, x, *outs, *params)
     elif kind == "split":
-        if mod.KIND == "value":       # args: out, p
-            _run_split(mod.split, mod.finish, x, (mod.ACC_DTYPE,), args[1:], args)
-        else:                         # args: out, out_index
-            _run_split(mod.split, mod.finish, x, (x.dtype, np.int64), (), args)
+        if mod.KIND == "value":
+            _run_split(mod.split, mod.finish, x, (mod.ACC_DTYPE,) * mod.NSTATE, params,
+                       outs + tuple(params))
+        else:                         # outs: out, out_index
+            _run_split(mod.split, mod.finish, x, (x.dtype, np.int64), (), outs)
     else:
         blocks = min(A * B, _launch.max_blocks())
-        _launch.launch_grid(mod.block, blocks, BLOCK, x, *args)
+        _launch.launch_grid(mod.block, blocks, BLOCK, x, *outs, *params)
 
 
 def _run_split(split, finish, x, part_dtypes, split_args, finish_args):
     """The two launches of a 'split' reduction of x (A, R, B), layout 'A': `split`
     writes one partial per (output, chunk) into arrays of `part_dtypes`
-    (A * B, G); `finish` combines each output's G partials."""
+    (A * B, G); `finish` merges each output's G partials."""
     A, R, B = x.shape
     G = _chunks(A * B, R)
     parts = tuple(_numba_cuda.any_layout(_numba_cuda.empty((A * B, G), dt))
@@ -352,37 +352,69 @@ def _run_split(split, finish, x, part_dtypes, split_args, finish_args):
                         *parts, *finish_args)
 
 
+def run(name, x, outs, params, acc="float64"):
+    """Reduce x (A, R, B) with template `name` into `outs` ((A, B) device arrays,
+    one per output of its finish); `params` its runtime scalars."""
+    _launch_variant(_module(name, acc), x, outs, params)
+
+
 def _acc_dtype(x, zero):
     if zero is not None:
         return np.asarray(zero).dtype.name
     return "float64" if x.dtype.kind in "fc" else "int64"
 
 
+# -- the backend's reduce API (the CPU backend has the same) ---------------------------
 def sum_arb(x, out, zero=None, scale=1.0):
     """out[a, b] = scale * sum over r of x[a, r, b] (scale 1/R: a mean).
 
     x (A, R, B) and out (A, B) are device arrays (any strides).  The
     accumulator's dtype is `zero`'s (as on the CPU), else float64 for floating
-    input and int64 otherwise.
+    input and int64 otherwise; `scale` is converted to it (an integer sum is exact).
     """
-    _launch_variant(_module("sum", _acc_dtype(x, zero)), x, (out, float(scale)))
+    acc = _acc_dtype(x, zero)
+    run("sum", x, (out,), (np.dtype(acc).type(scale),), acc)
     return out
 
 
 def prod_arb(x, out, one=None):
     """out[a, b] = product over r of x[a, r, b]; accumulator dtype as in `sum_arb`."""
-    _launch_variant(_module("prod", _acc_dtype(x, one)), x, (out, 0.0))
+    run("prod", x, (out,), (0.0,), _acc_dtype(x, one))
     return out
+
+
+_PNORMS = {2.0: "pnorm2", 1.0: "pnorm1", 0.0: "pnorm0", np.inf: "pnorminf",
+           -np.inf: "pnorm-inf"}
 
 
 def pnorm_arb(x, out, p, zero=None):
     """out[a, b] = (sum over r of |x[a, r, b]| ** p) ** (1 / p), accumulated in float64;
     p = inf and -inf give max and min |x| (NaN propagates), p = 0 counts nonzeros."""
     p = float(p)
-    op = {2.0: "pnorm2", 1.0: "pnorm1", 0.0: "pnorm0", np.inf: "pnorminf",
-          -np.inf: "pnorm-inf"}.get(p, "pnorm")
     acc = "float64" if zero is None else np.asarray(zero).dtype.name
-    _launch_variant(_module(op, acc), x, (out, p))
+    run(_PNORMS.get(p, "pnorm"), x, (out,), (p,), acc)
+    return out
+
+
+def allany_arb(x, out, want_all):
+    """out[a, b] = all (or any) x[a, r, b] != 0 over r (the CPU kernel's signature);
+    the value-reduction variants (loop, block, split) with an int64 flag."""
+    run("all" if want_all else "any", x, (out,), (0.0,), "int64")
+    return out
+
+
+def var_arb(x, out, mean, zero, scale, root):
+    """mean[a, b] and out[a, b] = scale * sum_r (x - mean)**2 (its square root if
+    `root`), in float64: two passes over each thread's elements, states merged
+    by Chan's formula across threads and chunks."""
+    run("var", x, (out, mean), (np.float64(zero), np.float64(scale), bool(root)))
+    return out
+
+
+def lse_arb(x, out, zero):
+    """out[a, b] = log(sum_r exp(x[a, r, b])) shifted by the maximum (CPU's `lse_arb`);
+    per-thread maxima and scaled sums merged by rescaling."""
+    run("lse", x, (out,), (np.float64(zero),))
     return out
 
 
@@ -414,48 +446,7 @@ def _check_nonempty(op, x):
                            f"{tuple(x.shape)}); PyTorch raises here too")
 
 
-# -- variance, log-sum-exp, scans: one thread per output (a, b) ---------------------
-# Serial over R in each thread, as the CPU's serial kernels (same order, same
-# float64 accumulators).  Fast when there are many outputs; a long single row
-# runs on one thread (block-wide versions are future work, see docs/gpu.md),
-# except the variance and log-sum-exp, which split few long rows (below).
-# (all/any are value reductions, above.)
-@cuda.jit(cache=True)
-def _var(x, out, mean, zero, scale, root):
-    A, R, B = x.shape
-    for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
-        a = ab // B
-        b = ab % B
-        acc = zero
-        for r in range(R):
-            acc += x[a, r, b]
-        mu = acc / R
-        acc = zero
-        for r in range(R):
-            d = x[a, r, b] - mu
-            acc += d * d
-        mean[a, b] = mu
-        v = acc * scale
-        out[a, b] = math.sqrt(v) if root else v
-
-
-@cuda.jit(cache=True)
-def _lse(x, out, zero):
-    A, R, B = x.shape
-    for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
-        a = ab // B
-        b = ab % B
-        m = -math.inf
-        for r in range(R):
-            v = x[a, r, b]
-            if (v > m or v != v) and m == m:
-                m = v
-        acc = zero
-        for r in range(R):
-            acc += math.exp(x[a, r, b] - m)
-        out[a, b] = m if (m != m or math.isinf(m)) else m + math.log(acc)
-
-
+# -- scans: one thread per output (a, b), serial over R as the CPU's serial kernel ----
 @cuda.jit(cache=True)
 def _scan(x, out, init, is_prod, reverse):
     A, R, B = x.shape
@@ -472,197 +463,24 @@ def _scan(x, out, init, is_prod, reverse):
             out[a, r, b] = acc
 
 
-# -- variance of few long rows: Welford per thread, Chan's merge across threads ------
-# and chunks (the 'split' layout of the value reductions: G chunks per output)
-@cuda.jit(device=True)
-def _merge(shn, shm, shq, i, nb, mb, qb):
-    """(count, mean, M2) at i merged with (nb, mb, qb) (Chan et al.), into i."""
-    if nb > 0:
-        na = shn[i]
-        n = na + nb
-        d = mb - shm[i]
-        shm[i] = shm[i] + d * (nb / n)
-        shq[i] = shq[i] + qb + d * d * (na * nb / n)
-        shn[i] = n
-
-
-@cuda.jit(device=True)
-def _merge_tree(shn, shm, shq, t):
-    cuda.syncthreads()
-    s = BLOCK // 2
-    while s > 0:
-        if t < s:
-            _merge(shn, shm, shq, t, shn[t + s], shm[t + s], shq[t + s])
-        cuda.syncthreads()
-        s //= 2
-
-
-@cuda.jit(cache=True)
-def _var_split(x, pn, pm, pq):
-    shn = cuda.shared.array(BLOCK, np.float64)
-    shm = cuda.shared.array(BLOCK, np.float64)
-    shq = cuda.shared.array(BLOCK, np.float64)
-    A, R, B = x.shape
-    G = pn.shape[1]
-    t = cuda.threadIdx.x
-    for k in range(cuda.blockIdx.x, A * B * G, cuda.gridDim.x):
-        ab = k // G
-        g = k % G
-        a = ab // B
-        b = ab % B
-        n = 0.0
-        mu = 0.0
-        m2 = 0.0
-        for r in range(g * BLOCK + t, R, G * BLOCK):
-            v = np.float64(x[a, r, b])
-            n += 1.0
-            d = v - mu
-            mu += d / n
-            m2 += d * (v - mu)
-        shn[t] = n
-        shm[t] = mu
-        shq[t] = m2
-        _merge_tree(shn, shm, shq, t)
-        if t == 0:
-            pn[ab, g] = shn[0]
-            pm[ab, g] = shm[0]
-            pq[ab, g] = shq[0]
-        cuda.syncthreads()
-
-
-@cuda.jit(cache=True)
-def _var_finish(pn, pm, pq, out, mean, scale, root):
-    shn = cuda.shared.array(BLOCK, np.float64)
-    shm = cuda.shared.array(BLOCK, np.float64)
-    shq = cuda.shared.array(BLOCK, np.float64)
-    N, G = pn.shape
-    B = out.shape[1]
-    t = cuda.threadIdx.x
-    for ab in range(cuda.blockIdx.x, N, cuda.gridDim.x):
-        shn[t] = 0.0
-        shm[t] = 0.0
-        shq[t] = 0.0
-        for g in range(t, G, BLOCK):   # this thread's triple, merged with partial g
-            _merge(shn, shm, shq, t, pn[ab, g], pm[ab, g], pq[ab, g])
-        _merge_tree(shn, shm, shq, t)
-        if t == 0:
-            mean[ab // B, ab % B] = shm[0]
-            v = shq[0] * scale
-            out[ab // B, ab % B] = math.sqrt(v) if root else v
-        cuda.syncthreads()
-
-
-# -- log-sum-exp of few long rows: a running (max, sum of exp(v - max)) per thread,
-# merged across threads and chunks; NaN propagates, as in the CPU's two passes
-@cuda.jit(device=True)
-def _lse_merge(shm, shs, i, mb, sb):
-    """(max, scaled sum) at i merged with (mb, sb), into i."""
-    ma = shm[i]
-    if ma != ma or mb != mb:
-        shm[i] = math.nan
-    elif mb > ma:
-        shs[i] = shs[i] * math.exp(ma - mb) + sb if ma != -math.inf else sb
-        shm[i] = mb
-    elif mb != -math.inf:
-        shs[i] = shs[i] + sb * math.exp(mb - ma)
-
-
-@cuda.jit(device=True)
-def _lse_tree(shm, shs, t):
-    cuda.syncthreads()
-    s = BLOCK // 2
-    while s > 0:
-        if t < s:
-            _lse_merge(shm, shs, t, shm[t + s], shs[t + s])
-        cuda.syncthreads()
-        s //= 2
-
-
-@cuda.jit(cache=True)
-def _lse_split(x, pm, ps):
-    shm = cuda.shared.array(BLOCK, np.float64)
-    shs = cuda.shared.array(BLOCK, np.float64)
-    A, R, B = x.shape
-    G = pm.shape[1]
-    t = cuda.threadIdx.x
-    for k in range(cuda.blockIdx.x, A * B * G, cuda.gridDim.x):
-        ab = k // G
-        g = k % G
-        a = ab // B
-        b = ab % B
-        shm[t] = -math.inf
-        shs[t] = 0.0
-        for r in range(g * BLOCK + t, R, G * BLOCK):
-            _lse_merge(shm, shs, t, np.float64(x[a, r, b]), 1.0)
-        _lse_tree(shm, shs, t)
-        if t == 0:
-            pm[ab, g] = shm[0]
-            ps[ab, g] = shs[0]
-        cuda.syncthreads()
-
-
-@cuda.jit(cache=True)
-def _lse_finish(pm, ps, out):
-    shm = cuda.shared.array(BLOCK, np.float64)
-    shs = cuda.shared.array(BLOCK, np.float64)
-    N, G = pm.shape
-    B = out.shape[1]
-    t = cuda.threadIdx.x
-    for ab in range(cuda.blockIdx.x, N, cuda.gridDim.x):
-        shm[t] = -math.inf
-        shs[t] = 0.0
-        for g in range(t, G, BLOCK):
-            _lse_merge(shm, shs, t, pm[ab, g], ps[ab, g])
-        _lse_tree(shm, shs, t)
-        if t == 0:
-            m = shm[0]
-            out[ab // B, ab % B] = m if (m != m or math.isinf(m)) else m + math.log(shs[0])
-        cuda.syncthreads()
-
-
-def _per_output(kernel, x, *args):
-    A, _, B = x.shape
-    args = tuple(_numba_cuda.any_layout(a) if _numba_cuda.is_device_array(a) else a
-                 for a in args)
-    _launch.launch(kernel, A * B, _numba_cuda.any_layout(x), *args)
-
-
-def allany_arb(x, out, want_all):
-    """out[a, b] = all (or any) x[a, r, b] != 0 over r (the CPU kernel's signature);
-    the value-reduction variants (loop, block, split) with an int64 flag."""
-    _launch_variant(_module("all" if want_all else "any", "int64"), x, (out, 0.0))
-    return out
-
-
-def var_arb(x, out, mean, zero, scale, root):
-    """mean[a, b] and out[a, b] = scale * sum_r (x - mean)**2 (its square root if
-    `root`), in float64: two passes per output as the CPU's `var_arb`, or, for
-    few long rows ('split'), Welford per thread merged by Chan's formula across
-    threads and chunks (one read of x, two launches)."""
-    A, R, B = x.shape
-    if A * B and variant(x.shape, splittable=True) == "split":
-        lay = _numba_cuda.any_layout
-        _run_split(_var_split, _var_finish, lay(x), (np.float64,) * 3, (),
-                   (lay(out), lay(mean), np.float64(scale), bool(root)))
-        return out
-    _per_output(_var, x, out, mean, np.float64(zero), np.float64(scale), bool(root))
-    return out
-
-
-def lse_arb(x, out, zero):
-    """out[a, b] = log(sum_r exp(x[a, r, b])) shifted by the maximum (CPU's `lse_arb`);
-    few long rows split into chunks (a running max and scaled sum, merged)."""
-    A, R, B = x.shape
-    if A * B and variant(x.shape, splittable=True) == "split":
-        lay = _numba_cuda.any_layout
-        _run_split(_lse_split, _lse_finish, lay(x), (np.float64,) * 2, (), (lay(out),))
-        return out
-    _per_output(_lse, x, out, np.float64(zero))
-    return out
-
-
 def scan_arb(x, out, init, is_prod, reverse):
     """out[a, r, b] = the running sum (or product) along r from `init`, forwards
     or backwards (`reverse`); the accumulator has init's type (CPU's `scan_arb`)."""
-    _per_output(_scan, x, out, init, bool(is_prod), bool(reverse))
+    A, _, B = x.shape
+    _launch.launch(_scan, A * B, _numba_cuda.any_layout(x), _lay(out), init, bool(is_prod),
+                   bool(reverse))
     return out
+
+
+_SPREAD_SCALED = KernelFamily("reduce_spread_scaled", [lambda g, s: g * s])
+
+
+def spread(g, shape, scale=None):
+    """The gradient of a sum (a mean: times `scale`) seen at the input's `shape`:
+    a broadcast (stride-0) view of `g` (its reduced dims kept as 1), scaled by
+    one small kernel, instead of a full-size write (the next kernel reads one
+    value per row)."""
+    from nbgrad.backends.cuda import array, elementwise
+    if scale is not None:
+        g = elementwise.run(_SPREAD_SCALED, [g, g.dtype.type(scale)], [g.dtype], g.shape)[0]
+    return array.broadcast_to(g, shape)
