@@ -215,8 +215,8 @@ NUMPY_REFS = {
     "erf": Ref(_erf, lambda g, x, out: (g * _2_SQRTPI * np.exp(-x * x),)),
     # the reference's erf is accurate to 1.5e-7 absolute: its gradient's relative error
     # grows where the gradient crosses zero (x near -0.75)
-    "gelu": Ref(lambda x: 0.5 * x * (1 + _erf(x * _SQRT1_2)), lambda g, x, out: (g * _gelu_grad(x),),
-                tolerance=1e-4),
+    "gelu": Ref(lambda x: 0.5 * x * (1 + _erf(x * _SQRT1_2)),
+                lambda g, x, out: (g * _gelu_grad(x),), tolerance=1e-4),
     "round_decimals": Ref(lambda x, p, neg: np.round(x * p) / p,
                           lambda g, x, p, neg, out: (np.zeros_like(g),), (_ALL, 100.0, False)),
     "floor": Ref(np.floor, lambda g, x, out: (np.zeros_like(g),)),

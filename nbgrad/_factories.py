@@ -521,7 +521,7 @@ _tensor_module.install(constructor=legacy_constructor, rebuild=_rebuild)
 
 
 # the random factories live in nbgrad._random (they use the helpers above)
-from nbgrad._random import (  # noqa: F401
+from nbgrad._random import (  # noqa: F401, E402
     _Generator,
     initial_seed,
     manual_seed,

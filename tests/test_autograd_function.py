@@ -70,8 +70,9 @@ def test_saved_tensors_are_version_checked_and_freed():
     a = x * 1
     out = MulConst.apply(a, 1.0, x)
     a.mul_(2)
-    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: \[torch.DoubleTensor "
-                                           r"\[2\]\].*is at version 1; expected version 0"):
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: "
+                                           r"\[torch.DoubleTensor \[2\]\].*is at version 1; "
+                                           r"expected version 0"):
         out.sum().backward()
     out = MulConst.apply(x * 1, 1.0, x)
     out.sum().backward()

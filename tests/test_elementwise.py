@@ -10,7 +10,6 @@ import pytest
 import nbgrad as nb
 from nbgrad.backends.cpu import mathf
 from nbgrad.ops import activation as F
-from nbgrad.ops import scalar
 
 
 def _grad(fn, *values, dtype=nb.float64):
@@ -83,7 +82,8 @@ def test_float32_exp_family_at_overflow_underflow_and_tiny_arguments(name, ref):
     # float32 cores: 2**k in two steps (subnormal results, 2**128), expm1 x = x when tiny
     rng = np.random.default_rng(3)
     x = np.concatenate([rng.uniform(-105, -85, 3000), rng.uniform(87, 90, 3000),
-                        rng.uniform(-1.1, 1.1, 3000), rng.uniform(-1e-6, 1e-6, 1000)]).astype(np.float32)
+                        rng.uniform(-1.1, 1.1, 3000),
+                        rng.uniform(-1e-6, 1e-6, 1000)]).astype(np.float32)
     x = np.concatenate([x, -x, np.float32([88.72284, 88.72283, 89.41599, 89.41598, 2.0 ** -26])])
     got = getattr(nb, name)(nb.tensor(x)).numpy()
     with np.errstate(all="ignore"):

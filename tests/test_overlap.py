@@ -87,7 +87,8 @@ CASES = [
     _A5 + "try:\n    x[1:] += x[:-1]\nexcept RuntimeError:\n    pass\nx",
     _M + "try:\n    x.copy_(x.t())\nexcept RuntimeError:\n    pass\nx",
     # with autograd
-    _G + "x[1:].add_(x[:-1])\nx", _G + "x[1:] = x[:-1]\nx", _G + "x.add_(x)\nx.sum().backward()\nw.grad",
+    _G + "x[1:].add_(x[:-1])\nx", _G + "x[1:] = x[:-1]\nx",
+    _G + "x.add_(x)\nx.sum().backward()\nw.grad",
     _G + "x[0:2] = x[3:]\nx.sum().backward()\nw.grad",
     ("w = torch.arange(3., requires_grad=True)\nx = torch.zeros(2, 3)\nx.copy_(w)\n"
      "x.sum().backward()\nw.grad"),
@@ -96,7 +97,8 @@ CASES = [
     # copy_ itself
     "x = torch.zeros(3)\nx.copy_(torch.ones(3, dtype=torch.float64))\nx",
     "x = torch.zeros(3, dtype=torch.int64)\nx.copy_(torch.tensor([1.7, -1.7, 2.5]))\nx",
-    "x = torch.zeros(2, 3)\nx.copy_(torch.ones(3))\nx", "x = torch.zeros(3)\nx.copy_(torch.ones(2, 3))\nx",
+    "x = torch.zeros(2, 3)\nx.copy_(torch.ones(3))\nx",
+    "x = torch.zeros(3)\nx.copy_(torch.ones(2, 3))\nx",
     "x = torch.zeros(3)\nx.copy_(torch.ones(2))\nx", "x = torch.zeros(3)\nx.copy_(5)\nx",
     "x = torch.zeros(3)\nx.copy_(torch.tensor(2.5))\nx",
 ]

@@ -348,7 +348,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 # -- forms composed in sibling modules (imported last: they use the helpers above) --
-from nbgrad.nn import _functional_act, _functional_conv, _functional_loss, _functional_norm
+from nbgrad.nn import (  # noqa: E402
+    _functional_act, _functional_conv, _functional_loss, _functional_norm)
 
 for _module in (_functional_act, _functional_conv, _functional_loss, _functional_norm):
     for _name in _module.__all__:

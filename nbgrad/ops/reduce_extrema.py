@@ -112,8 +112,8 @@ def _max_min(opname, all_op, dim_op, elementwise, input, dim, keepdim, other):
         check_tensor(opname, other, "other", 2)
         if dim is not UNSET or keepdim is not UNSET:
             raise TypeError(f"{opname}(): pass either a dim or another tensor, not both")
-        import nbgrad
-        return getattr(nbgrad, elementwise)(input, other)
+        from nbgrad.ops import binary
+        return getattr(binary, elementwise)(input, other)
     if dim is UNSET:
         if keepdim is not UNSET:
             raise invalid_combination(opname, keepdim=keepdim)

@@ -48,9 +48,19 @@ _nbgrad = []
 
 
 def _nb():
+    """The tensor functions the duals call on Tensors: the ops' public names, the
+    factories and Tensor (gathered from this layer, not from the public package)."""
     if not _nbgrad:
-        import nbgrad
-        _nbgrad.append(nbgrad)
+        import types
+
+        from nbgrad import _factories
+        from nbgrad.ops import FAMILIES
+        from nbgrad.tensor import Tensor
+        ns = types.SimpleNamespace(Tensor=Tensor, zeros_like=_factories.zeros_like)
+        for family in FAMILIES:
+            for name in family.__all__:
+                setattr(ns, name, getattr(family, name))
+        _nbgrad.append(ns)
     return _nbgrad[0]
 
 

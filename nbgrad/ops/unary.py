@@ -311,4 +311,4 @@ relu = _doc(checked("relu", lambda x: s.where(x <= 0, s.zero(x), x), check=_no_b
             ``tensor([0., 2.])``.""")
 
 # registers the nn.functional activations (a module import: no cycle)
-from nbgrad.ops import activation  # noqa: F401
+from nbgrad.ops import activation  # noqa: F401, E402

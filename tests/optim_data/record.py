@@ -159,7 +159,8 @@ def record_steps():
 def record_schedulers():
     out = []
     for opt_name, opt_kwargs, sched, sched_kwargs, metric in SCHEDULER_CASES:
-        seq, s = problems.scheduler_sequence(torch, opt_name, opt_kwargs, sched, sched_kwargs, metric)
+        seq, s = problems.scheduler_sequence(torch, opt_name, opt_kwargs, sched, sched_kwargs,
+                                             metric)
         sd = s.state_dict()
         out.append({"optimizer": opt_name, "opt_kwargs": opt_kwargs, "scheduler": sched,
                     "kwargs": sched_kwargs, "metric": metric, "lrs": seq,

@@ -15,9 +15,10 @@ kernel runs, and makes three process-wide choices:
    OpenMP layer (``omppool``, loaded later) would bind to it: its idle thread
    then spun for milliseconds after every parallel loop, beside NumPy's
    OpenBLAS thread (which also spins), and an MLP step took about 8x as long
-   on two cores (asv_benchmarks/torch_coexist.py).  So `configure` loads ``omppool`` itself with ``RTLD_DEEPBIND``:
-   it binds to the libgomp it was linked against, which is then loaded after
-   the spin policy was set (whatever else the process loads, before or after).
+   on two cores (asv_benchmarks/torch_coexist.py).  So `configure` loads
+   ``omppool`` itself with ``RTLD_DEEPBIND``: it binds to the libgomp it was
+   linked against, which is then loaded after the spin policy was set
+   (whatever else the process loads, before or after).
    ``NBGRAD_OPENMP_DEEPBIND=0`` loads it the ordinary way (global runtimes first).
 3. Serialised launches under ``workqueue``.  Numba's ``workqueue`` layer (its
    fallback without OpenMP or TBB) aborts the process (SIGABRT) when two

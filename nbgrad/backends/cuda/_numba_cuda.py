@@ -96,9 +96,9 @@ if NUMBA_CUDA_VERSION is None:
 from numba.cuda.core import config as _cuda_config  # noqa: E402
 
 try:
-    from numba.cuda.core.errors import NumbaPerformanceWarning as PerformanceWarning
+    from numba.cuda.core.errors import NumbaPerformanceWarning as PerformanceWarning  # noqa: F401
 except ImportError:  # another layout of numba-cuda: Numba's own class
-    from numba.core.errors import NumbaPerformanceWarning as PerformanceWarning
+    from numba.core.errors import NumbaPerformanceWarning as PerformanceWarning  # noqa: F401
 
 SIMULATOR = bool(_cuda_config.ENABLE_CUDASIM)
 

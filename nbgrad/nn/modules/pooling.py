@@ -59,7 +59,8 @@ class AvgPool1d(_AvgPoolNd):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
         super().__init__()
-        single = (lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,))
+        def single(v):
+            return tuple(v) if isinstance(v, (tuple, list)) else (v,)
         self.kernel_size = single(kernel_size)
         self.stride = single(stride if stride is not None else kernel_size)
         self.padding = single(padding)
