@@ -25,9 +25,10 @@ from nbgrad import ops as _ops
 from nbgrad import autograd, nn  # noqa: F401
 from nbgrad import cuda  # noqa: F401  (imports no numba.cuda until used)
 from nbgrad._factories import (arange, as_tensor, empty, empty_like, eye, from_dlpack,
-                               from_numpy, full, full_like, initial_seed, linspace, manual_seed,
-                               ones, ones_like, rand, rand_like, randint, randint_like, randn,
-                               randn_like, seed, tensor, zeros, zeros_like)
+                               from_numpy, full, full_like, linspace, ones, ones_like, tensor,
+                               zeros, zeros_like)
+from nbgrad._random import (initial_seed, manual_seed, rand, rand_like, randint, randint_like,
+                            randn, randn_like, seed)
 from nbgrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from nbgrad.ops import REGISTRY as _REGISTRY
 from nbgrad.serialization import load, save

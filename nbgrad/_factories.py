@@ -40,18 +40,9 @@ __all__ = [
     "from_numpy",
     "full",
     "full_like",
-    "initial_seed",
     "linspace",
-    "manual_seed",
     "ones",
     "ones_like",
-    "rand",
-    "rand_like",
-    "randint",
-    "randint_like",
-    "randn",
-    "randn_like",
-    "seed",
     "tensor",
     "zeros",
     "zeros_like",
@@ -518,18 +509,3 @@ def _rebuild(array, dtype_name, requires_grad, device="cpu"):
 
 # the core Tensor class builds through these (it never imports this layer)
 _tensor_module.install(constructor=legacy_constructor, rebuild=_rebuild)
-
-
-# the random factories live in nbgrad._random (they use the helpers above)
-from nbgrad._random import (  # noqa: F401, E402
-    _Generator,
-    initial_seed,
-    manual_seed,
-    rand,
-    rand_like,
-    randint,
-    randint_like,
-    randn,
-    randn_like,
-    seed,
-)

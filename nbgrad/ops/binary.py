@@ -414,8 +414,8 @@ def _operand(x):
     return isinstance(x, (int, float, np.generic, np.ndarray)) or hasattr(x, "_data")
 
 
-def _operators():
-    from nbgrad.tensor import Tensor
+def _operator_methods():
+    """{Tensor method name: function} of the arithmetic and comparison methods."""
     A = np.ndarray
 
     def _eq(self, other):
@@ -473,7 +473,12 @@ def _operators():
         "__gt__": lambda self, other: gt(self, other),
         "__ge__": lambda self, other: ge(self, other),
     }
-    for name, f in methods.items():
+    return methods
+
+
+def _operators():
+    from nbgrad.tensor import Tensor
+    for name, f in _operator_methods().items():
         setattr(Tensor, name, f)
     # NumPy functions and NumPy scalars on the left of an operator (numpy_bridge)
     from nbgrad.ops.numpy_bridge import array_ufunc

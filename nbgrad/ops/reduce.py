@@ -30,7 +30,7 @@ from nbgrad._dtypes import _FLOAT
 from nbgrad.autograd import batching, grad_mode
 from nbgrad.backends import dispatch
 from nbgrad.ops.argcheck import UNSET, check_reduction, invalid_combination
-from nbgrad.ops.registry import op, tensor_method
+from nbgrad.ops.registry import attach_methods, op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
 __all__ = ["sum", "mean", "prod", "all", "any", "count_nonzero", "sum_to_size", "return_types"]
@@ -470,25 +470,6 @@ def sum_to_size_backward(ctx, g):
 sum_to_size.batch_rule = batching.sum_to_size_rule
 
 
-from nbgrad.ops.reduce_extrema import (amax, amin, argmax, argmin, max,  # noqa: E402
-                                       min)
-from nbgrad.ops.reduce_scan import cumprod, cumsum  # noqa: E402
-from nbgrad.ops.reduce_stats import logsumexp, norm, std, var  # noqa: E402
-
-__all__ += ["max", "min", "amax", "amin", "argmax", "argmin", "norm", "var", "std",
-            "logsumexp", "cumsum", "cumprod"]
-
-
-def _method(fn):
-    def method(self, *args, **kwargs):
-        return fn(self, *args, **kwargs)
-    method.__name__ = fn.__name__
-    method.__doc__ = fn.__doc__
-    return method
-
-
-# plain functions take the tensor first and are methods as they are
-for _fn in (sum, mean, prod, all, any, count_nonzero, max, min, var, std, cumsum, cumprod):
-    tensor_method(_fn.__name__)(_fn)
-for _fn in (amax, amin, argmax, argmin, norm, logsumexp, sum_to_size):
-    tensor_method(_fn.__name__)(_method(_fn))
+# max/min/amax/... (reduce_extrema), var/std/norm/logsumexp (reduce_stats) and
+# cumsum/cumprod (reduce_scan) attach their own methods
+attach_methods(plain=(sum, mean, prod, all, any, count_nonzero), wrapped=(sum_to_size,))

@@ -16,7 +16,7 @@ from nbgrad.ops.argcheck import (UNSET, check_bool, check_reduction, check_tenso
                                  invalid_combination)
 from nbgrad.ops.binary import where
 from nbgrad.ops.reduce import _int_dim, check_nonempty, keep_dims, prepare, return_type
-from nbgrad.ops.registry import op
+from nbgrad.ops.registry import attach_methods, op
 from nbgrad.tensor import Tensor
 
 __all__ = ["max", "min", "amax", "amin", "argmax", "argmin"]
@@ -193,3 +193,6 @@ def _arg_forward(opname, want_max):
 
 argmax = op("argmax", node="ArgmaxBackward0")(_arg_forward("argmax", True))
 argmin = op("argmin", node="ArgminBackward0")(_arg_forward("argmin", False))
+
+
+attach_methods(plain=(max, min,), wrapped=(amax, amin, argmax, argmin,))

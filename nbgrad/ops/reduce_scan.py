@@ -17,7 +17,7 @@ from nbgrad.backends import dispatch
 from nbgrad.ops.argcheck import check_reduction
 from nbgrad.ops.binary import where
 from nbgrad.ops.reduce import _contiguous, _input_as, _int_dim, _reduced_dtype, any_nonzero
-from nbgrad.ops.registry import op
+from nbgrad.ops.registry import attach_methods, op
 from nbgrad.tensor import Tensor, _wrap_dim
 
 __all__ = ["cumsum", "cumprod"]
@@ -140,3 +140,5 @@ def cumprod(input, dim, *, dtype=None):
     check_reduction("cumprod", input, False)
     return _cumprod(input, dim, dtype=dtype)
 
+
+attach_methods(plain=(cumsum, cumprod,))

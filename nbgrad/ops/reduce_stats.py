@@ -19,7 +19,7 @@ from nbgrad.backends import dispatch
 from nbgrad.ops.argcheck import check_bool, check_reduction
 from nbgrad.ops.binary import where
 from nbgrad.ops.reduce import keep_dims, normalize_dims, prepare, scalar_name
-from nbgrad.ops.registry import op
+from nbgrad.ops.registry import attach_methods, op
 from nbgrad.tensor import Tensor
 
 __all__ = ["norm", "var", "std", "logsumexp"]
@@ -258,3 +258,6 @@ def logsumexp_backward(ctx, g):
     c = r.sum(ctx.dims, keepdim=True)
     rounding = (out.abs() + 8.0) * float(np.finfo(r.dtype.np).eps)
     return g * r / where(c.log().abs() <= rounding, c, 1.0)
+
+
+attach_methods(plain=(var, std,), wrapped=(norm, logsumexp,))

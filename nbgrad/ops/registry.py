@@ -63,6 +63,23 @@ def tensor_method(*names):
     return deco
 
 
+def attach_methods(plain=(), wrapped=()):
+    """Tensor methods of the same names: `plain` functions as they are (they take
+    the tensor first), `wrapped` ones (ops, whose calls are objects) in a function."""
+    for fn in plain:
+        tensor_method(fn.__name__)(fn)
+    for fn in wrapped:
+        tensor_method(fn.__name__)(_as_method(fn))
+
+
+def _as_method(fn):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
 class _Ctx:
     """The context a forward function gets when nothing is recorded."""
 

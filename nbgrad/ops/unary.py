@@ -309,6 +309,3 @@ relu = _doc(checked("relu", lambda x: s.where(x <= 0, s.zero(x), x), check=_no_b
                     grads={"x": lambda g, out: s.where(out <= 0, s.zero(g), g)}),
             """max(x, 0) (NaN stays NaN): ``nb.relu(nb.tensor([-1., 2.]))`` is
             ``tensor([0., 2.])``.""")
-
-# registers the nn.functional activations (a module import: no cycle)
-from nbgrad.ops import activation  # noqa: F401, E402
