@@ -164,6 +164,34 @@ def _prepare_v(v, refs, is_tuple, fn_name, create_graph, what):
     return v
 
 
+def _prepare_inputs(inputs, fn_name, create_graph):
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
+    return is_inputs_tuple, _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+
+
+def _call(func, inputs, fn_name, strict):
+    """`func(*inputs)` as a tuple of outputs, checked to require grad in strict mode."""
+    is_outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
+                                          fn_name)
+    _check_requires_grad(outputs, "outputs", strict=strict)
+    return is_outputs_tuple, outputs
+
+
+def _last_backward(outputs, inputs, v, refs, strict, create_graph, stage):
+    """The final backward (graph kept only when `create_graph`), None grads filled with zeros."""
+    with grad_mode.set_grad_enabled(True if create_graph else grad_mode.is_grad_enabled()):
+        grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
+        return _fill_in_zeros(grad_res, refs, strict, create_graph, stage)
+
+
+def _products(outputs, is_outputs_tuple, result, is_result_tuple, create_graph):
+    """The ``(func(inputs), product)`` pair that vjp/jvp/vhp/hvp return."""
+    outputs = _grad_postprocess(outputs, create_graph)
+    result = _grad_postprocess(result, create_graph)
+    return (_tuple_postprocess(outputs, is_outputs_tuple),
+            _tuple_postprocess(result, is_result_tuple))
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), v^T J)``: a vector-Jacobian product.
 
@@ -172,22 +200,12 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     (tensor([1., 4.]), tensor([2., 4.]))
     """
     with grad_mode.enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
-                                              "vjp")
-        _check_requires_grad(outputs, "outputs", strict=strict)
+        is_inputs_tuple, inputs = _prepare_inputs(inputs, "vjp", create_graph)
+        is_outputs_tuple, outputs = _call(func, inputs, "vjp", strict)
         v = _prepare_v(v, outputs, is_outputs_tuple, "vjp", create_graph,
                        "the user-provided function returns")
-    enable = True if create_graph else grad_mode.is_grad_enabled()
-    with grad_mode.set_grad_enabled(enable):
-        grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "back")
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(result, is_inputs_tuple))
+    result = _last_backward(outputs, inputs, v, inputs, strict, create_graph, "back")
+    return _products(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -198,25 +216,17 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     (tensor([1., 4.]), tensor([2., 4.]))
     """
     with grad_mode.enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+        is_inputs_tuple, inputs = _prepare_inputs(inputs, "jvp", create_graph)
         v = _prepare_v(v, inputs, is_inputs_tuple, "jvp", create_graph,
                        "the input to the user-provided function is")
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
-                                              "jvp")
-        _check_requires_grad(outputs, "outputs", strict=strict)
+        is_outputs_tuple, outputs = _call(func, inputs, "jvp", strict)
         # the backward is linear in these: their value never matters (zeros: no nan/inf)
         grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
         grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
-    with grad_mode.set_grad_enabled(True if create_graph else grad_mode.is_grad_enabled()):
-        grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(result, is_outputs_tuple))
+    result = _last_backward(grad_inputs, grad_outputs, v, outputs, strict, create_graph,
+                            "back_trick")
+    return _products(outputs, is_outputs_tuple, result, is_outputs_tuple, create_graph)
 
 
 def _standard_basis(outputs):
@@ -277,12 +287,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         raise NotImplementedError('jacobian: strategy="forward-mode" needs forward-mode AD, '
                                   'which nbgrad does not have; use strategy="reverse-mode"')
     with grad_mode.enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
-                                              "jacobian")
-        _check_requires_grad(outputs, "outputs", strict=strict)
+        is_inputs_tuple, inputs = _prepare_inputs(inputs, "jacobian", create_graph)
+        is_outputs_tuple, outputs = _call(func, inputs, "jacobian", strict)
         if vectorize:
             if strict:
                 raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
@@ -339,15 +345,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode".')
 
     def ensure_single_output_function(*inp):
-        out = func(*inp)
-        is_out_tuple, t_out = _as_tuple(out, "outputs of the user-provided function",
-                                        "hessian")
-        _check_requires_grad(t_out, "outputs", strict=strict)
-        if is_out_tuple or not isinstance(out, Tensor):
-            raise RuntimeError("The function given to hessian should return a single Tensor")
-        if out.numel() != 1:
-            raise RuntimeError("The Tensor returned by the function given to hessian should "
-                               f"contain a single element (got shape {list(out.shape)})")
+        _, (out,) = _scalar_function_output(func, inp, "hessian", strict)
         return out.reshape(())
 
     def jac_func(*inp):
@@ -361,16 +359,25 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
 
 def _scalar_function_output(func, inputs, name, strict):
-    outputs = func(*inputs)
-    is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
-                                          name)
-    _check_requires_grad(outputs, "outputs", strict=strict)
+    is_outputs_tuple, outputs = _call(func, inputs, name, strict)
     if is_outputs_tuple or not isinstance(outputs[0], Tensor):
         raise RuntimeError(f"The function given to {name} should return a single Tensor")
     if outputs[0].numel() != 1:
         raise RuntimeError(f"The Tensor returned by the function given to {name} should "
                            f"contain a single element (got shape {list(outputs[0].shape)})")
     return is_outputs_tuple, outputs
+
+
+def _first_jacobian(func, inputs, v, create_graph, strict, name):
+    """vhp's and hvp's common start (under enable_grad): checked inputs, v and scalar output,
+    and the gradient of that output with its graph."""
+    is_inputs_tuple, inputs = _prepare_inputs(inputs, name, create_graph)
+    v = _prepare_v(v, inputs, is_inputs_tuple, name, create_graph,
+                   "the input to the user-provided function is")
+    is_outputs_tuple, outputs = _scalar_function_output(func, inputs, name, strict)
+    jac = _autograd_grad(outputs, inputs, create_graph=True)
+    _check_requires_grad(jac, "jacobian", strict=strict)
+    return is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
@@ -381,20 +388,10 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     (tensor(9.), tensor([ 6., 12.]))
     """
     with grad_mode.enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        v = _prepare_v(v, inputs, is_inputs_tuple, "vhp", create_graph,
-                       "the input to the user-provided function is")
-        is_outputs_tuple, outputs = _scalar_function_output(func, inputs, "vhp", strict)
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict=strict)
-    with grad_mode.set_grad_enabled(True if create_graph else grad_mode.is_grad_enabled()):
-        grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back")
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(result, is_inputs_tuple))
+        is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac = _first_jacobian(
+            func, inputs, v, create_graph, strict, "vhp")
+    result = _last_backward(jac, inputs, v, inputs, strict, create_graph, "double_back")
+    return _products(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -405,20 +402,11 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     (tensor(9.), tensor([ 6., 12.]))
     """
     with grad_mode.enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        v = _prepare_v(v, inputs, is_inputs_tuple, "hvp", create_graph,
-                       "the input to the user-provided function is")
-        is_outputs_tuple, outputs = _scalar_function_output(func, inputs, "hvp", strict)
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict=strict)
+        is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac = _first_jacobian(
+            func, inputs, v, create_graph, strict, "hvp")
         grad_jac = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict=strict)
-    with grad_mode.set_grad_enabled(True if create_graph else grad_mode.is_grad_enabled()):
-        grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
-        result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back_trick")
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(result, is_inputs_tuple))
+    result = _last_backward(double_back, grad_jac, v, inputs, strict, create_graph,
+                            "double_back_trick")
+    return _products(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
