@@ -98,6 +98,10 @@ class Optimizer:
     tensor([0.2000, 0.2000, 0.2000], requires_grad=True)
     """
 
+    # (option, value) pairs that __setstate__ adds to groups pickled without them
+    # (PyTorch's subclasses each set theirs the same way)
+    _group_defaults = ()
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
@@ -138,6 +142,9 @@ class Optimizer:
             self.__dict__.setdefault(name, OrderedDict())
         self.__dict__.pop("_fused_tables", None)
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for name, value in self._group_defaults:
+                group.setdefault(name, value)
 
     def __repr__(self):
         format_string = self.__class__.__name__ + " ("
@@ -354,6 +361,14 @@ class Optimizer:
     def _with_grad(self, group):
         """The group's parameters that have a gradient (the others are skipped)."""
         return [p for p in group["params"] if p._grad is not None]
+
+
+def check_nonnegative(**options):
+    """PyTorch's constructor checks ``0 <= value`` (NaN is refused), in the given order."""
+    for name, value in options.items():
+        if not 0.0 <= value:
+            what = {"lr": "learning rate", "eps": "epsilon value"}.get(name, f"{name} value")
+            raise ValueError(f"Invalid {what}: {value}")
 
 
 def check_no_differentiable(name, differentiable):

@@ -2,8 +2,8 @@
 nonzero and triangular masks.
 
 Two canonical forms, so that few specialisations serve every op:
-- (outer, dim, inner) with a full (O, K, I) index: `gather3`, `scatter3`,
-  `scatter_add3` (gather, scatter, scatter_add);
+- (outer, dim, inner) with a full (O, K, I) index: `gather3`, `scatter3`
+  (gather; scatter and, with `accumulate`, scatter_add);
 - (outer, block, inner) with one flat index over the block: `take_rows`,
   `put_rows` (advanced indexing, its assignment and gradient, index_select);
   the inner loop copies contiguous rows.
@@ -44,41 +44,31 @@ def gather3_parallel(src, idx, out):
 
 
 @njit(cache=True)
-def scatter3(dst, idx, src):
+def scatter3(dst, idx, src, accumulate):
+    """dst[o, idx[o, k, i], i] = (or +=) src[o, k, i]."""
     O, K, I = idx.shape
     for o in range(O):
         for k in range(K):
-            for i in range(I):
-                dst[o, idx[o, k, i], i] = src[o, k, i]
+            if accumulate:
+                for i in range(I):
+                    dst[o, idx[o, k, i], i] += src[o, k, i]
+            else:
+                for i in range(I):
+                    dst[o, idx[o, k, i], i] = src[o, k, i]
 
 
 @njit(cache=True, parallel=True)
-def scatter3_parallel(dst, idx, src):
+def scatter3_parallel(dst, idx, src, accumulate):
+    # threads own (o, i) columns, so repeated indices keep the serial order
     O, K, I = idx.shape
     for oi in prange(O * I):
         o = oi // I
         i = oi % I
         for k in range(K):
-            dst[o, idx[o, k, i], i] = src[o, k, i]
-
-
-@njit(cache=True)
-def scatter_add3(dst, idx, src):
-    O, K, I = idx.shape
-    for o in range(O):
-        for k in range(K):
-            for i in range(I):
+            if accumulate:
                 dst[o, idx[o, k, i], i] += src[o, k, i]
-
-
-@njit(cache=True, parallel=True)
-def scatter_add3_parallel(dst, idx, src):
-    O, K, I = idx.shape
-    for oi in prange(O * I):
-        o = oi // I
-        i = oi % I
-        for k in range(K):
-            dst[o, idx[o, k, i], i] += src[o, k, i]
+            else:
+                dst[o, idx[o, k, i], i] = src[o, k, i]
 
 
 @njit(cache=True)
@@ -221,10 +211,7 @@ def scatter(dst, idx, src, accumulate=False):
     """dst[o, idx[o, k, i], i] = (or +=) src[o, k, i] (indices already checked)."""
     if idx.size:
         par = _parallel(idx.size) and idx.shape[0] * idx.shape[2] > 1
-        if accumulate:
-            (scatter_add3_parallel if par else scatter_add3)(dst, idx, src)
-        else:
-            (scatter3_parallel if par else scatter3)(dst, idx, src)
+        (scatter3_parallel if par else scatter3)(dst, idx, src, bool(accumulate))
     return dst
 
 
