@@ -5,9 +5,8 @@ statistics while training (updating ``running_mean`` / ``running_var`` with
 
 import nbgrad as nb
 from nbgrad.nn import functional as F
-from nbgrad.nn import init
 from nbgrad.nn.modules.module import Module
-from nbgrad.nn.modules.normalization import _affine_params
+from nbgrad.nn.modules.normalization import _affine_params, _reset_affine
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
@@ -45,10 +44,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self, self.affine)
 
     def _check_input_dim(self, input):
         raise NotImplementedError

@@ -4,13 +4,9 @@ argument checks and repr.  The forward calls ``F.conv1d`` / ``F.conv2d``,
 which need the ``conv1d`` / ``conv2d`` ops: until those are declared a call
 raises NotImplementedError naming the op (see `nbgrad.nn._functional_conv`)."""
 
-import math
-
-import nbgrad as nb
 from nbgrad.nn import functional as F
-from nbgrad.nn import init
+from nbgrad.nn.modules.linear import kaiming_reset, weight_and_bias
 from nbgrad.nn.modules.module import Module
-from nbgrad.nn.parameter import Parameter
 
 __all__ = ["Conv1d", "Conv2d"]
 
@@ -66,12 +62,8 @@ class _ConvNd(Module):
         self.groups = groups
         self.padding_mode = padding_mode
         self._reversed_padding_repeated_twice = self._reversed_padding()
-        self.weight = Parameter(nb.empty((out_channels, in_channels // groups, *kernel_size),
-                                         dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(nb.empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        weight_and_bias(self, (out_channels, in_channels // groups, *kernel_size), bias, dtype,
+                        device)
         self.reset_parameters()
 
     def _reversed_padding(self):
@@ -86,11 +78,7 @@ class _ConvNd(Module):
         return out
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        kaiming_reset(self)
 
     def forward(self, input):
         fn = type(self)._fn

@@ -13,6 +13,26 @@ from nbgrad.nn.parameter import Parameter
 __all__ = ["Bilinear", "Identity", "Linear"]
 
 
+def weight_and_bias(module, weight_shape, bias, dtype, device):
+    """Uninitialised ``module.weight`` of `weight_shape` and ``module.bias`` of its
+    first dim (registered as None without `bias`): Linear's, Bilinear's and conv's."""
+    module.weight = Parameter(nb.empty(weight_shape, dtype=dtype, device=device))
+    if bias:
+        module.bias = Parameter(nb.empty(weight_shape[0], dtype=dtype, device=device))
+    else:
+        module.register_parameter("bias", None)
+
+
+def kaiming_reset(module):
+    """PyTorch's default init of Linear and conv: ``kaiming_uniform_(a=sqrt(5))`` for the
+    weight, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the bias."""
+    init.kaiming_uniform_(module.weight, a=math.sqrt(5))
+    if module.bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(module.weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(module.bias, -bound, bound)
+
+
 class Identity(Module):
     """Returns its input; its arguments are accepted and ignored."""
 
@@ -30,20 +50,11 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(nb.empty((out_features, in_features), dtype=dtype,
-                                         device=device))
-        if bias:
-            self.bias = Parameter(nb.empty(out_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        weight_and_bias(self, (out_features, in_features), bias, dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        kaiming_reset(self)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)
@@ -62,12 +73,7 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(nb.empty((out_features, in1_features, in2_features),
-                                         dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(nb.empty(out_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        weight_and_bias(self, (out_features, in1_features, in2_features), bias, dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self):
