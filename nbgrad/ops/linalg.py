@@ -62,11 +62,20 @@ def _matmul(a, b):
     return dispatch.backend_for(a).matmul.matmul_nd(a, b)
 
 
-def _save_crossed(ctx, x, y):
-    # d/dx needs y and d/dy needs x: keep only what a needed gradient uses
+def _crossed_product(ctx, x, y):
+    """x @ y (mm, bmm, dot, mv), saving for backward only what a needed gradient uses."""
+    # d/dx needs y and d/dy needs x
     need = ctx.needs_input_grad
     if need:
         ctx.save_for_backward(x if need[1] else None, y if need[0] else None)
+    return _matmul(x._data, y._data)
+
+
+def _crossed_saved(ctx, g):
+    """What `_crossed_product` saved, which gradients are needed, and g in the saved dtype."""
+    x, y = ctx.saved_tensors
+    need_x, need_y = ctx.needs_input_grad
+    return x, y, need_x, need_y, _grad_like(g, (y if need_x else x).dtype)
 
 
 @op("mm", node="MmBackward0")
@@ -83,15 +92,12 @@ def mm(ctx, x, y):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_mat(x._data.shape)} "
                            f"and {_mat(y._data.shape)})")
     _check_mm_dtypes(x, y)
-    _save_crossed(ctx, x, y)
-    return _matmul(x._data, y._data)
+    return _crossed_product(ctx, x, y)
 
 
 @mm.backward
 def mm_backward(ctx, g):
-    x, y = ctx.saved_tensors
-    need_x, need_y = ctx.needs_input_grad
-    g = _grad_like(g, (y if need_x else x).dtype)
+    x, y, need_x, need_y, g = _crossed_saved(ctx, g)
     return (mm(g, y.t()) if need_x else None, mm(x.t(), g) if need_y else None)
 
 
@@ -113,15 +119,12 @@ def bmm(ctx, x, y):
         raise RuntimeError(f"expected scalar type {scalar_name(x.dtype)} but found "
                            f"{scalar_name(y.dtype)} (bmm of {list(a.shape)} and "
                            f"{list(b.shape)})")
-    _save_crossed(ctx, x, y)
-    return _matmul(a, b)
+    return _crossed_product(ctx, x, y)
 
 
 @bmm.backward
 def bmm_backward(ctx, g):
-    x, y = ctx.saved_tensors
-    need_x, need_y = ctx.needs_input_grad
-    g = _grad_like(g, (y if need_x else x).dtype)
+    x, y, need_x, need_y, g = _crossed_saved(ctx, g)
     return (bmm(g, y.mT) if need_x else None, bmm(x.mT, g) if need_y else None)
 
 
@@ -143,15 +146,12 @@ def _check_vectors(opname, x, y):
 def dot(ctx, x, y):
     """Inner product of two 1-D tensors of the same size: ``nb.dot(a, b)`` is a 0-d tensor."""
     _check_vectors("dot", x, y)
-    _save_crossed(ctx, x, y)
-    return _matmul(x._data, y._data)
+    return _crossed_product(ctx, x, y)
 
 
 @dot.backward
 def dot_backward(ctx, g):
-    x, y = ctx.saved_tensors
-    need_x, need_y = ctx.needs_input_grad
-    g = _grad_like(g, (y if need_x else x).dtype)
+    x, y, need_x, need_y, g = _crossed_saved(ctx, g)
     return (g * y if need_x else None, g * x if need_y else None)
 
 
@@ -166,15 +166,12 @@ def mv(ctx, x, y):
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({_mat(a.shape)}), "
                            f"vec ({b.shape[0]})")
     _check_mm_dtypes(x, y)
-    _save_crossed(ctx, x, y)
-    return _matmul(a, b)
+    return _crossed_product(ctx, x, y)
 
 
 @mv.backward
 def mv_backward(ctx, g):
-    x, y = ctx.saved_tensors
-    need_x, need_y = ctx.needs_input_grad
-    g = _grad_like(g, (y if need_x else x).dtype)
+    x, y, need_x, need_y, g = _crossed_saved(ctx, g)
     return (outer(g, y) if need_x else None, mv(x.t(), g) if need_y else None)
 
 

@@ -340,13 +340,23 @@ def mse_loss(ctx, input, target, reduction="mean"):
         raise NotImplementedError(f"\"mse_cpu\" not implemented for '{scalar_name(dtype)}'")
     _check_half("mse_loss", dtype)
     shape = broadcast_shapes("mse_loss", tuple(input._data.shape), tuple(target._data.shape))
-    n = math.prod(shape)
+    operands = (_flat(input._data, dtype, shape), _flat(target._data, dtype, shape))
+    return _loss_forward(ctx, "mse", input, target, operands, (), shape, reduction, dtype)
+
+
+def _loss_forward(ctx, kernel, input, target, operands, constants, shape, reduction, dtype):
+    """An elementwise loss by the backend's nn `kernel` over the flat `operands` (x, t,
+    weights): the loss of each element, or their mean or sum; saves input and target
+    (and the weight tensors `constants`, watched) for the backward."""
     b = dispatch.backend(input.device)
+    n = math.prod(shape)
     out = b.empty((n if reduction == "none" else 0,), dtype.np)
-    total = b.nn.mse(_flat(input._data, dtype, shape), _flat(target._data, dtype, shape), out)
-    ctx.args = (reduction, n)
+    total = getattr(b.nn, kernel)(*operands, out)
+    ctx.args = (reduction, n, *constants)
     if ctx.needs_input_grad:
         ctx.save_for_backward(input, target)
+        if constants:
+            ctx.watch(*constants)
     return b.reshape(out, shape) if reduction == "none" else \
         b.nn.reduced_loss(total, n, reduction, dtype.np)
 
@@ -426,15 +436,8 @@ def binary_cross_entropy(ctx, input, target, weight=None, reduction="mean"):
         raise RuntimeError("all elements of input should be between 0 and 1")
     if b.nn.unit_interval_bad(t):
         raise RuntimeError("all elements of target should be between 0 and 1")
-    n = x.shape[0]
-    out = b.empty((n if reduction == "none" else 0,), dtype.np)
-    total = b.nn.binary_cross_entropy(x, t, w, out)
-    ctx.args = (reduction, n, w_t)
-    if ctx.needs_input_grad:
-        ctx.save_for_backward(input, target)
-        ctx.watch(w_t)
-    return b.reshape(out, shape) if reduction == "none" else \
-        b.nn.reduced_loss(total, n, reduction, dtype.np)
+    return _loss_forward(ctx, "binary_cross_entropy", input, target, (x, t, w), (w_t,), shape,
+                         reduction, dtype)
 
 
 def _fused_loss_backward(ctx, kernel, g, constants):
@@ -512,17 +515,9 @@ def binary_cross_entropy_with_logits(ctx, input, target, weight=None, reduction=
     _check_half(opname, dtype)
     w, w_t = _check_constant(opname, "weight", weight, shape, dtype, input)
     pw, pw_t = _check_constant(opname, "pos_weight", pos_weight, shape, dtype, input)
-    x, t = _flat(input._data, dtype, shape), _flat(target._data, dtype, shape)
-    n = x.shape[0]
-    b = dispatch.backend(input.device)
-    out = b.empty((n if reduction == "none" else 0,), dtype.np)
-    total = b.nn.binary_cross_entropy_with_logits(x, t, w, pw, out)
-    ctx.args = (reduction, n, w_t, pw_t)
-    if ctx.needs_input_grad:
-        ctx.save_for_backward(input, target)
-        ctx.watch(w_t, pw_t)
-    return b.reshape(out, shape) if reduction == "none" else \
-        b.nn.reduced_loss(total, n, reduction, dtype.np)
+    operands = (_flat(input._data, dtype, shape), _flat(target._data, dtype, shape), w, pw)
+    return _loss_forward(ctx, opname, input, target, operands, (w_t, pw_t), shape, reduction,
+                         dtype)
 
 
 @binary_cross_entropy_with_logits.backward
