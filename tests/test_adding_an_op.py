@@ -84,8 +84,10 @@ def add_examples():
              reduce_blocks["tests/opdb/reduce.py"], opdb_reduce)):
         ops = set(REGISTRY)
         for name, op in _declare(code, module).items():
+            setattr(module, name, op)   # what writing it in the module's file does
             setattr(nbgrad, name, op)   # what its name in the module's __all__ does
-            undo.append(lambda n=name: (delattr(nbgrad, n), delattr(Tensor, n)))
+            undo.append(lambda n=name, m=module: (delattr(m, n), delattr(nbgrad, n),
+                                                  delattr(Tensor, n)))
         undo += [lambda n=n: REGISTRY.pop(n) for n in set(REGISTRY) - ops]
         infos.append(eval(entry.strip().rstrip(","), dict(vars(db))))
     return infos[0], infos[1], undo

@@ -47,20 +47,28 @@ __all__ = ["abs_", "cast_like", "floordiv", "fmod", "invert", "maximum", "minimu
 _nbgrad = []
 
 
-def _nb():
-    """The tensor functions the duals call on Tensors: the ops' public names, the
-    factories and Tensor (gathered from this layer, not from the public package)."""
-    if not _nbgrad:
-        import types
+class _TensorFunctions:
+    """The tensor functions the duals call on Tensors, looked up when called: the
+    ops' public names (also ops declared later), the factories and Tensor, from
+    this layer, not from the public package."""
 
+    def __getattr__(self, name):
         from nbgrad import _factories
         from nbgrad.ops import FAMILIES
         from nbgrad.tensor import Tensor
-        ns = types.SimpleNamespace(Tensor=Tensor, zeros_like=_factories.zeros_like)
-        for family in FAMILIES:
-            for name in family.__all__:
-                setattr(ns, name, getattr(family, name))
-        _nbgrad.append(ns)
+        found = Tensor if name == "Tensor" else None
+        for module in FAMILIES + (_factories,):
+            if found is None and hasattr(module, name):
+                found = getattr(module, name)
+        if found is not None:
+            setattr(self, name, found)   # found once, then a plain attribute
+            return found
+        raise AttributeError(f"no tensor function {name!r} for a dual")
+
+
+def _nb():
+    if not _nbgrad:
+        _nbgrad.append(_TensorFunctions())
     return _nbgrad[0]
 
 

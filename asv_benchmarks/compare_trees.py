@@ -1,0 +1,90 @@
+"""Time the same workloads in two checkouts of nbgrad, interleaved: before/after
+ratios of a change measured in one run on one machine.
+
+    git worktree add /tmp/before <commit>
+    python asv_benchmarks/compare_trees.py /tmp/before .        # ratio = after / before
+
+Each round starts one process per tree, in turn; a process times every
+workload (median of its samples, kernels compiled before timing).  The
+medians over rounds and their ratio are printed.  Load from other processes
+falls on both trees alike; compare ratios, not absolute times.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+_CHILD = r"""
+import json, sys, time
+import nbgrad as nb
+
+def tutorial(shape):
+    def step():
+        x = nb.ones(*shape, requires_grad=True)
+        ((x + 2) * (x + 2) * 3).mean().backward()
+    return step
+
+def chain():
+    x = nb.ones(2, 2, requires_grad=True)
+    y = x
+    for _ in range(50):
+        y = y * 1.01 + 0.5
+    y.sum().backward()
+
+big = nb.rand(1_000_000)
+def elementwise(name):
+    f = getattr(nb, name)
+    return lambda: f(big)
+
+def reduction(name):
+    f = getattr(nb, name)
+    return lambda: f(big)
+
+work = {"tutorial 2x2": tutorial((2, 2)), "tutorial 1M": tutorial((1_000_000,)),
+        "chain 100 ops": chain, "exp 1M": elementwise("exp"), "sigmoid 1M": elementwise("sigmoid"),
+        "sum 1M": reduction("sum"), "var 1M": reduction("var"), "amax 1M": reduction("amax")}
+out = {}
+for name, f in work.items():
+    f(); f()
+    samples = []
+    reps = 200 if "2x2" in name or "chain" in name else 20
+    for _ in range(15):
+        t = time.perf_counter()
+        for _ in range(reps):
+            f()
+        samples.append((time.perf_counter() - t) / reps)
+    samples.sort()
+    out[name] = samples[len(samples) // 2]
+print(json.dumps(out))
+"""
+
+
+def _run(tree):
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(tree))
+    res = subprocess.run([sys.executable, "-c", _CHILD], env=env, cwd=os.path.abspath(tree),
+                         capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("before")
+    p.add_argument("after")
+    p.add_argument("--rounds", type=int, default=5)
+    args = p.parse_args()
+    runs = {"before": [], "after": []}
+    for _ in range(args.rounds):
+        runs["before"].append(_run(args.before))
+        runs["after"].append(_run(args.after))
+    print(f"{'workload':16s} {'before':>12s} {'after':>12s} {'after/before':>13s}")
+    for name in runs["before"][0]:
+        b = statistics.median(r[name] for r in runs["before"])
+        a = statistics.median(r[name] for r in runs["after"])
+        print(f"{name:16s} {b * 1e6:10.1f}us {a * 1e6:10.1f}us {a / b:13.2f}")
+
+
+if __name__ == "__main__":
+    main()
