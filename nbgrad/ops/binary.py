@@ -96,7 +96,7 @@ def _alpha_args(name, input, other, args, alpha):
         import warnings
         warnings.warn(f"This overload of {name} is deprecated: {name}(Number alpha, Tensor "
                       f"other); use {name}(Tensor other, *, Number alpha = 1)", UserWarning,
-                      stacklevel=3)
+                      stacklevel=4)   # the caller of add/sub
         alpha, other = other, args[0]
     if isinstance(input, (bool, int, float)) and not hasattr(other, "_data") and \
             not isinstance(other, np.ndarray):   # two numbers (a tensor takes a number as is)
@@ -105,25 +105,25 @@ def _alpha_args(name, input, other, args, alpha):
     return input, other, alpha
 
 
+def _with_alpha(name, plain, scaled, input, other, args, alpha):
+    """add's and sub's arguments sorted out: the plain op when alpha is 1, else the scaled one."""
+    if args or input.__class__ in (bool, int, float):
+        input, other, alpha = _alpha_args(name, input, other, args, alpha)
+    if alpha.__class__ is int and alpha == 1:
+        return plain(input, other)
+    _check_alpha(name, input, other, alpha)
+    return scaled(input, other, alpha)
+
+
 def add(input, other, *args, alpha=1):
     """input + alpha * other: ``nb.add(nb.tensor([1., 2.]), 1)`` is ``tensor([2., 3.])``;
     ``nb.add(x, y, alpha=2)``."""
-    if args or input.__class__ in (bool, int, float):
-        input, other, alpha = _alpha_args("add", input, other, args, alpha)
-    if alpha.__class__ is int and alpha == 1:
-        return _add(input, other)
-    _check_alpha("add", input, other, alpha)
-    return _add_alpha(input, other, alpha)
+    return _with_alpha("add", _add, _add_alpha, input, other, args, alpha)
 
 
 def sub(input, other, *args, alpha=1):
     """input - alpha * other: ``nb.sub(nb.tensor([3., 2.]), 1)`` is ``tensor([2., 1.])``."""
-    if args or input.__class__ in (bool, int, float):
-        input, other, alpha = _alpha_args("sub", input, other, args, alpha)
-    if alpha.__class__ is int and alpha == 1:
-        return _sub(input, other)
-    _check_alpha("sub", input, other, alpha)
-    return _sub_alpha(input, other, alpha)
+    return _with_alpha("sub", _sub, _sub_alpha, input, other, args, alpha)
 
 
 def rsub(input, other, *, alpha=1):

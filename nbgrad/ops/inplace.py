@@ -22,7 +22,7 @@ result never depends on the order in which a kernel visits the elements.
 
 import numpy as np
 
-from nbgrad import _dtypes
+from nbgrad import _dtypes, _factories
 from nbgrad.autograd import grad_mode
 from nbgrad.autograd.function import Function
 from nbgrad.autograd.node import watch_input
@@ -254,7 +254,6 @@ class _Overwritten(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from nbgrad import _factories
         return _factories.zeros_like(g)
 
 
@@ -263,12 +262,10 @@ class _Zero(Function):
 
     @staticmethod
     def forward(ctx, t):
-        from nbgrad import _factories
         return _factories.zeros_like(t)
 
     @staticmethod
     def backward(ctx, g):
-        from nbgrad import _factories
         return _factories.zeros_like(g)
 
 
@@ -277,12 +274,10 @@ class _FillScalar(Function):
 
     @staticmethod
     def forward(ctx, t, value):
-        from nbgrad import _factories
         return _factories.full_like(t, value)
 
     @staticmethod
     def backward(ctx, g):
-        from nbgrad import _factories
         return _factories.zeros_like(g), None
 
 
@@ -291,13 +286,11 @@ class _FillTensor(Function):
 
     @staticmethod
     def forward(ctx, t, value):
-        from nbgrad import _factories
         ctx.value_dtype = value.dtype
         return _factories.full_like(t, value.item())
 
     @staticmethod
     def backward(ctx, g):
-        from nbgrad import _factories
         gv = g.sum()
         return _factories.zeros_like(g), gv if gv.dtype is ctx.value_dtype else \
             gv.to(ctx.value_dtype)
@@ -359,7 +352,6 @@ class _CopyFrom(Function):
 
     @staticmethod
     def forward(ctx, t, src):
-        from nbgrad import _factories
         ctx.src_meta = (tuple(src.shape), src.dtype, src.device)
         out = _factories.empty_like(t)
         dispatch.backend(t.device).copy_into(
@@ -368,7 +360,6 @@ class _CopyFrom(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from nbgrad import _factories
         shape, dtype, device = ctx.src_meta
         gs = g if tuple(g.shape) == shape else g.sum_to_size(shape)
         if gs.dtype is not dtype or gs.device != device:
@@ -380,7 +371,6 @@ class _CopyFrom(Function):
 def copy_(self, src, non_blocking=False):
     """Copy `src` into self in place (broadcast to self's shape, converted to its
     dtype and device): ``w.copy_(w0)``; `non_blocking` is accepted and ignored."""
-    from nbgrad import _factories
     from nbgrad.ops.elementwise import broadcast_shapes
     from nbgrad.tensor import Tensor
     check_inplace(self, "copy_")

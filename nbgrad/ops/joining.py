@@ -144,13 +144,17 @@ def _split_views(ctx, x, sizes, d):
     return tuple(out)
 
 
+def _split_dim(x, dim, opname):
+    """The split dim of `x`, wrapped (a 0-d tensor cannot be split)."""
+    if x._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    return _wrap_dim(dim, x._data.ndim, opname)
+
+
 @op("split", node="SplitBackward0", view=True)
 def _split(ctx, x, split_size, dim=0):
-    a = x._data
-    if a.ndim == 0:
-        raise RuntimeError("split expects at least a 1-dimensional tensor")
-    d = _wrap_dim(dim, a.ndim, "split")
-    n = a.shape[d]
+    d = _split_dim(x, dim, "split")
+    n = x._data.shape[d]
     if split_size < 0:
         raise RuntimeError(f"split expects split_size be non-negative, but got "
                            f"split_size={split_size}")
@@ -166,14 +170,12 @@ def _split(ctx, x, split_size, dim=0):
 
 @op("split_with_sizes", node="SplitWithSizesBackward0", view=True)
 def _split_with_sizes(ctx, x, split_sizes, dim=0):
-    a = x._data
-    if a.ndim == 0:
-        raise RuntimeError("split expects at least a 1-dimensional tensor")
-    d = _wrap_dim(dim, a.ndim, "split_with_sizes")
+    d = _split_dim(x, dim, "split_with_sizes")
+    n = x._data.shape[d]
     sizes = [int(s) for s in split_sizes]
-    if any(s < 0 for s in sizes) or sum(sizes) != a.shape[d]:
+    if any(s < 0 for s in sizes) or sum(sizes) != n:
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to "
-                           f"{a.shape[d]} (input tensor's size at dimension {d}), but got "
+                           f"{n} (input tensor's size at dimension {d}), but got "
                            f"split_sizes={sizes}")
     return _split_views(ctx, x, sizes, d)
 

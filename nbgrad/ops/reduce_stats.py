@@ -30,6 +30,22 @@ def _buffer(a, g):
     return Tensor._make(a, g.dtype, g.device)
 
 
+def _reduce(ctx, x, view, dtype, kernel, *args):
+    """The backend reduce `kernel` (norm's, logsumexp's) over the (A, R, B) view of `x`
+    that `prepare` gave (`view`), in `dtype`; the context keeps x, the reduced dims and
+    the result with those dims kept, which the backward reads."""
+    x3, dims, kept, shape = view
+    b = dispatch.backend_for(x3)
+    out = b.empty((x3.shape[0], x3.shape[2]), dtype.np)
+    if out.size:
+        getattr(b.reduce, kernel)(x3, out, *args)
+    ctx.save_for_backward(x)
+    ctx.dims = dims
+    ctx.kept = kept
+    ctx.out = b.reshape(out, kept)
+    return b.reshape(out, shape)
+
+
 def _nonzero(n):
     # a zero norm (or std) divides by 1 instead: the numerator is zero there,
     # so the gradient is 0, PyTorch's choice
@@ -71,20 +87,13 @@ def norm(ctx, x, p="fro", dim=None, keepdim=False, out=None, dtype=None):
         if out_dtype is not x.dtype:
             normalize_dims(dim, a.ndim, "norm")   # bad dims raise before the copy
             a = dispatch.backend(x.device).cast(a, out_dtype)
-    x3, dims, kept, shape = prepare(a, dim, keepdim, "norm")
+    view = prepare(a, dim, keepdim, "norm")
+    x3 = view[0]
     if math.isinf(p) and x3.shape[1] == 0 and x3.shape[0] * x3.shape[2]:
         raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on an empty tensor "
                            "because the operation does not have an identity")
-    b = dispatch.backend_for(x3)
-    res = b.empty((x3.shape[0], x3.shape[2]), out_dtype.np)
-    if res.size:
-        b.reduce.pnorm_arb(x3, res, p, np.float64(0))
-    ctx.save_for_backward(x)
     ctx.p = p
-    ctx.dims = dims
-    ctx.kept = kept
-    ctx.out = b.reshape(res, kept)
-    return b.reshape(res, shape)
+    return _reduce(ctx, x, view, out_dtype, "pnorm_arb", p, np.float64(0))
 
 
 @norm.backward
@@ -229,16 +238,8 @@ def logsumexp(ctx, x, dim, keepdim=False):
     if dim is None:   # PyTorch's logsumexp has no all-dims default
         raise TypeError("logsumexp(): argument 'dim' must be tuple of ints, not NoneType")
     out_dtype = x.dtype if x.dtype.is_floating_point else _dtypes.get_default_dtype()
-    x3, dims, kept, shape = prepare(x._data, dim, keepdim, "logsumexp")
-    b = dispatch.backend_for(x3)
-    out = b.empty((x3.shape[0], x3.shape[2]), out_dtype.np)
-    if out.size:
-        b.reduce.lse_arb(x3, out, np.float64(0))
-    ctx.save_for_backward(x)
-    ctx.dims = dims
-    ctx.kept = kept
-    ctx.out = b.reshape(out, kept)
-    return b.reshape(out, shape)
+    view = prepare(x._data, dim, keepdim, "logsumexp")
+    return _reduce(ctx, x, view, out_dtype, "lse_arb", np.float64(0))
 
 
 @logsumexp.backward
