@@ -463,6 +463,14 @@ def _fused_loss_backward(ctx, kernel, g, constants):
         (None,) * (len(need) - 2)
 
 
+def _weighted_grad(g, reduction, n, w):
+    """A loss's incoming gradient times 1/n for 'mean' and times the weight `w` (when
+    given): what the recorded backward of a weighted elementwise loss starts from."""
+    if reduction == "mean" and n:
+        g = g * (1.0 / n)
+    return g if w is None else g * w
+
+
 def _clamped_log(v, low):
     from nbgrad.ops.binary import where
     lg = v.log()
@@ -477,10 +485,7 @@ def binary_cross_entropy_backward(ctx, g):
     g = _grad_like(g, x.dtype)
     if not grad_mode.is_grad_enabled():
         return _fused_loss_backward(ctx, "binary_cross_entropy_backward", g, (w,))
-    if reduction == "mean" and n:
-        g = g * (1.0 / n)
-    if w is not None:
-        g = g * w
+    g = _weighted_grad(g, reduction, n, w)
     need = ctx.needs_input_grad
     gx = gt = None
     if need[0]:
@@ -528,10 +533,7 @@ def binary_cross_entropy_with_logits_backward(ctx, g):
         return _fused_loss_backward(ctx, "binary_cross_entropy_with_logits_backward", g,
                                     (w, pw))
     g = _grad_like(g, x.dtype)
-    if reduction == "mean" and n:
-        g = g * (1.0 / n)
-    if w is not None:
-        g = g * w
+    g = _weighted_grad(g, reduction, n, w)
     need = ctx.needs_input_grad
     gx = gt = None
     if need[0]:

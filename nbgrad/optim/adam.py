@@ -8,7 +8,7 @@ from nbgrad.optim import _fused
 from nbgrad.optim.optimizer import Optimizer, check_no_differentiable, check_nonnegative
 from nbgrad.tensor import Tensor
 
-__all__ = ["Adam", "AdamW", "scalar_step"]
+__all__ = ["Adam", "AdamW", "init_state", "scalar_step"]
 
 
 def scalar_step(value=0.0):
@@ -16,6 +16,24 @@ def scalar_step(value=0.0):
     (float64 when that is the default dtype, else float32)."""
     dt = _dtypes.float64 if _dtypes.get_default_dtype() is _dtypes.float64 else _dtypes.float32
     return _factories.tensor(float(value), dtype=dt)
+
+
+def init_state(opt, params, names):
+    """PyTorch's lazily made per-parameter state (each parameter's dtype checked first):
+    a step counter and a zero buffer per name in `names` (None entries skipped).  A state
+    made earlier must hold every one of those buffers (else KeyError, as PyTorch's step)."""
+    for p in params:
+        _fused.check_dtype(opt, p)
+        state = opt.state[p]
+        if len(state) == 0:
+            state["step"] = scalar_step()
+            for name in names:
+                if name is not None:
+                    state[name] = _factories.zeros_like(p)
+        else:
+            for name in names:
+                if name is not None and name not in state:
+                    raise KeyError(name)
 
 
 def _check_betas(betas):
@@ -65,29 +83,15 @@ class Adam(Optimizer):
                 if len(s) != 0 and not isinstance(s["step"], Tensor):
                     s["step"] = scalar_step(float(s["step"]))
 
-    def _init_group(self, group, params):
-        amsgrad = group["amsgrad"]
-        for p in params:
-            _fused.check_dtype(self, p)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = scalar_step()
-                state["exp_avg"] = _factories.zeros_like(p)
-                state["exp_avg_sq"] = _factories.zeros_like(p)
-                if amsgrad:
-                    state["max_exp_avg_sq"] = _factories.zeros_like(p)
-            elif amsgrad and "max_exp_avg_sq" not in state:
-                raise KeyError("max_exp_avg_sq")   # what PyTorch's step raises here
-
     def step(self, closure=None):
         """One Adam step over every group (`closure` re-evaluates the loss, optional)."""
         loss = self._closure_loss(closure)
         for gi, group in enumerate(self.param_groups):
             params = self._with_grad(group)
-            self._init_group(group, params)
             beta1, beta2 = group["betas"]
             amsgrad = group["amsgrad"]
             names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq" if amsgrad else None)
+            init_state(self, params, names)
             _fused.run(self, gi, params, names, "adam", "adam",
                        (group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
                         group["decoupled_weight_decay"], amsgrad, group["maximize"]))

@@ -2,9 +2,8 @@
 squared gradients, optional centering, momentum, weight decay, maximize); each
 step is one fused kernel call per parameter group."""
 
-from nbgrad import _factories
 from nbgrad.optim import _fused
-from nbgrad.optim.adam import scalar_step
+from nbgrad.optim.adam import init_state
 from nbgrad.optim.optimizer import Optimizer, check_no_differentiable, check_nonnegative
 
 __all__ = ["RMSprop"]
@@ -34,26 +33,14 @@ class RMSprop(Optimizer):
         check_no_differentiable("RMSprop", differentiable)
         super().__init__(params, defaults)
 
-    def _init_group(self, group, params):
-        for p in params:
-            _fused.check_dtype(self, p)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = scalar_step()
-                state["square_avg"] = _factories.zeros_like(p)
-                if group["momentum"] > 0:
-                    state["momentum_buffer"] = _factories.zeros_like(p)
-                if group["centered"]:
-                    state["grad_avg"] = _factories.zeros_like(p)
-
     def step(self, closure=None):
         """One RMSprop step over every group (`closure` re-evaluates the loss, optional)."""
         loss = self._closure_loss(closure)
         for gi, group in enumerate(self.param_groups):
             params = self._with_grad(group)
-            self._init_group(group, params)
             names = ("square_avg", "momentum_buffer" if group["momentum"] > 0 else None,
                      "grad_avg" if group["centered"] else None)
+            init_state(self, params, names)
             _fused.run(self, gi, params, names, "rmsprop", "rmsprop",
                        (group["lr"], group["alpha"], group["eps"], group["weight_decay"],
                         group["momentum"], group["centered"], group["maximize"]))
