@@ -3,19 +3,19 @@ registered in `REGISTRY` (see `nbgrad.ops.registry` for the declaration form).
 
 Families: unary, activation, binary (elementwise); reduce, reduce_extrema,
 reduce_scan, reduce_stats; movement, rearrange, indexing, joining, scatter;
-linalg; nn; inplace.  Each module's ``__all__`` lists the public functions that
+linalg; nn; conv, pool; inplace.  Each module's ``__all__`` lists the public functions that
 ``nbgrad`` re-exports.
 """
 
 from nbgrad.autograd import provided as _provided
 from nbgrad.backends import dispatch as _dispatch
 from nbgrad.ops.registry import REGISTRY
-from nbgrad.ops import (activation, binary, indexing, inplace, joining,  # noqa: F401
-                        kernel_op, linalg, movement, nn, rearrange, reduce, reduce_extrema,
-                        reduce_scan, reduce_stats, scatter, unary)
+from nbgrad.ops import (activation, binary, conv, indexing, inplace, joining,  # noqa: F401
+                        kernel_op, linalg, movement, nn, pool, rearrange, reduce,
+                        reduce_extrema, reduce_scan, reduce_stats, scatter, unary)
 
 FAMILIES = (unary, activation, binary, reduce, reduce_extrema, reduce_scan, reduce_stats,
-            movement, rearrange, indexing, joining, scatter, linalg, nn, inplace)
+            movement, rearrange, indexing, joining, scatter, linalg, nn, conv, pool, inplace)
 
 
 def _add_gradients(a, b):

@@ -8,11 +8,11 @@ a registered op has no entry.
 """
 
 from tests.opdb.common import OpInfo, Sample  # noqa: F401
-from tests.opdb import (elementwise, indexing, inplace, linalg, movement, nn,  # noqa: E402
-                        reduce)
+from tests.opdb import (conv, elementwise, indexing, inplace, linalg, movement,  # noqa: E402
+                        nn, reduce)
 
 ALL_OPS = []
-for _family in (elementwise, reduce, movement, indexing, linalg, nn, inplace):
+for _family in (elementwise, reduce, movement, indexing, linalg, nn, conv, inplace):
     ALL_OPS.extend(_family.OPS)
 
 BY_NAME = {}
