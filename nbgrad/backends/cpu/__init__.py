@@ -2,7 +2,8 @@
 (see `nbgrad.backends`; the CUDA one has the same names).
 
 Modules: `elementwise` (kernels generated from a `KernelFamily`), `reduce`
-(loaded on first use), `movement`, `nn`, `creation`, `matmul` (NumPy's BLAS)
+(loaded on first use), `movement`, `nn`, `conv` (convolutions, pools), `creation`,
+`matmul` (NumPy's BLAS)
 and `array` (NumPy allocations and views), whose helpers are re-exported
 here (`empty`, `reshape`, `getitem`, `cast`, `fill`, `to_device`...), plus
 `run` (the elementwise run).  Each kernel module chooses its serial or

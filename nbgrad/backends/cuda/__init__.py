@@ -23,7 +23,8 @@ The backend API (the same names as the CPU backend's, see
 - `interop`: zero-copy import and export of ``__cuda_array_interface__`` / DLPack;
 - `array`: views and allocations of device arrays under NumPy's names;
 - `movement`: gather, scatter, take/put rows, index checks, tril/triu, flip;
-- `nn`: softmax, dropout, nll and the fused losses.
+- `nn`: softmax, dropout, nll and the fused losses;
+- `conv`: im2col / col2im, conv bias, max pooling, window means (the pools).
 
 `is_available()` says whether a device (or the simulator) works, and
 `current_device_id()` which one kernels run on.
@@ -32,6 +33,7 @@ The backend API (the same names as the CPU backend's, see
 from nbgrad.backends.cuda import (  # noqa: F401
     _numba_cuda,  # (first: fails early, with a clear message)
     array,
+    conv,
     copy,
     creation,
     elementwise,
