@@ -200,7 +200,7 @@ def test_backward_hooks_are_refused_clearly():
 ])
 def test_modules_without_their_op_name_it(make, x, op):
     import nbgrad
-    if getattr(nbgrad, op, None) is not None:
+    if getattr(nbgrad, op, None) is not None or op in nbgrad._REGISTRY:
         pytest.skip(f"{op} is declared now: covered by the recorded cases")
     with pytest.raises(NotImplementedError, match=repr(op)):
         make()(nb.ones(*x))

@@ -176,6 +176,31 @@ MODULE_CASES = [
     {"make": f"nn.Sequential(nn.Linear(4, 8, {W}), nn.Tanh(), nn.Linear(8, 3, {W}))",
          "inputs": [("randn", (5, 4))]},
     {"make": "Net()", "inputs": [("randn", (5, 4))]},
+    # convolutions and pools (small shapes; "fork_rng": recorded with a generator of
+    # their own, so the cases recorded before them kept their data)
+    *[{"make": m, "inputs": [("randn", shape)], "fork_rng": True} for m, shape in [
+        (f"nn.Conv2d(3, 4, 3, {W})", (2, 3, 6, 5)),
+        (f"nn.Conv2d(4, 6, (3, 2), stride=(2, 1), padding=(1, 2), dilation=(2, 1), groups=2, "
+         f"{W})", (2, 4, 7, 6)),
+        (f"nn.Conv2d(2, 3, (2, 4), padding='same', bias=False, {W})", (1, 2, 5, 5)),
+        (f"nn.Conv2d(2, 2, 3, padding='valid', {W})", (2, 5, 4)),
+        (f"nn.Conv1d(3, 4, 3, stride=2, padding=1, {W})", (2, 3, 9)),
+        (f"nn.Conv1d(4, 4, 2, padding='same', dilation=3, groups=4, {W})", (2, 4, 8)),
+        ("nn.MaxPool2d(2)", (2, 3, 6, 5)),
+        ("nn.MaxPool2d((3, 2), stride=(2, 1), padding=1, ceil_mode=True)", (2, 2, 7, 5)),
+        ("nn.MaxPool2d(2, stride=1, dilation=2, return_indices=True)", (1, 2, 6, 6)),
+        ("nn.MaxPool1d(3, stride=2, padding=1)", (2, 3, 10)),
+        ("nn.AvgPool2d(2)", (2, 3, 6, 5)),
+        ("nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)",
+         (2, 2, 7, 6)),
+        ("nn.AvgPool2d((2, 3), padding=(1, 1), divisor_override=4)", (1, 2, 5, 6)),
+        ("nn.AvgPool1d(3, stride=2, padding=1, ceil_mode=True)", (2, 3, 10)),
+        ("nn.AdaptiveAvgPool2d((3, 2))", (2, 3, 7, 5)),
+        ("nn.AdaptiveAvgPool2d((None, 4))", (2, 2, 5, 7)),
+        ("nn.AdaptiveAvgPool1d(4)", (2, 3, 9)),
+        (f"nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, {W}), nn.ReLU(), nn.MaxPool2d(2), "
+         f"nn.Conv2d(4, 6, 3, {W}), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), "
+         f"nn.Linear(6, 3, {W}))", (3, 1, 8, 8))]],
 ]
 
 # print(module) of each of these must be PyTorch's
