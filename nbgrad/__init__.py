@@ -33,6 +33,7 @@ from nbgrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set
 from nbgrad.ops import REGISTRY as _REGISTRY
 from nbgrad.serialization import load, save
 from nbgrad import optim  # noqa: E402,F401,I001
+from nbgrad.compiler import compile  # noqa: E402,I001  (shadows the builtin: torch.compile's name)
 
 for _family in _ops.FAMILIES:
     for _name in _family.__all__:

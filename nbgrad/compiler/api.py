@@ -1,0 +1,152 @@
+"""``nb.compile``: record a function once per input signature, replay it after.
+
+The signature of a call is what the recording depends on: every tensor
+argument's shape, dtype, device, requires_grad and whether it is a leaf (in
+lists and tuples too), the other arguments' values, and the grad mode.  The
+first call with a signature runs the function eagerly under a `Recording` and
+lowers it to a tape program; later calls with that signature replay the
+program, after checking the guards the recording made (captured tensors'
+shape, dtype and requires_grad, whether leaves' ``.grad`` is None).
+
+When the recording cannot be replayed faithfully (a tensor's value read into
+Python, an op outside the tape's vocabulary, an in-place update...), that
+signature runs eagerly from then on, with one `CompileWarning` naming the
+reason and the file and line.  At most ``cache_size_limit`` signatures are
+kept (the oldest is dropped); ``compiled.stats`` counts recordings, replays
+and eager calls, as ``torch._dynamo`` reports recompiles.
+"""
+
+import functools
+import warnings
+
+from nbgrad.autograd import grad_mode
+from nbgrad.compiler.lowering import Unsupported, lower
+from nbgrad.compiler.recorder import Recording
+from nbgrad.compiler.replay import TapePlan, template
+from nbgrad.tensor import Tensor, cpu_device
+
+__all__ = ["compile", "CompiledFunction", "CompileWarning"]
+
+
+class CompileWarning(UserWarning):
+    """A compiled function's signature runs eagerly (the message says why and where)."""
+
+
+def compile(fn=None, *, cache_size_limit=8):
+    """`fn` recorded on its first call per signature and replayed as one compiled
+    tape call after (see the module docstring).  Also a decorator::
+
+        @nb.compile
+        def step(x):
+            loss = ((x + 2) * (x + 2) * 3).mean()
+            loss.backward()
+            return loss
+    """
+    if fn is None:
+        return functools.partial(compile, cache_size_limit=cache_size_limit)
+    if not callable(fn):
+        raise TypeError(f"nb.compile expects a callable, got {type(fn).__name__}")
+    return CompiledFunction(fn, cache_size_limit)
+
+
+class _Eager:
+    def __init__(self, reason):
+        self.reason = reason
+
+
+class CompiledFunction:
+    """The callable `compile` returns; ``stats`` counts what each call did."""
+
+    def __init__(self, fn, cache_size_limit):
+        self.fn = fn
+        self.cache_size_limit = cache_size_limit
+        self._plans = {}
+        self.stats = {"recordings": 0, "replays": 0, "eager_calls": 0, "evictions": 0}
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args, **kwargs):
+        flat = []
+        key = _key(args, flat)
+        if kwargs:
+            key = (key, _key(kwargs, flat))
+        key = (key, grad_mode._state.enabled, _aliasing(flat) if len(flat) > 1 else None)
+        plans = self._plans.get(key)
+        if plans is not None:
+            for plan in plans:
+                if plan.__class__ is _Eager:
+                    self.stats["eager_calls"] += 1
+                    return self.fn(*args, **kwargs)
+                if plan.guards_hold():
+                    self.stats["replays"] += 1
+                    return plan(flat)
+        return self._record(key, flat, args, kwargs)
+
+    def _record(self, key, flat, args, kwargs):
+        self.stats["recordings"] += 1
+        rec = Recording()
+        with rec:
+            result = self.fn(*args, **kwargs)
+        plan = None
+        if rec.reason is not None:
+            plan = _Eager(f"{rec.reason} at {rec.where}")
+        else:
+            try:
+                plan = _plan(rec, flat, result)
+            except Unsupported as exc:
+                plan = _Eager(str(exc))
+        if plan.__class__ is _Eager:
+            warnings.warn(f"nb.compile: {getattr(self.fn, '__qualname__', self.fn)} runs "
+                          f"eagerly for this signature: {plan.reason}", CompileWarning,
+                          stacklevel=3)
+        # one plan per guard state (x.grad None on the first step, set after)
+        plans = self._plans.pop(key, [])
+        self._plans[key] = [plan] if plan.__class__ is _Eager else plans + [plan]
+        while sum(len(v) for v in self._plans.values()) > self.cache_size_limit:
+            oldest = next(iter(self._plans))
+            if len(self._plans[oldest]) > 1:
+                self._plans[oldest].pop(0)
+            else:
+                del self._plans[oldest]
+            self.stats["evictions"] += 1
+        return result
+
+
+def _plan(rec, flat, result):
+    for t in flat:
+        if t._requires_grad and t.grad_fn is not None:
+            raise Unsupported("an input computed by a graph outside the function")
+    program, slots = lower(rec, flat)
+    roots = set()
+    for entry in rec.entries:
+        if entry[0] in ("backward", "grad"):
+            outs = entry[1]
+            roots.update(id(t) for t in ((outs,) if isinstance(outs, Tensor) else outs))
+    return TapePlan(program, template(result, slots, flat), roots)
+
+
+def _aliasing(flat):
+    """None when the tensor arguments are distinct objects, else which repeat which
+    (a recording made with x passed twice must not replay for two tensors)."""
+    if len({id(t) for t in flat}) == len(flat):
+        return None
+    first = {}
+    return tuple(first.setdefault(id(t), k) for k, t in enumerate(flat))
+
+
+def _key(value, flat):
+    """The part of the signature for `value`; its tensors are appended to `flat`."""
+    c = value.__class__
+    if c is Tensor or isinstance(value, Tensor):
+        flat.append(value)
+        dev = value.device
+        return (value._data.shape, value.dtype, None if dev is cpu_device else dev,
+                value._requires_grad, value.grad_fn is None)
+    if c is tuple or c is list:
+        return (c,) + tuple(_key(v, flat) for v in value)
+    if c is dict:
+        return (dict,) + tuple((k, _key(v, flat)) for k, v in value.items())
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return (c, value)

@@ -1,0 +1,156 @@
+"""The tape interpreter: one compiled Numba function that runs a flat program.
+
+A program is an int64 array of instructions, one row each:
+``(opcode, n, out, a, sa, b, sb, c, sc, e)`` -- the element count, the arena
+offset of the result and of up to three operands, each operand's step (1: it
+has n elements; 0: one element, broadcast) and an extra field (need bits of a
+backward row, the row length of a softmax).  ``A`` holds every value of the
+graph (inputs, constants, intermediates), ``G`` the gradients, at the same
+offsets.  A view of a contiguous block is the same arena region, so views cost
+no instruction and their gradients land where the base's are.
+
+The interpreter is generated for a *set* of elementwise ops (from their
+declarations: the forward and each input's derivative are the same scalar
+functions the eager kernels inline) plus the fixed builtins below; another
+graph using the same ops reuses it without compiling (the disk cache keys it
+by the text of everything it inlines, as every generated kernel).
+"""
+
+from nbgrad.backends import codegen
+from nbgrad.backends.cpu import elementwise as cpu_elementwise
+from nbgrad.backends.family import KernelFamily
+
+__all__ = ["WIDTH", "BUILTINS", "Vocabulary"]
+
+WIDTH = 10
+
+# builtin opcodes: (forward, backward) pairs; elementwise ops follow from FIRST_OP
+BUILTINS = {"copy": 0, "sum": 2, "mean": 4, "softmax": 6, "zero_grad": 8, "seed": 9,
+            "seed_from": 10, "grad_out": 11, "add_prev": 12}
+FIRST_OP = 14
+
+_BUILTIN_SOURCE = """
+        if op == 0:      # copy: out = a
+            for i in range(n):
+                A[o + i] = A[a + i]
+        elif op == 1:
+            for i in range(n):
+                G[a + i] += G[o + i]
+        elif op == 2:    # sum of n elements
+            acc = 0.0
+            for i in range(n):
+                acc += A[a + i]
+            A[o] = acc
+        elif op == 3:
+            for i in range(n):
+                G[a + i] += G[o]
+        elif op == 4:    # mean of n elements
+            acc = 0.0
+            for i in range(n):
+                acc += A[a + i]
+            A[o] = acc / n
+        elif op == 5:
+            for i in range(n):
+                G[a + i] += G[o] / n
+        elif op == 6:    # softmax over rows of e elements
+            for r in range(0, n, e):
+                m = A[a + r]
+                for i in range(r, r + e):
+                    m = max(m, A[a + i])
+                acc = 0.0
+                for i in range(r, r + e):
+                    v = np.exp(A[a + i] - m)
+                    A[o + i] = v
+                    acc += v
+                for i in range(r, r + e):
+                    A[o + i] = A[o + i] / acc
+        elif op == 7:
+            for r in range(0, n, e):
+                acc = 0.0
+                for i in range(r, r + e):
+                    acc += G[o + i] * A[o + i]
+                for i in range(r, r + e):
+                    G[a + i] += A[o + i] * (G[o + i] - acc)
+        elif op == 8:    # zero the gradients
+            for i in range(n):
+                G[i] = 0.0
+        elif op == 9:    # seed: d root / d root = 1
+            for i in range(n):
+                G[o + i] += 1.0
+        elif op == 10:   # seed from a given gradient
+            for i in range(n):
+                G[o + i] += A[a + i]
+        elif op == 11:   # expose a gradient as a value: out = G[a]
+            for i in range(n):
+                A[o + i] = G[a + i]
+        elif op == 12:   # a leaf's accumulated gradient: out = A[a] + G[b]
+            for i in range(n):
+                A[o + i] = A[a + i] + G[b + i]
+"""
+
+_OPERAND_FIELDS = (("a", "sa"), ("b", "sb"), ("c", "sc"))
+
+
+class Vocabulary:
+    """The elementwise ops one interpreter knows, in a fixed order (by name)."""
+
+    def __init__(self, ops):
+        self.ops = sorted(set(ops), key=lambda o: o.name)
+        self.opcode = {op.name: FIRST_OP + 2 * k for k, op in enumerate(self.ops)}
+        self._run = None
+
+    @property
+    def run(self):
+        """The compiled ``run(code, A, G)`` (built on first use)."""
+        if self._run is None:
+            self._run = _build(self.ops)
+        return self._run
+
+
+def _register(stem, fn):
+    fam = KernelFamily(stem, [fn])
+    token = f"{fam.stem}.{fam.fp}.0"
+    if (fam.stem, fam.fp) not in cpu_elementwise._registered:
+        cpu_elementwise._registered.add((fam.stem, fam.fp))
+        import numba
+        codegen.register_object(token, numba.njit(fn, forceinline=True, error_model="numpy"))
+    return token
+
+
+def _build(ops):
+    head = ["import numpy as np", "from numba import njit"]
+    body = []
+    for k, op in enumerate(ops):
+        code = FIRST_OP + 2 * k
+        head.append(f"f{k} = _objects[{_register(op.name + '_tape', op.forward_fn)!r}]")
+        operand = {name: f"A[{a} + i * {s}]" for name, (a, s) in zip(op.inputs, _OPERAND_FIELDS)}
+        body.append(f"        elif op == {code}:   # {op.name}")
+        body.append("            for i in range(n):")
+        body.append(f"                A[o + i] = f{k}({', '.join(operand[p] for p in op.inputs)})")
+        body.append(f"        elif op == {code + 1}:")
+        body.append("            for i in range(n):")
+        body.append("                g = G[o + i]")
+        for j, (name, (a, s)) in enumerate(zip(op.inputs, _OPERAND_FIELDS)):
+            rule = op.grads.get(name)
+            if rule is None:
+                continue
+            head.append(f"g{k}_{j} = _objects[{_register(f'{op.name}_tape_d{name}', rule)!r}]")
+            args = [{"g": "g", "out": "A[o + i]"}.get(p, operand.get(p))
+                    for p in op._grad_params[name]]
+            body.append(f"                if e & {1 << j}:")
+            body.append(f"                    G[{a} + i * {s}] += g{k}_{j}({', '.join(args)})")
+    lines = head + ['@njit(cache=CACHE, error_model="numpy")', "def run(code, A, G):",
+                    "    for k in range(code.shape[0]):",
+                    "        op = code[k, 0]",
+                    "        n = code[k, 1]",
+                    "        o = code[k, 2]",
+                    "        a = code[k, 3]",
+                    "        sa = code[k, 4]",
+                    "        b = code[k, 5]",
+                    "        sb = code[k, 6]",
+                    "        c = code[k, 7]",
+                    "        sc = code[k, 8]",
+                    "        e = code[k, 9]",
+                    _BUILTIN_SOURCE.rstrip("\n")] + body
+    stem = "tape_" + "_".join(op.name for op in ops)[:60]
+    return codegen.load_module(stem, "\n".join(lines) + "\n").run

@@ -1,0 +1,344 @@
+"""From a `Recording` to a tape `Program`: arena slots and interpreter rows.
+
+Every tensor of the recorded run gets a slot (an arena offset and a size):
+inputs and captured tensors are copied in on each call, constants (Python
+numbers, tensors made inside the function) are written once, op results are
+computed by the program, contiguous views alias their base.  ``backward()``
+and ``autograd.grad`` entries become a reverse pass over the rows recorded
+before them, built from the same declarations.  Anything outside this
+vocabulary raises `Unsupported` with the reason; the caller runs the function
+eagerly instead (never an approximate replay).
+"""
+
+import numpy as np
+
+from nbgrad._device import cpu_device
+from nbgrad.compiler.interpreter import BUILTINS, WIDTH, Vocabulary
+from nbgrad.ops.elementwise import Elementwise
+from nbgrad.tensor import Tensor
+
+__all__ = ["Unsupported", "Slot", "Program", "lower"]
+
+_vocabularies = {}   # frozenset of op names -> Vocabulary (one interpreter per op set)
+
+
+class Unsupported(Exception):
+    """The recorded run uses something the tape cannot replay (the message says what)."""
+
+
+class Slot:
+    __slots__ = ("off", "n", "shape", "rg")
+
+    def __init__(self, off, n, shape, rg):
+        self.off, self.n, self.shape, self.rg = off, n, shape, rg
+
+
+class Program:
+    """A lowered recording: what `nbgrad.compiler.replay` runs."""
+
+    def __init__(self):
+        self.rows = []          # interpreter rows (lists of WIDTH ints)
+        self.forward = []       # (backward row, out slot) of each differentiable row
+        self.size = 0           # arena length
+        self.consts = []        # (offset, flat values)
+        self.inputs = []        # (flat argument index, slot)
+        self.captured = []      # (tensor, slot): read on every call, guarded
+        self.grad_guards = []   # (leaf, whether its .grad was None before the first backward)
+        self.grads_in = []      # (leaf, slot): its .grad read in before the run
+        self.grads_out = []     # (leaf, slot, was None): its .grad after the run
+        self.outputs = None     # the result's template (see replay.build_result)
+        self.ops = set()
+        self.dtype = None
+
+    def alloc(self, shape, rg=False):
+        n = int(np.prod(shape, dtype=np.int64))
+        s = Slot(self.size, n, tuple(shape), rg)
+        self.size += max(n, 1)
+        return s
+
+    def encode(self, rows):
+        """`rows` as the interpreter's int64 array (after `lower` set the vocabulary)."""
+        code = np.zeros((len(rows), WIDTH), dtype=np.int64)
+        for k, row in enumerate(rows):
+            n = self.size if row[1] == -1 else row[1]
+            code[k] = [_opcode(row[0], self.vocab), n] + row[2:]
+        return code
+
+    def reverse_rows(self, outputs, wrt):
+        """Rows for a backward after the call: zero G, seed each of `outputs` from a new
+        slot, reverse every differentiable row, copy the gradients of `wrt` out.
+        Returns (rows, seed slots, gradient slots)."""
+        rows = [[("x", "zero_grad"), -1, 0, 0, 0, 0, 0, 0, 0, 0]]
+        seeds, grads = [], []
+        for s in outputs:
+            seeds.append(self.alloc(s.shape))
+            rows.append([("x", "seed_from"), s.n, s.off, seeds[-1].off, 1, 0, 0, 0, 0, 0])
+        rows += [list(b) for b in reversed(self.forward)]
+        for s in wrt:
+            grads.append(self.alloc(s.shape))
+            rows.append([("x", "grad_out"), s.n, grads[-1].off, s.off, 1, 0, 0, 0, 0, 0])
+        return rows, seeds, grads
+
+    def emit(self, op, n, out, operands=(), e=0):
+        row = [op, n, out, 0, 0, 0, 0, 0, 0, e]
+        for j, (off, step) in enumerate(operands):
+            row[3 + 2 * j], row[4 + 2 * j] = off, step
+        self.rows.append(row)
+        return row
+
+
+def lower(rec, flat_args):
+    """The `Program` replaying `rec` (raises `Unsupported`); `slot_of` maps the
+    recorded tensors to their slots (for the result's template)."""
+    low = _Lowering(flat_args, rec.made)
+    for entry, where in zip(rec.entries, rec.locations):
+        try:
+            getattr(low, "entry_" + entry[0])(*entry[1:])
+        except Unsupported as exc:
+            raise Unsupported(f"{exc} at {where}") from None
+    return low.finish(), low.slots
+
+
+def _opcode(key, vocab):
+    kind, name = key
+    if kind == "x":
+        return BUILTINS[name]
+    base = BUILTINS.get(name)
+    if base is None:
+        base = vocab.opcode[name]
+    return base + (kind == "b")
+
+
+class _Lowering:
+    def __init__(self, flat_args, made):
+        self.p = Program()
+        self.slots = {}      # id(tensor) -> Slot
+        self.keep = []       # the tensors behind self.slots' ids (ids stay unique)
+        self.made = made
+        self.leaf_grad = {}  # id(leaf) -> slot of its .grad computed by this program
+        for i, a in enumerate(flat_args):
+            if isinstance(a, Tensor) and id(a) not in self.slots:
+                s = self._new_slot(a)
+                self.p.inputs.append((i, s))
+
+    # -- slots ----------------------------------------------------------------
+    def _check(self, t):
+        if t.device is not cpu_device:
+            raise Unsupported(f"a tensor on {t.device} (the tape runs CPU tensors)")
+        if not t.dtype.is_floating_point:
+            raise Unsupported(f"a tensor of dtype {t.dtype} (the tape holds floats)")
+        if self.p.dtype is None:
+            self.p.dtype = t.dtype
+        elif t.dtype is not self.p.dtype:
+            raise Unsupported(f"tensors of two dtypes ({self.p.dtype} and {t.dtype})")
+
+    def _new_slot(self, t):
+        self._check(t)
+        s = self.p.alloc(t._data.shape, t._requires_grad)
+        self.slots[id(t)] = s
+        self.keep.append(t)
+        return s
+
+    def slot(self, t):
+        s = self.slots.get(id(t))
+        if s is not None:
+            return s
+        if t.grad_fn is not None:
+            raise Unsupported("a captured tensor that has a grad_fn (computed outside the "
+                              "function)")
+        s = self._new_slot(t)
+        if id(t) in self.made:
+            # made by a factory inside the function: fresh on every eager call, so a
+            # constant here (random factories refuse the recording: see recorder)
+            self.p.consts.append((s.off, t._data.reshape(-1).copy()))
+        else:
+            self.p.captured.append((t, s))
+        return s
+
+    def const(self, value):
+        s = self.p.alloc((), False)
+        self.p.consts.append((s.off, np.array([value], dtype=np.float64)))
+        return s
+
+    def result(self, t):
+        if not isinstance(t, Tensor):
+            raise Unsupported("an op returning several tensors")
+        return self._new_slot(t)
+
+    # -- entries ----------------------------------------------------------------
+    def entry_op(self, op, args, kwargs, result):
+        if isinstance(op, Elementwise):
+            return self._elementwise(op, args, result)
+        rule = getattr(self, "_op_" + op.name.replace(".", "_"), None)
+        if rule is None:
+            raise Unsupported(f"the op {op.name!r} (not in the tape's vocabulary yet)")
+        rule(result, *args, **kwargs)
+
+    def _elementwise(self, op, args, result):
+        if op.out_dtype == "bool" or len(args) > 3:
+            raise Unsupported(f"the op {op.name!r} (a bool result or more than 3 operands)")
+        out = self.result(result)
+        operands, need = [], 0
+        for j, a in enumerate(args):
+            if isinstance(a, Tensor):
+                s = self.slot(a)
+                if s.n not in (out.n, 1):
+                    raise Unsupported(f"{op.name}: broadcasting {list(s.shape)} to "
+                                      f"{list(out.shape)}")
+                step = 1 if s.n == out.n else 0
+                if s.rg and op.inputs[j] in op.grads:
+                    need |= 1 << j
+            elif isinstance(a, (bool, int, float)):
+                s, step = self.const(float(a)), 0
+            else:
+                raise Unsupported(f"{op.name}: an argument of type {type(a).__name__}")
+            operands.append((s.off, step))
+        self.p.ops.add(op)
+        self._row(op.name, out, operands, need)
+
+    def _row(self, name, out, operands, need=0, e=0, n=None):
+        """A forward row, remembered for reverse passes when its result requires grad."""
+        row = self.p.emit(("f", name), out.n if n is None else n, out.off, operands, e)
+        if out.rg:
+            back = list(row)
+            back[0] = ("b", name)
+            back[9] = need if need else e
+            self.p.forward.append(back)
+
+    def _reduce(self, kind, result, x, dim, keepdim, dtype):
+        if dim is not None and sorted(_dims(dim, len(x.shape))) != list(range(len(x.shape))):
+            raise Unsupported(f"{kind} over some dimensions (only over all yet)")
+        if dtype is not None:
+            raise Unsupported(f"{kind}(dtype=...)")
+        xs = self.slot(x)
+        self._row(kind, self.result(result), [(xs.off, 1)], n=xs.n)
+
+    def _op_sum(self, result, x, dim=None, keepdim=False, *, dtype=None):
+        self._reduce("sum", result, x, dim, keepdim, dtype)
+
+    _op_sum_dim_IntList = _op_sum
+
+    def _op_mean(self, result, x, dim=None, keepdim=False, *, dtype=None):
+        self._reduce("mean", result, x, dim, keepdim, dtype)
+
+    _op_mean_dim = _op_mean
+
+    def _op_softmax(self, result, x, dim):
+        xs = self.slot(x)
+        nd = max(len(x.shape), 1)
+        if dim % nd != nd - 1 or not x._data.flags.c_contiguous:
+            raise Unsupported("softmax over a dimension other than the last")
+        cols = x.shape[-1] if x.shape else 1
+        self._row("softmax", self.result(result), [(xs.off, 1)], e=cols)
+
+    def _op_stack(self, result, tensors, dim=0):
+        shape = tuple(tensors[0].shape)
+        d = dim % (len(shape) + 1)
+        if int(np.prod(shape[:d], dtype=np.int64)) != 1:
+            raise Unsupported("stack along an inner dimension")
+        out = self.result(result)
+        for k, t in enumerate(tensors):
+            s = self.slot(t)
+            part = Slot(out.off + k * s.n, s.n, s.shape, out.rg)
+            self._row("copy", part, [(s.off, 1)])
+
+    def _view(self, result, x):
+        base = self.slot(x)
+        a, r = x._data, result._data
+        if not (a.flags.c_contiguous and r.flags.c_contiguous and r.size):
+            raise Unsupported("a view that is not a contiguous block of its base")
+        delta, rem = divmod(r.ctypes.data - a.ctypes.data, a.itemsize)
+        if rem or delta < 0 or delta + r.size > a.size:
+            raise Unsupported("a view outside its base")
+        self._check(result)
+        s = Slot(base.off + delta, r.size, tuple(r.shape), result._requires_grad)
+        self.slots[id(result)] = s
+        self.keep.append(result)
+
+    def _op_getitem(self, result, x, key):
+        self._view(result, x)
+
+
+    # -- reverse passes ---------------------------------------------------------------
+    def _reverse(self, roots, seeds):
+        """Rows computing the gradients of `roots` (seeded by `seeds`, None: 1) into G."""
+        p = self.p
+        p.emit(("x", "zero_grad"), -1, 0)
+        for r, g in zip(roots, seeds):
+            s = self.slot(r)
+            if g is None:
+                if s.n != 1:
+                    raise Unsupported("backward of a non-scalar without a gradient")
+                p.emit(("x", "seed"), 1, s.off)
+            else:
+                p.emit(("x", "seed_from"), s.n, s.off, [(self.slot(g).off, 1)])
+        for back in reversed(p.forward):
+            p.rows.append(list(back))
+
+    def entry_backward(self, tensors, grad_tensors, inputs, create_graph, leaves):
+        if create_graph or inputs is not None:
+            raise Unsupported("backward(create_graph=True or inputs=...)")
+        roots = _as_tuple(tensors)
+        seeds = _as_tuple(grad_tensors) if grad_tensors is not None else (None,) * len(roots)
+        self._reverse(roots, seeds)
+        for leaf, before, after in leaves:
+            ls = self.slot(leaf)
+            gs = self.p.alloc(ls.shape)
+            prev = self.leaf_grad.get(id(leaf))
+            if id(leaf) not in self.leaf_grad and id(leaf) not in self.made:
+                self.p.grad_guards.append((leaf, before is None))
+                if before is not None:
+                    if before.grad_fn is not None:
+                        raise Unsupported("a .grad that has a grad_fn (create_graph before)")
+                    self._check(before)
+                    prev = self.p.alloc(ls.shape)
+                    self.p.grads_in.append((leaf, prev))
+            if prev is None:
+                self.p.emit(("x", "grad_out"), ls.n, gs.off, [(ls.off, 1)])
+            else:
+                self.p.emit(("x", "add_prev"), ls.n, gs.off, [(prev.off, 1), (ls.off, 1)])
+            self.leaf_grad[id(leaf)] = gs
+            self.slots[id(after)] = gs
+            self.keep.append(after)
+
+    def entry_grad(self, outputs, inputs, grad_outputs, create_graph, batched, result):
+        if create_graph or batched:
+            raise Unsupported("autograd.grad(create_graph=True or is_grads_batched=True)")
+        roots = _as_tuple(outputs)
+        seeds = (_as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(roots))
+        self._reverse(roots, seeds)
+        for x, r in zip(_as_tuple(inputs), result):
+            if r is None:
+                continue
+            xs = self.slot(x)
+            gs = self.p.alloc(xs.shape)
+            self.p.emit(("x", "grad_out"), xs.n, gs.off, [(xs.off, 1)])
+            self.slots[id(r)] = gs
+            self.keep.append(r)
+
+    def finish(self):
+        p = self.p
+        # a leaf made inside the function is a new tensor per call: its .grad is
+        # not written back (it is reachable only through what the function returns)
+        names = {op.name: op for op in p.ops}
+        key = frozenset(names)
+        vocab = _vocabularies.get(key)
+        if vocab is None:
+            vocab = _vocabularies[key] = Vocabulary(names.values())
+        p.vocab = vocab
+        p.code = p.encode(p.rows)
+        p.grads_out = [(leaf, self.leaf_grad[id(leaf)], none) for leaf, none in p.grad_guards
+                       if id(leaf) not in self.made]
+        p.keep = self.keep
+        return p
+
+
+def _as_tuple(x):
+    if isinstance(x, Tensor) or x is None:
+        return (x,)
+    return tuple(x)
+
+
+def _dims(dim, ndim):
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    return [d % max(ndim, 1) for d in dims]

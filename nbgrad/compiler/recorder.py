@@ -1,0 +1,247 @@
+"""Recording a function's ops while it runs eagerly (the first call of `nb.compile`).
+
+While a `Recording` is active, the two op declaration classes (`Elementwise`,
+`FunctionOp`) log every outermost call: the op, its arguments and its result.
+Calls an op makes internally (``mean`` calling kernels, a backward rule's ops)
+are not logged: the outermost op is the unit that replays.  ``backward()`` and
+``autograd.grad`` are logged as one entry each, with the engine running
+eagerly underneath.
+
+Everything the tape cannot replay faithfully is noted instead of recorded, with
+the user's file and line: a tensor's value read into Python (``item()``,
+``bool(t)``, ``tolist()``, ``numpy()``: control flow may depend on it), an
+in-place change of a tensor, an assignment to ``.grad``, a random draw.  The
+caller then runs the function eagerly (see `nbgrad.compiler.api`).
+
+Recording patches classes and module attributes for its duration, so it is
+serialised by a lock; eager calls in other threads during a recording are
+logged too, which can only make a graph fall back, never replay wrongly.
+"""
+
+import os
+import sys
+import threading
+
+from nbgrad import _random
+from nbgrad.autograd import engine
+from nbgrad.autograd.node import AccumulateGrad
+from nbgrad.ops.elementwise import Elementwise
+from nbgrad.ops.registry import FunctionOp
+from nbgrad.tensor import Tensor, cpu_device
+
+# the module, not the `nbgrad.tensor` factory function that shadows it as an attribute
+_tensor_module = sys.modules[Tensor.__module__]
+
+__all__ = ["Recording", "reachable_leaves", "user_location"]
+
+_NBGRAD_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_lock = threading.Lock()
+_active = []   # the Recording in progress (at most one)
+
+_ESCAPES = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
+            "__array__")
+
+
+def user_location():
+    """'file:line' of the innermost frame outside nbgrad (the user's code)."""
+    f = sys._getframe(1)
+    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(_NBGRAD_DIR):
+        f = f.f_back
+    return "<unknown>" if f is None else f"{f.f_code.co_filename}:{f.f_lineno}"
+
+
+class Recording:
+    """The log of one eager run: ``entries`` and, if the run cannot be replayed,
+    ``reason`` (why) and ``where`` (the user's file:line)."""
+
+    def __init__(self):
+        self.entries = []    # ("op", op, args, kwargs, result) | ("grad"/"backward", ...)
+        self.made = {}       # id -> tensor made outside any op (factories) while recording
+        self.locations = []  # the user's file:line of each entry
+        self.reason = None
+        self.where = None
+        self.depth = 0       # > 0 inside an op or the engine: nothing is logged there
+        self.in_engine = False
+
+    def refuse(self, reason):
+        """Mark the run as not replayable (the first reason wins)."""
+        if self.reason is None:
+            self.reason = reason
+            self.where = user_location()
+
+    def __enter__(self):
+        _lock.acquire()
+        _active.append(self)
+        self._saved = _install(self)
+        return self
+
+    def __exit__(self, *exc):
+        _uninstall(self._saved)
+        _active.pop()
+        _lock.release()
+        return False
+
+
+def _logged(rec, kind, call):
+    """Run `call()` with logging suspended inside it; log (kind, result) if outermost."""
+    if rec.depth:
+        return call()
+    rec.depth += 1
+    try:
+        result = call()
+    finally:
+        rec.depth -= 1
+    rec.locations.append(user_location())
+    return kind(result)
+
+
+def _install(rec):
+    saved = []
+
+    def patch(owner, name, value):
+        saved.append((owner, name, owner.__dict__[name] if isinstance(owner, type)
+                      else getattr(owner, name)))
+        setattr(owner, name, value)
+
+    _patch_ops(rec, patch)
+    _patch_engine(rec, patch)
+    _patch_escapes(rec, patch)
+    return saved
+
+
+def _uninstall(saved):
+    for owner, name, value in reversed(saved):
+        setattr(owner, name, value)
+
+
+def _patch_ops(rec, patch):
+    ew_call, fn_call = Elementwise.__call__, FunctionOp.__call__
+
+    def elementwise_call(self, *args):
+        def log(result):
+            rec.entries.append(("op", self, args, {}, result))
+            return result
+        return _logged(rec, log, lambda: ew_call(self, *args))
+
+    def function_call(self, *args, **kwargs):
+        def log(result):
+            rec.entries.append(("op", self, args, kwargs, result))
+            return result
+        return _logged(rec, log, lambda: fn_call(self, *args, **kwargs))
+
+    patch(Elementwise, "__call__", elementwise_call)
+    patch(FunctionOp, "__call__", function_call)
+    make = Tensor.__dict__["_make"].__func__
+
+    def tracked_make(cls, data, dtype=None, device=cpu_device):
+        t = make(cls, data, dtype, device)
+        if not rec.depth:
+            rec.made[id(t)] = t
+        return t
+
+    patch(Tensor, "_make", classmethod(tracked_make))
+    bump = Tensor._bump_version
+
+    def tracked_bump(self):
+        if not rec.in_engine:
+            rec.refuse("an in-place change of a tensor")
+        bump(self)
+
+    patch(Tensor, "_bump_version", tracked_bump)
+    grad_prop = Tensor.__dict__["grad"]
+
+    def set_grad(self, value):
+        rec.refuse("an assignment to .grad")
+        grad_prop.fset(self, value)
+
+    patch(Tensor, "grad", property(grad_prop.fget, set_grad, grad_prop.fdel))
+    for name in ("_random", "randint"):
+        patch(_random, name, _refusing(rec, getattr(_random, name), "a random draw"))
+
+
+def _refusing(rec, fn, reason):
+    def call(*args, **kwargs):
+        rec.refuse(reason)
+        return fn(*args, **kwargs)
+    return call
+
+
+def _patch_engine(rec, patch):
+    import nbgrad.autograd as autograd
+    run_backward, run_grad = engine.backward, engine.grad
+
+    def in_engine(call):
+        was = rec.in_engine
+        rec.in_engine = True
+        try:
+            return call()
+        finally:
+            rec.in_engine = was
+
+    def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+                 inputs=None):
+        leaves = [] if rec.depth else [(t, t._grad) for t in reachable_leaves(tensors)]
+
+        def log(result):
+            rec.entries.append(("backward", tensors, grad_tensors, inputs, create_graph,
+                                [(t, before, t._grad) for t, before in leaves]))
+            return result
+        return _logged(rec, log, lambda: in_engine(lambda: run_backward(
+            tensors, grad_tensors, retain_graph, create_graph, inputs)))
+
+    def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+             only_inputs=True, allow_unused=None, is_grads_batched=False,
+             materialize_grads=False):
+        def log(result):
+            rec.entries.append(("grad", outputs, inputs, grad_outputs, create_graph,
+                                is_grads_batched, result))
+            return result
+        return _logged(rec, log, lambda: in_engine(lambda: run_grad(
+            outputs, inputs, grad_outputs, retain_graph, create_graph, only_inputs,
+            allow_unused, is_grads_batched, materialize_grads)))
+
+    for owner in (engine, autograd):
+        patch(owner, "backward", backward)
+        patch(owner, "grad", grad)
+    patch(_tensor_module, "_backward", backward)
+
+
+def reachable_leaves(tensors):
+    """The leaves whose ``.grad`` a backward from `tensors` accumulates into."""
+    roots = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    out, seen, stack = [], set(), []
+    for t in roots:
+        if t.grad_fn is not None:
+            stack.append(t.grad_fn)
+        elif t._requires_grad:
+            out.append(t)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, AccumulateGrad):
+            leaf = node.variable
+            if leaf is not None:
+                out.append(leaf)
+            continue
+        stack.extend(fn for fn, _ in node.next_functions if fn is not None)
+    return out
+
+
+def _patch_escapes(rec, patch):
+    for name in _ESCAPES:
+        method = Tensor.__dict__.get(name)
+        if method is not None:
+            patch(Tensor, name, _escape(rec, method, name))
+
+
+def _escape(rec, method, name):
+    what = f"Tensor.{name}()" if not name.startswith("__") else f"{name.strip('_')}(tensor)"
+
+    def call(self, *args, **kwargs):
+        if not rec.depth:
+            rec.refuse(f"{what} reads a tensor's value into Python")
+        return method(self, *args, **kwargs)
+    call.__name__ = name
+    return call

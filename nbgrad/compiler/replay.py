@@ -1,0 +1,230 @@
+"""Running a lowered `Program`: copy in, one interpreter call, copy out.
+
+A `TapePlan` owns the arena (``A``) and gradient arena (``G``) of one
+program, with the constants written once.  A call copies the inputs, the
+captured tensors and the ``.grad`` values the program reads into the arena,
+runs the interpreter, and builds the result from the template recorded on the
+first call: new tensors for computed values, the caller's own objects for
+arguments returned as they are, leaves' ``.grad`` written as the eager
+backward writes them (set when it was None, updated in place otherwise).
+"""
+
+import numpy as np
+
+from nbgrad import _dtypes
+from nbgrad.autograd import grad_mode
+from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, Node, check_watched, edge_of, new_node,
+                                  watch_input)
+from nbgrad.compiler.interpreter import BUILTINS
+from nbgrad.compiler.lowering import Unsupported
+from nbgrad.tensor import Tensor
+
+__all__ = ["TapePlan", "template"]
+
+
+class _FreedOp:
+    """The op of a replayed output's grad_fn: its graph was already consumed by the
+    backward inside the compiled function (PyTorch then raises the same error)."""
+
+    name = "compiled"
+
+    @staticmethod
+    def backward(node, grads):
+        raise RuntimeError(SAVED_FREED_MESSAGE)
+
+
+CompiledFunctionBackward = type("CompiledFunctionBackward", (Node,),
+                                {"__slots__": (), "op": _FreedOp,
+                                 "vjp": staticmethod(_FreedOp.backward)})
+
+
+class _ReverseOp:
+    """The op of the grad_fn of replayed outputs that require grad (no backward
+    inside the function consumed them): its backward runs the plan's reverse
+    program on the arena the call left (``node.params``)."""
+
+    name = "compiled"
+
+    @staticmethod
+    def backward(node, grads):
+        plan, arena = node.params
+        if node.watched:
+            check_watched(node, node.watched)
+        if grad_mode._state.enabled:
+            raise RuntimeError("nb.compile: a backward with create_graph=True through a "
+                               "compiled call is not supported yet (call the function "
+                               "without nb.compile for higher-order gradients)")
+        return plan.run_reverse(arena, grads)
+
+
+CompiledFunctionBackwardWithValues = type(
+    "CompiledFunctionBackward", (Node,),
+    {"__slots__": (), "op": _ReverseOp, "vjp": staticmethod(_ReverseOp.backward)})
+
+
+def template(value, slots, flat_args):
+    """How to rebuild `value` (the function's result) on replay."""
+    if isinstance(value, Tensor):
+        for i, a in enumerate(flat_args):
+            if a is value:
+                return ("arg", i)
+        s = slots.get(id(value))
+        if s is None:
+            raise Unsupported("returning a tensor not computed by the function's ops")
+        if value._requires_grad and value.grad_fn is None:
+            raise Unsupported("returning a leaf made inside the function")
+        return ("slot", s, value._requires_grad, id(value))
+    if isinstance(value, (tuple, list)):
+        return (type(value), [template(v, slots, flat_args) for v in value])
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return ("value", value)
+    raise Unsupported(f"returning a {type(value).__name__}")
+
+
+class TapePlan:
+    """A program ready to replay (see the module docstring)."""
+
+    def __init__(self, program, result_template, roots=()):
+        p = program
+        self.p = p
+        self.dtype = p.dtype or _dtypes.float64
+        npdt = self.dtype.np
+        self.template = result_template
+        self.code = self._gather_outputs(p)
+        self._plan_reverse(p, roots)
+        self.A = np.zeros(max(p.size, 1), dtype=npdt)
+        self.G = np.zeros(max(p.size, 1), dtype=npdt)
+        for off, values in p.consts:
+            self.A[off:off + values.size] = values
+        self.run_tape = p.vocab.run
+        self.inputs = [(i, s.off, s.off + s.n) for i, s in p.inputs]
+        self.captured = [(t, s.off, s.off + s.n, t._data.shape, t._requires_grad)
+                         for t, s in p.captured]
+
+    def _gather_outputs(self, p):
+        """Copy rows putting every value the result and .grad need in one region at
+        the end of the arena: a call copies that region once, tensors view it."""
+        slots = [t[1] for t in _slot_entries(self.template)] + [s for _, s, _ in p.grads_out]
+        self.out_lo = p.size
+        self.region = {}
+        rows = []
+        for s in slots:
+            if id(s) not in self.region:
+                o = p.size - self.out_lo
+                self.region[id(s)] = (o, o + s.n, s.shape)
+                rows.append([BUILTINS["copy"], s.n, p.size, s.off, 1, 0, 0, 0, 0, 0])
+                p.size += max(s.n, 1)
+        self.out_hi = p.size
+        if not rows:
+            return p.code
+        return np.concatenate([p.code, np.array(rows, dtype=np.int64)])
+
+    def _plan_reverse(self, p, roots):
+        """The reverse program for outputs that require grad and were not the root of
+        a backward inside the function (those get a consumed graph, as eagerly)."""
+        entries = [t for t in _slot_entries(self.template) if t[2]]
+        self.live = [t for t in entries if t[3] not in roots]
+        self.rev = None
+        if not self.live:
+            return
+        self.wrt_inputs = [i for i, s in p.inputs if s.rg]
+        self.wrt_captured = [t for t, s in p.captured if s.rg]
+        wrt = [s for _, s in p.inputs if s.rg] + [s for _, s in p.captured if s.rg]
+        rows, seeds, grads = p.reverse_rows([t[1] for t in self.live], wrt)
+        self.rev = (p.encode(rows), seeds, grads)
+
+    def run_reverse(self, arena, grads):
+        code, seeds, gslots = self.rev
+        for g, s in zip(grads, seeds):
+            arena[s.off:s.off + s.n] = 0 if g is None else g._data.reshape(-1)
+        G = np.zeros_like(arena)
+        self.run_tape(code, arena, G)
+        return tuple(Tensor._make(arena[s.off:s.off + s.n].reshape(s.shape).copy(), self.dtype)
+                     for s in gslots)
+
+    def guards_hold(self):
+        """Captured tensors and leaves' .grad still look as when recorded."""
+        for t, _, _, shape, rg in self.captured:
+            if t._data.shape != shape or t._requires_grad != rg or t.dtype is not self.dtype:
+                return False
+        for leaf, was_none in self.p.grad_guards:
+            g = leaf._grad
+            if (g is None) != was_none:
+                return False
+            if g is not None and (g.dtype is not self.dtype or g.grad_fn is not None
+                                  or g._data.shape != leaf._data.shape):
+                return False
+        return True
+
+    def __call__(self, flat):
+        A = self.A
+        for i, lo, hi in self.inputs:
+            d = flat[i]._data
+            if d.ndim == 0:
+                A[lo] = d
+            else:
+                A[lo:hi] = d.reshape(-1)
+        for t, lo, hi, _, _ in self.captured:
+            A[lo:hi] = t._data.reshape(-1)
+        for leaf, s in self.p.grads_in:
+            A[s.off:s.off + s.n] = leaf._grad._data.reshape(-1)
+        self.run_tape(self.code, A, self.G)
+        block = A[self.out_lo:self.out_hi].copy()
+        self.node = self._reverse_node(flat) if self.rev is not None else None
+        for leaf, s, was_none in self.p.grads_out:
+            values = self._view(block, s)
+            if was_none:
+                leaf._grad = Tensor._make(values, self.dtype)
+            else:
+                leaf._grad._data[...] = values
+                leaf._grad._bump_version()
+        return self._build(self.template, flat, block)
+
+    def _view(self, block, s):
+        lo, hi, shape = self.region[id(s)]
+        return block[lo, ...] if shape == () else block[lo:hi].reshape(shape)
+
+    def _build(self, tpl, flat, block):
+        kind = tpl[0]
+        if kind == "slot":
+            t = Tensor._make(self._view(block, tpl[1]), self.dtype)
+            if tpl[2]:
+                t._requires_grad = True
+                if self.node is not None and tpl in self.live:
+                    t.grad_fn = self.node
+                    t._output_nr = self.live.index(tpl)
+                else:
+                    t.grad_fn = _consumed_node()
+            return t
+        if kind == "arg":
+            return flat[tpl[1]]
+        if kind == "value":
+            return tpl[1]
+        return kind(self._build(v, flat, block) for v in tpl[1])
+
+
+    def _reverse_node(self, flat):
+        node = new_node(CompiledFunctionBackwardWithValues)
+        tensors = [flat[i] for i in self.wrt_inputs] + self.wrt_captured
+        node.next_functions = tuple(edge_of(t) for t in tensors)
+        node.input_meta = tuple((t._data.shape, t.dtype) for t in tensors)
+        node.watched = [watch_input(t) for t in tensors]
+        node.n_outputs = len(self.live)
+        node.params = (self, self.A.copy())
+        return node
+
+
+def _consumed_node():
+    node = new_node(CompiledFunctionBackward)
+    node.next_functions = ()
+    node.input_meta = ()
+    node.released = True
+    return node
+
+
+def _slot_entries(tpl):
+    if tpl[0] == "slot":
+        yield tpl
+    elif tpl[0] in (tuple, list):
+        for t in tpl[1]:
+            yield from _slot_entries(t)

@@ -1,0 +1,268 @@
+"""nb.compile: replays give the eager results, fall back honestly, and re-record
+when the signature or a guard changes."""
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import nbgrad as nb
+from nbgrad.compiler import CompileWarning
+from nbgrad.ops.elementwise import Elementwise
+from nbgrad.ops.registry import REGISTRY
+from tests.opdb import ALL_OPS
+
+
+def _np(v):
+    if isinstance(v, nb.Tensor):
+        return v.detach().numpy()
+    if isinstance(v, (tuple, list)):
+        return [_np(x) for x in v]
+    return v
+
+
+def _same(a, b, rtol=1e-12):
+    if isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b)
+        for x, y in zip(a, b):
+            _same(x, y, rtol)
+    elif isinstance(a, np.ndarray):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_allclose(b, a, rtol=rtol, atol=rtol)
+    else:
+        assert a == b
+
+
+def tutorial_step(x):
+    loss = ((x + 2) * (x + 2) * 3).mean()
+    loss.backward()
+    return loss
+
+
+def test_tutorial_step_replays_the_eager_values_and_grads():
+    step = nb.compile(tutorial_step)
+    x_eager = nb.tensor([[1.0, 2.0], [3.0, -4.0]], dtype=nb.float64, requires_grad=True)
+    x = nb.tensor([[1.0, 2.0], [3.0, -4.0]], dtype=nb.float64, requires_grad=True)
+    for i in range(4):
+        expected = tutorial_step(x_eager)
+        got = step(x)
+        _same(_np(expected), _np(got))
+        _same(_np(x_eager.grad), _np(x.grad))   # accumulated across calls as eagerly
+        assert got.requires_grad
+    assert got.grad_fn.name() == "CompiledFunctionBackward"   # the last call replayed
+
+    # x.grad None on the first call, set after: one recording per guard state
+    assert step.stats["recordings"] == 2 and step.stats["replays"] == 2
+    x.grad = None
+    step(x)
+    assert step.stats["recordings"] == 2 and step.stats["replays"] == 3
+
+
+def test_backward_of_a_replayed_loss_raises_as_a_consumed_graph():
+    step = nb.compile(tutorial_step)
+    x = nb.ones(2, 2, requires_grad=True)
+    step(x)
+    loss = step(x)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
+
+
+def test_a_leaf_made_inside_is_fresh_per_call_and_float32_matches_eager():
+    def fn():
+        x = nb.ones(2, 2, requires_grad=True)
+        ((x + 2) * (x + 2) * 3).mean().backward()
+        return x.grad
+    step = nb.compile(fn)
+    step()
+    second, third = step(), step()
+    _same(_np(fn()), _np(third))
+    assert third is not second and third.dtype == nb.float32
+    assert step.stats == {"recordings": 1, "replays": 2, "eager_calls": 0, "evictions": 0}
+
+
+def scalar_graph(xs, rounds=60):
+    vals = list(xs)
+    for i in range(rounds):
+        n = len(vals)
+        a, b, c, d = (vals[(7 * i + 13 * k + 1) % n] for k in range(4))
+        t = nb.stack([a, b, c, d]).sum()
+        p = nb.nn.functional.softplus(a) * t
+        vals.append(nb.softmax(nb.stack([p, b, c, d]), 0)[0])
+    return nb.stack(vals[-4:]).sum()
+
+
+def test_scalar_graph_with_autograd_grad():
+    def fn(xs):
+        loss = scalar_graph(xs)
+        return loss, nb.autograd.grad(loss, xs, allow_unused=True)
+    xs = [nb.tensor(v, dtype=nb.float64, requires_grad=True) for v in np.linspace(-2, 2, 20)]
+    step = nb.compile(fn)
+    expected = fn(xs)
+    for _ in range(3):
+        got = step(xs)
+        assert [g is None for g in got[1]] == [g is None for g in expected[1]]
+        _same(_np(expected[0]), _np(got[0]))
+        _same([_np(g) for g in expected[1] if g is not None],
+              [_np(g) for g in got[1] if g is not None])
+    assert step.stats["replays"] == 2
+    # new values, same signature: a replay computes them
+    ys = [nb.tensor(v, dtype=nb.float64, requires_grad=True) for v in np.linspace(-1, 3, 20)]
+    _same(_np(fn(ys)[0]), _np(step(ys)[0]))
+    assert step.stats["recordings"] == 1
+
+
+def test_captured_parameters_are_read_on_every_call_and_get_their_grad():
+    w = nb.tensor([0.5, -1.0, 2.0], dtype=nb.float64, requires_grad=True)
+
+    def fn(x):
+        loss = (x * w).sigmoid().sum()
+        loss.backward()
+        return loss
+    step = nb.compile(fn)
+    x = nb.tensor([1.0, 2.0, 3.0], dtype=nb.float64)
+    step(x)
+    w.grad = None
+    with nb.no_grad():
+        w.mul_(3.0)   # changed outside the function: the replay reads the new values
+    w_eager = w.detach().clone().requires_grad_()
+    expected = (x * w_eager).sigmoid().sum()
+    expected.backward()
+    got = step(x)
+    _same(_np(expected), _np(got))
+    _same(_np(w_eager.grad), _np(w.grad))
+
+
+def test_new_signature_records_again_and_the_cache_is_bounded():
+    step = nb.compile(lambda x: (x * 2).exp(), cache_size_limit=2)
+    for n in (1, 2, 3, 1):
+        x = nb.ones(n, dtype=nb.float64)
+        _same(_np((x * 2).exp()), _np(step(x)))
+    assert step.stats["recordings"] == 4 and step.stats["evictions"] == 2
+    step(nb.ones(1, dtype=nb.float64))
+    assert step.stats["replays"] == 1
+
+
+def test_the_same_tensor_twice_is_another_signature():
+    step = nb.compile(lambda a, b: a * b + a)
+    x = nb.tensor([1.0, 2.0], dtype=nb.float64)
+    y = nb.tensor([3.0, 5.0], dtype=nb.float64)
+    step(x, x)
+    step(x, x)
+    _same(_np(x * y + x), _np(step(x, y)))
+    assert step.stats["recordings"] == 2
+
+
+@pytest.mark.parametrize("body, what", [
+    (lambda x: x * 2 if x.sum() > 0 else x * 3, "bool(tensor)"),
+    (lambda x: x * x.sum().item(), "Tensor.item()"),
+    (lambda x: x * float(x.sum()), "float(tensor)"),
+    (lambda x: x * len(x.tolist()), "Tensor.tolist()"),
+    (lambda x: x + nb.rand(3, dtype=nb.float64), "a random draw"),
+    (lambda x: x @ x, "the op 'dot' (not in the tape's vocabulary yet) at "),
+])
+def test_what_cannot_replay_runs_eagerly_with_one_warning_naming_the_line(body, what):
+    step = nb.compile(body)
+    x = nb.tensor([1.0, -2.0, 4.0], dtype=nb.float64)
+    with pytest.warns(CompileWarning, match=re.escape(what)) as caught:
+        first = step(x)
+    assert f"{__file__}:" in str(caught[0].message)
+    if what != "a random draw":
+        _same(_np(body(x)), _np(first))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        step(x)
+    assert step.stats["eager_calls"] == 1 and step.stats["recordings"] == 1
+
+
+def test_the_warning_names_the_users_file_and_line():
+    def body(x):
+        return x * x.sum().item()
+    with pytest.warns(CompileWarning) as caught:
+        nb.compile(body)(nb.ones(2))
+    assert f"{__file__}:" in str(caught[0].message)
+
+
+def test_in_place_updates_are_not_replayed_yet():
+    def body(x):
+        x.add_(1.0)
+        return x
+    x = nb.zeros(2)
+    with pytest.warns(CompileWarning, match="in-place"):
+        nb.compile(body)(x)
+    assert x.tolist() == [1.0, 1.0]
+
+
+def _samples(info):
+    rng = np.random.default_rng(0)
+    return info.samples(rng)[:2]
+
+
+def _tape_ops():
+    """(OpInfo, sample) of the elementwise ops the tape should replay."""
+    out = []
+    for info in ALL_OPS:
+        op = REGISTRY.get(info.name)
+        if isinstance(op, Elementwise) and op.out_dtype != "bool" and not info.composite:
+            out += [pytest.param(info, s, id=f"{info.id}-{s.desc}") for s in _samples(info)]
+    return out
+
+
+@pytest.mark.parametrize("info, sample", _tape_ops())
+def test_elementwise_ops_replay_as_eager(info, sample):
+    """Forward and gradients of every elementwise op, compiled vs eager (float64)."""
+    arrays = [a for a in sample.args if isinstance(a, np.ndarray)]
+    diff = [i for i, a in enumerate(arrays) if i in sample.diff_positions() and info.grad]
+
+    def fn(*ts):
+        it = iter(ts)
+        args = [next(it) if isinstance(a, np.ndarray) else a for a in sample.args]
+        out = info.call(*args, **sample.kwargs)
+        wrt = [ts[i] for i in diff]
+        if not wrt or not out.requires_grad:
+            return out
+        return out, nb.autograd.grad(out.sum(), wrt, allow_unused=True)
+
+    def inputs():
+        return [nb.tensor(a, requires_grad=i in diff) for i, a in enumerate(arrays)]
+    expected = fn(*inputs())
+    step = nb.compile(fn)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CompileWarning)
+        step(*inputs())
+        got = step(*inputs())
+    _same(_np(expected), _np(got))
+    same_shape = len({a.shape for a in arrays}) == 1 and all(
+        a.dtype == np.float64 for a in arrays)
+    if same_shape:
+        assert step.stats["replays"] == 1, f"{info.id} fell back: see CompileWarning"
+
+
+def test_backward_after_the_call_runs_the_compiled_reverse():
+    w = nb.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=nb.float64, requires_grad=True)
+
+    def model(x):
+        return (x * w).tanh() * x + w
+    step = nb.compile(model)
+    x = nb.tensor([[1.0, 2.0], [3.0, -1.0]], dtype=nb.float64, requires_grad=True)
+    x_eager = x.detach().clone().requires_grad_()
+    w_eager = w.detach().clone().requires_grad_()
+    ((x_eager * w_eager).tanh() * x_eager + w_eager).pow(2).sum().backward()
+    step(x)
+    out = step(x)
+    assert out.grad_fn.name() == "CompiledFunctionBackward"
+    w.grad = x.grad = None
+    out.pow(2).sum().backward()
+    _same(_np(x_eager.grad), _np(x.grad))
+    _same(_np(w_eager.grad), _np(w.grad))
+
+
+def test_a_saved_input_changed_before_the_compiled_backward_raises():
+    step = nb.compile(lambda x: (x * x).sum())
+    x = nb.tensor([1.0, 2.0], dtype=nb.float64, requires_grad=True)
+    step(x)
+    loss = step(x)
+    with nb.no_grad():
+        x.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
