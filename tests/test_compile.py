@@ -183,14 +183,69 @@ def test_the_warning_names_the_users_file_and_line():
     assert f"{__file__}:" in str(caught[0].message)
 
 
-def test_in_place_updates_are_not_replayed_yet():
+def test_in_place_update_of_an_argument_is_written_back_with_its_version():
     def body(x):
         x.add_(1.0)
         return x
+    step = nb.compile(body)
     x = nb.zeros(2)
-    with pytest.warns(CompileWarning, match="in-place"):
-        nb.compile(body)(x)
-    assert x.tolist() == [1.0, 1.0]
+    for _ in range(3):
+        assert step(x) is x
+    assert x.tolist() == [3.0, 3.0] and x._version == 3
+    assert step.stats["replays"] == 2
+
+
+def sgd_step(w, b, x, y):
+    loss = ((x * w).sum() + b - y) ** 2
+    loss.backward()
+    with nb.no_grad():
+        w.sub_(w.grad * 0.01)
+        b.sub_(0.01 * b.grad)
+        w.grad = None
+    return loss
+
+
+def test_a_training_step_with_sgd_updates_replays_as_eager():
+    def params():
+        return (nb.tensor([0.5, -1.0, 2.0], dtype=nb.float64, requires_grad=True),
+                nb.tensor(0.1, dtype=nb.float64, requires_grad=True))
+    x = nb.tensor([1.0, 2.0, 3.0], dtype=nb.float64)
+    y = nb.tensor(1.0, dtype=nb.float64)
+    we, be = params()
+    w, b = params()
+    step = nb.compile(lambda: sgd_step(w, b, x, y))   # parameters captured in a closure
+    for _ in range(5):
+        _same(_np(sgd_step(we, be, x, y)), _np(step()))
+        _same(_np(we), _np(w))
+        _same(_np(be), _np(b))
+        _same(_np(be.grad), _np(b.grad))   # accumulated (never cleared)
+        assert w.grad is None and we.grad is None
+    assert step.stats["replays"] >= 3
+
+
+def test_optimizer_step_runs_eagerly_with_a_warning():
+    w = nb.tensor([0.5, -1.0], dtype=nb.float64, requires_grad=True)
+    opt = nb.optim.SGD([w], lr=0.1)
+
+    def body():
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        opt.step()
+        return loss
+    with pytest.warns(CompileWarning, match="in-place change"):
+        nb.compile(body)()
+
+
+def test_in_place_update_of_a_tensor_sharing_memory_with_another_is_refused():
+    base = nb.zeros(4, dtype=nb.float64)
+    part = base[:2]
+
+    def body(x):
+        x.add_(1.0)
+        return part * 2
+    with pytest.warns(CompileWarning, match="share memory"):
+        nb.compile(body)(base)
 
 
 def _samples(info):

@@ -49,9 +49,21 @@ def compile(fn=None, *, cache_size_limit=8):
     return CompiledFunction(fn, cache_size_limit)
 
 
+# The tape interpreter runs one row at a time, serially: past a few thousand
+# elements per tensor the eager kernels (vectorised, parallel) are faster
+# (measured on the tutorial step: 0.2x eager's time at 1,000 elements, 1.4x at
+# 10,000).  Larger graphs run eagerly until fused kernels exist for them.
+TAPE_MAX_ELEMENTS = 4096
+
+
 class _Eager:
-    def __init__(self, reason):
+    def __init__(self, reason, warn=True):
         self.reason = reason
+        self.warn = warn
+
+
+class _LargeTensors(Exception):
+    pass
 
 
 class CompiledFunction:
@@ -62,6 +74,7 @@ class CompiledFunction:
         self.cache_size_limit = cache_size_limit
         self._plans = {}
         self.stats = {"recordings": 0, "replays": 0, "eager_calls": 0, "evictions": 0}
+        self.last_reason = None   # why the last recording runs eagerly (None: it replays)
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
@@ -76,7 +89,7 @@ class CompiledFunction:
                 if plan.__class__ is _Eager:
                     self.stats["eager_calls"] += 1
                     return self.fn(*args, **kwargs)
-                if plan.guards_hold():
+                if plan.guards_hold(flat):
                     self.stats["replays"] += 1
                     return plan(flat)
         return self._record(key, flat, args, kwargs)
@@ -94,7 +107,10 @@ class CompiledFunction:
                 plan = _plan(rec, flat, result)
             except Unsupported as exc:
                 plan = _Eager(str(exc))
-        if plan.__class__ is _Eager:
+            except _LargeTensors as exc:
+                plan = _Eager(str(exc), warn=False)
+        self.last_reason = getattr(plan, "reason", None)
+        if plan.__class__ is _Eager and plan.warn:
             warnings.warn(f"nb.compile: {getattr(self.fn, '__qualname__', self.fn)} runs "
                           f"eagerly for this signature: {plan.reason}", CompileWarning,
                           stacklevel=3)
@@ -116,6 +132,10 @@ def _plan(rec, flat, result):
         if t._requires_grad and t.grad_fn is not None:
             raise Unsupported("an input computed by a graph outside the function")
     program, slots = lower(rec, flat)
+    largest = max((s.n for s in slots.values()), default=0)
+    if largest > TAPE_MAX_ELEMENTS:
+        raise _LargeTensors(f"a tensor of {largest} elements: large tensors run on the eager "
+                            f"kernels (the tape interpreter serves up to {TAPE_MAX_ELEMENTS})")
     roots = set()
     for entry in rec.entries:
         if entry[0] in ("backward", "grad"):

@@ -117,40 +117,57 @@ def _register(stem, fn):
     return token
 
 
+def _forward_lines(k, op):
+    """The forward branch of elementwise op `k`.  Operands of n elements are read as
+    slices indexed from 0 (LLVM then drops the negative-index checks and
+    vectorises); a broadcast operand takes the general loop."""
+    fields = list(zip(op.inputs, _OPERAND_FIELDS))
+    steps = " and ".join(f"{s} == 1" for _, (_, s) in fields)
+    general = ", ".join(f"A[{a} + i * {s}]" for _, (a, s) in fields)
+    sliced = ", ".join(f"v{j}[i]" for j in range(len(fields)))
+    lines = [f"        elif op == {FIRST_OP + 2 * k}:   # {op.name}",
+             f"            if {steps}:",
+             "                dst = A[o:o + n]"]
+    lines += [f"                v{j} = A[{a}:{a} + n]" for j, (_, (a, _)) in enumerate(fields)]
+    lines += ["                for i in range(n):",
+              f"                    dst[i] = f{k}({sliced})",
+              "            else:",
+              "                for i in range(n):",
+              f"                    A[o + i] = f{k}({general})"]
+    return lines
+
+
+def _backward_lines(k, op, head):
+    """The backward branch of elementwise op `k`: each input whose need bit is set in
+    ``e`` gets its derivative rule times g added into its gradient."""
+    operand = {name: f"A[{a} + i * {s}]" for name, (a, s) in zip(op.inputs, _OPERAND_FIELDS)}
+    lines = [f"        elif op == {FIRST_OP + 2 * k + 1}:",
+             "            for i in range(n):",
+             "                g = G[o + i]"]
+    for j, (name, (a, s)) in enumerate(zip(op.inputs, _OPERAND_FIELDS)):
+        rule = op.grads.get(name)
+        if rule is None:
+            continue
+        head.append(f"g{k}_{j} = _objects[{_register(f'{op.name}_tape_d{name}', rule)!r}]")
+        args = [{"g": "g", "out": "A[o + i]"}.get(p, operand.get(p))
+                for p in op._grad_params[name]]
+        lines += [f"                if e & {1 << j}:",
+                  f"                    G[{a} + i * {s}] += g{k}_{j}({', '.join(args)})"]
+    return lines
+
+
+_PROLOGUE = ['@njit(cache=CACHE, error_model="numpy")', "def run(code, A, G):",
+             "    for k in range(code.shape[0]):"] + [
+    f"        {name} = code[k, {j}]"
+    for j, name in enumerate(("op", "n", "o", "a", "sa", "b", "sb", "c", "sc", "e"))]
+
+
 def _build(ops):
     head = ["import numpy as np", "from numba import njit"]
     body = []
     for k, op in enumerate(ops):
-        code = FIRST_OP + 2 * k
         head.append(f"f{k} = _objects[{_register(op.name + '_tape', op.forward_fn)!r}]")
-        operand = {name: f"A[{a} + i * {s}]" for name, (a, s) in zip(op.inputs, _OPERAND_FIELDS)}
-        body.append(f"        elif op == {code}:   # {op.name}")
-        body.append("            for i in range(n):")
-        body.append(f"                A[o + i] = f{k}({', '.join(operand[p] for p in op.inputs)})")
-        body.append(f"        elif op == {code + 1}:")
-        body.append("            for i in range(n):")
-        body.append("                g = G[o + i]")
-        for j, (name, (a, s)) in enumerate(zip(op.inputs, _OPERAND_FIELDS)):
-            rule = op.grads.get(name)
-            if rule is None:
-                continue
-            head.append(f"g{k}_{j} = _objects[{_register(f'{op.name}_tape_d{name}', rule)!r}]")
-            args = [{"g": "g", "out": "A[o + i]"}.get(p, operand.get(p))
-                    for p in op._grad_params[name]]
-            body.append(f"                if e & {1 << j}:")
-            body.append(f"                    G[{a} + i * {s}] += g{k}_{j}({', '.join(args)})")
-    lines = head + ['@njit(cache=CACHE, error_model="numpy")', "def run(code, A, G):",
-                    "    for k in range(code.shape[0]):",
-                    "        op = code[k, 0]",
-                    "        n = code[k, 1]",
-                    "        o = code[k, 2]",
-                    "        a = code[k, 3]",
-                    "        sa = code[k, 4]",
-                    "        b = code[k, 5]",
-                    "        sb = code[k, 6]",
-                    "        c = code[k, 7]",
-                    "        sc = code[k, 8]",
-                    "        e = code[k, 9]",
-                    _BUILTIN_SOURCE.rstrip("\n")] + body
+        body += _forward_lines(k, op) + _backward_lines(k, op, head)
+    lines = head + _PROLOGUE + [_BUILTIN_SOURCE.rstrip("\n")] + body
     stem = "tape_" + "_".join(op.name for op in ops)[:60]
     return codegen.load_module(stem, "\n".join(lines) + "\n").run

@@ -115,7 +115,10 @@ class _Lowering:
         self.slots = {}      # id(tensor) -> Slot
         self.keep = []       # the tensors behind self.slots' ids (ids stay unique)
         self.made = made
-        self.leaf_grad = {}  # id(leaf) -> slot of its .grad computed by this program
+        self.leaf_grad = {}  # id(leaf) -> slot of its .grad computed by this program, or _CLEARED
+        self.leaf_objs = {}  # id(leaf) -> leaf
+        self.grad_mode = {}  # id(leaf) -> "new" (.grad was None) or "inplace" (added into)
+        self.writes = {}     # id(target) -> [target, slot, number of in-place rows]
         for i, a in enumerate(flat_args):
             if isinstance(a, Tensor) and id(a) not in self.slots:
                 s = self._new_slot(a)
@@ -175,9 +178,14 @@ class _Lowering:
         rule(result, *args, **kwargs)
 
     def _elementwise(self, op, args, result):
+        out = self.result(result)
+        operands, need = self._operands(op, args, out)
+        self._row(op.name, out, operands, need)
+
+    def _operands(self, op, args, out):
+        """(operand (offset, step) pairs, need bits) of elementwise `op` writing `out`."""
         if op.out_dtype == "bool" or len(args) > 3:
             raise Unsupported(f"the op {op.name!r} (a bool result or more than 3 operands)")
-        out = self.result(result)
         operands, need = [], 0
         for j, a in enumerate(args):
             if isinstance(a, Tensor):
@@ -194,7 +202,23 @@ class _Lowering:
                 raise Unsupported(f"{op.name}: an argument of type {type(a).__name__}")
             operands.append((s.off, step))
         self.p.ops.add(op)
-        self._row(op.name, out, operands, need)
+        return operands, need
+
+    def entry_into(self, op, target, args):
+        """An elementwise op written into `target` (``p -= lr * p.grad`` under no_grad):
+        a row writing the target's slot, never reversed (nothing was recorded)."""
+        ts = self.slot(target)
+        if id(target) in self.made:
+            raise Unsupported("an in-place update of a tensor made inside the function")
+        operands, _ = self._operands(op, args, ts)
+        self.p.emit(("f", op.name), ts.n, ts.off, operands)
+        entry = self.writes.setdefault(id(target), [target, ts, 0])
+        entry[2] += 1
+
+    def entry_clear_grad(self, leaf):
+        """``leaf.grad = None`` (``optimizer.zero_grad()``): a later backward starts anew."""
+        self.leaf_grad[id(leaf)] = _CLEARED
+        self.leaf_objs[id(leaf)] = leaf
 
     def _row(self, name, out, operands, need=0, e=0, n=None):
         """A forward row, remembered for reverse passes when its result requires grad."""
@@ -285,21 +309,32 @@ class _Lowering:
             ls = self.slot(leaf)
             gs = self.p.alloc(ls.shape)
             prev = self.leaf_grad.get(id(leaf))
-            if id(leaf) not in self.leaf_grad and id(leaf) not in self.made:
-                self.p.grad_guards.append((leaf, before is None))
-                if before is not None:
-                    if before.grad_fn is not None:
-                        raise Unsupported("a .grad that has a grad_fn (create_graph before)")
-                    self._check(before)
-                    prev = self.p.alloc(ls.shape)
-                    self.p.grads_in.append((leaf, prev))
+            if prev is None and id(leaf) not in self.made:
+                prev = self._grad_at_start(leaf, before, ls)
+            elif prev is _CLEARED:
+                prev = None
+                self.grad_mode[id(leaf)] = "new"
             if prev is None:
                 self.p.emit(("x", "grad_out"), ls.n, gs.off, [(ls.off, 1)])
             else:
                 self.p.emit(("x", "add_prev"), ls.n, gs.off, [(prev.off, 1), (ls.off, 1)])
             self.leaf_grad[id(leaf)] = gs
+            self.leaf_objs[id(leaf)] = leaf
             self.slots[id(after)] = gs
             self.keep.append(after)
+
+    def _grad_at_start(self, leaf, before, ls):
+        """The slot of `leaf`'s .grad as the call finds it (None: it is None), guarded."""
+        self.p.grad_guards.append((leaf, before is None))
+        self.grad_mode[id(leaf)] = "new" if before is None else "inplace"
+        if before is None:
+            return None
+        if before.grad_fn is not None:
+            raise Unsupported("a .grad that has a grad_fn (create_graph before)")
+        self._check(before)
+        prev = self.p.alloc(ls.shape)
+        self.p.grads_in.append((leaf, prev))
+        return prev
 
     def entry_grad(self, outputs, inputs, grad_outputs, create_graph, batched, result):
         if create_graph or batched:
@@ -327,10 +362,40 @@ class _Lowering:
             vocab = _vocabularies[key] = Vocabulary(names.values())
         p.vocab = vocab
         p.code = p.encode(p.rows)
-        p.grads_out = [(leaf, self.leaf_grad[id(leaf)], none) for leaf, none in p.grad_guards
+        p.grads_out = [(leaf, None if s is _CLEARED else s,
+                        "clear" if s is _CLEARED else self.grad_mode[id(leaf)])
+                       for leaf, s in ((self.leaf_objs[i], s) for i, s in self.leaf_grad.items())
                        if id(leaf) not in self.made]
+        p.writes = self._write_backs()
         p.keep = self.keep
         return p
+
+
+    def _write_backs(self):
+        """("arg", flat index, slot, count) / ("captured", tensor, slot, count): the
+        arguments and captured tensors updated in place, copied back after the run.
+        Writes into op results or computed .grad need none (their slot is the value)."""
+        where = {id(self.keep[k]): ("arg", i) for k, (i, _) in enumerate(self.p.inputs)}
+        where.update((id(t), ("captured", t)) for t, _ in self.p.captured)
+        out = [where[key] + (slot, count) for key, (_, slot, count) in self.writes.items()
+               if key in where]
+        if out:
+            self._check_no_sharing([self.keep[k] for k in range(len(self.p.inputs))] +
+                                   [t for t, _ in self.p.captured])
+        return out
+
+    @staticmethod
+    def _check_no_sharing(tensors):
+        # each of them is a separate copy in the arena: an in-place update of one
+        # would not show in another that shares its memory
+        for j, t in enumerate(tensors):
+            for u in tensors[j + 1:]:
+                if np.may_share_memory(t._data, u._data):
+                    raise Unsupported("an in-place update in a function whose tensor "
+                                      "arguments or captured tensors share memory")
+
+
+_CLEARED = object()
 
 
 def _as_tuple(x):

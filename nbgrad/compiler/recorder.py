@@ -62,6 +62,7 @@ class Recording:
         self.where = None
         self.depth = 0       # > 0 inside an op or the engine: nothing is logged there
         self.in_engine = False
+        self.in_into = False
 
     def refuse(self, reason):
         """Mark the run as not replayable (the first reason wins)."""
@@ -104,6 +105,7 @@ def _install(rec):
         setattr(owner, name, value)
 
     _patch_ops(rec, patch)
+    _patch_state(rec, patch)
     _patch_engine(rec, patch)
     _patch_escapes(rec, patch)
     return saved
@@ -130,7 +132,26 @@ def _patch_ops(rec, patch):
         return _logged(rec, log, lambda: fn_call(self, *args, **kwargs))
 
     patch(Elementwise, "__call__", elementwise_call)
+    ew_into = Elementwise.into
+
+    def elementwise_into(self, out, *args):
+        if rec.depth:
+            return ew_into(self, out, *args)
+        rec.in_into = True
+        try:
+            result = ew_into(self, out, *args)
+        finally:
+            rec.in_into = False
+        rec.entries.append(("into", self, out, args))
+        rec.locations.append(user_location())
+        return result
+
+    patch(Elementwise, "into", elementwise_into)
     patch(FunctionOp, "__call__", function_call)
+
+
+def _patch_state(rec, patch):
+    """Tensors made outside ops, in-place changes, .grad assignments, random draws."""
     make = Tensor.__dict__["_make"].__func__
 
     def tracked_make(cls, data, dtype=None, device=cpu_device):
@@ -143,15 +164,20 @@ def _patch_ops(rec, patch):
     bump = Tensor._bump_version
 
     def tracked_bump(self):
-        if not rec.in_engine:
-            rec.refuse("an in-place change of a tensor")
+        if not rec.in_engine and not rec.in_into:
+            rec.refuse("an in-place change of a tensor (other than an elementwise op "
+                       "written into its target, e.g. `p -= lr * p.grad` under no_grad)")
         bump(self)
 
     patch(Tensor, "_bump_version", tracked_bump)
     grad_prop = Tensor.__dict__["grad"]
 
     def set_grad(self, value):
-        rec.refuse("an assignment to .grad")
+        if value is not None:
+            rec.refuse("an assignment of a tensor to .grad")
+        elif not rec.depth:
+            rec.entries.append(("clear_grad", self))
+            rec.locations.append(user_location())
         grad_prop.fset(self, value)
 
     patch(Tensor, "grad", property(grad_prop.fget, set_grad, grad_prop.fdel))

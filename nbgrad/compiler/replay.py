@@ -104,7 +104,8 @@ class TapePlan:
     def _gather_outputs(self, p):
         """Copy rows putting every value the result and .grad need in one region at
         the end of the arena: a call copies that region once, tensors view it."""
-        slots = [t[1] for t in _slot_entries(self.template)] + [s for _, s, _ in p.grads_out]
+        slots = [t[1] for t in _slot_entries(self.template)] + \
+            [s for _, s, _ in p.grads_out if s is not None]
         self.out_lo = p.size
         self.region = {}
         rows = []
@@ -127,6 +128,9 @@ class TapePlan:
         self.rev = None
         if not self.live:
             return
+        if p.writes:
+            raise Unsupported("returning a tensor that requires grad from a function that "
+                              "updates tensors in place (its backward would read new values)")
         self.wrt_inputs = [i for i, s in p.inputs if s.rg]
         self.wrt_captured = [t for t, s in p.captured if s.rg]
         wrt = [s for _, s in p.inputs if s.rg] + [s for _, s in p.captured if s.rg]
@@ -142,8 +146,12 @@ class TapePlan:
         return tuple(Tensor._make(arena[s.off:s.off + s.n].reshape(s.shape).copy(), self.dtype)
                      for s in gslots)
 
-    def guards_hold(self):
-        """Captured tensors and leaves' .grad still look as when recorded."""
+    def guards_hold(self, flat=None):
+        """Captured tensors and leaves' .grad still look as when recorded (and, when the
+        program writes tensors in place, no two of its tensors share memory)."""
+        if self.p.writes and flat is not None and _share_memory(
+                list(flat) + [t for t, *_ in self.captured]):
+            return False
         for t, _, _, shape, rg in self.captured:
             if t._data.shape != shape or t._requires_grad != rg or t.dtype is not self.dtype:
                 return False
@@ -171,12 +179,19 @@ class TapePlan:
         self.run_tape(self.code, A, self.G)
         block = A[self.out_lo:self.out_hi].copy()
         self.node = self._reverse_node(flat) if self.rev is not None else None
-        for leaf, s, was_none in self.p.grads_out:
-            values = self._view(block, s)
-            if was_none:
-                leaf._grad = Tensor._make(values, self.dtype)
+        for kind, t, s, count in self.p.writes:
+            if kind == "arg":
+                t = flat[t]
+            t._data[...] = A[s.off:s.off + s.n].reshape(s.shape)
+            for _ in range(count):
+                t._bump_version()
+        for leaf, s, mode in self.p.grads_out:
+            if mode == "clear":
+                leaf._grad = None
+            elif mode == "new":
+                leaf._grad = Tensor._make(self._view(block, s), self.dtype)
             else:
-                leaf._grad._data[...] = values
+                leaf._grad._data[...] = self._view(block, s)
                 leaf._grad._bump_version()
         return self._build(self.template, flat, block)
 
@@ -212,6 +227,14 @@ class TapePlan:
         node.n_outputs = len(self.live)
         node.params = (self, self.A.copy())
         return node
+
+
+def _share_memory(tensors):
+    for j, t in enumerate(tensors):
+        for u in tensors[j + 1:]:
+            if np.may_share_memory(t._data, u._data):
+                return True
+    return False
 
 
 def _consumed_node():
