@@ -159,7 +159,7 @@ def test_the_same_tensor_twice_is_another_signature():
     (lambda x: x * float(x.sum()), "float(tensor)"),
     (lambda x: x * len(x.tolist()), "Tensor.tolist()"),
     (lambda x: x + nb.rand(3, dtype=nb.float64), "a random draw"),
-    (lambda x: x @ x, "the op 'dot' (not in the tape's vocabulary yet) at "),
+    (lambda x: x * x.argmax(), "a tensor of dtype torch.int64 (the tape holds floats) at "),
 ])
 def test_what_cannot_replay_runs_eagerly_with_one_warning_naming_the_line(body, what):
     step = nb.compile(body)
@@ -321,3 +321,42 @@ def test_a_saved_input_changed_before_the_compiled_backward_raises():
         x.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         loss.backward()
+
+
+def test_ops_outside_the_vocabulary_replay_on_their_eager_kernels():
+    """A tiny MLP step: linear layers (matmul, broadcast bias), cross_entropy with int64
+    targets, SGD updates: host ops between interpreter rows, values as eager."""
+    def make():
+        nb.manual_seed(3)
+        return nb.nn.Sequential(nb.nn.Linear(4, 5), nb.nn.Tanh(), nb.nn.Linear(5, 3)).double()
+    model_eager, model = make(), make()
+    x = nb.tensor(np.linspace(-1, 1, 24).reshape(6, 4), dtype=nb.float64)
+    y = nb.tensor([0, 2, 1, 1, 0, 2])
+
+    def train_step(m, x, y):
+        loss = nb.nn.functional.cross_entropy(m(x), y)
+        loss.backward()
+        with nb.no_grad():
+            for p in m.parameters():
+                p.sub_(0.5 * p.grad)
+                p.grad = None
+        return loss
+    step = nb.compile(lambda x, y: train_step(model, x, y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(4):
+            _same(_np(train_step(model_eager, x, y)), _np(step(x, y)))
+    for pe, p in zip(model_eager.parameters(), model.parameters()):
+        _same(_np(pe), _np(p))
+    assert step.stats["replays"] == 3
+
+
+def test_large_tensors_run_eagerly_without_a_warning():
+    step = nb.compile(tutorial_step)
+    x = nb.ones(10_000, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        step(x)
+        step(x)
+    assert step.stats["eager_calls"] == 1 and "large tensors" in step.last_reason
+    assert x.grad.tolist()[:2] == pytest.approx([2 * 18 / 10_000] * 2)   # both calls ran

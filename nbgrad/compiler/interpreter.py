@@ -25,9 +25,11 @@ __all__ = ["WIDTH", "BUILTINS", "Vocabulary"]
 WIDTH = 10
 
 # builtin opcodes: (forward, backward) pairs; elementwise ops follow from FIRST_OP
+# "host" (and its backward): an op the interpreter cannot run; `run` returns the
+# row's index so that Python runs it (`nbgrad.compiler.hostops`) and resumes
 BUILTINS = {"copy": 0, "sum": 2, "mean": 4, "softmax": 6, "zero_grad": 8, "seed": 9,
-            "seed_from": 10, "grad_out": 11, "add_prev": 12}
-FIRST_OP = 14
+            "seed_from": 10, "grad_out": 11, "add_prev": 12, "host": 14}
+FIRST_OP = 16
 
 _BUILTIN_SOURCE = """
         if op == 0:      # copy: out = a
@@ -86,6 +88,8 @@ _BUILTIN_SOURCE = """
         elif op == 12:   # a leaf's accumulated gradient: out = A[a] + G[b]
             for i in range(n):
                 A[o + i] = A[a + i] + G[b + i]
+        elif op == 14 or op == 15:   # a host op: Python runs it, then resumes at k + 1
+            return k
 """
 
 _OPERAND_FIELDS = (("a", "sa"), ("b", "sb"), ("c", "sc"))
@@ -101,7 +105,8 @@ class Vocabulary:
 
     @property
     def run(self):
-        """The compiled ``run(code, A, G)`` (built on first use)."""
+        """The compiled ``run(code, A, G, start)``: runs rows from `start` until a host
+        row (returns its index) or the end (returns -1); built on first use."""
         if self._run is None:
             self._run = _build(self.ops)
         return self._run
@@ -156,8 +161,8 @@ def _backward_lines(k, op, head):
     return lines
 
 
-_PROLOGUE = ['@njit(cache=CACHE, error_model="numpy")', "def run(code, A, G):",
-             "    for k in range(code.shape[0]):"] + [
+_PROLOGUE = ['@njit(cache=CACHE, error_model="numpy")', "def run(code, A, G, start):",
+             "    for k in range(start, code.shape[0]):"] + [
     f"        {name} = code[k, {j}]"
     for j, name in enumerate(("op", "n", "o", "a", "sa", "b", "sb", "c", "sc", "e"))]
 
@@ -168,6 +173,6 @@ def _build(ops):
     for k, op in enumerate(ops):
         head.append(f"f{k} = _objects[{_register(op.name + '_tape', op.forward_fn)!r}]")
         body += _forward_lines(k, op) + _backward_lines(k, op, head)
-    lines = head + _PROLOGUE + [_BUILTIN_SOURCE.rstrip("\n")] + body
+    lines = head + _PROLOGUE + [_BUILTIN_SOURCE.rstrip("\n")] + body + ["    return -1"]
     stem = "tape_" + "_".join(op.name for op in ops)[:60]
     return codegen.load_module(stem, "\n".join(lines) + "\n").run

@@ -13,6 +13,7 @@ eagerly instead (never an approximate replay).
 import numpy as np
 
 from nbgrad._device import cpu_device
+from nbgrad.compiler.hostops import HostCall, tensor_positions
 from nbgrad.compiler.interpreter import BUILTINS, WIDTH, Vocabulary
 from nbgrad.ops.elementwise import Elementwise
 from nbgrad.tensor import Tensor
@@ -48,6 +49,8 @@ class Program:
         self.grads_out = []     # (leaf, slot, was None): its .grad after the run
         self.outputs = None     # the result's template (see replay.build_result)
         self.ops = set()
+        self.hosts = []         # HostCall per host row
+        self.side_captured = []  # (tensor, shape, dtype): captured, read by host ops only
         self.dtype = None
 
     def alloc(self, shape, rg=False):
@@ -115,13 +118,20 @@ class _Lowering:
         self.slots = {}      # id(tensor) -> Slot
         self.keep = []       # the tensors behind self.slots' ids (ids stay unique)
         self.made = made
+        self.input_index = {}   # id(argument tensor) -> its index in the flat arguments
         self.leaf_grad = {}  # id(leaf) -> slot of its .grad computed by this program, or _CLEARED
         self.leaf_objs = {}  # id(leaf) -> leaf
         self.grad_mode = {}  # id(leaf) -> "new" (.grad was None) or "inplace" (added into)
         self.writes = {}     # id(target) -> [target, slot, number of in-place rows]
+        self.copied_views = []   # (lo, hi, view slot): ranges host ops copied views of
+        self.stale = set()       # ids of such view slots whose base was updated since
         for i, a in enumerate(flat_args):
-            if isinstance(a, Tensor) and id(a) not in self.slots:
-                s = self._new_slot(a)
+            if isinstance(a, Tensor) and id(a) not in self.input_index:
+                self.input_index[id(a)] = i
+                try:
+                    s = self._new_slot(a)
+                except Unsupported:
+                    continue   # not for the arena: a host op may read it (_host_input)
                 self.p.inputs.append((i, s))
 
     # -- slots ----------------------------------------------------------------
@@ -145,6 +155,9 @@ class _Lowering:
     def slot(self, t):
         s = self.slots.get(id(t))
         if s is not None:
+            if id(s) in self.stale:
+                raise Unsupported("reading a view after an in-place update of its base (the "
+                                  "view is a copy on the tape)")
             return s
         if t.grad_fn is not None:
             raise Unsupported("a captured tensor that has a grad_fn (computed outside the "
@@ -170,12 +183,50 @@ class _Lowering:
 
     # -- entries ----------------------------------------------------------------
     def entry_op(self, op, args, kwargs, result):
-        if isinstance(op, Elementwise):
-            return self._elementwise(op, args, result)
-        rule = getattr(self, "_op_" + op.name.replace(".", "_"), None)
-        if rule is None:
-            raise Unsupported(f"the op {op.name!r} (not in the tape's vocabulary yet)")
-        rule(result, *args, **kwargs)
+        try:
+            if isinstance(op, Elementwise):
+                return self._elementwise(op, args, result)
+            rule = getattr(self, "_op_" + op.name.replace(".", "_"), None)
+            if rule is None:
+                raise Unsupported(f"the op {op.name!r} (not in the tape's vocabulary)")
+            rule(result, *args, **kwargs)
+        except Unsupported as exc:
+            self._host(op, args, kwargs, result, exc)
+
+    def _host(self, op, args, kwargs, result, why):
+        """`op` run by Python between rows with its eager kernels (`hostops`)."""
+        if not isinstance(result, Tensor) or any(isinstance(v, Tensor)
+                                                 for v in kwargs.values()):
+            raise Unsupported(f"{why}, and it returns several values or takes a tensor "
+                              f"keyword")
+        positions = tensor_positions(args)
+        slots = [self._host_input(args[p[0]] if len(p) == 1 else args[p[0]][p[1]])
+                 for p in positions]
+        out = self.result(result)
+        call = HostCall(len(self.p.hosts), op, args, kwargs, positions, slots, out)
+        self.p.hosts.append(call)
+        if getattr(op, "view", False):   # its result is a copy here, not a view
+            self.copied_views += [(s.off, s.off + max(s.n, 1), out) for s in slots
+                                  if s.__class__ is not tuple]
+        self.p.emit(("x", "host"), 0, call.index)
+        if out.rg:
+            self.p.forward.append([("b", "host"), 0, call.index, 0, 0, 0, 0, 0, 0, 0])
+
+    def _host_input(self, t):
+        """A host op's input: its slot, or for a tensor the arena cannot hold (int64
+        class targets, bool masks) that the function did not compute, the tensor
+        itself: ("arg", flat index) read per call, or ("obj", tensor) captured."""
+        try:
+            return self.slot(t)
+        except Unsupported:
+            if t.grad_fn is not None or t._requires_grad or t.device is not cpu_device:
+                raise
+            if id(t) in self.input_index:
+                return ("arg", self.input_index[id(t)])
+            if id(t) not in self.made:
+                self.p.side_captured.append((t, t._data.shape, t.dtype))
+            self.keep.append(t)
+            return ("obj", t)
 
     def _elementwise(self, op, args, result):
         out = self.result(result)
@@ -210,6 +261,9 @@ class _Lowering:
         ts = self.slot(target)
         if id(target) in self.made:
             raise Unsupported("an in-place update of a tensor made inside the function")
+        for lo, hi, view in self.copied_views:
+            if lo < ts.off + max(ts.n, 1) and ts.off < hi:
+                self.stale.add(id(view))   # the copy no longer shows its base
         operands, _ = self._operands(op, args, ts)
         self.p.emit(("f", op.name), ts.n, ts.off, operands)
         entry = self.writes.setdefault(id(target), [target, ts, 0])

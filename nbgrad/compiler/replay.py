@@ -21,6 +21,8 @@ from nbgrad.tensor import Tensor
 
 __all__ = ["TapePlan", "template"]
 
+_HOST = BUILTINS["host"]
+
 
 class _FreedOp:
     """The op of a replayed output's grad_fn: its graph was already consumed by the
@@ -47,14 +49,14 @@ class _ReverseOp:
 
     @staticmethod
     def backward(node, grads):
-        plan, arena = node.params
+        plan, arena, state = node.params
         if node.watched:
             check_watched(node, node.watched)
         if grad_mode._state.enabled:
             raise RuntimeError("nb.compile: a backward with create_graph=True through a "
                                "compiled call is not supported yet (call the function "
                                "without nb.compile for higher-order gradients)")
-        return plan.run_reverse(arena, grads)
+        return plan.run_reverse(arena, state, grads)
 
 
 CompiledFunctionBackwardWithValues = type(
@@ -96,6 +98,8 @@ class TapePlan:
         self.G = np.zeros(max(p.size, 1), dtype=npdt)
         for off, values in p.consts:
             self.A[off:off + values.size] = values
+        # host ops keep views of the arena in their nodes: each call gets its own
+        self.hosts = p.hosts
         self.run_tape = p.vocab.run
         self.inputs = [(i, s.off, s.off + s.n) for i, s in p.inputs]
         self.captured = [(t, s.off, s.off + s.n, t._data.shape, t._requires_grad)
@@ -137,12 +141,23 @@ class TapePlan:
         rows, seeds, grads = p.reverse_rows([t[1] for t in self.live], wrt)
         self.rev = (p.encode(rows), seeds, grads)
 
-    def run_reverse(self, arena, grads):
+    def execute(self, code, A, G, state):
+        """Run `code`; host rows are run here, between interpreter calls."""
+        k = self.run_tape(code, A, G, 0)
+        while k >= 0:
+            host = self.hosts[code[k, 2]]
+            if code[k, 0] == _HOST:
+                host.forward(A, state, self.dtype)
+            else:
+                host.backward(A, G, state, self.dtype)
+            k = self.run_tape(code, A, G, k + 1)
+
+    def run_reverse(self, arena, state, grads):
         code, seeds, gslots = self.rev
         for g, s in zip(grads, seeds):
             arena[s.off:s.off + s.n] = 0 if g is None else g._data.reshape(-1)
         G = np.zeros_like(arena)
-        self.run_tape(code, arena, G)
+        self.execute(code, arena, G, state)
         return tuple(Tensor._make(arena[s.off:s.off + s.n].reshape(s.shape).copy(), self.dtype)
                      for s in gslots)
 
@@ -155,6 +170,9 @@ class TapePlan:
         for t, _, _, shape, rg in self.captured:
             if t._data.shape != shape or t._requires_grad != rg or t.dtype is not self.dtype:
                 return False
+        for t, shape, dtype in self.p.side_captured:
+            if t._data.shape != shape or t.dtype is not dtype:
+                return False
         for leaf, was_none in self.p.grad_guards:
             g = leaf._grad
             if (g is None) != was_none:
@@ -165,7 +183,8 @@ class TapePlan:
         return True
 
     def __call__(self, flat):
-        A = self.A
+        A = self.A.copy() if self.hosts else self.A
+        state = {"flat": flat}
         for i, lo, hi in self.inputs:
             d = flat[i]._data
             if d.ndim == 0:
@@ -176,9 +195,9 @@ class TapePlan:
             A[lo:hi] = t._data.reshape(-1)
         for leaf, s in self.p.grads_in:
             A[s.off:s.off + s.n] = leaf._grad._data.reshape(-1)
-        self.run_tape(self.code, A, self.G)
+        self.execute(self.code, A, self.G, state)
         block = A[self.out_lo:self.out_hi].copy()
-        self.node = self._reverse_node(flat) if self.rev is not None else None
+        self.node = self._reverse_node(flat, A, state) if self.rev is not None else None
         for kind, t, s, count in self.p.writes:
             if kind == "arg":
                 t = flat[t]
@@ -218,14 +237,14 @@ class TapePlan:
         return kind(self._build(v, flat, block) for v in tpl[1])
 
 
-    def _reverse_node(self, flat):
+    def _reverse_node(self, flat, A, state):
         node = new_node(CompiledFunctionBackwardWithValues)
         tensors = [flat[i] for i in self.wrt_inputs] + self.wrt_captured
         node.next_functions = tuple(edge_of(t) for t in tensors)
         node.input_meta = tuple((t._data.shape, t.dtype) for t in tensors)
         node.watched = [watch_input(t) for t in tensors]
         node.n_outputs = len(self.live)
-        node.params = (self, self.A.copy())
+        node.params = (self, A if self.hosts else A.copy(), state)
         return node
 
 
