@@ -141,7 +141,8 @@ def _plan(rec, flat, result):
         if entry[0] in ("backward", "grad"):
             outs = entry[1]
             roots.update(id(t) for t in ((outs,) if isinstance(outs, Tensor) else outs))
-    return TapePlan(program, template(result, slots, flat), roots)
+    captured = [t for t, _ in program.captured] + [t for t, *_ in program.side_captured]
+    return TapePlan(program, template(result, slots, flat, captured), roots)
 
 
 def _aliasing(flat):

@@ -44,9 +44,10 @@ class Program:
         self.consts = []        # (offset, flat values)
         self.inputs = []        # (flat argument index, slot)
         self.captured = []      # (tensor, slot): read on every call, guarded
+        # leaves as `_Lowering._ref` gives them: a flat argument index or a tensor
         self.grad_guards = []   # (leaf, whether its .grad was None before the first backward)
         self.grads_in = []      # (leaf, slot): its .grad read in before the run
-        self.grads_out = []     # (leaf, slot, was None): its .grad after the run
+        self.grads_out = []     # (leaf, slot, "new"/"inplace"/"clear"): its .grad after
         self.outputs = None     # the result's template (see replay.build_result)
         self.ops = set()
         self.hosts = []         # HostCall per host row
@@ -81,6 +82,24 @@ class Program:
             grads.append(self.alloc(s.shape))
             rows.append([("x", "grad_out"), s.n, grads[-1].off, s.off, 1, 0, 0, 0, 0, 0])
         return rows, seeds, grads
+
+    def reverse_reads(self):
+        """Arena ranges the reverse rows read from A (what the eager ops save): an
+        elementwise rule's operands and result, softmax's result, a host op's
+        inputs and result (its node may keep any of them)."""
+        ranges = []
+        ops = {op.name: op for op in self.ops}
+        for row in self.forward:
+            kind, name = row[0]
+            if name == "host":
+                call = self.hosts[row[2]]
+                slots = [s for s in call.slots if s.__class__ is not tuple] + [call.out]
+                ranges += [(s.off, s.off + max(s.n, 1)) for s in slots]
+            elif name == "softmax":
+                ranges.append((row[2], row[2] + row[1]))
+            elif name not in BUILTINS:
+                ranges += _rule_reads(ops[name], row)
+        return ranges
 
     def emit(self, op, n, out, operands=(), e=0):
         row = [op, n, out, 0, 0, 0, 0, 0, 0, e]
@@ -377,9 +396,14 @@ class _Lowering:
             self.slots[id(after)] = gs
             self.keep.append(after)
 
+    def _ref(self, leaf):
+        """How a replay finds `leaf`: its index among the flat arguments (each call
+        passes its own), or the captured tensor itself (see replay.leaf_of)."""
+        return self.input_index.get(id(leaf), leaf)
+
     def _grad_at_start(self, leaf, before, ls):
         """The slot of `leaf`'s .grad as the call finds it (None: it is None), guarded."""
-        self.p.grad_guards.append((leaf, before is None))
+        self.p.grad_guards.append((self._ref(leaf), before is None))
         self.grad_mode[id(leaf)] = "new" if before is None else "inplace"
         if before is None:
             return None
@@ -387,7 +411,7 @@ class _Lowering:
             raise Unsupported("a .grad that has a grad_fn (create_graph before)")
         self._check(before)
         prev = self.p.alloc(ls.shape)
-        self.p.grads_in.append((leaf, prev))
+        self.p.grads_in.append((self._ref(leaf), prev))
         return prev
 
     def entry_grad(self, outputs, inputs, grad_outputs, create_graph, batched, result):
@@ -416,11 +440,12 @@ class _Lowering:
             vocab = _vocabularies[key] = Vocabulary(names.values())
         p.vocab = vocab
         p.code = p.encode(p.rows)
-        p.grads_out = [(leaf, None if s is _CLEARED else s,
+        p.grads_out = [(self._ref(leaf), None if s is _CLEARED else s,
                         "clear" if s is _CLEARED else self.grad_mode[id(leaf)])
                        for leaf, s in ((self.leaf_objs[i], s) for i, s in self.leaf_grad.items())
                        if id(leaf) not in self.made]
         p.writes = self._write_backs()
+        p.written = [slot for _, slot, _ in self.writes.values()]
         p.keep = self.keep
         return p
 
@@ -450,6 +475,21 @@ class _Lowering:
 
 
 _CLEARED = object()
+
+
+def _rule_reads(op, row):
+    """The ranges a reversed elementwise row reads: what the derivative rules of the
+    inputs it differentiates (need bits in e) name, as the eager op saves them."""
+    n, out = row[1], row[2]
+    where = {name: (row[3 + 2 * j], n if row[4 + 2 * j] else 1)
+             for j, name in enumerate(op.inputs)}
+    where["out"] = (out, n)
+    ranges = []
+    for j, name in enumerate(op.inputs):
+        if row[9] >> j & 1:
+            ranges += [(where[p][0], where[p][0] + where[p][1])
+                       for p in op._grad_params[name] if p in where]
+    return ranges
 
 
 def _as_tuple(x):

@@ -64,12 +64,16 @@ CompiledFunctionBackwardWithValues = type(
     {"__slots__": (), "op": _ReverseOp, "vjp": staticmethod(_ReverseOp.backward)})
 
 
-def template(value, slots, flat_args):
-    """How to rebuild `value` (the function's result) on replay."""
+def template(value, slots, flat_args, captured=()):
+    """How to rebuild `value` (the function's result) on replay: arguments and
+    captured tensors are returned as themselves, as eagerly."""
     if isinstance(value, Tensor):
         for i, a in enumerate(flat_args):
             if a is value:
                 return ("arg", i)
+        for t in captured:
+            if t is value:
+                return ("obj", t)
         s = slots.get(id(value))
         if s is None:
             raise Unsupported("returning a tensor not computed by the function's ops")
@@ -77,7 +81,7 @@ def template(value, slots, flat_args):
             raise Unsupported("returning a leaf made inside the function")
         return ("slot", s, value._requires_grad, id(value))
     if isinstance(value, (tuple, list)):
-        return (type(value), [template(v, slots, flat_args) for v in value])
+        return (type(value), [template(v, slots, flat_args, captured) for v in value])
     if value is None or isinstance(value, (bool, int, float, str)):
         return ("value", value)
     raise Unsupported(f"returning a {type(value).__name__}")
@@ -132,9 +136,11 @@ class TapePlan:
         self.rev = None
         if not self.live:
             return
-        if p.writes:
-            raise Unsupported("returning a tensor that requires grad from a function that "
-                              "updates tensors in place (its backward would read new values)")
+        reads = p.reverse_reads()
+        for w in p.written:
+            if any(lo < w.off + max(w.n, 1) and w.off < hi for lo, hi in reads):
+                raise Unsupported("returning a tensor that requires grad whose backward "
+                                  "reads a tensor the function then updates in place")
         self.wrt_inputs = [i for i, s in p.inputs if s.rg]
         self.wrt_captured = [t for t, s in p.captured if s.rg]
         wrt = [s for _, s in p.inputs if s.rg] + [s for _, s in p.captured if s.rg]
@@ -173,7 +179,8 @@ class TapePlan:
         for t, shape, dtype in self.p.side_captured:
             if t._data.shape != shape or t.dtype is not dtype:
                 return False
-        for leaf, was_none in self.p.grad_guards:
+        for ref, was_none in self.p.grad_guards:
+            leaf = flat[ref] if ref.__class__ is int else ref
             g = leaf._grad
             if (g is None) != was_none:
                 return False
@@ -193,7 +200,8 @@ class TapePlan:
                 A[lo:hi] = d.reshape(-1)
         for t, lo, hi, _, _ in self.captured:
             A[lo:hi] = t._data.reshape(-1)
-        for leaf, s in self.p.grads_in:
+        for ref, s in self.p.grads_in:
+            leaf = flat[ref] if ref.__class__ is int else ref
             A[s.off:s.off + s.n] = leaf._grad._data.reshape(-1)
         self.execute(self.code, A, self.G, state)
         block = A[self.out_lo:self.out_hi].copy()
@@ -204,7 +212,8 @@ class TapePlan:
             t._data[...] = A[s.off:s.off + s.n].reshape(s.shape)
             for _ in range(count):
                 t._bump_version()
-        for leaf, s, mode in self.p.grads_out:
+        for ref, s, mode in self.p.grads_out:
+            leaf = flat[ref] if ref.__class__ is int else ref
             if mode == "clear":
                 leaf._grad = None
             elif mode == "new":
@@ -232,6 +241,8 @@ class TapePlan:
             return t
         if kind == "arg":
             return flat[tpl[1]]
+        if kind == "obj":
+            return tpl[1]
         if kind == "value":
             return tpl[1]
         return kind(self._build(v, flat, block) for v in tpl[1])
