@@ -1,10 +1,11 @@
 """Convolution and pooling forms of ``torch.nn.functional`` (conv1d, conv2d,
 max/avg pools, adaptive average pools), re-exported by `nbgrad.nn.functional`.
 
-They check and normalise PyTorch's arguments, then call the op of the same
-name (``nbgrad.conv2d`` ...) with PyTorch's positional signature.  While that
-op is not declared in this version of nbgrad they raise NotImplementedError
-naming it; nothing is computed by a slower stand-in.
+They normalise PyTorch's arguments, then call the op of the same name
+(`nbgrad.ops.conv`: conv1d, conv2d; `nbgrad.ops.pool`: the pools) with
+PyTorch's positional signature.  The ops check everything else and raise
+PyTorch's errors before any kernel runs; they run on the CPU and on CUDA, with
+gradients of any order.
 """
 
 __all__ = [
@@ -24,11 +25,10 @@ def _op(name):
     f = getattr(nbgrad, name, None)
     if f is None:
         f = nbgrad._REGISTRY.get(name)
-    if f is None:
+    if f is None:   # a build without the op: say which, never compute by a stand-in
         raise NotImplementedError(
             f"nbgrad.nn.functional.{name}: the {name!r} op is not declared in this version of "
-            f"nbgrad (convolutions and pools need their own kernels); nn.Conv*/*Pool* modules "
-            f"can be built and printed but not called yet")
+            f"nbgrad")
     return f
 
 

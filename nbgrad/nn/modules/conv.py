@@ -1,8 +1,8 @@
 """``Conv1d`` / ``Conv2d``: parameters, PyTorch's default initialisation
 (``kaiming_uniform_(a=sqrt(5))``, bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))),
-argument checks and repr.  The forward calls ``F.conv1d`` / ``F.conv2d``,
-which need the ``conv1d`` / ``conv2d`` ops: until those are declared a call
-raises NotImplementedError naming the op (see `nbgrad.nn._functional_conv`)."""
+argument checks and repr.  The forward calls ``F.conv1d`` / ``F.conv2d`` (the
+``conv1d`` / ``conv2d`` ops of `nbgrad.ops.conv`); a padding_mode other than
+'zeros' pads with ``F.pad`` first."""
 
 from nbgrad.nn import functional as F
 from nbgrad.nn.modules.linear import kaiming_reset, weight_and_bias

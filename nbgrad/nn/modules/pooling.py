@@ -1,7 +1,6 @@
 """Pooling modules (``MaxPool1d/2d``, ``AvgPool1d/2d``, ``AdaptiveAvgPool1d/2d``)
 with PyTorch's arguments and repr.  Their forward calls the functional form,
-which needs the pool op of the same name: until it is declared a call raises
-NotImplementedError naming it (see `nbgrad.nn._functional_conv`)."""
+which calls the pool op of the same name (`nbgrad.ops.pool`)."""
 
 from nbgrad.nn import functional as F
 from nbgrad.nn.modules.module import Module
