@@ -1,0 +1,116 @@
+"""asv: issue 12's workloads, eager and through ``nb.compile``, beside their references.
+
+- the scalar graph (9,998 ops on 0-d float64, forward + ``autograd.grad``):
+  nbgrad eager, nbgrad compiled, and the C tape interpreter (``c_tape``);
+- the tutorial step on 2x2 and 10,000,000 float32: nbgrad eager, compiled, and
+  the hand-fused Numba kernels (``fused_reference``);
+- the MLP training step (256x256 batch -> 512 -> ReLU -> 10, cross_entropy, SGD):
+  nbgrad eager and compiled;
+- the first call of a compiled scalar graph (recording + compiling, warm
+  kernel cache), in seconds.
+
+The workloads are `compile_workloads`' (``compile_ratio.py`` times the same code
+beside PyTorch).  A column that cannot run here (no ``nbgrad.compile`` yet, no C
+compiler) is skipped: its setup raises NotImplementedError, asv's skip signal.
+"""
+
+import time
+import warnings
+
+import numpy as np
+
+import nbgrad as nb
+
+from . import compile_workloads as cw
+
+EAGER, COMPILED, REFERENCE = "nbgrad eager", "nbgrad compiled", "reference"
+
+
+def _runner(case, impl):
+    """The zero-argument callable for column `impl`, called twice (warm) already."""
+    if impl == EAGER:
+        run = case.runner()
+    else:
+        if not hasattr(nb, "compile"):
+            raise NotImplementedError("nbgrad has no compile")
+        run = case.runner(nb.compile)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a fallback to eager is timed as it runs
+        run()
+        run()  # the first calls record and compile: kept out of the timing
+    return run
+
+
+class ScalarGraph:
+    """9,998 ops on 0-d float64 tensors, forward + gradients of the 100 inputs."""
+
+    params = [EAGER, COMPILED, "C tape"]  # noqa: RUF012 (asv reads class attributes)
+    param_names = ["implementation"]  # noqa: RUF012
+    timeout = 180
+
+    def setup(self, impl):
+        if impl == "C tape":
+            from . import c_tape
+            try:
+                self.run = c_tape.CTape().run
+            except c_tape.NoCompiler as e:
+                raise NotImplementedError(str(e)) from e
+            self.run()
+        else:
+            self.run = _runner(cw.scalar_case(nb), impl)
+
+    def time_step(self, impl):
+        self.run()
+
+
+class TutorialStep:
+    """((x + 2) * (x + 2) * 3).mean().backward() on a float32 leaf (x.grad reset)."""
+
+    params = (list(cw.TUTORIAL_SHAPES), [EAGER, COMPILED, "fused reference"])
+    param_names = ["size", "implementation"]  # noqa: RUF012
+    timeout = 180
+
+    def setup(self, size, impl):
+        shape = cw.TUTORIAL_SHAPES[size]
+        if impl == "fused reference":
+            from . import fused_reference
+            self.run = fused_reference.make_step(int(np.prod(shape)))
+            self.run()
+        else:
+            self.run = _runner(cw.tutorial_case(nb, shape), impl)
+
+    def time_step(self, size, impl):
+        self.run()
+
+
+class MLPTrainStep:
+    """Forward, cross_entropy, backward and SGD update of the 256 -> 512 -> 10 MLP."""
+
+    params = [EAGER, COMPILED]  # noqa: RUF012
+    param_names = ["implementation"]  # noqa: RUF012
+    timeout = 180
+
+    def setup(self, impl):
+        self.run = _runner(cw.mlp_case(nb), impl)
+
+    def time_step(self, impl):
+        self.run()
+
+
+class CompileFirstCall:
+    """Seconds of the first call of ``nb.compile(scalar graph step)``: recording and
+    compiling 9,998 ops (kernels already in the on-disk cache)."""
+
+    timeout = 300
+    unit = "seconds"
+
+    def setup(self):
+        if not hasattr(nb, "compile"):
+            raise NotImplementedError("nbgrad has no compile")
+        cw.scalar_case(nb).runner(nb.compile)()  # fill the kernel caches once
+
+    def track_first_call_seconds(self):
+        run = cw.scalar_case(nb, variant=1).runner(nb.compile)
+        t0 = time.perf_counter()
+        run()
+        return time.perf_counter() - t0
