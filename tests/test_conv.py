@@ -157,6 +157,21 @@ def test_gradient_penalty_needs_second_order_through_conv_and_pools():
     assert abs(gw[k].item()) > 1e-3   # a real second-order term, not a zero
 
 
+def test_cnn_example_reaches_its_stated_accuracy(capsys):
+    from nbgrad.examples import cnn
+    cnn.main(["--steps", "200"])    # raises SystemExit below the stated accuracy
+    lines = capsys.readouterr().out.splitlines()
+    assert sum(line.startswith("step") for line in lines) == 11   # the loss curve
+    loss, acc = cnn.train(steps=200, seed=1, quiet=True)
+    assert acc >= cnn.TARGET_ACCURACY and loss < 0.1
+
+
+def test_cnn_example_check_can_fail():
+    from nbgrad.examples import cnn
+    with pytest.raises(SystemExit, match="below the stated"):
+        cnn.main(["--steps", "1", "--quiet"])
+
+
 # -- the CUDA simulator --------------------------------------------------------------------
 def check_cnn_on_cuda_equals_cpu():
     """A Conv2d-ReLU-MaxPool-Conv1d-AvgPool-AdaptiveAvgPool-Linear model: forward,
