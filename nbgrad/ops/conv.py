@@ -231,8 +231,9 @@ def _conv_forward(ctx, opname, nd, x, w, bias, stride, padding, dilation, groups
     if bias is not None and out3.size:
         b.conv.add_bias(out3, _contig(b, bias._data))
     ctx.args = (nd, geom, groups, xs, ws, N, C, O, K, L)
-    if ctx.needs_input_grad:
-        keep = Tensor._make(cols, x.dtype, x.device)
+    need = ctx.needs_input_grad
+    if need:   # the columns only for the weight's gradient (kept: not recomputed)
+        keep = Tensor._make(cols, x.dtype, x.device) if need[1] else None
         ctx.save_for_backward(x, w, keep)
     batch = (N,) if len(xs) == nd + 2 else ()
     return b.reshape(out3, batch + (O,) + out_sp[-nd:])
@@ -247,7 +248,7 @@ def _conv_backward(ctx, g):
     if grad_mode.is_grad_enabled():
         grads = _conv_backward_recorded(ctx, x, w, g)
     else:
-        grads = _conv_backward_kernels(ctx, cols._data, w, g)
+        grads = _conv_backward_kernels(ctx, None if cols is None else cols._data, w, g)
     return tuple(grads[:len(need)])
 
 
