@@ -148,7 +148,7 @@ def _plan(rec, flat, result):
 def _aliasing(flat):
     """None when the tensor arguments are distinct objects, else which repeat which
     (a recording made with x passed twice must not replay for two tensors)."""
-    if len({id(t) for t in flat}) == len(flat):
+    if len(set(map(id, flat))) == len(flat):
         return None
     first = {}
     return tuple(first.setdefault(id(t), k) for k, t in enumerate(flat))
@@ -163,7 +163,15 @@ def _key(value, flat):
         return (value._data.shape, value.dtype, None if dev is cpu_device else dev,
                 value._requires_grad, value.grad_fn is None)
     if c is tuple or c is list:
-        return (c,) + tuple(_key(v, flat) for v in value)
+        out = [c]
+        for v in value:   # a list of tensors (xs) is common: no call per element
+            if v.__class__ is Tensor and v.device is cpu_device:
+                flat.append(v)
+                out.append((v._data.shape, v.dtype, None, v._requires_grad,
+                            v.grad_fn is None))
+            else:
+                out.append(_key(v, flat))
+        return tuple(out)
     if c is dict:
         return (dict,) + tuple((k, _key(v, flat)) for k, v in value.items())
     try:

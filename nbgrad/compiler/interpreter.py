@@ -4,7 +4,8 @@ A program is an int64 array of instructions, one row each:
 ``(opcode, n, out, a, sa, b, sb, c, sc, e)`` -- the element count, the arena
 offset of the result and of up to three operands, each operand's step (1: it
 has n elements; 0: one element, broadcast) and an extra field (need bits of a
-backward row, the row length of a softmax).  ``A`` holds every value of the
+backward row, the row length of a softmax).  ``aux`` holds the source offsets
+of gather rows (a stack of slots spread over the arena, in one row).  ``A`` holds every value of the
 graph (inputs, constants, intermediates), ``G`` the gradients, at the same
 offsets.  A view of a contiguous block is the same arena region, so views cost
 no instruction and their gradients land where the base's are.
@@ -28,8 +29,8 @@ WIDTH = 10
 # "host" (and its backward): an op the interpreter cannot run; `run` returns the
 # row's index so that Python runs it (`nbgrad.compiler.hostops`) and resumes
 BUILTINS = {"copy": 0, "sum": 2, "mean": 4, "softmax": 6, "zero_grad": 8, "seed": 9,
-            "seed_from": 10, "grad_out": 11, "add_prev": 12, "host": 14}
-FIRST_OP = 16
+            "seed_from": 10, "grad_out": 11, "add_prev": 12, "host": 14, "gather": 16}
+FIRST_OP = 18
 
 _BUILTIN_SOURCE = """
         if op == 0:      # copy: out = a
@@ -90,6 +91,16 @@ _BUILTIN_SOURCE = """
                 A[o + i] = A[a + i] + G[b + i]
         elif op == 14 or op == 15:   # a host op: Python runs it, then resumes at k + 1
             return k
+        elif op == 16:   # gather (stack): b blocks of e elements from aux[a:a + b]
+            for q in range(b):
+                src = aux[a + q]
+                for i in range(e):
+                    A[o + q * e + i] = A[src + i]
+        elif op == 17:
+            for q in range(b):
+                src = aux[a + q]
+                for i in range(e):
+                    G[src + i] += G[o + q * e + i]
 """
 
 _OPERAND_FIELDS = (("a", "sa"), ("b", "sb"), ("c", "sc"))
@@ -105,7 +116,7 @@ class Vocabulary:
 
     @property
     def run(self):
-        """The compiled ``run(code, A, G, start)``: runs rows from `start` until a host
+        """The compiled ``run(code, A, G, start, aux)``: runs rows from `start` until a host
         row (returns its index) or the end (returns -1); built on first use."""
         if self._run is None:
             self._run = _build(self.ops)
@@ -161,7 +172,7 @@ def _backward_lines(k, op, head):
     return lines
 
 
-_PROLOGUE = ['@njit(cache=CACHE, error_model="numpy")', "def run(code, A, G, start):",
+_PROLOGUE = ['@njit(cache=CACHE, error_model="numpy")', "def run(code, A, G, start, aux):",
              "    for k in range(start, code.shape[0]):"] + [
     f"        {name} = code[k, {j}]"
     for j, name in enumerate(("op", "n", "o", "a", "sa", "b", "sb", "c", "sc", "e"))]

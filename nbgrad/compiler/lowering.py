@@ -51,6 +51,7 @@ class Program:
         self.outputs = None     # the result's template (see replay.build_result)
         self.ops = set()
         self.hosts = []         # HostCall per host row
+        self.aux = []           # gather rows' source offsets
         self.side_captured = []  # (tensor, shape, dtype): captured, read by host ops only
         self.dtype = None
 
@@ -334,10 +335,10 @@ class _Lowering:
         if int(np.prod(shape[:d], dtype=np.int64)) != 1:
             raise Unsupported("stack along an inner dimension")
         out = self.result(result)
-        for k, t in enumerate(tensors):
-            s = self.slot(t)
-            part = Slot(out.off + k * s.n, s.n, s.shape, out.rg)
-            self._row("copy", part, [(s.off, 1)])
+        sources = [self.slot(t).off for t in tensors]
+        m = out.n // len(tensors)
+        self._row("gather", out, [(len(self.p.aux), 0), (len(tensors), 0)], e=m)
+        self.p.aux += sources
 
     def _view(self, result, x):
         base = self.slot(x)
@@ -440,6 +441,7 @@ class _Lowering:
             vocab = _vocabularies[key] = Vocabulary(names.values())
         p.vocab = vocab
         p.code = p.encode(p.rows)
+        p.aux_array = np.array(p.aux + [0], dtype=np.int64)
         p.grads_out = [(self._ref(leaf), None if s is _CLEARED else s,
                         "clear" if s is _CLEARED else self.grad_mode[id(leaf)])
                        for leaf, s in ((self.leaf_objs[i], s) for i, s in self.leaf_grad.items())

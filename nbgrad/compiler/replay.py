@@ -105,6 +105,7 @@ class TapePlan:
         # host ops keep views of the arena in their nodes: each call gets its own
         self.hosts = p.hosts
         self.run_tape = p.vocab.run
+        self.aux = p.aux_array
         self.inputs = [(i, s.off, s.off + s.n) for i, s in p.inputs]
         self.captured = [(t, s.off, s.off + s.n, t._data.shape, t._requires_grad)
                          for t, s in p.captured]
@@ -149,14 +150,15 @@ class TapePlan:
 
     def execute(self, code, A, G, state):
         """Run `code`; host rows are run here, between interpreter calls."""
-        k = self.run_tape(code, A, G, 0)
+        aux = self.aux
+        k = self.run_tape(code, A, G, 0, aux)
         while k >= 0:
             host = self.hosts[code[k, 2]]
             if code[k, 0] == _HOST:
                 host.forward(A, state, self.dtype)
             else:
                 host.backward(A, G, state, self.dtype)
-            k = self.run_tape(code, A, G, k + 1)
+            k = self.run_tape(code, A, G, k + 1, aux)
 
     def run_reverse(self, arena, state, grads):
         code, seeds, gslots = self.rev
@@ -245,8 +247,16 @@ class TapePlan:
             return tpl[1]
         if kind == "value":
             return tpl[1]
-        return kind(self._build(v, flat, block) for v in tpl[1])
-
+        items = []
+        make, dtype, region = Tensor._make, self.dtype, self.region
+        for v in tpl[1]:
+            if v[0] == "slot" and not v[2]:   # the common leaf (a gradient): inlined
+                lo, hi, shape = region[id(v[1])]
+                items.append(make(block[lo, ...] if shape == () else
+                                  block[lo:hi].reshape(shape), dtype))
+            else:
+                items.append(self._build(v, flat, block))
+        return kind(items)
 
     def _reverse_node(self, flat, A, state):
         node = new_node(CompiledFunctionBackwardWithValues)
