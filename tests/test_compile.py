@@ -386,3 +386,23 @@ def test_random_ops_draw_fresh_numbers_on_every_replay():
     step(x)
     masks = {tuple(step(x).tolist()) for _ in range(3)}
     assert step.stats["replays"] == 3 and len(masks) == 3
+
+
+def test_add_with_alpha_under_no_grad_replays():
+    w = nb.tensor([1.0, -2.0], dtype=nb.float64, requires_grad=True)
+    we = w.detach().clone().requires_grad_()
+
+    def body(w):
+        loss = (w * w * w).sum()
+        loss.backward()
+        with nb.no_grad():
+            w.add_(w.grad, alpha=-0.1)
+            w.grad = None
+        return loss
+    step = nb.compile(lambda: body(w))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            _same(_np(body(we)), _np(step()))
+            _same(_np(we), _np(w))
+    assert step.stats["replays"] == 2 and w._version == we._version

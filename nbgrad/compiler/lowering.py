@@ -278,16 +278,30 @@ class _Lowering:
     def entry_into(self, op, target, args):
         """An elementwise op written into `target` (``p -= lr * p.grad`` under no_grad):
         a row writing the target's slot, never reversed (nothing was recorded)."""
+        ts = self._write_target(target)
+        operands, _ = self._operands(op, args, ts)
+        self.p.emit(("f", op.name), ts.n, ts.off, operands)
+
+    def entry_commit(self, target, result):
+        """A result computed out of place, then copied into `target` under no_grad
+        (``p.add_(g, alpha=-lr)``): a copy row into the target's slot."""
+        rs = self.slot(result)
+        ts = self._write_target(target)
+        if rs.n != ts.n:
+            raise Unsupported("an in-place update that broadcasts")
+        self.p.emit(("f", "copy"), ts.n, ts.off, [(rs.off, 1)])
+
+    def _write_target(self, target):
+        """The slot of an in-place update's target, with the update counted."""
         ts = self.slot(target)
         if id(target) in self.made:
             raise Unsupported("an in-place update of a tensor made inside the function")
         for lo, hi, view in self.copied_views:
             if lo < ts.off + max(ts.n, 1) and ts.off < hi:
                 self.stale.add(id(view))   # the copy no longer shows its base
-        operands, _ = self._operands(op, args, ts)
-        self.p.emit(("f", op.name), ts.n, ts.off, operands)
         entry = self.writes.setdefault(id(target), [target, ts, 0])
         entry[2] += 1
+        return ts
 
     def entry_clear_grad(self, leaf):
         """``leaf.grad = None`` (``optimizer.zero_grad()``): a later backward starts anew."""

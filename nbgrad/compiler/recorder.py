@@ -25,6 +25,7 @@ import threading
 from nbgrad import _random
 from nbgrad.autograd import engine
 from nbgrad.autograd.node import AccumulateGrad
+from nbgrad.ops import inplace
 from nbgrad.ops.elementwise import Elementwise
 from nbgrad.ops.registry import FunctionOp
 from nbgrad.tensor import Tensor, cpu_device
@@ -147,6 +148,25 @@ def _patch_ops(rec, patch):
         return result
 
     patch(Elementwise, "into", elementwise_into)
+    commit = inplace.commit_inplace
+
+    def logged_commit(target, result, internal=True):
+        # only the unrecorded form (a no_grad update of a whole tensor) replays; a
+        # recorded one bumps the version outside and refuses the recording
+        plain = (not rec.depth and result.grad_fn is None and target._base is None
+                 and target.grad_fn is None and result._data.shape == target._data.shape)
+        if not plain:
+            return commit(target, result, internal)
+        rec.in_into = True
+        try:
+            out = commit(target, result, internal)
+        finally:
+            rec.in_into = False
+        rec.entries.append(("commit", target, result))
+        rec.locations.append(user_location())
+        return out
+
+    patch(inplace, "commit_inplace", logged_commit)
     patch(FunctionOp, "__call__", function_call)
 
 
