@@ -241,7 +241,7 @@ def _window_backward_samples(rng):
 
 OPS = [
     OpInfo("conv2d", F.conv2d, _np_conv, _conv2d_samples),
-    OpInfo("conv2d", nb.conv2d, _np_conv, _conv2d_samples, variant="nb"),
+    OpInfo("conv2d", nb.conv2d, _np_conv, lambda rng: _conv2d_samples(rng)[4:], variant="nb"),
     OpInfo("conv1d", F.conv1d, lambda *a, **k: _np_conv(*a, nd=1, **k), _conv1d_samples),
     OpInfo("max_pool2d", F.max_pool2d, lambda *a, **k: _pool_ref(a[0], 2, "max", *a[1:], **k)[0],
            _max2d_samples),
