@@ -96,6 +96,7 @@ class TapePlan:
         self.dtype = p.dtype or _dtypes.float64
         npdt = self.dtype.np
         self.template = result_template
+        self.consumed = _consumed_node()
         self.code = self._gather_outputs(p)
         self._plan_reverse(p, roots)
         self.A = np.zeros(max(p.size, 1), dtype=npdt)
@@ -194,8 +195,9 @@ class TapePlan:
         return True
 
     def __call__(self, flat):
-        A = self.A.copy() if self.hosts else self.A
-        state = {"flat": flat}
+        hosts = self.hosts
+        A = self.A.copy() if hosts else self.A
+        state = {"flat": flat} if hosts else None
         for i, lo, hi in self.inputs:
             d = flat[i]._data
             if d.ndim == 0:
@@ -207,7 +209,10 @@ class TapePlan:
         for ref, s in self.p.grads_in:
             leaf = flat[ref] if ref.__class__ is int else ref
             A[s.off:s.off + s.n] = leaf._grad._data.reshape(-1)
-        self.execute(self.code, A, self.G, state)
+        if hosts:
+            self.execute(self.code, A, self.G, state)
+        else:
+            self.run_tape(self.code, A, self.G, 0, self.aux)
         block = A[self.out_lo:self.out_hi].copy()
         self.node = self._reverse_node(flat, A, state) if self.rev is not None else None
         for kind, t, s, count in self.p.writes:
@@ -240,8 +245,8 @@ class TapePlan:
                 if self.node is not None and tpl in self.live:
                     t.grad_fn = self.node
                     t._output_nr = self.live.index(tpl)
-                else:
-                    t.grad_fn = _consumed_node()
+                else:   # one per plan: it only ever raises (PyTorch's message)
+                    t.grad_fn = self.consumed
             return t
         if kind == "arg":
             return flat[tpl[1]]
