@@ -1,6 +1,7 @@
 """The tape interpreter: one compiled Numba function that runs a flat program.
 
-A program is an int64 array of instructions, one row each:
+A program is an int32 array of instructions (half the cache footprint of int64:
+a replay between other work starts with cold caches), one row each:
 ``(opcode, n, out, a, sa, b, sb, c, sc, e)`` -- the element count, the arena
 offset of the result and of up to three operands, each operand's step (1: it
 has n elements; 0: one element, broadcast) and an extra field (need bits of a

@@ -62,8 +62,10 @@ class Program:
         return s
 
     def encode(self, rows):
-        """`rows` as the interpreter's int64 array (after `lower` set the vocabulary)."""
-        code = np.zeros((len(rows), WIDTH), dtype=np.int64)
+        """`rows` as the interpreter's int32 array (after `lower` set the vocabulary)."""
+        if self.size >= 2 ** 31:
+            raise Unsupported("an arena of 2**31 elements or more")
+        code = np.zeros((len(rows), WIDTH), dtype=np.int32)
         for k, row in enumerate(rows):
             n = self.size if row[1] == -1 else row[1]
             code[k] = [_opcode(row[0], self.vocab), n] + row[2:]
@@ -455,7 +457,7 @@ class _Lowering:
             vocab = _vocabularies[key] = Vocabulary(names.values())
         p.vocab = vocab
         p.code = p.encode(p.rows)
-        p.aux_array = np.array(p.aux + [0], dtype=np.int64)
+        p.aux_array = np.array(p.aux + [0], dtype=np.int32)
         p.grads_out = [(self._ref(leaf), None if s is _CLEARED else s,
                         "clear" if s is _CLEARED else self.grad_mode[id(leaf)])
                        for leaf, s in ((self.leaf_objs[i], s) for i, s in self.leaf_grad.items())

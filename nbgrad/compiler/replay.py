@@ -130,7 +130,7 @@ class TapePlan:
         self.out_hi = p.size
         if not rows:
             return p.code
-        return np.concatenate([p.code, np.array(rows, dtype=np.int64)])
+        return np.concatenate([p.code, np.array(rows, dtype=np.int32)])
 
     def _plan_reverse(self, p, roots):
         """The reverse program for outputs that require grad and were not the root of
