@@ -406,3 +406,15 @@ def test_add_with_alpha_under_no_grad_replays():
             _same(_np(body(we)), _np(step()))
             _same(_np(we), _np(w))
     assert step.stats["replays"] == 2 and w._version == we._version
+
+
+def test_a_compiled_function_called_inside_another_is_part_of_its_recording():
+    inner = nb.compile(lambda x: x.exp() * 2)
+    x = nb.tensor([0.5, 1.0], dtype=nb.float64)
+    inner(x)
+    inner(x)   # inner has a plan: its replay must not hide its ops from the outer recording
+    outer = nb.compile(lambda x: inner(x) + x)
+    for k in range(3):
+        y = x + k   # new values, same signature
+        _same(_np(y.exp() * 2 + y), _np(outer(y)))
+    assert outer.stats["replays"] == 2

@@ -22,6 +22,7 @@ import warnings
 from nbgrad.autograd import grad_mode
 from nbgrad.compiler.lowering import Unsupported, lower
 from nbgrad.compiler.recorder import Recording
+from nbgrad.compiler.recorder import _active as _recording
 from nbgrad.compiler.replay import TapePlan, template
 from nbgrad.tensor import Tensor, cpu_device
 
@@ -78,6 +79,8 @@ class CompiledFunction:
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
+        if _recording:   # inside another compiled function's recording: be part of it
+            return self.fn(*args, **kwargs)
         flat = []
         key = _key(args, flat)
         if kwargs:
