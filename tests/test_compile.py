@@ -418,3 +418,24 @@ def test_a_compiled_function_called_inside_another_is_part_of_its_recording():
         y = x + k   # new values, same signature
         _same(_np(y.exp() * 2 + y), _np(outer(y)))
     assert outer.stats["replays"] == 2
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: x.detach(), lambda x: x.data, lambda x: x.new_tensor(x), lambda x: nb.tensor(x),
+    lambda x: nb.tensor([[x[0, 0], x[0, 1]], [x[1, 0], x[1, 1]]]), lambda x: x.detach().clone(), lambda x: x.to(nb.float64),
+    lambda x: x.double(), lambda x: x.clone(), lambda x: x.contiguous(), lambda x: x.type_as(x),
+    lambda x: x.cpu(), lambda x: x.t(), lambda x: nb.as_tensor(x), lambda x: x.mT,
+    lambda x: x.detach().requires_grad_(), lambda x: x.float(),
+], ids=["detach", "data", "new_tensor", "tensor", "tensor_of_list", "detach_clone", "to",
+        "double", "clone", "contiguous", "type_as", "cpu", "t", "as_tensor", "mT",
+        "requires_grad_", "float"])
+def test_tensors_made_from_a_tensor_outside_the_ops_never_replay_stale_values(make):
+    """detach()/.data alias their base; copies of values outside the ops refuse."""
+    def fn(x):
+        return (x * make(x).reshape(2, 2)).sum()
+    step = nb.compile(fn)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CompileWarning)
+        for k in range(3):
+            x = nb.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=nb.float64) + k
+            _same(_np(fn(x)), _np(step(x)))

@@ -184,14 +184,29 @@ class _Lowering:
         if t.grad_fn is not None:
             raise Unsupported("a captured tensor that has a grad_fn (computed outside the "
                               "function)")
+        if id(t) in self.made:
+            base = self._memory_base(t)
+            if base is not None:   # detach(), .data: a view made outside the ops
+                if t._requires_grad:
+                    raise Unsupported("a detached tensor that requires grad again")
+                self._view(t, base)
+                return self.slots[id(t)]
         s = self._new_slot(t)
         if id(t) in self.made:
             # made by a factory inside the function: fresh on every eager call, so a
-            # constant here (random factories refuse the recording: see recorder)
+            # constant here (random factories and copies of tensors' values refuse the
+            # recording: see recorder)
             self.p.consts.append((s.off, t._data.reshape(-1).copy()))
         else:
             self.p.captured.append((t, s))
         return s
+
+    def _memory_base(self, t):
+        """A tensor of the recording whose memory `t` shares, or None."""
+        for u in self.keep:
+            if u is not t and np.may_share_memory(t._data, u._data):
+                return u
+        return None
 
     def const(self, value):
         s = self.p.alloc((), False)

@@ -22,7 +22,7 @@ import os
 import sys
 import threading
 
-from nbgrad import _random
+from nbgrad import _factories, _random
 from nbgrad.autograd import engine
 from nbgrad.autograd.node import AccumulateGrad
 from nbgrad.ops import inplace
@@ -203,6 +203,29 @@ def _patch_state(rec, patch):
     patch(Tensor, "grad", property(grad_prop.fget, set_grad, grad_prop.fdel))
     for name in ("_random", "randint"):
         patch(_random, name, _refusing(rec, getattr(_random, name), "a random draw"))
+    _patch_copies(rec, patch)
+
+
+def _patch_copies(rec, patch):
+    """nb.tensor(t) / t.new_tensor(...) of tensors copy their values outside any op:
+    the recording would keep the copy as a constant."""
+    package = sys.modules["nbgrad"]
+    make = _factories.tensor
+
+    def tensor(data, *args, **kwargs):
+        if not rec.depth and _holds_tensor(data):
+            rec.refuse("nb.tensor() / new_tensor() of tensors copies their values "
+                       "outside the ops (use clone() or stack())")
+        return make(data, *args, **kwargs)
+
+    patch(_factories, "tensor", tensor)
+    patch(package, "tensor", tensor)
+
+
+def _holds_tensor(data):
+    if isinstance(data, Tensor):
+        return True
+    return isinstance(data, (list, tuple)) and any(_holds_tensor(d) for d in data)
 
 
 def _refusing(rec, fn, reason):
