@@ -422,7 +422,8 @@ def test_a_compiled_function_called_inside_another_is_part_of_its_recording():
 
 @pytest.mark.parametrize("make", [
     lambda x: x.detach(), lambda x: x.data, lambda x: x.new_tensor(x), lambda x: nb.tensor(x),
-    lambda x: nb.tensor([[x[0, 0], x[0, 1]], [x[1, 0], x[1, 1]]]), lambda x: x.detach().clone(), lambda x: x.to(nb.float64),
+    lambda x: nb.tensor([[x[0, 0], x[0, 1]], [x[1, 0], x[1, 1]]]),
+    lambda x: x.detach().clone(), lambda x: x.to(nb.float64),
     lambda x: x.double(), lambda x: x.clone(), lambda x: x.contiguous(), lambda x: x.type_as(x),
     lambda x: x.cpu(), lambda x: x.t(), lambda x: nb.as_tensor(x), lambda x: x.mT,
     lambda x: x.detach().requires_grad_(), lambda x: x.float(),
@@ -439,3 +440,15 @@ def test_tensors_made_from_a_tensor_outside_the_ops_never_replay_stale_values(ma
         for k in range(3):
             x = nb.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=nb.float64) + k
             _same(_np(fn(x)), _np(step(x)))
+
+
+def test_a_module_switched_to_eval_records_again():
+    nb.manual_seed(0)
+    model = nb.nn.Sequential(nb.nn.Linear(3, 3).double(), nb.nn.Dropout(0.5))
+    step = nb.compile(lambda x: model(x))
+    x = nb.ones(2, 3, dtype=nb.float64)
+    step(x)
+    step(x)
+    model.eval()
+    _same(_np(model(x)), _np(step(x)))   # no dropout: as eager in eval mode
+    assert step.stats["recordings"] == 2

@@ -145,7 +145,9 @@ def _plan(rec, flat, result):
             outs = entry[1]
             roots.update(id(t) for t in ((outs,) if isinstance(outs, Tensor) else outs))
     captured = [t for t, _ in program.captured] + [t for t, *_ in program.side_captured]
-    return TapePlan(program, template(result, slots, flat, captured), roots)
+    plan = TapePlan(program, template(result, slots, flat, captured), roots)
+    plan.modules = list(rec.modules.values())
+    return plan
 
 
 def _aliasing(flat):

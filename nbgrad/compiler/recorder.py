@@ -59,6 +59,7 @@ class Recording:
         self.entries = []    # ("op", op, args, kwargs, result) | ("grad"/"backward", ...)
         self.made = {}       # id -> tensor made outside any op (factories) while recording
         self.locations = []  # the user's file:line of each entry
+        self.modules = {}    # id -> (module called, its training flag then)
         self.reason = None
         self.where = None
         self.depth = 0       # > 0 inside an op or the engine: nothing is logged there
@@ -204,6 +205,20 @@ def _patch_state(rec, patch):
     for name in ("_random", "randint"):
         patch(_random, name, _refusing(rec, getattr(_random, name), "a random draw"))
     _patch_copies(rec, patch)
+    _patch_modules(rec, patch)
+
+
+def _patch_modules(rec, patch):
+    """Modules called while recording: their `training` flag is guarded (dropout,
+    batch norm behave differently in eval mode)."""
+    from nbgrad.nn.modules.module import Module
+    call = Module.__call__
+
+    def logged_call(self, *args, **kwargs):
+        rec.modules[id(self)] = (self, self.training)
+        return call(self, *args, **kwargs)
+
+    patch(Module, "__call__", logged_call)
 
 
 def _patch_copies(rec, patch):

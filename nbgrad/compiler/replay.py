@@ -96,6 +96,7 @@ class TapePlan:
         self.dtype = p.dtype or _dtypes.float64
         npdt = self.dtype.np
         self.template = result_template
+        self.modules = []   # (module, training flag): set by api._plan, guarded
         self.consumed = _consumed_node()
         self.code = self._gather_outputs(p)
         self._plan_reverse(p, roots)
@@ -175,6 +176,9 @@ class TapePlan:
     def guards_hold(self, flat=None):
         """Captured tensors and leaves' .grad still look as when recorded (and, when the
         program writes tensors in place, no two of its tensors share memory)."""
+        for module, training in self.modules:
+            if module.training is not training:
+                return False
         if self.p.writes and flat is not None and _share_memory(
                 list(flat) + [t for t, *_ in self.captured]):
             return False
