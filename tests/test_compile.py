@@ -452,3 +452,13 @@ def test_a_module_switched_to_eval_records_again():
     model.eval()
     _same(_np(model(x)), _np(step(x)))   # no dropout: as eager in eval mode
     assert step.stats["recordings"] == 2
+
+
+def test_returning_a_view_of_an_argument_runs_eagerly():
+    step = nb.compile(lambda x: x[0])
+    x = nb.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=nb.float64)
+    with pytest.warns(CompileWarning, match="view of an argument"):
+        step(x)
+    row = step(x)
+    row.mul_(10)   # a view, as eagerly: the write reaches x
+    assert x.tolist()[0] == [10.0, 20.0]

@@ -79,6 +79,9 @@ def template(value, slots, flat_args, captured=()):
             raise Unsupported("returning a tensor not computed by the function's ops")
         if value._requires_grad and value.grad_fn is None:
             raise Unsupported("returning a leaf made inside the function")
+        if any(np.may_share_memory(value._data, a._data) for a in list(flat_args) + list(captured)):
+            # a replay returns a new tensor: writes into it would not reach the argument
+            raise Unsupported("returning a view of an argument or a captured tensor")
         return ("slot", s, value._requires_grad, id(value))
     if isinstance(value, (tuple, list)):
         return (type(value), [template(v, slots, flat_args, captured) for v in value])
