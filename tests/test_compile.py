@@ -462,3 +462,19 @@ def test_returning_a_view_of_an_argument_runs_eagerly():
     row = step(x)
     row.mul_(10)   # a view, as eagerly: the write reaches x
     assert x.tolist()[0] == [10.0, 20.0]
+
+
+def test_a_plan_does_not_keep_the_recorded_tensors_alive():
+    import gc
+    import weakref
+    seen = []
+
+    def fn(x):
+        y = x @ x            # a host row
+        z = (y * 2).tanh()   # a tape row
+        seen.extend([weakref.ref(y), weakref.ref(z)])
+        return z.sum()
+    step = nb.compile(fn)
+    step(nb.ones(2, 2, dtype=nb.float64))
+    gc.collect()
+    assert [r() for r in seen] == [None, None]

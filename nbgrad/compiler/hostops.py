@@ -41,6 +41,15 @@ def _view(A, s, dtype):
     return Tensor._make(A[s.off:s.off + s.n].reshape(s.shape), dtype)
 
 
+def _without_tensors(a):
+    if isinstance(a, Tensor):
+        return None
+    if isinstance(a, (list, tuple)) and any(isinstance(x, Tensor) for x in a):
+        kind = tuple if isinstance(a, tuple) else list
+        return kind([None if isinstance(x, Tensor) else x for x in a])
+    return a
+
+
 def _source(A, s, dtype, state):
     if s.__class__ is not tuple:
         return _view(A, s, dtype)
@@ -52,7 +61,9 @@ class HostCall:
 
     def __init__(self, index, op, args, kwargs, positions, slots, out):
         self.index, self.op, self.kwargs = index, op, kwargs
-        self.args = list(args)
+        # the recorded tensors are dropped (each call passes its own): keeping them
+        # would keep the whole recorded graph alive
+        self.args = [_without_tensors(a) for a in args]
         self.positions, self.slots, self.out = positions, slots, out
         # which entry of the node's gradients belongs to each tensor position
         if isinstance(op, Elementwise):

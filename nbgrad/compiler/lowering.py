@@ -38,8 +38,8 @@ class Program:
     """A lowered recording: what `nbgrad.compiler.replay` runs."""
 
     def __init__(self):
-        self.rows = []          # interpreter rows (lists of WIDTH ints)
-        self.forward = []       # (backward row, out slot) of each differentiable row
+        self.rows = []          # interpreter rows: [(kind, name), n, out, a, sa, b, sb, c, sc, e]
+        self.forward = []       # the backward row of each differentiable forward row
         self.size = 0           # arena length
         self.consts = []        # (offset, flat values)
         self.inputs = []        # (flat argument index, slot)
@@ -48,7 +48,6 @@ class Program:
         self.grad_guards = []   # (leaf, whether its .grad was None before the first backward)
         self.grads_in = []      # (leaf, slot): its .grad read in before the run
         self.grads_out = []     # (leaf, slot, "new"/"inplace"/"clear"): its .grad after
-        self.outputs = None     # the result's template (see replay.build_result)
         self.ops = set()
         self.hosts = []         # HostCall per host row
         self.aux = []           # gather rows' source offsets
@@ -479,7 +478,6 @@ class _Lowering:
                        if id(leaf) not in self.made]
         p.writes = self._write_backs()
         p.written = [slot for _, slot, _ in self.writes.values()]
-        p.keep = self.keep
         return p
 
 
