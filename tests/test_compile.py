@@ -369,15 +369,45 @@ def test_ops_outside_the_vocabulary_replay_on_their_eager_kernels():
     assert step.stats["replays"] == 3
 
 
-def test_large_tensors_run_eagerly_without_a_warning():
-    step = nb.compile(tutorial_step)
+def test_large_tensors_outside_the_fused_form_run_eagerly_without_a_warning():
+    step = nb.compile(lambda x: (x.cumsum(0) * x).sum())
     x = nb.ones(10_000, requires_grad=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         step(x)
         step(x)
     assert step.stats["eager_calls"] == 1 and "large tensors" in step.last_reason
-    assert x.grad.tolist()[:2] == pytest.approx([2 * 18 / 10_000] * 2)   # both calls ran
+
+
+def fused_body(x, y, w):
+    h = (x * w + 2.5).tanh() * y - x.exp() * 0.5
+    loss = h.mean() + (h * h).sum() * 0.25
+    loss.backward()
+    return loss, h.detach()
+
+
+@pytest.mark.parametrize("dtype", [nb.float64, nb.float32])
+def test_large_elementwise_chains_replay_as_fused_kernels(dtype):
+    """Two parallel passes (forward with the reductions, backward recomputing the
+    values) give eager's loss, values and accumulated .grad."""
+    tol = 1e-12 if dtype is nb.float64 else 1e-5
+    rng = np.random.default_rng(0)
+    values = [rng.uniform(-1, 1, 6000) for _ in range(2)]
+    w = nb.tensor(0.7, dtype=dtype, requires_grad=True)
+    we = nb.tensor(0.7, dtype=dtype, requires_grad=True)
+    x, y = (nb.tensor(v, dtype=dtype, requires_grad=True) for v in values)
+    xe, ye = (nb.tensor(v, dtype=dtype, requires_grad=True) for v in values)
+    step = nb.compile(lambda x, y: fused_body(x, y, w))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):   # .grad None, then accumulated in place
+            _same(_np(fused_body(xe, ye, we)), _np(step(x, y)), tol)
+            _same(_np(xe.grad), _np(x.grad), tol)
+            _same(_np(ye.grad), _np(y.grad), tol)
+            _same(_np(we.grad), _np(w.grad), tol)   # a scalar parameter: a sum in pass 2
+    assert step.stats["replays"] == 1 and step.stats["eager_calls"] == 0
+    assert type(step._plans[next(iter(step._plans))][-1]).__name__ == "FusedPlan"
+
 
 
 def test_random_ops_draw_fresh_numbers_on_every_replay():
@@ -478,3 +508,25 @@ def test_a_plan_does_not_keep_the_recorded_tensors_alive():
     step(nb.ones(2, 2, dtype=nb.float64))
     gc.collect()
     assert [r() for r in seen] == [None, None]
+
+
+
+@pytest.mark.parametrize("body", [
+    lambda x, y: (x.sigmoid() * y + 1.0).sum(),
+    lambda x, y: ((x - y) ** 2).mean() * 3.0 + (x * 0.5).exp().sum() / 7.0,
+    lambda x, y: (x.sin() * y.cos()).mean() - x.mean(),
+])
+def test_fused_kernels_with_autograd_grad(body):
+    rng = np.random.default_rng(1)
+    arrays = [rng.uniform(-1, 1, 5000) for _ in range(2)]
+
+    def fn(x, y):
+        loss = body(x, y)
+        return loss, nb.autograd.grad(loss, [x, y])
+    step = nb.compile(fn)
+    for k in range(3):
+        args = [nb.tensor(a + k, dtype=nb.float64, requires_grad=True) for a in arrays]
+        eargs = [nb.tensor(a + k, dtype=nb.float64, requires_grad=True) for a in arrays]
+        _same(_np(fn(*eargs)), _np(step(*args)))
+    assert step.stats["replays"] == 2
+    assert type(step._plans[next(iter(step._plans))][-1]).__name__ == "FusedPlan"

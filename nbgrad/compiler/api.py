@@ -23,7 +23,8 @@ from nbgrad.autograd import grad_mode
 from nbgrad.compiler.lowering import Unsupported, lower
 from nbgrad.compiler.recorder import Recording
 from nbgrad.compiler.recorder import _active as _recording
-from nbgrad.compiler.replay import TapePlan, template
+from nbgrad.compiler.fused import FusedPlan, fusable
+from nbgrad.compiler.replay import TapePlan, live_outputs, template
 from nbgrad.tensor import Tensor, cpu_device
 
 __all__ = ["compile", "CompiledFunction", "CompileWarning"]
@@ -134,20 +135,33 @@ def _plan(rec, flat, result):
     for t in flat:
         if t._requires_grad and t.grad_fn is not None:
             raise Unsupported("an input computed by a graph outside the function")
-    program, slots = lower(rec, flat)
-    largest = max((s.n for s in slots.values()), default=0)
-    if largest > TAPE_MAX_ELEMENTS:
-        raise _LargeTensors(f"a tensor of {largest} elements: large tensors run on the eager "
-                            f"kernels (the tape interpreter serves up to {TAPE_MAX_ELEMENTS})")
+    program, slot_of = lower(rec, flat)
+    largest = program.largest
     roots = set()
     for entry in rec.entries:
         if entry[0] in ("backward", "grad"):
             outs = entry[1]
             roots.update(id(t) for t in ((outs,) if isinstance(outs, Tensor) else outs))
     captured = [t for t, _ in program.captured] + [t for t, *_ in program.side_captured]
-    plan = TapePlan(program, template(result, slots, flat, captured), roots)
+    tpl = template(result, slot_of, flat, captured)
+    if largest > TAPE_MAX_ELEMENTS:
+        plan = _large_plan(program, tpl, roots, largest)
+    else:
+        plan = TapePlan(program, tpl, roots)
     plan.modules = list(rec.modules.values())
     return plan
+
+
+def _large_plan(program, tpl, roots, largest):
+    """A `FusedPlan` when the program has the fused form (elementwise rows, full
+    reductions, one reverse pass), else the eager kernels (no warning: a choice
+    of strategy, not a fallback)."""
+    n = fusable(program)
+    if n is not None and not live_outputs(tpl, roots):
+        return FusedPlan(program, tpl, n)
+    raise _LargeTensors(f"a tensor of {largest} elements: large tensors that are not an "
+                        f"elementwise chain ending in reductions run on the eager kernels "
+                        f"(the tape interpreter serves up to {TAPE_MAX_ELEMENTS})")
 
 
 def _aliasing(flat):

@@ -53,9 +53,11 @@ class Program:
         self.aux = []           # gather rows' source offsets
         self.side_captured = []  # (tensor, shape, dtype): captured, read by host ops only
         self.dtype = None
+        self.largest = 0        # the most elements of one slot
 
     def alloc(self, shape, rg=False):
         n = int(np.prod(shape, dtype=np.int64))
+        self.largest = max(self.largest, n)
         s = Slot(self.size, n, tuple(shape), rg)
         self.size += max(n, 1)
         return s
@@ -112,15 +114,15 @@ class Program:
 
 
 def lower(rec, flat_args):
-    """The `Program` replaying `rec` (raises `Unsupported`); `slot_of` maps the
-    recorded tensors to their slots (for the result's template)."""
+    """The `Program` replaying `rec` (raises `Unsupported`) and a function giving
+    the slot of a tensor the function returned (for the result's template)."""
     low = _Lowering(flat_args, rec.made)
     for entry, where in zip(rec.entries, rec.locations):
         try:
             getattr(low, "entry_" + entry[0])(*entry[1:])
         except Unsupported as exc:
             raise Unsupported(f"{exc} at {where}") from None
-    return low.finish(), low.slots
+    return low.finish(), low.result_slot
 
 
 def _opcode(key, vocab):
@@ -206,6 +208,15 @@ class _Lowering:
             if u is not t and np.may_share_memory(t._data, u._data):
                 return u
         return None
+
+    def result_slot(self, t):
+        """The slot of tensor `t` the function returns, or None: a recorded value, or a
+        tensor made outside the ops (a detach() of one: its alias; a factory's: a
+        constant, new per call)."""
+        s = self.slots.get(id(t))
+        if s is None and id(t) in self.made:
+            s = self.slot(t)
+        return s
 
     def const(self, value):
         s = self.p.alloc((), False)

@@ -19,7 +19,7 @@ from nbgrad.compiler.interpreter import BUILTINS
 from nbgrad.compiler.lowering import Unsupported
 from nbgrad.tensor import Tensor
 
-__all__ = ["TapePlan", "template"]
+__all__ = ["TapePlan", "template", "slot_entries", "live_outputs"]
 
 _HOST = BUILTINS["host"]
 
@@ -64,7 +64,7 @@ CompiledFunctionBackwardWithValues = type(
     {"__slots__": (), "op": _ReverseOp, "vjp": staticmethod(_ReverseOp.backward)})
 
 
-def template(value, slots, flat_args, captured=()):
+def template(value, slot_of, flat_args, captured=()):
     """How to rebuild `value` (the function's result) on replay: arguments and
     captured tensors are returned as themselves, as eagerly."""
     if isinstance(value, Tensor):
@@ -74,7 +74,7 @@ def template(value, slots, flat_args, captured=()):
         for t in captured:
             if t is value:
                 return ("obj", t)
-        s = slots.get(id(value))
+        s = slot_of(value)
         if s is None:
             raise Unsupported("returning a tensor not computed by the function's ops")
         if value._requires_grad and value.grad_fn is None:
@@ -84,7 +84,7 @@ def template(value, slots, flat_args, captured=()):
             raise Unsupported("returning a view of an argument or a captured tensor")
         return ("slot", s, value._requires_grad, id(value))
     if isinstance(value, (tuple, list)):
-        return (type(value), [template(v, slots, flat_args, captured) for v in value])
+        return (type(value), [template(v, slot_of, flat_args, captured) for v in value])
     if value is None or isinstance(value, (bool, int, float, str)):
         return ("value", value)
     raise Unsupported(f"returning a {type(value).__name__}")
@@ -95,24 +95,27 @@ class TapePlan:
 
     def __init__(self, program, result_template, roots=()):
         p = program
-        self.p = p
-        self.dtype = p.dtype or _dtypes.float64
+        self._common(p, result_template)
         npdt = self.dtype.np
-        self.template = result_template
-        self.modules = []   # (module, training flag): set by api._plan, guarded
-        self.consumed = _consumed_node()
         self.code = self._gather_outputs(p)
         self._plan_reverse(p, roots)
         self.A = np.zeros(max(p.size, 1), dtype=npdt)
         self.G = np.zeros(max(p.size, 1), dtype=npdt)
         for off, values in p.consts:
             self.A[off:off + values.size] = values
-        # host ops keep views of the arena in their nodes: each call gets its own
-        self.hosts = p.hosts
         self.run_tape = p.vocab.run
         self.aux = p.aux_array
         # compile (or load from the disk cache) now: the first call pays, not the second
         self.run_tape(self.code[:0], self.A, self.G, 0, self.aux)
+
+    def _common(self, p, result_template):
+        """What every plan has: the program, the result's template, the guards."""
+        self.p = p
+        self.dtype = p.dtype or _dtypes.float64
+        self.template = result_template
+        self.modules = []   # (module, training flag): set by api._plan, guarded
+        self.consumed = _consumed_node()
+        self.hosts = p.hosts
         self.inputs = [(i, s.off, s.off + s.n) for i, s in p.inputs]
         self.captured = [(t, s.off, s.off + s.n, t._data.shape, t._requires_grad)
                          for t, s in p.captured]
@@ -139,8 +142,7 @@ class TapePlan:
     def _plan_reverse(self, p, roots):
         """The reverse program for outputs that require grad and were not the root of
         a backward inside the function (those get a consumed graph, as eagerly)."""
-        entries = [t for t in _slot_entries(self.template) if t[2]]
-        self.live = [t for t in entries if t[3] not in roots]
+        self.live = live_outputs(self.template, roots)
         self.rev = None
         if not self.live:
             return
@@ -297,6 +299,15 @@ def _consumed_node():
     node.input_meta = ()
     node.released = True
     return node
+
+
+def live_outputs(tpl, roots):
+    """The result's slots that require grad and were no root of a backward inside."""
+    return [t for t in _slot_entries(tpl) if t[2] and t[3] not in roots]
+
+
+def slot_entries(tpl):
+    return list(_slot_entries(tpl))
 
 
 def _slot_entries(tpl):
