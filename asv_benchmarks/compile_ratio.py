@@ -44,7 +44,8 @@ if _ROOT not in sys.path:
 
 from asv_benchmarks import compile_workloads as cw
 from asv_benchmarks import scalar_graph
-from asv_benchmarks.ratios import interleaved_best
+from asv_benchmarks.ratios import fmt_ratio as ratio
+from asv_benchmarks.ratios import fmt_time, interleaved_best
 
 ROWS = {"scalar": "scalar graph, per op", "2x2": "tutorial 2x2",
         "10M": "tutorial 10M float32", "mlp": "MLP train step"}
@@ -222,19 +223,8 @@ def check_fused(nb, key):
 
 # -- the table ---------------------------------------------------------------------------
 def fmt(s):
-    if s is None:
-        return "-"
-    if s >= 1:
-        return f"{s:.2f} s"
-    if s >= 1e-3:
-        return f"{s * 1e3:.2f} ms"
-    if s >= 1e-6:
-        return f"{s * 1e6:.1f} us"
-    return f"{s * 1e9:.1f} ns"
-
-
-def ratio(a, b):
-    return "-" if a is None or b is None else f"{a / b:.2f}"
+    """`ratios.fmt_time`, with nanoseconds (the C tape's per-op times)."""
+    return f"{s * 1e9:.1f} ns" if s is not None and s < 1e-6 else fmt_time(s)
 
 
 def measure_round(keys, fns, scale, best, torch_scale):

@@ -18,7 +18,7 @@ from nbgrad.compiler.interpreter import BUILTINS, WIDTH, Vocabulary
 from nbgrad.ops.elementwise import Elementwise
 from nbgrad.tensor import Tensor
 
-__all__ = ["Unsupported", "Slot", "Program", "lower"]
+__all__ = ["Unsupported", "Slot", "Program", "lower", "share_memory"]
 
 _vocabularies = {}   # frozenset of op names -> Vocabulary (one interpreter per op set)
 
@@ -509,11 +509,18 @@ class _Lowering:
     def _check_no_sharing(tensors):
         # each of them is a separate copy in the arena: an in-place update of one
         # would not show in another that shares its memory
-        for j, t in enumerate(tensors):
-            for u in tensors[j + 1:]:
-                if np.may_share_memory(t._data, u._data):
-                    raise Unsupported("an in-place update in a function whose tensor "
-                                      "arguments or captured tensors share memory")
+        if share_memory(tensors):
+            raise Unsupported("an in-place update in a function whose tensor "
+                              "arguments or captured tensors share memory")
+
+
+def share_memory(tensors):
+    """Whether two of `tensors` may share memory (also a replay's guard)."""
+    for j, t in enumerate(tensors):
+        for u in tensors[j + 1:]:
+            if np.may_share_memory(t._data, u._data):
+                return True
+    return False
 
 
 _CLEARED = object()

@@ -16,7 +16,7 @@ from nbgrad.autograd import grad_mode
 from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, Node, check_watched, edge_of, new_node,
                                   watch_input)
 from nbgrad.compiler.interpreter import BUILTINS
-from nbgrad.compiler.lowering import Unsupported
+from nbgrad.compiler.lowering import Unsupported, share_memory
 from nbgrad.tensor import Tensor
 
 __all__ = ["TapePlan", "template", "slot_entries", "live_outputs"]
@@ -184,7 +184,7 @@ class TapePlan:
         for module, training in self.modules:
             if module.training is not training:
                 return False
-        if self.p.writes and flat is not None and _share_memory(
+        if self.p.writes and flat is not None and share_memory(
                 list(flat) + [t for t, *_ in self.captured]):
             return False
         for t, _, _, shape, rg in self.captured:
@@ -283,14 +283,6 @@ class TapePlan:
         node.n_outputs = len(self.live)
         node.params = (self, A if self.hosts else A.copy(), state)
         return node
-
-
-def _share_memory(tensors):
-    for j, t in enumerate(tensors):
-        for u in tensors[j + 1:]:
-            if np.may_share_memory(t._data, u._data):
-                return True
-    return False
 
 
 def _consumed_node():
