@@ -34,6 +34,11 @@ from nbgrad.ops import REGISTRY as _REGISTRY
 from nbgrad.serialization import load, save
 from nbgrad import optim  # noqa: E402,F401,I001
 from nbgrad.compiler import compile  # noqa: E402,I001  (shadows the builtin: torch.compile's name)
+from nbgrad import linalg  # noqa: E402,F401,I001  (torch.linalg)
+from nbgrad.ops.linalg_solve import (cholesky, cholesky_solve, det, inverse,  # noqa: E402,I001
+                                     logdet, slogdet)
+from nbgrad.ops.linalg_decomp import qr, svd  # noqa: E402,I001
+from nbgrad.ops.linalg_lstsq import matrix_exp, pinverse  # noqa: E402,I001
 
 for _family in _ops.FAMILIES:
     for _name in _family.__all__:

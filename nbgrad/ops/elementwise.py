@@ -38,7 +38,7 @@ from nbgrad.autograd.node import (
 from nbgrad.backends import dispatch
 from nbgrad.backends.cpu import elementwise as cpu
 from nbgrad.backends.family import KernelFamily, param_names
-from nbgrad.ops.registry import register
+from nbgrad.ops.registry import batch_hook, register
 
 __all__ = ["Elementwise", "elementwise", "declare", "broadcast_shapes", "pass_through"]
 
@@ -188,6 +188,11 @@ class Elementwise:
         """Any arguments: checks, broadcasting, promotion, devices (see __call__)."""
         for a in args:
             if a.__class__ is not Tensor and a.__class__ not in _PY_SCALARS:
+                # a batched tensor (nb.func.vmap) is a Tensor subclass: never the fast path
+                if batch_hook and isinstance(a, Tensor):
+                    r = batch_hook[0](self, args, None)
+                    if r is not NotImplemented:
+                        return r
                 args = _numpy_operands(args)
                 break
         # one pass over the arguments: devices, broadcast shape, dtypes, grad

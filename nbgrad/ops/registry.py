@@ -144,6 +144,10 @@ def _tensor_inputs(args, Tensor):
 
 _T = []   # nbgrad.tensor.Tensor, bound at first call (import cycle)
 _ndarray = np.ndarray
+# nbgrad.func.vmap's interceptor while a vmap runs, else empty: called as (op, args, kwargs),
+# it runs the op's batching rule when an argument is a batched tensor and returns
+# NotImplemented otherwise.  A list (filled in place), so that the check costs one lookup.
+batch_hook = []
 
 
 class FunctionOp:
@@ -165,6 +169,10 @@ class FunctionOp:
         return self
 
     def __call__(self, *args, **kwargs):
+        if batch_hook:   # inside nb.func.vmap
+            r = batch_hook[0](self, args, kwargs)
+            if r is not NotImplemented:
+                return r
         if not _T:
             from nbgrad.tensor import Tensor
             _T.append(Tensor)

@@ -14,6 +14,7 @@ from tests.opdb import (conv, elementwise, indexing, inplace, linalg, movement, 
 ALL_OPS = []
 for _family in (elementwise, reduce, movement, indexing, linalg, nn, conv, inplace):
     ALL_OPS.extend(_family.OPS)
+ALL_OPS.extend(__import__("tests.opdb.linalg_decomp", fromlist=["OPS"]).OPS)   # nb.linalg
 
 BY_NAME = {}
 for _info in ALL_OPS:

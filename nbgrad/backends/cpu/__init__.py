@@ -40,6 +40,6 @@ name = "cpu"
 def __getattr__(attr):
     # the reductions are loaded on first use (their module is large and most
     # programs that import nbgrad reduce later, if at all)
-    if attr == "reduce":
-        return importlib.import_module("nbgrad.backends.cpu.reduce")
+    if attr in ("reduce", "lapack"):   # lapack: the linear algebra kernels, as rarely needed
+        return importlib.import_module(f"nbgrad.backends.cpu.{attr}")
     raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")

@@ -38,6 +38,7 @@ from nbgrad.backends.cuda import (  # noqa: F401
     creation,
     elementwise,
     interop,
+    lapack,
     launch,
     matmul,
     movement,
