@@ -34,6 +34,7 @@ from nbgrad.ops import REGISTRY as _REGISTRY
 from nbgrad.serialization import load, save
 from nbgrad import optim  # noqa: E402,F401,I001
 from nbgrad.compiler import compile  # noqa: E402,I001  (shadows the builtin: torch.compile's name)
+from nbgrad import func  # noqa: E402,F401,I001  (torch.func)
 from nbgrad import linalg  # noqa: E402,F401,I001  (torch.linalg)
 from nbgrad.ops.linalg_solve import (cholesky, cholesky_solve, det, inverse,  # noqa: E402,I001
                                      logdet, slogdet)
