@@ -13,9 +13,11 @@ from nbgrad.ops.registry import REGISTRY
 from nbgrad.ops import (activation, binary, conv, indexing, inplace, joining,  # noqa: F401
                         kernel_op, linalg, movement, nn, pool, rearrange, reduce,
                         reduce_extrema, reduce_scan, reduce_stats, scatter, unary)
+from nbgrad.ops import counting, searching, sorting, structure  # noqa: F401,E402,I001
 
 FAMILIES = (unary, activation, binary, reduce, reduce_extrema, reduce_scan, reduce_stats,
             movement, rearrange, indexing, joining, scatter, linalg, nn, conv, pool, inplace)
+FAMILIES += (sorting, searching, counting, structure)
 
 
 def _add_gradients(a, b):

@@ -15,6 +15,8 @@ ALL_OPS = []
 for _family in (elementwise, reduce, movement, indexing, linalg, nn, conv, inplace):
     ALL_OPS.extend(_family.OPS)
 ALL_OPS.extend(__import__("tests.opdb.linalg_decomp", fromlist=["OPS"]).OPS)   # nb.linalg
+for _more in ("sorting", "structure"):   # issue 14: sorting/counting, structural ops
+    ALL_OPS.extend(__import__(f"tests.opdb.{_more}", fromlist=["OPS"]).OPS)
 
 BY_NAME = {}
 for _info in ALL_OPS:

@@ -28,6 +28,7 @@ _allocator.tune_malloc()
 # the backend API (see nbgrad.backends), after the settings above
 from nbgrad.backends.cpu import (  # noqa: E402,F401,I001
     array, conv, creation, elementwise, matmul, movement, nn)
+from nbgrad.backends.cpu import histogram, sorting, structure  # noqa: E402,F401,I001
 from nbgrad.backends.cpu.array import (  # noqa: E402,F401
     address, alias, as_strided, broadcast_to, cast, contiguous, copy_into, empty, empty_like,
     expand_dims, fill, full, getitem, is_contiguous, np_dtype, reshape, reshape_view, shares_memory,

@@ -37,6 +37,7 @@ from nbgrad.backends.cuda import (  # noqa: F401
     copy,
     creation,
     elementwise,
+    histogram,
     interop,
     lapack,
     launch,
@@ -44,6 +45,8 @@ from nbgrad.backends.cuda import (  # noqa: F401
     movement,
     nn,
     reduce,
+    sorting,
+    structure,
 )
 from nbgrad.backends.cuda._numba_cuda import current_device_id  # noqa: F401
 from nbgrad.backends.cuda.array import (  # noqa: F401

@@ -1,0 +1,202 @@
+"""CPU kernels that order values: stable sorts of rows, selections in sorted
+rows (median, nanmedian, mode), runs of equal values (unique,
+unique_consecutive) and binary searches (searchsorted, bucketize).
+
+Every kernel works on C-contiguous (R, n) arrays: the ops move the sorted
+dim last and flatten the others.  The order is PyTorch's: NaN is larger than
+every number (last when ascending, first when descending) and equal values
+keep their input order (a stable merge sort), so ``stable=True`` results are
+PyTorch's.  Rows are sorted in parallel above `PARALLEL_THRESHOLD` elements.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
+
+__all__ = ["sort_rows", "select_median", "mode_rows", "runs", "searchsorted"]
+
+
+@njit(cache=True, inline="always")
+def _before(a, b, descending):
+    """True when `a` goes strictly before `b` (NaN is the largest value)."""
+    if descending:
+        return a > b or (a != a and b == b)
+    return a < b or (b != b and a == a)
+
+
+@njit(cache=True)
+def _sort_row(v, ix, tv, ti, descending):
+    """Stable bottom-up merge sort of v (values) with ix (positions), in place."""
+    n = v.shape[0]
+    width = 1
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid = min(lo + width, n)
+            hi = min(lo + 2 * width, n)
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if _before(v[j], v[i], descending):
+                    tv[k] = v[j]
+                    ti[k] = ix[j]
+                    j += 1
+                else:
+                    tv[k] = v[i]
+                    ti[k] = ix[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                tv[k] = v[i]
+                ti[k] = ix[i]
+                i += 1
+                k += 1
+            while j < hi:
+                tv[k] = v[j]
+                ti[k] = ix[j]
+                j += 1
+                k += 1
+        for k in range(n):
+            v[k] = tv[k]
+            ix[k] = ti[k]
+        width *= 2
+
+
+@njit(cache=True)
+def _sort_rows_serial(x, vals, idx, descending):
+    R, n = x.shape
+    tv = np.empty(n, x.dtype)
+    ti = np.empty(n, np.int64)
+    for r in range(R):
+        for k in range(n):
+            vals[r, k] = x[r, k]
+            idx[r, k] = k
+        _sort_row(vals[r], idx[r], tv, ti, descending)
+
+
+@njit(cache=True, parallel=True)
+def _sort_rows_parallel(x, vals, idx, descending):
+    R, n = x.shape
+    for r in prange(R):
+        tv = np.empty(n, x.dtype)
+        ti = np.empty(n, np.int64)
+        for k in range(n):
+            vals[r, k] = x[r, k]
+            idx[r, k] = k
+        _sort_row(vals[r], idx[r], tv, ti, descending)
+
+
+def sort_rows(x, vals, idx, descending):
+    """Sort each row of `x` (R, n) into `vals` and its positions into `idx` (int64)."""
+    if x.size == 0:
+        return
+    if x.size >= PARALLEL_THRESHOLD and x.shape[0] > 1:
+        _sort_rows_parallel(x, vals, idx, bool(descending))
+    else:
+        _sort_rows_serial(x, vals, idx, bool(descending))
+
+
+@njit(cache=True)
+def _select_median(svals, sidx, out_v, out_i, ignore_nan):
+    R, n = svals.shape
+    for r in range(R):
+        m = n   # the number of values before the first NaN (NaNs sort last)
+        while m > 0 and svals[r, m - 1] != svals[r, m - 1]:
+            m -= 1
+        if ignore_nan:
+            k = (m - 1) // 2 if m > 0 else 0
+        else:
+            k = (n - 1) // 2 if m == n else m
+        out_v[r] = svals[r, k]
+        out_i[r] = sidx[r, k]
+
+
+def select_median(svals, sidx, out_v, out_i, ignore_nan):
+    """The lower median of each ascending-sorted row (with its input position):
+    the first NaN when a row has one (median), or the median of the numbers
+    (nanmedian: `ignore_nan`; NaN when a row has only NaNs)."""
+    if out_v.size:
+        _select_median(svals, sidx, out_v, out_i, bool(ignore_nan))
+
+
+@njit(cache=True)
+def _mode_rows(svals, sidx, out_v, out_i):
+    R, n = svals.shape
+    for r in range(R):
+        best, best_len, best_pos = svals[r, 0], 0, 0
+        start = 0
+        for k in range(1, n + 1):
+            if k == n or svals[r, k] != svals[r, start]:
+                if k - start > best_len:   # the smallest of the most frequent
+                    best, best_len = svals[r, start], k - start
+                    best_pos = sidx[r, start]
+                    for j in range(start, k):   # PyTorch returns the last position
+                        best_pos = max(best_pos, sidx[r, j])
+                start = k
+        out_v[r] = best
+        out_i[r] = best_pos
+
+
+def mode_rows(svals, sidx, out_v, out_i):
+    """The most frequent value of each ascending-sorted row (the smallest on a
+    tie) and the last input position where it occurs."""
+    if out_v.size:
+        _mode_rows(svals, sidx, out_v, out_i)
+
+
+@njit(cache=True)
+def _runs(v, perm, use_perm, uniq, inverse, counts):
+    n = v.shape[0]
+    g = -1
+    for k in range(n):
+        if k == 0 or v[k] != v[k - 1]:
+            g += 1
+            uniq[g] = v[k]
+            counts[g] = 0
+        counts[g] += 1
+        inverse[perm[k] if use_perm else k] = g
+    return g + 1
+
+
+def runs(v, perm, uniq, inverse, counts):
+    """Group the runs of equal values of 1-D `v`: their values into `uniq`,
+    their lengths into `counts`, and each element's run number into
+    `inverse` (at position ``perm[k]`` when `perm` is given: the sort's
+    positions, for unique).  Returns the number of runs; `uniq` and `counts`
+    need room for ``len(v)``."""
+    if v.shape[0] == 0:
+        return 0
+    use = perm is not None
+    return int(_runs(v, perm if use else inverse, use, uniq, inverse, counts))
+
+
+_NO_SORTER = np.zeros((1, 1), np.int64)
+
+
+@njit(cache=True)
+def _search(seq, sorter, use_sorter, vals, out, right):
+    V, m = vals.shape
+    n = seq.shape[1]
+    for r in range(V):
+        s = r if seq.shape[0] > 1 else 0
+        for j in range(m):
+            v = vals[r, j]
+            lo, hi = 0, n
+            while lo < hi:
+                mid = (lo + hi) // 2
+                at = seq[s, sorter[s, mid]] if use_sorter else seq[s, mid]
+                # PyTorch's lower/upper bound: a NaN value goes past every number
+                if (not (at > v)) if right else (not (at >= v)):
+                    lo = mid + 1
+                else:
+                    hi = mid
+            out[r, j] = lo
+
+
+def searchsorted(seq, sorter, vals, out, right):
+    """out[r, j] = the insertion position of vals[r, j] in row r of `seq` (row 0
+    when `seq` has one row), through `sorter` (positions that sort each row)
+    when given; the first position (or, `right`, the last) that keeps the
+    order."""
+    if out.size:
+        use = sorter is not None
+        _search(seq, sorter if use else _NO_SORTER, use, vals, out, bool(right))

@@ -1,0 +1,168 @@
+"""CUDA kernels that order values: the twin of `nbgrad.backends.cpu.sorting`
+(the same functions, arguments and results).
+
+The simple correct approach: one thread per row.  A thread sorts its row
+with the CPU's stable bottom-up merge sort (scratch rows allocated by the
+host), so results, ties included, are the CPU's.  The selections (median,
+mode) and binary searches run one thread per row or per value; `runs`
+(unique) is one sequential thread, and returns its count to the host.
+"""
+
+import numpy as np
+
+from nbgrad.backends.cuda import _numba_cuda as nc
+from nbgrad.backends.cuda import launch as _launch
+from nbgrad.backends.cuda._numba_cuda import cuda
+
+__all__ = ["sort_rows", "select_median", "mode_rows", "runs", "searchsorted"]
+
+
+@cuda.jit(device=True, inline=True)
+def _before(a, b, descending):
+    if descending:
+        return a > b or (a != a and b == b)
+    return a < b or (b != b and a == a)
+
+
+@cuda.jit(device=True)
+def _merge(v, ix, tv, ti, r, lo, mid, hi, descending):
+    i, j, k = lo, mid, lo
+    while i < mid or j < hi:
+        if i < mid and (j >= hi or not _before(v[r, j], v[r, i], descending)):
+            tv[r, k] = v[r, i]
+            ti[r, k] = ix[r, i]
+            i += 1
+        else:
+            tv[r, k] = v[r, j]
+            ti[r, k] = ix[r, j]
+            j += 1
+        k += 1
+
+
+@cuda.jit(cache=True)
+def _sort_rows(x, v, ix, tv, ti, descending):
+    R, n = x.shape
+    for r in range(cuda.grid(1), R, cuda.gridsize(1)):
+        for k in range(n):
+            v[r, k] = x[r, k]
+            ix[r, k] = k
+        width = 1
+        while width < n:
+            lo = 0
+            while lo < n:
+                _merge(v, ix, tv, ti, r, lo, min(lo + width, n), min(lo + 2 * width, n),
+                       descending)
+                lo += 2 * width
+            for k in range(n):
+                v[r, k] = tv[r, k]
+                ix[r, k] = ti[r, k]
+            width *= 2
+
+
+def sort_rows(x, vals, idx, descending):
+    """Sort each row of `x` (R, n) into `vals` and its positions into `idx` (int64)."""
+    if x.size == 0:
+        return
+    tv = nc.empty(x.shape, x.dtype)
+    ti = nc.empty(x.shape, np.int64)
+    _launch.launch(_sort_rows, x.shape[0], x, vals, idx, tv, ti, bool(descending))
+
+
+@cuda.jit(cache=True)
+def _select_median(svals, sidx, out_v, out_i, ignore_nan):
+    R, n = svals.shape
+    for r in range(cuda.grid(1), R, cuda.gridsize(1)):
+        m = n
+        while m > 0 and svals[r, m - 1] != svals[r, m - 1]:
+            m -= 1
+        if ignore_nan:
+            k = (m - 1) // 2 if m > 0 else 0
+        else:
+            k = (n - 1) // 2 if m == n else m
+        out_v[r] = svals[r, k]
+        out_i[r] = sidx[r, k]
+
+
+def select_median(svals, sidx, out_v, out_i, ignore_nan):
+    """As `nbgrad.backends.cpu.sorting.select_median`."""
+    if out_v.size:
+        _launch.launch(_select_median, out_v.shape[0], svals, sidx, out_v, out_i,
+                       bool(ignore_nan))
+
+
+@cuda.jit(cache=True)
+def _mode_rows(svals, sidx, out_v, out_i):
+    R, n = svals.shape
+    for r in range(cuda.grid(1), R, cuda.gridsize(1)):
+        best, best_len, best_pos = svals[r, 0], 0, 0
+        start = 0
+        for k in range(1, n + 1):
+            if k == n or svals[r, k] != svals[r, start]:
+                if k - start > best_len:
+                    best, best_len = svals[r, start], k - start
+                    best_pos = sidx[r, start]
+                    for j in range(start, k):
+                        best_pos = max(best_pos, sidx[r, j])
+                start = k
+        out_v[r] = best
+        out_i[r] = best_pos
+
+
+def mode_rows(svals, sidx, out_v, out_i):
+    """As `nbgrad.backends.cpu.sorting.mode_rows`."""
+    if out_v.size:
+        _launch.launch(_mode_rows, out_v.shape[0], svals, sidx, out_v, out_i)
+
+
+@cuda.jit(cache=True)
+def _runs(v, perm, use_perm, uniq, inverse, counts, total):
+    if cuda.grid(1) != 0:
+        return
+    g = -1
+    for k in range(v.shape[0]):
+        if k == 0 or v[k] != v[k - 1]:
+            g += 1
+            uniq[g] = v[k]
+            counts[g] = 0
+        counts[g] += 1
+        inverse[perm[k] if use_perm else k] = g
+    total[0] = g + 1
+
+
+def runs(v, perm, uniq, inverse, counts):
+    """As `nbgrad.backends.cpu.sorting.runs` (the count comes back to the host)."""
+    if v.shape[0] == 0:
+        return 0
+    use = perm is not None
+    total = nc.empty((1,), np.int64)
+    _launch.launch_grid(_runs, 1, 1, v, perm if use else inverse, use, uniq, inverse, counts,
+                        total)
+    return int(total.copy_to_host()[0])
+
+
+@cuda.jit(cache=True)
+def _search(seq, sorter, use_sorter, vals, out, right):
+    V, m = vals.shape
+    n = seq.shape[1]
+    for t in range(cuda.grid(1), V * m, cuda.gridsize(1)):
+        r = t // m
+        j = t % m
+        s = r if seq.shape[0] > 1 else 0
+        v = vals[r, j]
+        lo, hi = 0, n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            at = seq[s, sorter[s, mid]] if use_sorter else seq[s, mid]
+            if (not (at > v)) if right else (not (at >= v)):
+                lo = mid + 1
+            else:
+                hi = mid
+        out[r, j] = lo
+
+
+def searchsorted(seq, sorter, vals, out, right):
+    """As `nbgrad.backends.cpu.sorting.searchsorted`."""
+    if out.size:
+        use = sorter is not None
+        dummy = sorter if use else nc.empty((1, 1), np.int64)
+        _launch.launch(_search, out.size, seq, dummy, use, vals, out, bool(right))
