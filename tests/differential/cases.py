@@ -3,11 +3,15 @@ bound to PyTorch (record.py) or nbgrad (tests/test_differential.py).  The code s
 case's key in torch_outcomes.json, so editing a case means re-recording it."""
 
 from tests.differential import cases_autograd, cases_core, cases_creation
+from tests.differential import cases_func
+from tests.differential import cases_linalg
 
 
 def all_cases():
     """Every case, in a stable order; codes are unique."""
     cases = cases_core.all_cases() + cases_autograd.all_cases() + cases_creation.all_cases()
+    cases += cases_func.all_cases()
+    cases += cases_linalg.all_cases()
     codes = [code for _, code in cases]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
