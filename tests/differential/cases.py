@@ -5,6 +5,7 @@ case's key in torch_outcomes.json, so editing a case means re-recording it."""
 from tests.differential import cases_autograd, cases_core, cases_creation
 from tests.differential import cases_func
 from tests.differential import cases_linalg
+from tests.differential import cases_sorting
 
 
 def all_cases():
@@ -12,6 +13,7 @@ def all_cases():
     cases = cases_core.all_cases() + cases_autograd.all_cases() + cases_creation.all_cases()
     cases += cases_func.all_cases()
     cases += cases_linalg.all_cases()
+    cases += cases_sorting.all_cases()
     codes = [code for _, code in cases]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
