@@ -129,7 +129,6 @@ def _lstsq(ctx, A, B, rcond=None, driver=None):
     x, res, rank, sv = lapack(A._data).lstsq(stack(A._data, batch), stack(b, batch), rcond)
     x, res = unstack(x, batch), unstack(res, batch)
     x = x[..., 0] if vector else x
-    res = res[..., 0] if vector else res
     full = m > n and driver != "gelsy" and bool((host(rank) == n).all())
     res = res if full else empty_like_on(A._data, (0,), A.dtype.np)
     rank = empty_like_on(A._data, (0,), np.int64) if driver == "gels" else unstack(rank, batch)
@@ -159,7 +158,7 @@ def _lstsq_backward(ctx, gX, g_res, g_rank=None, g_sv=None):
     gB = matmul(P.mT, gXm)
     if full:
         r = matmul(A, X) - Bm
-        gr = 2 * (g_res.unsqueeze(-1) if vector else g_res.unsqueeze(-2)) * r
+        gr = 2 * g_res.unsqueeze(-2) * r
         gA = gA + matmul(gr, X.mT)
         gB = gB - gr
     return gA, (gB.squeeze(-1) if vector else gB)

@@ -47,6 +47,12 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     (Frobenius), 'nuc' (nuclear: the sum of singular values), 1 / -1 (max / min
     column sum of |A|), inf / -inf (row sums), 2 / -2 (largest / smallest
     singular value)."""
+    if isinstance(dim, int):   # PyTorch's argument parser: dim is a tuple of two ints
+        raise TypeError("linalg_matrix_norm(): argument 'dim' must be tuple of ints, not int")
+    return _matrix_norm(A, ord, dim, keepdim, dtype)
+
+
+def _matrix_norm(A, ord, dim, keepdim, dtype):
     check_tensor("linalg.matrix_norm", A)
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
@@ -98,7 +104,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
         if len(dims) == 1 and not isinstance(ord, str):
             return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
         if len(dims) == 2 or (len(dims) == 1 and isinstance(ord, str)):
-            return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+            return _matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype)
         raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. "
                            f"Got {list(dims)}")
     if ord is None:

@@ -68,7 +68,6 @@ def _slogdet(ctx, A, opname="linalg.slogdet"):
     batch = A._data.shape[:-2]
     sign, logabs, _ = lapack(A._data).slogdet(stack(A._data))
     sign, logabs = unstack(sign, batch), unstack(logabs, batch)
-    ctx.mark_non_differentiable(sign)
     ctx.save_for_backward(A)
     return outputs(ctx, A, sign, logabs)
 

@@ -3,6 +3,7 @@ bound to PyTorch (record.py) or nbgrad (tests/test_differential.py).  The code s
 case's key in torch_outcomes.json, so editing a case means re-recording it."""
 
 from tests.differential import cases_autograd, cases_core, cases_creation
+from tests.differential import cases_linalg
 from tests.differential import cases_func
 from tests.differential import cases_linalg
 from tests.differential import cases_sorting
@@ -11,6 +12,7 @@ from tests.differential import cases_sorting
 def all_cases():
     """Every case, in a stable order; codes are unique."""
     cases = cases_core.all_cases() + cases_autograd.all_cases() + cases_creation.all_cases()
+    cases += cases_linalg.all_cases()
     cases += cases_func.all_cases()
     cases += cases_linalg.all_cases()
     cases += cases_sorting.all_cases()

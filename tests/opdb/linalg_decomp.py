@@ -218,7 +218,7 @@ def _lstsq_ref(A, B, driver=None):
     x = np.linalg.pinv(A) @ Bm
     res = ((A @ x - Bm) ** 2).sum(-2)
     x = x[..., 0] if vector else x
-    return (x, res[..., 0] if vector else res) if driver == "gelsd" else x
+    return (x, res) if driver == "gelsd" else x
 
 
 def _lstsq_samples(rng):
