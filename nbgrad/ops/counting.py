@@ -155,6 +155,7 @@ def _histogram(ctx, x, bins, range, weight, density):
         hist = hist / (hist.sum() * widths)
     # the edges returned are a new buffer, never the caller's `bins`
     e = edges._data
+    ctx.metadata = [(tuple(hist._data.shape), x.dtype), (tuple(e.shape), x.dtype)]
     return hist._data, e if linear else dispatch.backend(x.device).cast(e, e.dtype)
 
 

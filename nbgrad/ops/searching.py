@@ -130,6 +130,13 @@ def _runs_of(x, flat, perm, b):
             b.getitem(counts, first))
 
 
+def _results(ctx, x, res):
+    """`res`, with the outputs' metadata (the engine materialises unused gradients)."""
+    ctx.metadata = [(tuple(a.shape), x.dtype if k == 0 else _dtypes.int64)
+                    for k, a in enumerate(res)]
+    return res
+
+
 def _check_dim(opname, dim):
     if dim is not None:
         raise NotImplementedError(f"{opname}(): dim={dim} is not supported by nbgrad yet; "
@@ -141,7 +148,8 @@ def _unique(ctx, x):
     b = dispatch.backend(x.device)
     t = Tensor._make(b.reshape(b.contiguous(x._data), (x._data.size,)), x.dtype, x.device)
     vals, idx, b = _sorted_rows(t, 0, False)
-    return _runs_of(x, b.reshape(vals, (vals.size,)), b.reshape(idx, (idx.size,)), b)
+    return _results(ctx, x, _runs_of(x, b.reshape(vals, (vals.size,)),
+                                     b.reshape(idx, (idx.size,)), b))
 
 
 @_unique.backward
@@ -174,7 +182,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 def _unique_consecutive(ctx, x):
     b = dispatch.backend(x.device)
     flat = b.reshape(b.contiguous(x._data), (x._data.size,))
-    return _runs_of(x, flat, None, b)
+    return _results(ctx, x, _runs_of(x, flat, None, b))
 
 
 @_unique_consecutive.backward

@@ -25,6 +25,8 @@ The backend API (the same names as the CPU backend's, see
 - `movement`: gather, scatter, take/put rows, index checks, tril/triu, flip;
 - `nn`: softmax, dropout, nll and the fused losses;
 - `conv`: im2col / col2im, conv bias, max pooling, window means (the pools).
+- `sorting`, `histogram`, `structure`: stable row sorts, selections, searches,
+  unique runs; histograms and bincount (atomics); triangle indices and cdist.
 
 `is_available()` says whether a device (or the simulator) works, and
 `current_device_id()` which one kernels run on.
