@@ -27,8 +27,11 @@ from nbgrad import cuda  # noqa: F401  (imports no numba.cuda until used)
 from nbgrad._factories import (arange, as_tensor, empty, empty_like, eye, from_dlpack,
                                from_numpy, full, full_like, linspace, ones, ones_like, tensor,
                                zeros, zeros_like)
-from nbgrad._random import (initial_seed, manual_seed, rand, rand_like, randint, randint_like,
-                            randn, randn_like, seed)
+from nbgrad._random import (Generator, default_generator, get_rng_state, initial_seed,
+                            manual_seed, rand, rand_like, randint, randint_like, randn,
+                            randn_like, randperm, seed, set_rng_state)
+from nbgrad._random_ops import bernoulli, multinomial, normal, poisson
+from nbgrad import _random_fill  # noqa: F401,I001  (the in-place random Tensor methods)
 from nbgrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from nbgrad.ops import REGISTRY as _REGISTRY
 from nbgrad.serialization import load, save

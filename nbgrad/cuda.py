@@ -139,11 +139,12 @@ def memory_allocated(device=None):
 
 
 def manual_seed(seed):
-    """Seed the CUDA random generators (``nb.manual_seed`` seeds them too).
+    """Seed the CUDA default generators (``nb.manual_seed`` seeds them too).
 
-    Loads nothing: before the first CUDA tensor the seed is kept for later,
-    so a CPU program calling this never imports numba.cuda."""
-    dispatch.seed_cuda(seed)
+    Loads nothing: a generator is a seed and an offset (`nbgrad._random`), so a
+    CPU program calling this never imports numba.cuda."""
+    from nbgrad import _random
+    _random.seed_device_type("cuda", seed)
 
 
 manual_seed_all = manual_seed

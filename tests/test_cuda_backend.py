@@ -26,7 +26,6 @@ import os
 import subprocess
 import sys
 import traceback
-import warnings
 
 import numpy as np
 import pytest
@@ -567,49 +566,35 @@ def check_creation():
 
 
 def check_random():
+    """The CUDA random kernels give the CPU kernels' numbers for one generator state
+    (both compile `nbgrad.backends.philox`), whatever the launch shape."""
+    from nbgrad.backends import philox
+    from nbgrad.backends.cpu import creation as host
     from nbgrad.backends.cuda import creation as cr
     from nbgrad.backends.cuda._numba_cuda import cuda
-    with warnings.catch_warnings():
-        # the simulator runs numba.cuda.random's generators in object mode
-        warnings.simplefilter("ignore")
-        n = 3 * cr.RNG_STATES + 5    # several draws per generator state
-        cr.seed(1234)
-        a = cuda.device_array(n, np.float32)
-        cr.uniform(a, -2.0, 3.0)
-        a = a.copy_to_host()
-        assert a.min() >= -2.0 and a.max() < 3.0 and len(np.unique(a)) > 0.99 * n
-        assert abs(a.mean() - 0.5) < 0.5
-        cr.seed(1234)
-        b = cuda.device_array(10, np.float32)
-        cr.uniform(b, -2.0, 3.0)
-        # element i comes from generator i % RNG_STATES: the same whatever the size
-        assert (b.copy_to_host() == a[:10]).all()
-        c = cuda.device_array(10, np.float32)
-        cr.uniform(c, -2.0, 3.0)      # the states moved on
-        assert not (c.copy_to_host() == b.copy_to_host()).all()
-        z = cuda.device_array(n, np.float64)
-        cr.normal(z, 1.0, 2.0)
-        z = z.copy_to_host()
-        assert abs(z.mean() - 1.0) < 0.5 and 1.5 < z.std() < 2.5
-        k = cuda.device_array(n, np.int64)
-        cr.randint(k, 3, 7)
-        k = k.copy_to_host()
-        assert k.min() >= 3 and k.max() <= 6 and len(np.unique(k)) == 4
-        bern = cuda.device_array(n, np.float32)
-        cr.bernoulli(bern, 0.5)
-        bern = bern.copy_to_host()
-        assert set(np.unique(bern)) == {0.0, 1.0}
-        # unseeded, the generators start from nbgrad's seed (nb.manual_seed)
-        import nbgrad
-        cr._seed[0] = None
-        cr._states.clear()
-        nbgrad.manual_seed(99)
-        d = cuda.device_array(5, np.float64)
-        cr.normal(d, 0.0, 1.0)
-        cr.seed(99)
-        e = cuda.device_array(5, np.float64)
-        cr.normal(e, 0.0, 1.0)
-        assert (d.copy_to_host() == e.copy_to_host()).all()
+    for dt, tol in ((np.float32, 1e-6), (np.float64, 1e-12)):
+        for kind, a, b in ((philox.UNIFORM, -2.0, 3.0), (philox.NORMAL, 1.0, 2.0),
+                           (philox.EXPONENTIAL, 1.5, 0.0), (philox.BERNOULLI, 0.3, 0.0),
+                           (philox.POISSON, 12.0, 0.0), (philox.POISSON, 2.5, 0.0)):
+            d = cuda.device_array(37, dt)
+            cr.sample(d, kind, 1234, 5, a, b)
+            want = host.sample(np.empty(37, dt), kind, 1234, 5, a, b)
+            np.testing.assert_allclose(d.copy_to_host(), want, rtol=tol, err_msg=str(kind))
+    k = cuda.device_array(200, np.int64)
+    cr.integers(k, 9, 0, 3, 4)
+    want = host.integers(np.empty(200, np.int64), 9, 0, 3, 4)
+    assert (k.copy_to_host() == want).all() and set(want) == {3, 4, 5, 6}
+    perm = cuda.device_array(20, np.int64)
+    cr.randperm(perm, 9, 11)
+    want = host.randperm(np.empty(20, np.int64), 9, 11)
+    assert (perm.copy_to_host() == want).all() and sorted(want) == list(range(20))
+    p = np.array([[0.0, 1.0, 3.0, 0.5], [2.0, 0.0, 0.0, 1.0]])
+    for replacement, n in ((True, 6), (False, 4)):
+        got = cuda.device_array((2, n), np.int64)
+        cr.multinomial(cuda.to_device(p), got, replacement, 3, 0)
+        want = np.empty((2, n), np.int64)
+        host.multinomial(p, want, replacement, 3, 0)
+        assert (got.copy_to_host() == want).all(), (replacement, got.copy_to_host(), want)
 
 
 def check_copies():
@@ -868,16 +853,20 @@ def _lower_all():
     for dt in ("float32", "float64"):
         ty = getattr(t, dt)
         jobs[f"matmul {dt}"] = (matmul._kernel(dt), [arr(ty, 3)] * 3)
-    states = arr(nc.cuda_random.xoroshiro128p_type, 1, "C")
+    u64 = t.uint64
     jobs.update({
         "fill": (creation._fill, [arr(f32, 1, "C"), f64]),
         "arange": (creation._arange, [arr(f64, 1, "C"), f64, f64]),
         "linspace": (creation._linspace, [arr(f32, 1, "C"), f64, f64, f64]),
         "eye": (creation._eye, [arr(f32, 2)]),
-        "uniform f32": (creation._uniform_f32, [states, arr(f32, 1, "C"), f64, f64]),
-        "normal f64": (creation._normal_f64, [states, arr(f64, 1, "C"), f64, f64]),
-        "randint": (creation._randint, [states, arr(i64, 1, "C"), i64, i64]),
-        "bernoulli": (creation._bernoulli, [states, arr(f32, 1, "C"), f64]),
+        "sample f32": (creation._sample_kernel, [arr(f32, 1, "C"), i64, u64, u64, f64, f64, i64]),
+        "sample f64": (creation._sample_kernel, [arr(f64, 1, "C"), i64, u64, u64, f64, f64, i64]),
+        "sample_each f32": (creation._sample_each_kernel,
+                            [arr(f32, 1, "C"), i64, u64, u64] + [arr(f64, 1, "C")] * 2),
+        "integers": (creation._integers_kernel, [arr(i64, 1, "C"), u64, u64, i64, u64]),
+        "randperm": (creation._randperm_kernel, [arr(i64, 1, "C"), u64, u64]),
+        "multinomial": (creation._multinomial_kernel, [arr(f64, 2, "C"), arr(i64, 2, "C"),
+                                                       t.boolean, u64, u64, arr(f64, 2, "C")]),
     })
     # every function of the scalar vocabulary, for each type the CPU implements:
     # one kernel per type calling them all (one compile), then one kernel per

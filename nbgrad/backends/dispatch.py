@@ -11,24 +11,19 @@ device array), then call its API (see `nbgrad.backends`)::
 
 Nothing here imports numba.cuda until a CUDA device or a device array is met:
 a CPU-only install never needs numba-cuda.  `try_cuda` loads the CUDA backend
-when it can (None, with `cuda_error`, when numba-cuda is missing); a seed for
-its generators given before it is loaded is kept here (`seed_cuda`).
+when it can (None, with `cuda_error`, when numba-cuda is missing).
 """
-
-import sys
 
 import numpy as np
 
 from nbgrad.backends import cpu
 
-__all__ = ["backend", "backend_for", "cuda", "try_cuda", "cuda_error", "seed_cuda",
-           "cuda_seed"]
+__all__ = ["backend", "backend_for", "cuda", "try_cuda", "cuda_error"]
 
 _ndarray = np.ndarray
 _HOST = (np.ndarray, np.generic)
 _cuda = []        # [the CUDA backend package, or None when it cannot be imported]
 _cuda_error = []  # [why it cannot]
-_cuda_seed = []   # [a seed given before the CUDA backend was loaded]
 
 
 def backend(device):
@@ -70,19 +65,3 @@ def cuda():
 def cuda_error():
     """Why the CUDA backend cannot be imported ('' when it can, or was not tried)."""
     return _cuda_error[0] if _cuda_error else ""
-
-
-def seed_cuda(value):
-    """Seed the CUDA generators: now when the backend is loaded, else on its first
-    draw (so that seeding never imports numba.cuda)."""
-    creation = sys.modules.get("nbgrad.backends.cuda.creation")
-    if creation is None:
-        _cuda_seed[:] = [int(value)]
-    else:
-        creation.seed(value)
-
-
-def cuda_seed():
-    """The seed of the CUDA generators' first draw: the last `seed_cuda` before the
-    backend was loaded, else 0 (the initial seed, as nbgrad's CPU generator's)."""
-    return _cuda_seed[0] if _cuda_seed else 0

@@ -13,7 +13,7 @@ compositions such as cross_entropy) is in `nbgrad.nn.functional`.
 
 import math
 
-from nbgrad import _dtypes
+from nbgrad import _dtypes, _random
 from nbgrad.autograd import grad_mode
 from nbgrad.backends import dispatch
 from nbgrad.ops.elementwise import broadcast_shapes
@@ -167,7 +167,8 @@ def _dropout(ctx, x, p):
         scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
         n = (a.size,)
         r = b.reshape
-        b.nn.dropout(r(a, n), r(out, n), r(mask, n), float(p), scale)
+        seed, offset = _random.default_generator_for(x.device)._take(a.size)
+        b.nn.dropout(r(a, n), r(out, n), r(mask, n), float(p), scale, seed, offset)
     if ctx.needs_input_grad:
         _keep(ctx, mask, x.dtype, x.device)
     return out
@@ -181,8 +182,8 @@ def _dropout_backward(ctx, g):
 
 def dropout(input, p, train):
     """Zero each element with probability `p` and scale the rest by 1/(1-p)
-    when `train`; the random numbers come from the generator that
-    ``nb.manual_seed`` seeds.  ``nb.dropout(x, 0.5, True)``."""
+    when `train`; the random numbers come from the device's default generator
+    (``nb.manual_seed`` seeds it).  ``nb.dropout(x, 0.5, True)``."""
     if p < 0 or p > 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not train or p == 0 or input._data.size == 0:

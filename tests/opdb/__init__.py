@@ -17,6 +17,7 @@ for _family in (elementwise, reduce, movement, indexing, linalg, nn, conv, inpla
 ALL_OPS.extend(__import__("tests.opdb.linalg_decomp", fromlist=["OPS"]).OPS)   # nb.linalg
 for _more in ("sorting", "structure"):   # issue 14: sorting/counting, structural ops
     ALL_OPS.extend(__import__(f"tests.opdb.{_more}", fromlist=["OPS"]).OPS)
+ALL_OPS.extend(__import__("tests.opdb.random", fromlist=["OPS"]).OPS)   # issue 14: random
 
 BY_NAME = {}
 for _info in ALL_OPS:

@@ -1,12 +1,17 @@
 """CPU kernels that fill new buffers: constants, ranges, identity, random numbers;
 and `empty`, the host allocation with PyTorch's errors.
 
-Numba keeps its own random generator (seeded by `seed`), independent of
-NumPy's global one.
+Random numbers come from the counter-based generator of `nbgrad.backends.philox`
+(the CUDA backend compiles the same functions): a draw gets the generator's
+(seed, offset) and element i reads counter offset + i, so the parallel loops
+above `PARALLEL_THRESHOLD` elements give the serial loops' numbers.
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+from nbgrad.backends import philox
+from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
 
 
 def allocation_error(shape, dtype):
@@ -74,30 +79,167 @@ def eye(out):
             out[i, j] = 1 if i == j else 0
 
 
-@njit(cache=True)
-def seed(value):
-    np.random.seed(value)
+# -- random numbers (see nbgrad.backends.philox) ---------------------------------------
+_P = philox.compile_for(njit)
+_sample = _P["sample"]
+_below = _P["below"]
+_U = np.uint64
+_UNIFORM = philox.UNIFORM
+_EXPONENTIAL = philox.EXPONENTIAL
 
 
 @njit(cache=True)
-def uniform(out, low, high):
+def _sample_serial(out, kind, seed, offset, a, b, bits):
     for i in range(out.shape[0]):
-        out[i] = low + (high - low) * np.random.random()
+        out[i] = _sample(kind, seed, offset + _U(i), a, b, bits)
+
+
+@njit(cache=True, parallel=True)
+def _sample_parallel(out, kind, seed, offset, a, b, bits):
+    for i in prange(out.shape[0]):
+        out[i] = _sample(kind, seed, offset + _U(i), a, b, bits)
+
+
+def sample(out, kind, seed, offset, a, b):
+    """Fill flat float array `out` with distribution `kind` (`philox.UNIFORM`...)
+    of parameters a, b, from the generator state (seed, offset)."""
+    k = _sample_parallel if out.shape[0] >= PARALLEL_THRESHOLD else _sample_serial
+    k(out, kind, _U(seed), _U(offset), float(a), float(b), 24 if out.dtype == np.float32 else 53)
+    return out
 
 
 @njit(cache=True)
-def normal(out, mean, std):
+def _sample_each_serial(out, kind, seed, offset, a, b):
     for i in range(out.shape[0]):
-        out[i] = mean + std * np.random.standard_normal()
+        out[i] = _sample(kind, seed, offset + _U(i), a[i], b[i], 53)
+
+
+@njit(cache=True, parallel=True)
+def _sample_each_parallel(out, kind, seed, offset, a, b):
+    for i in prange(out.shape[0]):
+        out[i] = _sample(kind, seed, offset + _U(i), a[i], b[i], 53)
+
+
+def sample_each(out, kind, seed, offset, a, b):
+    """As `sample` with parameters per element: flat arrays `a`, `b` of out's length."""
+    k = _sample_each_parallel if out.shape[0] >= PARALLEL_THRESHOLD else _sample_each_serial
+    k(out, kind, _U(seed), _U(offset), a, b)
+    return out
 
 
 @njit(cache=True)
-def randint(out, low, high):
+def _integers_serial(out, seed, offset, low, span):
     for i in range(out.shape[0]):
-        out[i] = np.random.randint(low, high)
+        out[i] = low + np.int64(_below(seed, offset + _U(i), span))
+
+
+@njit(cache=True, parallel=True)
+def _integers_parallel(out, seed, offset, low, span):
+    for i in prange(out.shape[0]):
+        out[i] = low + np.int64(_below(seed, offset + _U(i), span))
+
+
+def integers(out, seed, offset, low, span):
+    """Integers uniform in [low, low + span) into flat int64 array `out` (span 0: 2**64)."""
+    k = _integers_parallel if out.shape[0] >= PARALLEL_THRESHOLD else _integers_serial
+    k(out, _U(seed), _U(offset), np.int64(low), _U(span))
+    return out
+
+
+def randperm(out, seed, offset):
+    """A uniform permutation of 0..n-1 into int64 `out` (Fisher-Yates: step k
+    swaps k with a position below k + 1 drawn from counter offset + k)."""
+    return _randperm(out, _U(seed), _U(offset))
 
 
 @njit(cache=True)
-def bernoulli(out, p):
-    for i in range(out.shape[0]):
-        out[i] = 1.0 if np.random.random() < p else 0.0
+def _randperm(out, seed, offset):
+    n = out.shape[0]
+    for i in range(n):
+        out[i] = i
+    for k in range(n - 1, 0, -1):
+        j = np.int64(_below(seed, offset + _U(k), _U(k + 1)))
+        t = out[k]
+        out[k] = out[j]
+        out[j] = t
+    return out
+
+
+@njit(cache=True)
+def _multinomial_row(p, out, r, replacement, seed, offset, work):
+    """Row r of multinomial: with replacement, inverse CDF search of uniform draws
+    (counters offset + r * S + s); without, the S smallest of Exp(1) / p keys
+    (counters offset + r * C + c), the lowest index first among equal keys."""
+    C = p.shape[1]
+    S = out.shape[1]
+    if replacement:
+        acc = 0.0
+        for c in range(C):
+            acc += p[r, c]
+            work[c] = acc
+        for s in range(S):
+            u = _sample(_UNIFORM, seed, offset + _U(r * S + s), 0.0, 1.0, 53) * acc
+            lo, hi = 0, C - 1
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if work[mid] > u:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            while p[r, lo] == 0.0:   # u rounded up to the total: the last possible class
+                lo -= 1
+            out[r, s] = lo
+        return
+    for c in range(C):
+        pc = p[r, c]
+        work[c] = _sample(_EXPONENTIAL, seed, offset + _U(r * C + c), 1.0, 0.0, 53) / pc if pc > 0 \
+            else np.inf
+    order = np.argsort(work, kind="mergesort")
+    for s in range(S):
+        out[r, s] = order[s]
+
+
+@njit(cache=True)
+def _multinomial_serial(p, out, replacement, seed, offset):
+    work = np.empty(p.shape[1])
+    for r in range(p.shape[0]):
+        _multinomial_row(p, out, r, replacement, seed, offset, work)
+
+
+@njit(cache=True, parallel=True)
+def _multinomial_parallel(p, out, replacement, seed, offset):
+    for r in prange(p.shape[0]):
+        _multinomial_row(p, out, r, replacement, seed, offset, np.empty(p.shape[1]))
+
+
+def multinomial(p, out, replacement, seed, offset):
+    """Class indices drawn from each row of float64 (R, C) `p` into int64 (R, S) `out`."""
+    k = _multinomial_parallel if p.size >= PARALLEL_THRESHOLD else _multinomial_serial
+    k(p, out, bool(replacement), _U(seed), _U(offset))
+    return out
+
+
+@njit(cache=True)
+def multinomial_check(p):
+    """0 if (R, C) `p` can be sampled; 1: an element is negative, inf or NaN;
+    2: a row sums to 0.  (Without replacement, a row with fewer positive
+    elements than samples gives its zero-probability classes last, as PyTorch.)"""
+    for r in range(p.shape[0]):
+        total = 0.0
+        for c in range(p.shape[1]):
+            v = p[r, c]
+            if not (v >= 0.0 and v < np.inf):
+                return 1
+            total += v
+        if not total > 0.0:
+            return 2
+    return 0
+
+
+@njit(cache=True)
+def outside(a, lo, hi):
+    """True if an element of flat `a` is outside [lo, hi] or NaN."""
+    for i in range(a.shape[0]):
+        if not (a[i] >= lo and a[i] <= hi):
+            return True
+    return False

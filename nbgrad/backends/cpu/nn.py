@@ -23,6 +23,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from nbgrad.backends.cpu import creation as _creation
 from nbgrad.backends.cpu import elementwise as _elementwise
 
 _REASSOC = {"reassoc"}
@@ -211,14 +212,18 @@ def reduced_loss(total, n, reduction, dtype):
 
 # -- dropout -----------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
-def dropout(x, out, mask, p, scale):
-    """Keep each element with probability 1 - p, scaled by `scale`.
-
-    Serial on purpose: Numba's generator (seeded by ``nb.manual_seed``) is per
-    thread, so a parallel loop would not be reproducible."""
+def _dropout(x, out, mask, p, scale, seed, offset):
     for i in range(x.shape[0]):
-        mask[i] = scale if np.random.random() >= p else 0.0
+        # element i's uniform from the generator state (seed, offset): the CUDA draw's
+        u = _creation._sample(_creation._UNIFORM, seed, offset + np.uint64(i), 0.0, 1.0, 53)
+        mask[i] = scale if u >= p else 0.0
         out[i] = x[i] * mask[i]   # the mask in x's dtype: out is exactly x * mask
+
+
+def dropout(x, out, mask, p, scale, seed, offset):
+    """Keep each element with probability 1 - p, scaled by `scale`; the uniforms
+    come from the generator state (seed, offset) (`nbgrad.backends.philox`)."""
+    _dropout(x, out, mask, p, scale, np.uint64(seed), np.uint64(offset))
 
 
 # -- negative log-likelihood ---------------------------------------------------

@@ -1,30 +1,21 @@
 """CUDA kernels that fill device buffers: constants, ranges, identity, random numbers.
 
-The twin of `nbgrad.backends.cpu.creation`.  Random numbers come from
-numba.cuda.random's xoroshiro128+ generators: a fixed number of generator
-states per device (`RNG_STATES`, independent of the GPU model), seeded from
-nbgrad's seed (`seed`, which `nb.manual_seed` should call).  Element i of a
-request is drawn by state ``i % RNG_STATES``, whatever the launch size, so a
-seed gives the same numbers on every GPU; the states advance in place, so
-successive calls give new numbers, as PyTorch's generator does.
+The twin of `nbgrad.backends.cpu.creation`.  Random numbers come from the
+counter-based generator of `nbgrad.backends.philox`, compiled here as device
+functions from the same source as the CPU's: element i of a draw with
+generator state (seed, offset) reads counter offset + i whatever the launch
+shape, so a seed gives the CPU's numbers, on every GPU.
 """
 
 import numpy as np
 
+from nbgrad.backends import philox
 from nbgrad.backends.cuda import _numba_cuda
 from nbgrad.backends.cuda import launch as _launch
-from nbgrad.backends.cuda._numba_cuda import cuda, cuda_random
+from nbgrad.backends.cuda._numba_cuda import cuda
 
-__all__ = ["fill", "arange", "linspace", "eye", "seed", "uniform", "normal", "randint",
-           "bernoulli", "RNG_STATES"]
-
-# 64 Ki states (1 MiB) on a device: enough threads to saturate memory
-# bandwidth, cheap to initialise on the host (~8 M generator steps)
-RNG_STATES = 64 if _numba_cuda.SIMULATOR else 1 << 16
-_RNG_THREADS = 32 if _numba_cuda.SIMULATOR else 256
-
-_seed = [None]  # None: nbgrad's current seed (nb.initial_seed()) at first use
-_states = {}     # device index -> xoroshiro128p states
+__all__ = ["fill", "arange", "linspace", "eye", "sample", "sample_each", "integers",
+           "randperm", "multinomial"]
 
 
 @cuda.jit(cache=True)
@@ -100,100 +91,123 @@ def eye(out):
     return out
 
 
-def seed(value):
-    """Seed the generators of every device (lazily: states are rebuilt on next use)."""
-    _seed[0] = int(value) % (1 << 64)
-    _states.clear()
-
-
-def _rng():
-    dev = _numba_cuda.current_device_id()
-    st = _states.get(dev)
-    if st is None:
-        if _seed[0] is None:   # nbgrad's seed (nb.manual_seed), kept by the dispatch
-            from nbgrad.backends import dispatch
-            _seed[0] = int(dispatch.cuda_seed()) % (1 << 64)
-        st = _states[dev] = cuda_random.create_xoroshiro128p_states(RNG_STATES, seed=_seed[0])
-    return st
+# -- random numbers (see nbgrad.backends.philox) ---------------------------------------
+_P = philox.compile_for(cuda.jit(device=True))
+_sample = _P["sample"]
+_below = _P["below"]
+_U = np.uint64
+_UNIFORM = philox.UNIFORM
+_EXPONENTIAL = philox.EXPONENTIAL
 
 
 @cuda.jit(cache=True)
-def _uniform_f32(states, out, low, high):
-    t = cuda.grid(1)
-    for i in range(t, out.shape[0], states.shape[0]):
-        u = cuda_random.xoroshiro128p_uniform_float32(states, t)
-        out[i] = low + (high - low) * u
+def _sample_kernel(out, kind, seed, offset, a, b, bits):
+    for i in range(cuda.grid(1), out.shape[0], cuda.gridsize(1)):
+        out[i] = _sample(kind, seed, offset + _U(i), a, b, bits)
 
 
 @cuda.jit(cache=True)
-def _uniform_f64(states, out, low, high):
-    t = cuda.grid(1)
-    for i in range(t, out.shape[0], states.shape[0]):
-        u = cuda_random.xoroshiro128p_uniform_float64(states, t)
-        out[i] = low + (high - low) * u
+def _sample_each_kernel(out, kind, seed, offset, a, b):
+    for i in range(cuda.grid(1), out.shape[0], cuda.gridsize(1)):
+        out[i] = _sample(kind, seed, offset + _U(i), a[i], b[i], 53)
 
 
 @cuda.jit(cache=True)
-def _normal_f32(states, out, mean, std):
-    t = cuda.grid(1)
-    for i in range(t, out.shape[0], states.shape[0]):
-        out[i] = mean + std * cuda_random.xoroshiro128p_normal_float32(states, t)
+def _integers_kernel(out, seed, offset, low, span):
+    for i in range(cuda.grid(1), out.shape[0], cuda.gridsize(1)):
+        out[i] = low + np.int64(_below(seed, offset + _U(i), span))
 
 
-@cuda.jit(cache=True)
-def _normal_f64(states, out, mean, std):
-    t = cuda.grid(1)
-    for i in range(t, out.shape[0], states.shape[0]):
-        out[i] = mean + std * cuda_random.xoroshiro128p_normal_float64(states, t)
-
-
-@cuda.jit(cache=True)
-def _randint(states, out, low, span):
-    t = cuda.grid(1)
-    for i in range(t, out.shape[0], states.shape[0]):
-        k = int(span * cuda_random.xoroshiro128p_uniform_float64(states, t))
-        if k >= span:  # float rounding at the top of a huge range
-            k = span - 1
-        out[i] = low + k
-
-
-@cuda.jit(cache=True)
-def _bernoulli(states, out, p):
-    t = cuda.grid(1)
-    for i in range(t, out.shape[0], states.shape[0]):
-        out[i] = 1 if cuda_random.xoroshiro128p_uniform_float64(states, t) < p else 0
-
-
-def _launch_rng(kernel, out, *args, op):
-    flat = _flat(out, op)
-    n = flat.shape[0]
-    if n == 0:
-        return out
-    states = _rng()
-    # a thread per state in use: element i is always drawn by state i % RNG_STATES
-    used = min(n, RNG_STATES)
-    blocks = (used + _RNG_THREADS - 1) // _RNG_THREADS
-    _launch.launch_grid(kernel, blocks, _RNG_THREADS, states, flat, *args)
+def sample(out, kind, seed, offset, a, b):
+    """Fill flat float device array `out` with distribution `kind` (`philox.UNIFORM`...)
+    of parameters a, b, from the generator state (seed, offset)."""
+    _launch.launch(_sample_kernel, out.size, _flat(out, "sample"), np.int64(kind), _U(seed),
+                   _U(offset), np.float64(a), np.float64(b),
+                   np.int64(24 if out.dtype == np.float32 else 53))
     return out
 
 
-def uniform(out, low, high):
-    """Uniform numbers in [low, high) into float32/float64 device array `out`."""
-    k = _uniform_f32 if out.dtype == np.float32 else _uniform_f64
-    return _launch_rng(k, out, low, high, op="uniform")
+def sample_each(out, kind, seed, offset, a, b):
+    """As `sample` with parameters per element: flat device arrays `a`, `b` of out's length."""
+    _launch.launch(_sample_each_kernel, out.size, _flat(out, "sample_each"), np.int64(kind),
+                   _U(seed), _U(offset), a, b)
+    return out
 
 
-def normal(out, mean, std):
-    """Normal numbers N(mean, std**2) into float32/float64 device array `out`."""
-    k = _normal_f32 if out.dtype == np.float32 else _normal_f64
-    return _launch_rng(k, out, mean, std, op="normal")
+def integers(out, seed, offset, low, span):
+    """Integers uniform in [low, low + span) into flat int64 device array `out` (span 0: 2**64)."""
+    _launch.launch(_integers_kernel, out.size, _flat(out, "integers"), _U(seed), _U(offset),
+                   np.int64(low), _U(span))
+    return out
 
 
-def randint(out, low, high):
-    """Integers uniform in [low, high) into device array `out`."""
-    return _launch_rng(_randint, out, int(low), int(high) - int(low), op="randint")
+@cuda.jit(cache=True)
+def _randperm_kernel(out, seed, offset):
+    if cuda.grid(1) != 0:
+        return
+    n = out.shape[0]
+    for i in range(n):
+        out[i] = i
+    for k in range(n - 1, 0, -1):
+        j = np.int64(_below(seed, offset + _U(k), _U(k + 1)))
+        t = out[k]
+        out[k] = out[j]
+        out[j] = t
 
 
-def bernoulli(out, p):
-    """1 with probability p, else 0, into device array `out`."""
-    return _launch_rng(_bernoulli, out, float(p), op="bernoulli")
+def randperm(out, seed, offset):
+    """The CPU's permutation (the same Fisher-Yates steps, in one thread: serial by nature)."""
+    if out.size:
+        _launch.launch_grid(_randperm_kernel, 1, 1, _flat(out, "randperm"), _U(seed), _U(offset))
+    return out
+
+
+@cuda.jit(cache=True)
+def _multinomial_kernel(p, out, replacement, seed, offset, work):
+    r = cuda.grid(1)
+    if r >= p.shape[0]:
+        return
+    C = p.shape[1]
+    S = out.shape[1]
+    if replacement:
+        acc = 0.0
+        for c in range(C):
+            acc += p[r, c]
+            work[r, c] = acc
+        for s in range(S):
+            u = _sample(_UNIFORM, seed, offset + _U(r * S + s), 0.0, 1.0, 53) * acc
+            lo = 0
+            hi = C - 1
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if work[r, mid] > u:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            while p[r, lo] == 0.0:
+                lo -= 1
+            out[r, s] = lo
+        return
+    for c in range(C):
+        pc = p[r, c]
+        work[r, c] = _sample(_EXPONENTIAL, seed, offset + _U(r * C + c), 1.0, 0.0, 53) / pc \
+            if pc > 0.0 else np.inf
+    for s in range(S):   # the smallest key left (-1 marks a taken class), lowest index first
+        best = -1
+        for c in range(C):
+            v = work[r, c]
+            if v >= 0.0 and (best < 0 or v < work[r, best]):
+                best = c
+        out[r, s] = best
+        work[r, best] = -1.0
+
+
+def multinomial(p, out, replacement, seed, offset):
+    """The CPU's class indices (the same algorithm, a thread per row) from float64
+    (R, C) device array `p` into int64 (R, S) `out`."""
+    R, C = p.shape
+    if R:
+        work = _numba_cuda.empty((R, C), np.float64)
+        _launch.launch(_multinomial_kernel, R, p, out, bool(replacement), _U(seed), _U(offset),
+                       work)
+    return out

@@ -9,8 +9,8 @@ devices agree to rounding.  Differences, all in what comes back:
   the targets (`nll`'s second result, `target_weight_sum`) come back to the
   host: one synchronisation each, as PyTorch's CUDA losses also do for
   their checks;
-- `dropout` draws from the CUDA generators (`nbgrad.backends.cuda.creation`):
-  the same seed gives other masks than on the CPU.
+- `dropout` draws from the generator of `nbgrad.backends.philox`: the same
+  seed gives the CPU's masks.
 Softmax runs one thread per (a, b) column, serial over the normalised axis;
 log_softmax and its gradient are written for precision as on the CPU.
 """
@@ -114,12 +114,14 @@ def _dropout(u, x, out, mask, p, scale):
         out[i] = x[i] * mask[i]
 
 
-def dropout(x, out, mask, p, scale):
-    """Keep each element with probability 1 - p, scaled by `scale` (flat arrays)."""
+def dropout(x, out, mask, p, scale, seed, offset):
+    """Keep each element with probability 1 - p, scaled by `scale` (flat arrays); the
+    uniforms come from the generator state (seed, offset), as the CPU's."""
+    from nbgrad.backends import philox
     from nbgrad.backends.cuda import creation
     n = x.shape[0]
     u = nc.empty((n,), np.float64)
-    creation.uniform(u, 0.0, 1.0)
+    creation.sample(u, philox.UNIFORM, seed, offset, 0.0, 1.0)
     _launch.launch(_dropout, n, u, _a(x), _a(out), _a(mask), np.float64(p), np.float64(scale))
 
 
