@@ -57,7 +57,10 @@ def _rows(inputs, out):
     phys = inputs.phys_output(out)
     k = len(inputs.levels)
     grads = [None] * len(inputs.physical)
-    if n and phys.requires_grad:
+    if n == 1 and phys.requires_grad:   # one row: a plain backward (hessian's inner jacrev)
+        grads = [None if g is None else g.unsqueeze(0) for g in
+                 inputs.grads([phys], [_factories.ones_like(phys)], raw=True)]
+    elif n and phys.requires_grad:
         basis = _factories.eye(n, dtype=phys.dtype).reshape((n,) + (1,) * k + oshape)
         basis = basis.expand((n,) + tuple(phys.shape))
         grads = inputs.grads([phys], [basis], batched=True)

@@ -56,9 +56,10 @@ class _Inputs:
         """out's physical tensor with every level of these inputs."""
         return full_physical(out, self.levels, self.sizes) if self.levels else out
 
-    def grads(self, outs, cotangents, batched=False):
+    def grads(self, outs, cotangents, batched=False, raw=False):
         """The gradients of `outs` (physical) for `cotangents`, as logical tensors
-        in the inputs' structure; zeros for inputs that do not reach the outputs."""
+        in the inputs' structure; zeros for inputs that do not reach the outputs.
+        batched or raw: the engine's list of physical gradients (None if unused)."""
         live = [i for i, o in enumerate(outs) if o.requires_grad]
         gs = [None] * len(self.physical)
         if live:   # outputs that do not reach any input have zero gradients
@@ -66,7 +67,7 @@ class _Inputs:
                              None if cotangents is None else [cotangents[i] for i in live],
                              retain_graph=True, create_graph=self.create, allow_unused=True,
                              is_grads_batched=batched)
-        if batched:
+        if batched or raw:
             return gs
         gs = [_factories.zeros_like(p) if g is None else g for g, p in zip(gs, self.physical)]
         return _pytree.unflatten([wrap(g, self.levels) for g in gs], self.spec)
