@@ -54,7 +54,8 @@ def _stealable(holders, g):
     """True if a leaf may keep `g` itself as its .grad: nobody else receives it."""
     key = id(g)
     n = holders.get(key, 1)
-    if n > 1 or g._data.base is not None or g.grad_fn is not None:
+    # a device array has no .base (it may be a view nobody can see): never stolen
+    if n > 1 or getattr(g._data, "base", g) is not None or g.grad_fn is not None:
         if key in holders:
             holders[key] = n - 1
         return False
