@@ -3,7 +3,6 @@ bound to PyTorch (record.py) or nbgrad (tests/test_differential.py).  The code s
 case's key in torch_outcomes.json, so editing a case means re-recording it."""
 
 from tests.differential import cases_autograd, cases_core, cases_creation
-from tests.differential import cases_linalg
 from tests.differential import cases_func
 from tests.differential import cases_linalg
 from tests.differential import cases_sorting
@@ -13,7 +12,6 @@ from tests.differential import cases_random
 def all_cases():
     """Every case, in a stable order; codes are unique."""
     cases = cases_core.all_cases() + cases_autograd.all_cases() + cases_creation.all_cases()
-    cases += cases_linalg.all_cases()
     cases += cases_func.all_cases()
     cases += cases_linalg.all_cases()
     cases += cases_sorting.all_cases()
