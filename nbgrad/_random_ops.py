@@ -221,8 +221,9 @@ def _poisson(ctx, input, generator=None):
     if not d.is_floating_point:
         raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{d.torch_name}' "
                                   f"(poisson of rates of dtype {d!r}: use a float dtype)")
-    if _outside(input, 0.0, np.inf):
-        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    # an infinite rate is refused too (PyTorch returns -2**63 for it)
+    if _outside(input, 0.0, np.finfo(np.float64).max):
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative and finite")
     return draw_each(philox.POISSON, tuple(input._data.shape), d, input.device, generator,
                      "poisson", input)
 

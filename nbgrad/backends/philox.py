@@ -85,6 +85,14 @@ def gaussian(w0, w1, w2, w3):
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * unit53(w2, w3))
 
 
+def floor_f(x):
+    """floor(x) as a float at any magnitude (math.floor returns an int64 in Numba,
+    which overflows beyond 2**63)."""
+    if not abs(x) < 4503599627370496.0:   # 2**52: x is an integer already (or inf, NaN)
+        return x
+    return np.float64(math.floor(x))
+
+
 def below(seed, index, span):
     """A uint64 uniform in [0, span) (span 0: all 2**64 values) from element
     `index`'s block (the modulo's bias is at most span / 2**64)."""
@@ -127,7 +135,7 @@ def poisson(seed, index, lam):
         u = unit53(w0, w1) - 0.5
         v = unit53(w2, w3)
         us = 0.5 - abs(u)
-        k = np.float64(math.floor((2.0 * a / us + b) * u + lam + 0.43))
+        k = floor_f((2.0 * a / us + b) * u + lam + 0.43)
         if us >= 0.07 and v <= vr:
             return k
         if k < 0.0 or (us < 0.013 and v > us):
@@ -153,13 +161,14 @@ def sample(kind, seed, index, a, b, bits):
     if kind == LOG_NORMAL:
         return math.exp(a + b * gaussian(w0, w1, w2, w3))
     if kind == GEOMETRIC:   # the first success of Bernoulli(a) trials, >= 1
-        return max(1.0, np.float64(math.ceil(math.log1p(-unit53(w0, w1)) / math.log1p(-a))))
+        return max(1.0, -floor_f(-math.log1p(-unit53(w0, w1)) / math.log1p(-a)))
     if kind == BERNOULLI:
         return 1.0 if unit53(w0, w1) < a else 0.0
     return poisson(seed, index, a)
 
 
-NAMES = ("philox4x32", "block", "unit53", "unit24", "gaussian", "below", "poisson", "sample")
+NAMES = ("philox4x32", "block", "unit53", "unit24", "gaussian", "floor_f", "below", "poisson",
+         "sample")
 
 
 def compile_for(jit):

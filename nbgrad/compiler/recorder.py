@@ -202,7 +202,7 @@ def _patch_state(rec, patch):
         grad_prop.fset(self, value)
 
     patch(Tensor, "grad", property(grad_prop.fget, set_grad, grad_prop.fdel))
-    for name in ("_random", "randint", "randperm"):
+    for name in ("_random", "_integers", "_permutation"):
         patch(_random, name, _refusing(rec, getattr(_random, name), "a random draw"))
     _patch_copies(rec, patch)
     _patch_modules(rec, patch)

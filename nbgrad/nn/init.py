@@ -2,10 +2,11 @@
 initialisation distributions (``uniform_``, ``kaiming_uniform_``,
 ``orthogonal_`` ...) and its fan and gain rules (``calculate_gain``).
 
-Samples come from nbgrad's generator (``nb.manual_seed``), so they follow
-PyTorch's distributions, not its exact numbers.  ``orthogonal_`` orthonormalises
-with Gram-Schmidt in nbgrad ops (there is no QR op), which gives the same
-distribution as PyTorch's sign-corrected QR.
+Samples come from ``generator=`` (an ``nb.Generator``) where PyTorch takes one,
+else from the default generator of the tensor's device (``nb.manual_seed``):
+PyTorch's distributions, not its exact numbers (see docs/random.md).
+``orthogonal_`` orthonormalises with Gram-Schmidt in nbgrad ops (there is no
+QR op), which gives the same distribution as PyTorch's sign-corrected QR.
 """
 
 import math
@@ -76,7 +77,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     if tensor.numel() == 0:
         return tensor
     with nb.no_grad():
-        return _write(tensor, _rand(tensor, generator) * (b - a) + a)
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
@@ -84,7 +85,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     if tensor.numel() == 0:
         return tensor
     with nb.no_grad():
-        return _write(tensor, _randn(tensor, generator) * std + mean)
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def _norm_cdf(x):
