@@ -119,12 +119,25 @@ def test_docs_page_examples_run(capsys):
 
 
 # -- every sample of these families on the CUDA simulator ------------------------------------
+def _check_triangle_indices():
+    for f in (nb.tril_indices, nb.triu_indices):
+        for args in [(3, 3), (3, 4, 1), (4, 3, -1), (0, 3), (3, 3, 10), (3, 3, -10), (5, 2)]:
+            c, d = f(*args), f(*args, device="cuda")
+            assert d.device.type == "cuda" and d.tolist() == c.tolist(), (f.__name__, args)
+    t = nb.tril_indices(3, 3, dtype=nb.int32, device="cuda")
+    assert t.dtype is nb.int32 and t.tolist() == nb.tril_indices(3, 3).tolist()
+
+
 def _run_all():
     import traceback
 
     from tests.opdb import sorting, structure
     from tests.test_cuda_ops import check_sample
     failures = {}
+    try:
+        _check_triangle_indices()
+    except Exception:   # noqa: BLE001 - reported like a sample
+        failures["tril/triu_indices"] = traceback.format_exc(limit=-4)
     for info in sorting.OPS + structure.OPS:
         for i, sample in enumerate(info.samples(np.random.default_rng(0))):
             try:
