@@ -14,7 +14,9 @@ docs/architecture.md for the layout.
 """
 
 from nbgrad import _dtypes
-from nbgrad._device import device
+from nbgrad._device import device, get_default_device, set_default_device
+from nbgrad._finfo import (channels_last, channels_last_3d, contiguous_format, e, finfo,  # noqa: F401
+                           iinfo, inf, memory_format, nan, newaxis, pi, preserve_format)
 from nbgrad._dtypes import (bool, double, dtype, float, float16, float32, float64,  # noqa: A004
                             get_default_dtype, half, int, int8, int16, int32, int64, long,
                             set_default_dtype, short, uint8)
@@ -38,6 +40,7 @@ from nbgrad.serialization import load, save
 from nbgrad import optim  # noqa: E402,F401,I001
 from nbgrad.compiler import compile  # noqa: E402,I001  (shadows the builtin: torch.compile's name)
 from nbgrad import func  # noqa: E402,F401,I001  (torch.func)
+from nbgrad import accelerator  # noqa: E402,F401,I001  (torch.accelerator)
 from nbgrad import linalg  # noqa: E402,F401,I001  (torch.linalg)
 from nbgrad.ops.linalg_solve import (cholesky, cholesky_solve, det, inverse,  # noqa: E402,I001
                                      logdet, slogdet)
@@ -50,6 +53,8 @@ for _family in _ops.FAMILIES:
 del _family, _name
 
 __version__ = "0.1.0"
+# out= and NumPy's keepdims=/axis= on the public functions (nbgrad.ops.out): last, over all names
+__import__("nbgrad.ops.out", fromlist=["install"]).install(globals())
 
 
 def is_tensor(obj):

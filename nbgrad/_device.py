@@ -1,5 +1,7 @@
-"""Devices: ``nb.device("cpu")``, ``nb.device("cuda:0")``, as in PyTorch, and
-the check that a device can hold tensors here (`check_device`).
+"""Devices: ``nb.device("cpu")``, ``nb.device("cuda:0")``, as in PyTorch, the
+check that a device can hold tensors here (`check_device`), and the default
+device of the factories (``nb.set_default_device``, ``nb.get_default_device``,
+``with nb.device("cuda"):``).
 
 The CUDA backend is asked (and imported) only when a CUDA device is checked.
 """
@@ -7,7 +9,8 @@ The CUDA backend is asked (and imported) only when a CUDA device is checked.
 from nbgrad.backends import dispatch
 
 __all__ = ["device", "cpu_device", "as_device", "check_device", "cuda_device",
-           "cuda_unavailable_reason"]
+           "cuda_unavailable_reason", "get_default_device", "set_default_device",
+           "default_device"]
 
 
 class device:
@@ -60,6 +63,15 @@ class device:
     def __reduce__(self):
         return (device, (str(self),))
 
+    def __enter__(self):
+        """``with nb.device("cuda"):`` makes this the factories' default device inside."""
+        _entered.append(default_device[0])
+        default_device[0] = None if self is cpu_device else self
+        return self
+
+    def __exit__(self, *exc):
+        default_device[0] = _entered.pop()
+
 
 _devices = {}
 cpu_device = device("cpu")
@@ -96,6 +108,25 @@ def check_device(d):
                            f"CUDA device only (cuda:{current}), got {d}; "
                            "use nb.cuda.set_device() first")
     return d
+
+
+# The factories' device when none is given: None for the CPU (the factories test it
+# with one lookup), else a device.  A list, so that the factories' check is one index.
+default_device = [None]
+_entered = []   # the defaults that `with device(...)` blocks replaced, innermost last
+
+
+def get_default_device():
+    """The device factories use when given none: ``device(type='cpu')`` unless set."""
+    return default_device[0] or cpu_device
+
+
+def set_default_device(device):
+    """Make `device` (a device, a string, an int for a CUDA index, or None for the
+    CPU) the factories' default: ``nb.set_default_device("cuda")``.  A CUDA device
+    is checked when a factory uses it, as in PyTorch."""
+    d = None if device is None else as_device(device)
+    default_device[0] = None if d is cpu_device else d
 
 
 def cuda_device():

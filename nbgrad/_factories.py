@@ -24,7 +24,8 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad import tensor as _tensor_module
-from nbgrad._device import as_device, check_device, cpu_device
+from nbgrad._device import as_device, check_device, cpu_device, default_device
+from nbgrad._finfo import check_memory_format
 from nbgrad._from_data import check_array, from_sequence
 from nbgrad.backends import cpu as host
 from nbgrad.backends import dispatch
@@ -87,8 +88,13 @@ def _alloc(shape, np_dtype, dev):
 
 
 def _device(device):
-    """The device argument as a device; a CUDA one is checked to be usable."""
-    if device is None or device is cpu_device:
+    """The device argument as a device (None: the default device, see
+    `nb.set_default_device`); a CUDA one is checked to be usable."""
+    if device is None:
+        device = default_device[0]
+        if device is None:
+            return cpu_device
+    if device is cpu_device:
         return cpu_device
     dev = as_device(device)
     return dev if dev is cpu_device else check_device(dev)
@@ -258,13 +264,13 @@ def from_numpy(array):
     return Tensor._make(array, d)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
+def ones(*size, dtype=None, device=None, requires_grad=False):
     """A tensor of ones: ``nb.ones(2, 2, requires_grad=True)``."""
     d = _dtypes.dtype_arg(dtype, "ones")
     return _filled(_shape(size, "ones"), d.np.type(1), d, device, requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
+def zeros(*size, dtype=None, device=None, requires_grad=False):
     """A tensor of zeros: ``nb.zeros(3)``."""
     d = _dtypes.dtype_arg(dtype, "zeros")
     return _filled(_shape(size, "zeros"), d.np.type(0), d, device, requires_grad)
@@ -285,39 +291,44 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
                    requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
+def empty(*size, dtype=None, device=None, requires_grad=False, pin_memory=False,
+          memory_format=None):
     """An uninitialised tensor."""
+    check_memory_format("empty", memory_format)
     d = _dtypes.dtype_arg(dtype, "empty")
     dev = _device(device)
     return _on(_alloc(_shape(size, "empty"), d.np, dev), d, dev, requires_grad)
 
 
-def _like(t, dtype, device, op):
+def _like(t, dtype, device, op, memory_format=None):
     if not isinstance(t, Tensor):
         raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(t).__name__}")
+    if memory_format is not None:
+        check_memory_format(op, memory_format, t._data.shape)
     return (t.dtype if dtype is None else _dtypes.dtype_arg(dtype, op),
             t.device if device is None else device)
 
 
-def ones_like(t, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(t, dtype, device, "ones_like")
+def ones_like(t, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    d, dev = _like(t, dtype, device, "ones_like", memory_format)
     return _filled(t._data.shape, d.np.type(1), d, dev, requires_grad)
 
 
-def zeros_like(t, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(t, dtype, device, "zeros_like")
+def zeros_like(t, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    d, dev = _like(t, dtype, device, "zeros_like", memory_format)
     return _filled(t._data.shape, d.np.type(0), d, dev, requires_grad)
 
 
-def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(t, dtype, device, "full_like")
+def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False,
+              memory_format=None):
+    d, dev = _like(t, dtype, device, "full_like", memory_format)
     value = _dtypes.checked_scalar(_fill_value(fill_value, "full_like"), d)
     return _filled(t._data.shape, value, d, dev, requires_grad)
 
 
-def empty_like(t, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(t, dtype, device, "empty_like")
+def empty_like(t, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    d, dev = _like(t, dtype, device, "empty_like", memory_format)
     return empty(tuple(t._data.shape), dtype=d, device=dev, requires_grad=requires_grad)
 
 

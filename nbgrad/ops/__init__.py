@@ -18,6 +18,8 @@ from nbgrad.ops import counting, searching, sorting, structure  # noqa: F401,E40
 FAMILIES = (unary, activation, binary, reduce, reduce_extrema, reduce_scan, reduce_stats,
             movement, rearrange, indexing, joining, scatter, linalg, nn, conv, pool, inplace)
 FAMILIES += (sorting, searching, counting, structure)
+from nbgrad.ops import addmm, pointwise_extra  # noqa: E402,I001  (issue 14: isclose, addmm...)
+FAMILIES += (pointwise_extra, addmm)
 
 
 def _add_gradients(a, b):

@@ -111,6 +111,11 @@ def _with_alpha(name, plain, scaled, input, other, args, alpha):
         input, other, alpha = _alpha_args(name, input, other, args, alpha)
     if alpha.__class__ is int and alpha == 1:
         return plain(input, other)
+    if hasattr(alpha, "_data"):   # a 0-d tensor is a number to PyTorch's Scalar
+        if alpha._data.ndim or alpha._requires_grad:
+            raise TypeError(f"{name}(): argument 'alpha' must be Number, not Tensor (a "
+                            f"{describe(alpha)}: only 0-d tensors that do not require grad)")
+        alpha = alpha.item()
     _check_alpha(name, input, other, alpha)
     return scaled(input, other, alpha)
 

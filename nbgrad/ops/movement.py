@@ -21,6 +21,7 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad._device import as_device, check_device
+from nbgrad._finfo import check_memory_format
 from nbgrad.autograd import batching
 from nbgrad.backends import dispatch
 from nbgrad.ops.registry import FunctionOp, op, tensor_method
@@ -345,12 +346,16 @@ def slice_scatter_zeros_backward(ctx, gg):
 
 def contiguous(x, memory_format=None):
     """`x` itself if C-contiguous, else a contiguous copy (recorded as a clone)."""
+    if memory_format is not None:
+        check_memory_format("contiguous", memory_format, x._data.shape)
     return x if dispatch.backend(x.device).is_contiguous(x._data) else clone(x)
 
 
 @op("clone", node="CloneBackward0")
 def clone(ctx, x, *, memory_format=None):
     """A copy of `x` (recorded: gradients flow back to `x`)."""
+    if memory_format is not None:
+        check_memory_format("clone", memory_format, x._data.shape)
     return dispatch.backend(x.device).cast(x._data, x.dtype)
 
 
@@ -510,9 +515,12 @@ def _to_args(args, dtype, device, copy, non_blocking):
 
 
 @tensor_method("to")
-def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False,
+       memory_format=None):
     """Convert dtype and/or device: ``x.to(nb.float64)``, ``x.to('cpu')``,
     ``x.to(y)`` (y's dtype and device)."""
+    if memory_format is not None:
+        check_memory_format("to", memory_format, self._data.shape)
     if args:
         dtype, device, copy = _to_args(args, dtype, device, copy, non_blocking)
     out = self

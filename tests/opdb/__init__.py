@@ -15,7 +15,7 @@ ALL_OPS = []
 for _family in (elementwise, reduce, movement, indexing, linalg, nn, conv, inplace):
     ALL_OPS.extend(_family.OPS)
 ALL_OPS.extend(__import__("tests.opdb.linalg_decomp", fromlist=["OPS"]).OPS)   # nb.linalg
-for _more in ("sorting", "structure"):   # issue 14: sorting/counting, structural ops
+for _more in ("sorting", "structure", "pointwise_extra"):   # issue 14 families
     ALL_OPS.extend(__import__(f"tests.opdb.{_more}", fromlist=["OPS"]).OPS)
 ALL_OPS.extend(__import__("tests.opdb.random", fromlist=["OPS"]).OPS)   # issue 14: random
 
