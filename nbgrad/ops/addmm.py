@@ -28,8 +28,7 @@ def _number(opname, name, v, ts):
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise TypeError(f"{opname}(): argument '{name}' must be Number, not {type(v).__name__}")
     if isinstance(v, float) and not ts[0].dtype.is_floating_point:
-        raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating "
-                           f"point number. ({opname} of a {describe(ts[0])})")
+        return int(v)   # PyTorch's Scalar as an integer: truncated
     return v
 
 

@@ -135,6 +135,8 @@ def _call_with_out(name, fn, args, kwargs, out):
     if grad_mode._state.enabled and _requires_grad(args, kwargs, outs):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
                            "automatic differentiation, but one of the arguments requires grad.")
+    if name == "where" and not all(isinstance(a, Tensor) for a in args[1:3]):
+        raise TypeError("where(): with out=, 'input' and 'other' must be Tensors, not numbers")
     if name in FACTORIES:
         kwargs.setdefault("dtype", outs[0].dtype)
         kwargs.setdefault("device", outs[0].device)

@@ -133,12 +133,6 @@ def _scalar(op, name, v):
     return v
 
 
-def _check_value(op, value, *ts):
-    if isinstance(value, float) and not any(t.dtype.is_floating_point for t in ts):
-        raise RuntimeError(f"For integral input tensors, argument value must not be a floating "
-                           f"point number. ({op} of {', '.join(describe(t) for t in ts)})")
-
-
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2 (broadcast):
     ``nb.addcmul(nb.zeros(2), nb.tensor([1., 2.]), nb.tensor([3., 4.]), value=0.5)`` is
@@ -146,7 +140,8 @@ def addcmul(input, tensor1, tensor2, *, value=1):
     ts = [_tensor("addcmul", n, v) for n, v in (("input", input), ("tensor1", tensor1),
                                                 ("tensor2", tensor2))]
     value = _scalar("addcmul", "value", value)
-    _check_value("addcmul", value, *ts)
+    if isinstance(value, float) and not any(t.dtype.is_floating_point for t in ts):
+        value = int(value)   # PyTorch's Scalar for integer tensors: truncated, no promotion
     return _addcmul(input, tensor1, tensor2, value)
 
 
@@ -166,7 +161,6 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
             f"implementation: (input + value * tensor1 / tensor2), for all dtypes. (tensor1 "
             f"{describe(ts[1])}, tensor2 {describe(ts[2])})")
     value = _scalar("addcdiv", "value", value)
-    _check_value("addcdiv", value, *ts)
     return _addcdiv(input, tensor1, tensor2, value)
 
 
@@ -197,7 +191,7 @@ def lerp(input, end, weight):
             raise RuntimeError(f"expected dtype {input.dtype.c_name} for `{name}` but got "
                                f"dtype {t.dtype.c_name} (lerp of a {describe(input)})")
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f'"lerp_kernel_scalar" not implemented for '
+        raise NotImplementedError(f'"lerp_kernel_scalar" not implemented for '
                            f"'{input.dtype.torch_name}' (lerp of a {describe(input)})")
     if hasattr(weight, "_data"):
         return _lerp_tensor(input, end, weight)

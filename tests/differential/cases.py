@@ -7,6 +7,7 @@ from tests.differential import cases_func
 from tests.differential import cases_linalg
 from tests.differential import cases_sorting
 from tests.differential import cases_random
+from tests.differential import cases_namespace
 
 
 def all_cases():
@@ -16,6 +17,7 @@ def all_cases():
     cases += cases_linalg.all_cases()
     cases += cases_sorting.all_cases()
     cases += cases_random.all_cases()
+    cases += cases_namespace.all_cases()
     codes = [code for _, code in cases]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
