@@ -41,6 +41,7 @@ from nbgrad import optim  # noqa: E402,F401,I001
 from nbgrad.compiler import compile  # noqa: E402,I001  (shadows the builtin: torch.compile's name)
 from nbgrad import func  # noqa: E402,F401,I001  (torch.func)
 from nbgrad import accelerator  # noqa: E402,F401,I001  (torch.accelerator)
+from nbgrad import testing  # noqa: E402,F401,I001  (torch.testing)
 from nbgrad import linalg  # noqa: E402,F401,I001  (torch.linalg)
 from nbgrad.ops.linalg_solve import (cholesky, cholesky_solve, det, inverse,  # noqa: E402,I001
                                      logdet, slogdet)
