@@ -20,6 +20,7 @@ FAMILIES = (unary, activation, binary, reduce, reduce_extrema, reduce_scan, redu
 FAMILIES += (sorting, searching, counting, structure)
 from nbgrad.ops import addmm, pointwise_extra  # noqa: E402,I001  (issue 14: isclose, addmm...)
 FAMILIES += (pointwise_extra, addmm)
+from nbgrad.ops import profiling  # noqa: E402,F401,I001  (op events for autograd.profiler)
 
 
 def _add_gradients(a, b):
