@@ -126,3 +126,21 @@ def test_add_alpha_tensor():
     i = nb.ones(2, dtype=nb.int64)
     with pytest.raises(RuntimeError, match="alpha"):
         i.add(i, alpha=nb.tensor(2.))
+
+
+def test_docs_page_runs(capsys):
+    import pathlib
+    import re
+    page = pathlib.Path(__file__).resolve().parent.parent / "docs" / "namespace.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), re.S)
+    assert len(blocks) == 3
+    ns = {"__name__": "docs_namespace"}
+    for i, code in enumerate(blocks):
+        exec(compile(code, f"namespace.md[block {i}]", "exec"), ns)   # noqa: S102
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == ("finfo(resolution=1e-06, min=-3.40282e+38, max=3.40282e+38, "
+                      "eps=1.19209e-07, smallest_normal=1.17549e-38, tiny=1.17549e-38, "
+                      "dtype=float32)")
+    assert out[2] == "iinfo(min=-2.14748e+09, max=2.14748e+09, dtype=int32)"
+    assert "True tensor([[ 7., 10.]," in out and "tensor([1, 1])" in out
+    assert "tensor([0, 0, 0])" in out

@@ -177,3 +177,17 @@ def test_assert_close_matches_pytorch(code, exc, message):
         eval(code, env)   # noqa: S307
     assert type(info.value).__name__ == exc
     assert str(info.value) == message
+
+
+def test_docs_page_runs(capsys):
+    import pathlib
+    import re
+    page = pathlib.Path(__file__).resolve().parent.parent / "docs" / "testing.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), re.S)
+    assert len(blocks) == 3
+    ns = {"__name__": "docs_testing"}
+    for i, code in enumerate(blocks):
+        exec(compile(code, f"testing.md[block {i}]", "exec"), ns)   # noqa: S102
+    out = capsys.readouterr().out
+    assert out.startswith("Tensor-likes are not close!\n\nMismatched elements: 1 / 4 (25.0%)")
+    assert "Self CPU time total: " in out and "aten::mm" in out and "forward" in out
