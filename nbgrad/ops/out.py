@@ -19,6 +19,7 @@ it.  ``out=`` follows PyTorch's rules, checked before anything runs:
 """
 
 import functools
+import inspect
 import warnings
 
 from nbgrad import _dtypes
@@ -168,7 +169,64 @@ def _public(name, fn, with_out, numpy_names):
     return wrapper
 
 
+_UNSET = object()
+
+
+def _exact_method(name, fn):
+    """`fn` (a reduction method) with keyword-only ``keepdims``/``axis`` added to its own
+    signature, generated so that a call without them costs one plain call (no
+    ``**kwargs`` dict); None when `fn`'s signature has ``*args`` or ``**kwargs``."""
+    params = list(inspect.signature(fn).parameters.values())
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+        return None
+    env = {"_fn": fn, "_U": _UNSET, "_aliased": _aliased, "_name": name}
+    heads, calls, names, required, star = [], [], [], [], False
+    for p in params:
+        if p.kind is p.KEYWORD_ONLY and not star:
+            heads.append("*")
+            star = True
+        if p.default is p.empty and p.name in ("dim", "keepdim"):
+            heads.append(f"{p.name}=_U")   # may come as axis=: checked in _aliased
+            required.append(p.name)
+        elif p.default is p.empty:
+            heads.append(p.name)
+        else:
+            env["_d_" + p.name] = p.default
+            heads.append(f"{p.name}=_d_{p.name}")
+        calls.append(p.name if p.kind is not p.KEYWORD_ONLY else f"{p.name}={p.name}")
+        names.append(p.name)
+    heads += ([] if star else ["*"]) + ["keepdims=_U", "axis=_U"]
+    given = ", ".join(f"{n!r}: {n}" for n in names)
+    missing = "".join(f" or {n} is _U" for n in required)
+    src = (f"def {name}({', '.join(heads)}):\n"
+           f"    if keepdims is not _U or axis is not _U{missing}:\n"
+           f"        return _aliased(_name, _fn, {{{given}}}, keepdims, axis)\n"
+           f"    return _fn({', '.join(calls)})\n")
+    exec(src, env)   # noqa: S102 - a wrapper with fn's own signature
+    return functools.wraps(fn)(env[name])
+
+
+def _aliased(name, fn, given, keepdims, axis):
+    """Call `fn` with keepdims/axis as keepdim/dim (TypeError when the real name is
+    also given: a value other than its default)."""
+    defaults = {k: p.default for k, p in inspect.signature(fn).parameters.items()}
+    for alias, real, value in (("keepdims", "keepdim", keepdims), ("axis", "dim", axis)):
+        if value is _UNSET:
+            continue
+        if real not in given:
+            raise TypeError(f"{name}() got an unexpected keyword argument '{alias}'")
+        if given[real] is not _UNSET and given[real] is not defaults[real]:
+            raise TypeError(f"{name}() got an unexpected keyword argument '{alias}' (it is an "
+                            f"alias of '{real}', which is given too)")
+        given[real] = value
+    return fn(**{k: v for k, v in given.items() if v is not _UNSET})
+
+
 def _method(name, fn):
+    exact = _exact_method(name, fn)
+    if exact is not None:
+        return exact
+
     @functools.wraps(fn)
     def method(self, *args, **kwargs):
         if kwargs and ("keepdims" in kwargs or "axis" in kwargs):
