@@ -74,7 +74,7 @@ def _classify(k):
         return ("bool", bool(k))
     if isinstance(k, (int, np.integer)):
         return ("int", int(k))
-    if isinstance(k, (Tensor, np.ndarray, list, tuple)):
+    if isinstance(k, (Tensor, np.ndarray, list, tuple, range)):   # a range is a sequence
         return _index_array(k)
     if isinstance(k, (str, bytes)):   # a sequence to PyTorch, whose tensor() refuses it
         raise TypeError(f"new(): invalid data type '{type(k).__name__}' (index {k!r})")
@@ -87,7 +87,8 @@ def _as_tuple(key):
         return key
     # a list holding slices, None, ... or sequences is a tuple of indices (the
     # legacy NumPy rule that PyTorch keeps)
-    if isinstance(key, list) and any(isinstance(k, (slice, list, tuple, Tensor, np.ndarray))
+    if isinstance(key, list) and any(isinstance(k, (slice, list, tuple, range, Tensor,
+                                                    np.ndarray))
                                      or k is None or k is Ellipsis for k in key):
         return tuple(key)
     return (key,)

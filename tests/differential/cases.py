@@ -8,6 +8,7 @@ from tests.differential import cases_linalg
 from tests.differential import cases_sorting
 from tests.differential import cases_random
 from tests.differential import cases_namespace
+from tests.differential import cases_eager
 
 
 def all_cases():
@@ -18,6 +19,7 @@ def all_cases():
     cases += cases_sorting.all_cases()
     cases += cases_random.all_cases()
     cases += cases_namespace.all_cases()
+    cases += cases_eager.all_cases()
     codes = [code for _, code in cases]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
