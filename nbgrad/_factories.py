@@ -148,6 +148,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     >>> nb.tensor([0.1, 1.0, 0.0001])
     tensor([1.0000e-01, 1.0000e+00, 1.0000e-04])
     """
+    if dtype is None and data.__class__ in _NUMBER_TENSOR:   # a bare number: nothing to read
+        t = _number_tensor(data, device, requires_grad)
+        if t is not None:
+            return t
     d = None if dtype is None else _dtypes.dtype_arg(dtype, "tensor")
     if isinstance(data, Tensor):
         if device is None:
@@ -163,6 +167,22 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         if arr.dtype == d.np:   # a new array already: no second copy
             return _finish(arr, d, device, requires_grad)
     return _finish(_copy(arr, d), d, device, requires_grad)
+
+
+# the dtype of ``tensor(number)`` (None: the default float dtype)
+_NUMBER_TENSOR = {float: None, int: _dtypes.int64, bool: _dtypes.bool}
+
+
+def _number_tensor(value, device, requires_grad):
+    """``tensor(value)`` of a Python float, int or bool, without `from_sequence`'s reading
+    of nested data (the notebook's ``torch.tensor(0.5)``); None for an int beyond int64."""
+    d = _NUMBER_TENSOR[value.__class__]
+    if d is None:
+        d = _dtypes.get_default_dtype()
+    elif d is _dtypes.int64 and not -(1 << 63) <= value < 1 << 63:
+        return None   # from_sequence raises PyTorch's error
+    a = np.array(value)   # float64, int64 or bool
+    return _finish(a if a.dtype == d.np else host.cast(a, d), d, device, requires_grad)
 
 
 def _copy(a, d):

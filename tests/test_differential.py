@@ -51,6 +51,9 @@ KNOWN_DIFFERENCES = {
     "a = np.ones(2)\na.flags.writeable = False\ntorch.from_numpy(a).add_(1)": (
         "an in-place op on a read-only NumPy array raises RuntimeError (issue 10 asks for a clear "
         "error); PyTorch only warns at from_numpy and then writes into the read-only memory"),
+    "a = np.zeros(3, np.float32)\na.flags.writeable = False\nt = torch.from_numpy(a)\n"
+    "t[0] = 1.": ("x[i] = v into a read-only NumPy array raises RuntimeError, as add_ does "
+                  "(above)"),
     _X + "x.sum(dim=np.array(0))": ("PyTorch fails an internal assert (RuntimeError); nbgrad "
                                     "raises TypeError naming the argument, as for other "
                                     "non-int dims"),

@@ -480,3 +480,51 @@ def test_different_devices_are_named():
     _raises(RuntimeError, "cpu and cuda:0", lambda: x.__setitem__(0, fake[0]))
     _raises(RuntimeError, "cpu and cuda:0", lambda: x.index_select(0, nb.Tensor._make(
         np.zeros(1, np.int64), nb.int64, nb.device("cuda:0"))))
+
+
+# -- the eager fast paths of x[i], x[i, j] = v (nothing recorded) ----------------------------
+
+def test_int_index_fast_path_is_a_view_sharing_the_version():
+    x = nb.arange(6.).reshape(2, 3).clone()
+    v = x[1]
+    e = x[1, 2]
+    assert v._base is x and e._base is x and v.grad_fn is None
+    e += 10
+    assert x[1, 2].item() == 15.0 and v.tolist() == [3.0, 4.0, 15.0]
+    assert x._version == v._version == e._version == 1
+    x[0, 0] = 7
+    assert v._version == 2 and x.tolist()[0][0] == 7.0
+
+
+def test_int_index_records_selects_when_grad_is_needed():
+    w = nb.arange(6.).reshape(2, 3).clone().requires_grad_()
+    y = w[1, 2]
+    assert type(y.grad_fn).__name__ == "SelectBackward0"
+    assert type(y.grad_fn.next_functions[0][0]).__name__ == "SelectBackward0"
+    (y * 3).backward()
+    assert w.grad.tolist() == [[0.0, 0.0, 0.0], [0.0, 0.0, 3.0]]
+    with nb.no_grad():
+        assert w[1].grad_fn is None and w[1]._base is w
+
+
+def test_element_write_fast_path_checks_like_the_general_path():
+    n = nb.zeros(2, 2, dtype=nb.int8)
+    with pytest.raises(RuntimeError, match="without overflow"):
+        n[0, 0] = 1000
+    n[0, 1] = 2.7   # truncated, as PyTorch casts
+    n[1, 1] = nb.tensor(5, dtype=nb.int8)
+    assert n.tolist() == [[0, 2], [0, 5]] and n._version == 2
+    w = nb.zeros(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w[0] = 1.0
+    assert w._version == 0
+
+
+def test_fast_paths_step_aside_for_the_profiler_and_vmap():
+    x = nb.arange(6.).reshape(2, 3)
+    with nb.autograd.profiler.profile() as prof:
+        x[1]
+    assert [e.name for e in prof.events()] == ["aten::select"]
+    batch = nb.arange(12.).reshape(4, 3)
+    assert nb.func.vmap(lambda r: r[1] * x[0, 2])(batch).tolist() == [2.0, 8.0, 14.0, 20.0]
+    assert nb.func.vmap(lambda r: r.select(0, -1))(batch).tolist() == [2.0, 5.0, 8.0, 11.0]

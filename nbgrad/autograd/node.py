@@ -95,6 +95,11 @@ def _legacy_type_name(dtype):
     return f"torch.{name}Tensor" if name else repr(dtype)
 
 
+# PyTorch's nodes written by hand in C++ (not generated from derivatives.yaml), whose
+# name() carries their namespace
+_HAND_WRITTEN = frozenset({"AccumulateGrad", "CopySlices", "CopyBackwards", "GraphRoot"})
+
+
 class Node:
     """Base of every tape entry; subclasses set `op` (the op declaration).
 
@@ -110,7 +115,8 @@ class Node:
     vjp = None
 
     def name(self):
-        return type(self).__name__
+        n = type(self).__name__
+        return "torch::autograd::" + n if n in _HAND_WRITTEN else n
 
     def __repr__(self):
         return f"<{type(self).__name__} object at {hex(id(self))}>"

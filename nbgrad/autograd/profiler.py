@@ -19,6 +19,9 @@ __all__ = ["profile", "record_function", "register_dispatch", "EventList", "Func
 
 _DISPATCH = []   # (owner class, attribute, namer(op) -> event name), from the ops layer
 _profiles = []   # the active profiles, innermost last
+# read by the ops layer's fast paths (x[i], x[i] = v), which skip the dispatch points and so
+# step aside while a profile runs, so that their ops are still timed
+active = _profiles
 _installed = []  # (owner, attribute, original) while profiling
 
 

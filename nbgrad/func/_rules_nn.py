@@ -110,6 +110,13 @@ def getitem(op, args, kwargs):
     return wrap(op(physical(x), (slice(None),) * k + _key_items(key)), levels_of(x))
 
 
+def select(op, args, kwargs):
+    """``x.select(dim, index)``: the logical dim moved past the batch dims."""
+    x, dim, index = (lambda input, dim, index: (input, dim, index))(*args, **kwargs)
+    k = len(levels_of(x))
+    return wrap(op(physical(x), dim if dim < 0 else dim + k, index), levels_of(x))
+
+
 # -- losses ----------------------------------------------------------------------------
 def _reduce(loss, k, reduction):
     """Each sample's mean or sum of `loss` (physical, k batch dims)."""
@@ -212,7 +219,8 @@ def dropout(op, args, kwargs):
 def _table():
     r, t = REGISTRY, R.RULES
     for name, rule in (("mm", mm), ("bmm", bmm), ("mv", mv), ("dot", dot),
-                       ("matmul", matmul), ("getitem", getitem), ("nll_loss", nll_loss),
+                       ("matmul", matmul), ("getitem", getitem), ("select", select),
+                       ("nll_loss", nll_loss),
                        ("dropout", dropout)):
         t[r[name]] = rule
     for name in ("mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"):

@@ -16,6 +16,12 @@ Assignment is recorded out of place (`copy_slices` for basic keys,
 `nbgrad.ops.inplace.commit_inplace`, so gradients reach both the target's old
 value (zero where overwritten) and the assigned value (summed over
 broadcasting).  Without anything to record it writes straight into the buffer.
+
+The notebook's ``x[i]``, ``P[i, j]`` and ``N[i, j] += 1`` take fast paths on host
+tensors: with nothing to record (and no profile or vmap running) an all-int key is
+a NumPy view wrapped directly, and a one-element write goes straight into the
+buffer, with the same checks and casts as the general path; recorded, an all-int
+key is PyTorch's chain of `select` ops (SelectBackward0).
 """
 
 import math
@@ -23,7 +29,7 @@ import math
 import numpy as np
 
 from nbgrad import _dtypes, _factories
-from nbgrad.autograd import grad_mode
+from nbgrad.autograd import grad_mode, profiler
 from nbgrad.autograd.node import _legacy_type_name
 from nbgrad.backends import cpu as host
 from nbgrad.backends import dispatch
@@ -33,14 +39,17 @@ from nbgrad.ops.elementwise import broadcast_shapes
 from nbgrad.ops.index_plan import IndexPlan, _as_tuple, _masked, _put, _take, index_plan, parse_key
 from nbgrad.ops.inplace import check_inplace, commit_inplace
 from nbgrad.ops.joining import cat, chunk, concat, concatenate, split, stack, unbind
-from nbgrad.ops.movement import getitem
-from nbgrad.ops.registry import op, tensor_method
+from nbgrad.ops.movement import getitem, slice_scatter_zeros
+from nbgrad.ops.registry import batch_hook, op, tensor_method
 from nbgrad.ops.scatter import gather, scatter, scatter_add
 from nbgrad.tensor import Tensor, _wrap_dim
 
 # joining and scatter are re-exported from here (nbgrad.ops.FAMILIES lists this module)
 __all__ = ["index_select", "index_put", "masked_fill", "gather", "scatter", "scatter_add",
-           "cat", "concat", "concatenate", "stack", "split", "chunk", "unbind", "nonzero"]
+           "cat", "concat", "concatenate", "stack", "split", "chunk", "unbind", "nonzero",
+           "select"]
+
+_ndarray = np.ndarray
 
 _int64 = np.dtype(np.int64)
 
@@ -196,13 +205,118 @@ def copy_slices_backward(ctx, g):
 
 # -- x[key] and x[key] = value ------------------------------------------------------------
 
+@op("select", node="SelectBackward0", view=True)
+def select(ctx, input, dim, index):
+    """The slice of `input` at `index` along `dim`, that dim removed (a view):
+    ``x.select(0, i)`` is ``x[i]``, ``x.select(1, -1)`` is ``x[:, -1]``."""
+    a = input._data
+    if a.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _wrap_dim(dim, a.ndim, "select")
+    if index.__class__ is not int:
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+            raise TypeError(f"select(): argument 'index' (position 2) must be int, not "
+                            f"{type(index).__name__}")
+        index = int(index)
+    size = a.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(a.shape)} at dimension {d}")
+    key = (slice(None),) * d + (index, Ellipsis)
+    ctx.shape, ctx.dtype, ctx.key = a.shape, input.dtype, key
+    return dispatch.backend_for(a).getitem(a, key)
+
+
+@select.backward
+def select_backward(ctx, g):
+    return slice_scatter_zeros(g, ctx.shape, ctx.key)
+
+
+@tensor_method("select")
+def _select_method(self, dim, index):
+    """``x.select(dim, index)``: see `select`."""
+    return select(self, dim, index)
+
+
+
 def _getitem(self, key):
-    if key.__class__ is int or key.__class__ is slice:   # the common cases, no parsing
+    c = key.__class__
+    if (c is int or c is tuple) and self._data.__class__ is _ndarray:
+        t = _int_view(self, key)
+        if t is not None:
+            return t
+    if (c is int or c is tuple) and not batch_hook:
+        ints = (key,) if c is int else key
+        if ints and _in_range(ints, self._data.shape):   # recorded: PyTorch's chain of selects
+            for i in ints:
+                self = select(self, 0, i)
+            return self
+    if c is int or c is slice:   # the common cases, no parsing
         return getitem(self, key)
     basic, adv = parse_key(self._data.shape, key)
     if not adv:
         return getitem(self, basic)
     return index(self, _plan_of(self._data.shape, basic, adv, key))
+
+
+def _in_range(key, shape):
+    """True when tuple `key` is Python ints, each within its dimension, at most one a dim."""
+    if len(key) > len(shape):
+        return False
+    for k, n in zip(key, shape):
+        if k.__class__ is not int or not -n <= k < n:
+            return False
+    return True
+
+
+def _fast_path_open(t):
+    """Whether ``t[ints]`` may skip the op machinery: a host tensor, outside vmap and
+    profiles (which intercept the ops), that records nothing."""
+    return not batch_hook and not profiler.active and \
+        not (t._requires_grad and grad_mode._state.enabled)
+
+
+def _int_view(self, key):
+    """``x[i]``, ``x[i, j]`` of a host tensor, nothing recorded: the NumPy view wrapped as
+    `getitem` would (a view sharing the version counter), without the op's dispatch; None
+    when the key or the tensor needs the general path (which also raises the errors)."""
+    a = self._data
+    if key.__class__ is int:
+        key = (key,)
+    if not _in_range(key, a.shape) or not _fast_path_open(self):
+        return None
+    t = Tensor._make(a[key + (Ellipsis,)], self.dtype, self.device)
+    t._version_counter = self._shared_version_counter()
+    t._base = self if self._base is None else self._base
+    return t
+
+
+def _write_element(self, key, value):
+    """``x[i, j] = value`` (one element: as many ints as dims) of a host tensor when
+    nothing is recorded and `value` is a number or a one-element host tensor of x's dtype
+    (``N[i, j] += 1`` writes the view back); False when the general path must run."""
+    a = self._data
+    if key.__class__ is int:
+        key = (key,)
+    if len(key) != a.ndim or not _in_range(key, a.shape) or not a.flags.writeable:
+        return False
+    if value.__class__ is Tensor:
+        v = value._data
+        if v.__class__ is not _ndarray or v.ndim or value.dtype is not self.dtype or \
+                value.device is not self.device or \
+                (value._requires_grad and grad_mode._state.enabled):
+            return False
+    elif value.__class__ in (int, float, bool):
+        v = _dtypes.checked_scalar(value, self.dtype, int64=True)   # PyTorch's overflow check
+    else:
+        return False
+    base = self._base
+    if not _fast_path_open(self) or (base is not None and base._requires_grad and
+                                     grad_mode._state.enabled):
+        return False
+    a[key] = v
+    self._bump_version()
+    return True
 
 
 def _plan_of(shape, basic, adv, key):
@@ -225,6 +339,10 @@ def _records(target, value):
 
 
 def _setitem(self, key, value):
+    c = key.__class__
+    if (c is int or c is tuple) and self._data.__class__ is _ndarray and \
+            _write_element(self, key, value):
+        return
     check_inplace(self, "setitem", internal=False)
     value = _value_input(value, self)
     basic, adv = parse_key(self._data.shape, key)

@@ -29,7 +29,7 @@ from nbgrad.autograd.node import watch_input
 from nbgrad.backends import dispatch
 from nbgrad.ops import binary, unary
 from nbgrad.ops.overlap import aliases, arrays_of, check_internal_overlap, check_overlap
-from nbgrad.ops.registry import tensor_method
+from nbgrad.ops.registry import REGISTRY, tensor_method
 
 __all__ = []
 
@@ -50,9 +50,9 @@ def check_inplace(target, op="in-place op", internal=True):
         base = target._base
         if base is not None and base._requires_grad and base.grad_fn is None:
             raise RuntimeError(_LEAF_VIEW)
-    if internal:
-        check_internal_overlap(op, target._data)
     a = target._data
+    if internal and 0 in a.strides:   # (only a zero stride can make elements share memory)
+        check_internal_overlap(op, a)
     if a.__class__ is _ndarray and not a.flags.writeable and \
             not any(s == 0 and n > 1 for n, s in zip(a.shape, a.strides)):   # not expanded
         raise RuntimeError(f"{op}: the tensor's memory is a read-only NumPy array (from "
@@ -151,16 +151,24 @@ def _snapshot(t):
 def _needs_graph(*tensors):
     if not grad_mode._state.enabled:
         return False
-    from nbgrad.tensor import Tensor
     for t in tensors:
-        if isinstance(t, Tensor) and t._requires_grad:
+        if getattr(t, "_requires_grad", False):   # a number has none
             return True
     base = tensors[0]._base
     return base is not None and base._requires_grad
 
 
+# the dtype category of a Python number operand (PyTorch's promotion: a number changes
+# the result's dtype only when its category is higher than the tensor's)
+_NUMBER_CATEGORY = {bool: _dtypes.bool.category, int: _dtypes.int64.category,
+                    float: _dtypes.float64.category}
+
+
 def _check_result(op, target, other, result_dtype=None):
     """Shape and dtype checks of ``target.op_(other)``."""
+    if result_dtype is None and \
+            _NUMBER_CATEGORY.get(other.__class__, 3) <= target.dtype.category:
+        return   # a number of the target's category or lower: nothing can go wrong
     from nbgrad.ops.elementwise import broadcast_shapes
     from nbgrad.tensor import Tensor
     shape = target._data.shape
@@ -193,14 +201,16 @@ def _binary_inplace(name, fn, declared, target, other, result_dtype=None, **kwar
     writes straight into the target when nothing is recorded (None: compute
     out of place, then copy)."""
     check_inplace(target, name)
-    check_overlap(name, target._data, arrays_of(other))   # first, as PyTorch's TensorIterator
+    number = other.__class__ in _NUMBER_CATEGORY   # no memory to overlap
+    if not number:
+        check_overlap(name, target._data, arrays_of(other))   # first, as PyTorch's TensorIterator
     _check_result(name, target, other, result_dtype)
     if _needs_graph(target, other):
         return commit_inplace(target, fn(target, other, **kwargs))
-    if declared is None or any(aliases(target._data, a) for a in arrays_of(other)):
+    if declared is None or not number and any(aliases(target._data, a)
+                                              for a in arrays_of(other)):
         with grad_mode.no_grad():
             return commit_inplace(target, fn(target, other, **kwargs))
-    from nbgrad.ops.registry import REGISTRY
     return REGISTRY[declared].into(target, target, other)
 
 

@@ -278,33 +278,39 @@ unsqueeze.batch_rule = batching.view_rule
 
 
 def _check_index(a, key):
-    """Validate a basic index (ints, slices, None, Ellipsis) against shape."""
-    if not isinstance(key, tuple):
+    """Validate a basic index (ints, slices, None, Ellipsis) against shape; returns the key
+    as a tuple ending in Ellipsis (which keeps NumPy from turning an all-int key into a
+    scalar copy).  One pass per loop: this runs on every ``x[i]`` that is recorded."""
+    if key.__class__ is not tuple:
         key = (key,)
-    dim = 0
-    used = sum(1 for k in key if k is not None and k is not Ellipsis)
-    if used > a.ndim:
-        raise IndexError(f"too many indices for tensor of dimension {a.ndim} "
-                         f"(got {used} indices for shape {list(a.shape)})")
+    shape = a.shape
+    used, ellipsis = 0, False
     for k in key:
         if k is Ellipsis:
-            dim += a.ndim - used
-        elif k is None:
-            continue
-        elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
-            size = a.shape[dim]
+            ellipsis = True
+        elif k is not None:
+            used += 1
+    if used > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)} "
+                         f"(got {used} indices for shape {list(shape)})")
+    dim = 0
+    for k in key:
+        c = k.__class__
+        if c is int or (c is not bool and isinstance(k, (int, np.integer))):
+            size = shape[dim]
             if not -size <= k < size:
                 raise IndexError(f"index {k} is out of bounds for dimension {dim} with size "
                                  f"{size}")
             dim += 1
-        elif isinstance(k, slice):
+        elif c is slice:
             if k.step is not None and k.step <= 0:
                 raise ValueError("step must be greater than zero")
             dim += 1
-        else:
+        elif k is Ellipsis:
+            dim += len(shape) - used
+        elif k is not None:
             raise IndexError(f"unsupported index of type {type(k).__name__}")
-    # a trailing Ellipsis keeps NumPy from turning an all-int key into a scalar copy
-    return key if any(k is Ellipsis for k in key) else key + (Ellipsis,)
+    return key if ellipsis else key + (Ellipsis,)
 
 
 @op("getitem", node="SliceBackward0", view=True)

@@ -126,6 +126,8 @@ def check_overlap(op, target, inputs, full=False):
     written in place, shares memory in part with one of `inputs` (arrays or layouts
     that the op reads; None skipped); `full`: also when an input is the target itself
     (index_put_, scatter_: PyTorch's assert_no_overlap)."""
+    if not inputs:   # an in-place op with a number: nothing else to read
+        return
     t = layout(target)
     for x in inputs:
         if x is None:

@@ -181,16 +181,25 @@ class FunctionOp:
             for t in inputs:
                 if t._requires_grad:
                     ctx = new_node(self.node_class)
-                    ctx.next_functions = tuple([edge_of(t) for t in inputs])
-                    ctx.input_meta = tuple([(t._data.shape, t.dtype) for t in inputs])
+                    if len(inputs) == 1:   # most function ops: no list to build
+                        x = inputs[0]
+                        ctx.next_functions = (edge_of(x),)
+                        ctx.input_meta = ((x._data.shape, x.dtype),)
+                    else:
+                        ctx.next_functions = tuple([edge_of(t) for t in inputs])
+                        ctx.input_meta = tuple([(t._data.shape, t.dtype) for t in inputs])
                     return self._wrap(ctx, True, inputs, self.forward(ctx, *args, **kwargs))
         return self._wrap(None, False, inputs, self.forward(_Ctx(), *args, **kwargs))
 
     def _wrap(self, ctx, record, inputs, result):
         Tensor = _T[0]
-        if result.__class__ is _ndarray and not self.view and inputs:
-            # the common case, one new buffer: no loop, no view bookkeeping
+        if result.__class__ is _ndarray and inputs:
+            # the common case, one buffer (new, or a view of the first input): no loop
             t = Tensor._make(result, None, inputs[0].device)
+            if self.view:
+                base = inputs[0]
+                t._version_counter = base._shared_version_counter()
+                t._base = base if base._base is None else base._base
             if record and t.dtype.category == _FLOAT and \
                     "non_differentiable" not in ctx.__dict__:
                 t._requires_grad = True

@@ -208,5 +208,13 @@ def _empty(shape, dtype):
 def cast(a, dtype):
     """A new C-contiguous copy of host array `a` converted to `dtype` (a NumPy
     dtype, or an nbgrad dtype: its ``.np``), by the identity kernel."""
-    return run(IDENTITY, [a], [dtype.np if hasattr(dtype, "np") else np.dtype(dtype)],
-               a.shape)[0]
+    dt = dtype.np if hasattr(dtype, "np") else np.dtype(dtype)
+    if a.flags.c_contiguous:   # the common case (tensor(), .to(dtype)) without run's sorting
+        n = a.size
+        k = IDENTITY._kernels.get(("a", "flat", n >= PARALLEL_THRESHOLD))
+        if k is not None:
+            out = _empty(a.shape, dt)
+            if n:
+                k(a.ravel(), out.ravel())
+            return out
+    return run(IDENTITY, [a], [dt], a.shape)[0]
