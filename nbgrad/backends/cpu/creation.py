@@ -12,6 +12,7 @@ from numba import njit, prange
 
 from nbgrad.backends import philox
 from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
+from nbgrad.backends.cpu.histogram import upper_bound
 
 
 def allocation_error(shape, dtype):
@@ -179,13 +180,7 @@ def _multinomial_row(p, out, r, replacement, seed, offset, work):
             work[c] = acc
         for s in range(S):
             u = _sample(_UNIFORM, seed, offset + _U(r * S + s), 0.0, 1.0, 53) * acc
-            lo, hi = 0, C - 1
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if work[mid] > u:
-                    hi = mid
-                else:
-                    lo = mid + 1
+            lo = upper_bound(work, 0, C - 1, u)
             while p[r, lo] == 0.0:   # u rounded up to the total: the last possible class
                 lo -= 1
             out[r, s] = lo

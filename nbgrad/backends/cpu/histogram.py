@@ -16,7 +16,7 @@ __all__ = ["histogram", "bincount"]
 
 
 @njit(cache=True)
-def _upper(edges, lo, hi, v):
+def upper_bound(edges, lo, hi, v):
     """The first position in edges[lo:hi] whose edge is > v."""
     while lo < hi:
         mid = (lo + hi) // 2
@@ -38,9 +38,9 @@ def _histogram(x, w, use_w, edges, out, scale, linear, local_search):
         if linear:
             pos = int((v - first) * scale / (last - first))
             if local_search:
-                pos = _upper(edges, max(0, pos - 1), min(pos + 2, nb + 1), v) - 1
+                pos = upper_bound(edges, max(0, pos - 1), min(pos + 2, nb + 1), v) - 1
         else:
-            pos = _upper(edges, 0, nb + 1, v) - 1
+            pos = upper_bound(edges, 0, nb + 1, v) - 1
         if pos == nb:
             pos -= 1
         if use_w:
