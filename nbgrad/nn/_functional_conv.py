@@ -8,6 +8,8 @@ PyTorch's errors before any kernel runs; they run on the CPU and on CUDA, with
 gradients of any order.
 """
 
+from nbgrad.ops.conv import _ints
+
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
@@ -32,28 +34,18 @@ def _op(name):
     return f
 
 
-def _tuple(v, n, name):
-    if isinstance(v, (tuple, list)):
-        if len(v) != n:
-            raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} "
-                               f"values to match the convolution dimensions, but got "
-                               f"{name}={list(v)}")
-        return tuple(v)
-    return (v,) * n
-
-
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution over (N, C_in, L) input with (C_out, C_in / groups, k) weight."""
-    pad = padding if isinstance(padding, str) else _tuple(padding, 1, "padding")
-    return _op("conv1d")(input, weight, bias, _tuple(stride, 1, "stride"), pad,
-                         _tuple(dilation, 1, "dilation"), groups)
+    pad = padding if isinstance(padding, str) else _ints(padding, 1, "padding")
+    return _op("conv1d")(input, weight, bias, _ints(stride, 1, "stride"), pad,
+                         _ints(dilation, 1, "dilation"), groups)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution over (N, C_in, H, W) input with (C_out, C_in / groups, kh, kw) weight."""
-    pad = padding if isinstance(padding, str) else _tuple(padding, 2, "padding")
-    return _op("conv2d")(input, weight, bias, _tuple(stride, 2, "stride"), pad,
-                         _tuple(dilation, 2, "dilation"), groups)
+    pad = padding if isinstance(padding, str) else _ints(padding, 2, "padding")
+    return _op("conv2d")(input, weight, bias, _ints(stride, 2, "stride"), pad,
+                         _ints(dilation, 2, "dilation"), groups)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
