@@ -25,7 +25,7 @@ __all__ = ["neg", "negative", "abs", "absolute", "sign", "exp", "expm1", "log", 
            "log2", "log10", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tan",
            "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
            "sigmoid", "erf", "floor", "ceil", "round", "trunc", "fix", "clamp", "clip",
-           "clamp_min", "clamp_max", "relu"]
+           "clamp_min", "clamp_max", "relu", "positive"]
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -296,6 +296,17 @@ def _abs(self):
 @tensor_method("__neg__")
 def _neg(self):
     return neg(self)
+
+
+def positive(input):
+    """`input` itself (``+x``), as PyTorch's; a bool tensor raises RuntimeError."""
+    if input.dtype is _dtypes.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported. (a "
+                           f"{describe(input)})")
+    return input
+
+
+tensor_method("positive", "__pos__")(positive)
 
 
 # -- relu (a torch top-level name; the other activations are in activation.py) ----------

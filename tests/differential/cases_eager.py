@@ -17,8 +17,10 @@ def reflected():
     return cases
 
 
-def compare_with_none():
-    return ["torch.ones(2) == None", "torch.ones(2) != None", "None == torch.ones(2)",
+def plus_and_none():
+    return ["(+x) is x", "torch.positive(x) is x", "(+torch.tensor([1, 2]), x.positive() is x)",
+            "+torch.ones(2, dtype=torch.bool)", "(-(+x)).grad_fn.name()",
+            "torch.ones(2) == None", "torch.ones(2) != None", "None == torch.ones(2)",
             "torch.ones(2) is None", "[t for t in [torch.ones(1), None] if t != None]",
             "torch.ones(2).eq(None)"]
 
@@ -103,6 +105,7 @@ def selects():
 
 
 def all_cases():
-    groups = (("eager", reflected() + compare_with_none() + fast_paths() + selects()),
+    groups = (("eager", reflected() + [A + c for c in plus_and_none()] + fast_paths()
+               + selects()),
               ("indexing", range_and_array_keys()))
     return [(g, c) for g, cases in groups for c in cases]
