@@ -90,21 +90,10 @@ class Tensor:
     # -- construction -----------------------------------------------------
     def __init__(self, *args, **kwargs):
         t = _constructor(*args, **kwargs)
-        self._init(t._data, t.dtype)
-
-    def _init(self, data, dtype, device=cpu_device):
-        self._data = data
-        self.dtype = dtype
-        self._requires_grad = False
-        self._grad = None
-        self.grad_fn = None
-        self._output_nr = 0
-        self._accumulator = None
-        self._version_counter = None
-        self._base = None
-        self._backward_hooks = None
-        self._retains_grad = False
-        self.device = device
+        fresh = Tensor._make(t._data, t.dtype)   # the state of a new tensor, set in one place
+        for name in Tensor.__slots__:
+            if name != "__weakref__":
+                setattr(self, name, getattr(fresh, name))
 
     @classmethod
     def _make(cls, data, dtype=None, device=cpu_device):
