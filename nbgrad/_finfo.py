@@ -39,7 +39,22 @@ def _dtype_arg(op, d):
     return d
 
 
-class finfo:
+class _Limits:
+    """What finfo and iinfo share: equal when they describe one dtype; str is repr."""
+
+    __slots__ = ()
+
+    def __eq__(self, other):
+        return isinstance(other, type(self)) and self.dtype == other.dtype
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.dtype))
+
+    def __str__(self):
+        return repr(self)
+
+
+class finfo(_Limits):
     """The limits of a floating dtype: ``nb.finfo(nb.float32).eps`` is 1.1920928955078125e-07.
 
     Attributes as PyTorch's: bits, eps, max, min, tiny, smallest_normal, resolution
@@ -62,21 +77,13 @@ class finfo:
         self.resolution = 10.0 ** -_DIGITS[d.name]
         self.dtype = d.name
 
-    def __eq__(self, other):
-        return isinstance(other, finfo) and self.dtype == other.dtype
-
-    def __hash__(self):
-        return hash(("finfo", self.dtype))
-
     def __repr__(self):
         return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
                 f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
                 f"tiny={self.tiny:g}, dtype={self.dtype})")
 
-    __str__ = __repr__
 
-
-class iinfo:
+class iinfo(_Limits):
     """The limits of an integer dtype: ``nb.iinfo(nb.int32).max`` is 2147483647.
 
     Attributes as PyTorch's: bits, max, min and dtype (its name, a string)."""
@@ -96,16 +103,8 @@ class iinfo:
         self.min = int(i.min)
         self.dtype = d.name
 
-    def __eq__(self, other):
-        return isinstance(other, iinfo) and self.dtype == other.dtype
-
-    def __hash__(self):
-        return hash(("iinfo", self.dtype))
-
     def __repr__(self):
         return f"iinfo(min={float(self.min):g}, max={float(self.max):g}, dtype={self.dtype})"
-
-    __str__ = __repr__
 
 
 class memory_format:
