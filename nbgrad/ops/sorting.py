@@ -74,6 +74,13 @@ def _dim(x, dim, opname):
     return _wrap_dim(_int_dim(dim, opname), x._data.ndim, opname)
 
 
+def _dim_size(x, dim, opname):
+    """The wrapped dim, x's shape and its size along the dim (1 for a 0-d x)."""
+    d = _dim(x, dim, opname)
+    shape = tuple(x._data.shape)
+    return d, shape, shape[d] if shape else 1
+
+
 def _selected_backward(ctx, g, *unused):
     """PyTorch's value_selecting_reduction_backward: g sent to the saved indices."""
     idx = Tensor._make(ctx.idx, _dtypes.int64, g.device)
@@ -130,9 +137,7 @@ def msort(input):
 # -- topk, kthvalue --------------------------------------------------------------------------
 @op("topk", node="TopkBackward0")
 def _topk(ctx, x, k, dim, largest):
-    d = _dim(x, dim, "topk")
-    shape = tuple(x._data.shape)
-    n = shape[d] if shape else 1
+    d, shape, n = _dim_size(x, dim, "topk")
     if not 0 <= k <= n:
         raise RuntimeError(f"topk(): selected index k out of range (k={k} for dimension {d} "
                            f"of size {n}, input shape {list(shape)})")
@@ -178,9 +183,7 @@ def _check_selectable(opname, x, d):
 
 @op("kthvalue", node="KthvalueBackward0")
 def _kthvalue(ctx, x, k, dim, keepdim):
-    d = _dim(x, dim, "kthvalue")
-    shape = tuple(x._data.shape)
-    n = shape[d] if shape else 1
+    d, shape, n = _dim_size(x, dim, "kthvalue")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d} "
                            f"(k={k}, size {n}, input shape {list(shape)})")
