@@ -56,16 +56,15 @@ def train(steps=200, seed=0, batch=64, quiet=False):
     """Train on the bars; returns (final training loss, held-out accuracy)."""
     nb.manual_seed(seed)
     x, y = bars(1200, seed=seed)
-    x_train, y_train = nb.tensor(x[:1000]), nb.tensor(y[:1000])
-    x_test, y_test = nb.tensor(x[1000:]), nb.tensor(y[1000:])
+    train_set, test_set = _loop.split(x, y, 1000)
     model = make_model()
     opt = optim.Adam(model.parameters(), lr=0.01)
     loss_fn = nn.CrossEntropyLoss()
     say = (lambda *a: None) if quiet else print
     say(f"bars ({', '.join(CLASSES)}): 1000 training / 200 held-out 8x8 images; "
         f"optim.Adam(lr=0.01)\n{model}")
-    return fit(model, opt, loss_fn, (x_train, y_train), (x_test, y_test), steps, batch,
-               seed, say, 20, TARGET_ACCURACY)
+    return fit(model, opt, loss_fn, train_set, test_set, steps, batch, seed, say, 20,
+               TARGET_ACCURACY)
 
 
 def main(argv=None):

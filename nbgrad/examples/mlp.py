@@ -71,15 +71,14 @@ def train(steps=600, seed=0, batch=100, quiet=False):
     """Train on two spirals; returns (final training loss, held-out accuracy)."""
     nb.manual_seed(seed)
     x, y = two_spirals(1000, seed=seed)
-    x_train, y_train = nb.tensor(x[:800]), nb.tensor(y[:800])
-    x_test, y_test = nb.tensor(x[800:]), nb.tensor(y[800:])
+    train_set, test_set = _loop.split(x, y, 800)
     model = make_model()
     opt, name = make_optimizer(model)
     loss_fn = nn.CrossEntropyLoss()
     say = (lambda *a: None) if quiet else print
     say(f"two spirals: 800 training / 200 held-out points; {name}\n{model}")
-    return fit(model, opt, loss_fn, (x_train, y_train), (x_test, y_test), steps, batch,
-               seed, say, 50, TARGET_ACCURACY)
+    return fit(model, opt, loss_fn, train_set, test_set, steps, batch, seed, say, 50,
+               TARGET_ACCURACY)
 
 
 def main(argv=None):
