@@ -43,6 +43,17 @@ def _check_name(kind, name, module):
         raise KeyError(f"{kind} name can't be empty string \"\"")
 
 
+def non_default_settings(module, defaults):
+    """", name=value" for each (name, default) the module's value differs from, as
+    PyTorch's extra_repr tests them (``is not`` for True/False/None, else ``!=``)."""
+    s = ""
+    for name, default in defaults:
+        v = getattr(module, name)
+        if (v is not default) if default is None or isinstance(default, bool) else v != default:
+            s += f", {name}={v}"
+    return s
+
+
 class Module:
     """Base class for all neural network modules: subclass it, create layers in
     ``__init__`` (after ``super().__init__()``) and compute in ``forward``.

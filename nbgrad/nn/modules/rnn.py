@@ -16,7 +16,7 @@ import warnings
 import nbgrad as nb
 from nbgrad.nn import functional as F
 from nbgrad.nn import init
-from nbgrad.nn.modules.module import Module
+from nbgrad.nn.modules.module import Module, non_default_settings
 from nbgrad.nn.parameter import Parameter
 
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase"]
@@ -249,20 +249,9 @@ class RNNBase(Module):
         return self._finish(out, is_batched), (h_n if is_batched else h_n.squeeze(1))
 
     def extra_repr(self):
-        s = f"{self.input_size}, {self.hidden_size}"
-        if self.proj_size != 0:
-            s += f", proj_size={self.proj_size}"
-        if self.num_layers != 1:
-            s += f", num_layers={self.num_layers}"
-        if self.bias is not True:
-            s += f", bias={self.bias}"
-        if self.batch_first is not False:
-            s += f", batch_first={self.batch_first}"
-        if self.dropout != 0:
-            s += f", dropout={self.dropout}"
-        if self.bidirectional is not False:
-            s += f", bidirectional={self.bidirectional}"
-        return s
+        return f"{self.input_size}, {self.hidden_size}" + non_default_settings(self, (
+            ("proj_size", 0), ("num_layers", 1), ("bias", True), ("batch_first", False),
+            ("dropout", 0), ("bidirectional", False)))
 
 
 class RNN(RNNBase):

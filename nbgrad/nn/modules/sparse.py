@@ -4,7 +4,7 @@ with the ``padding_idx`` row zero (and kept out of the gradient)."""
 import nbgrad as nb
 from nbgrad.nn import functional as F
 from nbgrad.nn import init
-from nbgrad.nn.modules.module import Module
+from nbgrad.nn.modules.module import Module, non_default_settings
 from nbgrad.nn.parameter import Parameter
 
 __all__ = ["Embedding"]
@@ -55,15 +55,9 @@ class Embedding(Module):
                            self.norm_type, self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self):
-        s = f"{self.num_embeddings}, {self.embedding_dim}"
-        if self.padding_idx is not None:
-            s += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq is not False:
-            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        s = f"{self.num_embeddings}, {self.embedding_dim}" + non_default_settings(self, (
+            ("padding_idx", None), ("max_norm", None), ("norm_type", 2),
+            ("scale_grad_by_freq", False)))
         if self.sparse is not False:
             s += ", sparse=True"
         return s
