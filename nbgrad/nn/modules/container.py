@@ -26,6 +26,14 @@ def _renumber(module):
         (str(i), m) for i, m in enumerate(module._modules.values()))
 
 
+def _delete(module, idx):
+    """Sequential's and ModuleList's ``del m[idx]`` (an index or a slice), then renumber."""
+    keys = list(module._modules.keys())
+    for key in keys[idx] if isinstance(idx, slice) else [keys[_abs_index(idx, len(keys))]]:
+        delattr(module, key)
+    _renumber(module)
+
+
 class Sequential(Module):
     """Modules called one after another: ``nn.Sequential(nn.Linear(2, 8), nn.ReLU(),
     nn.Linear(8, 1))``, or from an OrderedDict of named modules."""
@@ -52,12 +60,7 @@ class Sequential(Module):
         return setattr(self, key, module)
 
     def __delitem__(self, idx):
-        if isinstance(idx, slice):
-            for key in list(self._modules.keys())[idx]:
-                delattr(self, key)
-        else:
-            delattr(self, self._item_by_idx(self._modules.keys(), idx))
-        _renumber(self)
+        _delete(self, idx)
 
     def __len__(self):
         return len(self._modules)
@@ -165,12 +168,7 @@ class ModuleList(Module):
         return setattr(self, str(_abs_index(idx, len(self))), module)
 
     def __delitem__(self, idx):
-        if isinstance(idx, slice):
-            for k in range(len(self._modules))[idx]:
-                delattr(self, str(k))
-        else:
-            delattr(self, str(_abs_index(idx, len(self))))
-        _renumber(self)
+        _delete(self, idx)
 
     def __len__(self):
         return len(self._modules)
