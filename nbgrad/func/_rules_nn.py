@@ -50,10 +50,18 @@ def _need(op, x, y, nx, ny):
                            f"logical shapes {list(x.shape)} and {list(y.shape)} (inside vmap)")
 
 
-def mm(op, args, kwargs):
-    x, y = args
-    _need(op, x, y, 2, 2)
-    return _product(x, y, False, False)
+def _fixed_product(nx, ny, xvec, yvec):
+    """The rule of a product of an nx-D by an ny-D tensor (mm, mv, dot)."""
+    def rule(op, args, kwargs):
+        x, y = args
+        _need(op, x, y, nx, ny)
+        return _product(x, y, xvec, yvec)
+    return rule
+
+
+mm = _fixed_product(2, 2, False, False)
+mv = _fixed_product(2, 1, False, True)
+dot = _fixed_product(1, 1, True, True)
 
 
 def bmm(op, args, kwargs):
@@ -63,18 +71,6 @@ def bmm(op, args, kwargs):
         raise RuntimeError(f"bmm: batch1 and batch2 must have same number of batches, got "
                            f"{x.shape[0]} and {y.shape[0]}")
     return _product(x, y, False, False)
-
-
-def mv(op, args, kwargs):
-    x, y = args
-    _need(op, x, y, 2, 1)
-    return _product(x, y, False, True)
-
-
-def dot(op, args, kwargs):
-    x, y = args
-    _need(op, x, y, 1, 1)
-    return _product(x, y, True, True)
 
 
 def matmul(op, args, kwargs):
