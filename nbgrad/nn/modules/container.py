@@ -26,14 +26,6 @@ def _renumber(module):
         (str(i), m) for i, m in enumerate(module._modules.values()))
 
 
-def _delete(module, idx):
-    """Sequential's and ModuleList's ``del m[idx]`` (an index or a slice), then renumber."""
-    keys = list(module._modules.keys())
-    for key in keys[idx] if isinstance(idx, slice) else [keys[_abs_index(idx, len(keys))]]:
-        delattr(module, key)
-    _renumber(module)
-
-
 class Sequential(Module):
     """Modules called one after another: ``nn.Sequential(nn.Linear(2, 8), nn.ReLU(),
     nn.Linear(8, 1))``, or from an OrderedDict of named modules."""
@@ -60,7 +52,10 @@ class Sequential(Module):
         return setattr(self, key, module)
 
     def __delitem__(self, idx):
-        _delete(self, idx)
+        keys = list(self._modules.keys())
+        for key in keys[idx] if isinstance(idx, slice) else [keys[_abs_index(idx, len(keys))]]:
+            delattr(self, key)
+        _renumber(self)
 
     def __len__(self):
         return len(self._modules)
@@ -167,14 +162,10 @@ class ModuleList(Module):
     def __setitem__(self, idx, module):
         return setattr(self, str(_abs_index(idx, len(self))), module)
 
-    def __delitem__(self, idx):
-        _delete(self, idx)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+    # as Sequential's (both hold their modules in order under '0', '1' ...)
+    __delitem__ = Sequential.__delitem__
+    __len__ = Sequential.__len__
+    __iter__ = Sequential.__iter__
 
     def __iadd__(self, modules):
         return self.extend(modules)
