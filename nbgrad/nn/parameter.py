@@ -7,6 +7,7 @@ PyTorch's ``Tensor._make_subclass`` does.  Ops on them return plain tensors.
 """
 
 from nbgrad._factories import empty
+from nbgrad.ops.elementwise import plain_subclasses
 from nbgrad.tensor import Tensor
 
 __all__ = ["Buffer", "Parameter"]
@@ -83,3 +84,6 @@ class Buffer(Tensor):
 
     def __init__(self, data=None, *, persistent=True):
         pass
+
+
+plain_subclasses.update((Parameter, Buffer))   # ops treat them as plain tensors (fast path)

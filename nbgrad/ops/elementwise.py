@@ -48,6 +48,9 @@ def pass_through(g):
     return g
 
 _Tensor = []  # nbgrad.tensor.Tensor, bound on first use (import cycle)
+# Tensor subclasses that are plain tensors to an op (nn.Parameter, nn.Buffer register
+# themselves): they take the fast path too.  A batched tensor (nb.func.vmap) never does.
+plain_subclasses = set()
 
 
 def _tensor_cls():
@@ -121,7 +124,7 @@ class Elementwise:
         requires = deferred = False
         for a in args:
             c = a.__class__
-            if c is Tensor:
+            if c is Tensor or c in plain_subclasses:
                 d = a._data
                 if first is None:
                     first = a
