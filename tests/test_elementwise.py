@@ -515,3 +515,32 @@ def test_x_times_x_backward_writes_one_gradient_buffer():
     with nb.no_grad():   # the compiled rule, as the engine runs it without create_graph
         grads = z.grad_fn.apply((nb.ones(1000),))
     assert grads[1] is None and grads[0].tolist() == [6.0] * 1000
+
+
+# the 'rows' layout (backends/cpu/elementwise.py): full rows, a row broadcast over them,
+# or a value per row, at one split of the shape; everything else stays on 'nd4'
+@pytest.mark.parametrize("shape_x,shape_y,layout", [
+    ((256, 512), (512,), "rows"), ((300, 7), (300, 1), "rows"), ((4, 5, 6), (5, 6), "rows"),
+    ((4, 5, 6), (4, 5, 1), "rows"), ((4, 5, 6), (4, 1, 1), "rows"), ((2, 3), (1, 3), "rows"),
+    ((4, 5, 6), (1, 5, 1), "nd4"), ((4, 5, 6), (1,), "flat")])
+def test_broadcast_rows_layout_matches_numpy(shape_x, shape_y, layout):
+    from nbgrad.ops.registry import REGISTRY
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal(shape_x), rng.standard_normal(shape_y)
+    fam = REGISTRY["mul"].forward_family
+    fam._kernels.clear()
+    got = (nb.tensor(x) * nb.tensor(y)).numpy()
+    assert np.array_equal(got, x * y)
+    assert {key[1] for key in fam._kernels} == {layout}
+    for f, ref in ((lambda a, b: b / a - a, lambda a, b: b / a - a),
+                   (lambda a, b: (b + 1) * a, lambda a, b: (b + 1) * a)):
+        assert np.allclose(f(nb.tensor(x), nb.tensor(y)).numpy(), ref(x, y), rtol=1e-15, atol=0)
+    if len(shape_x) == 2 and layout == "rows":   # the row/column on the left, float32 too
+        xf, yf = x.astype(np.float32), y.astype(np.float32)
+        assert np.array_equal((nb.tensor(yf) - nb.tensor(xf)).numpy(), yf - xf)
+
+
+def test_broadcast_rows_layout_writes_into_a_transposed_output_by_nd4():
+    x = nb.zeros(3, 4).t()   # an in-place target that is not C-contiguous
+    x.add_(nb.arange(3.))
+    assert x.tolist() == [[0.0, 1.0, 2.0]] * 4

@@ -6,8 +6,11 @@ holds such functions over shared arguments, and `kernel` turns it into
 ``@njit`` loop kernels, one per variant:
 
 - pattern: which arguments are arrays ('a') and which are scalars ('s');
-- layout: 'flat' (contiguous, same shape: one loop over raveled buffers) or
-  'nd4' (strided/broadcast views, coalesced and padded to four dimensions);
+- layout: 'flat' (contiguous, same shape: one loop over raveled buffers),
+  'rows' (C-contiguous arrays that are full (R, M) rows, one row 'r' broadcast
+  over them or one value per row 'c': a bias, a row's max; the inner loop is
+  contiguous, so it vectorises) or 'nd4' (any strided/broadcast views, coalesced
+  and padded to four dimensions);
 - parallel: `prange` loops, chosen at run time above `PARALLEL_THRESHOLD`.
 
 Several functions in one family produce several outputs in one pass (a fused
@@ -72,10 +75,15 @@ def _kernel_source(fam, tokens, pattern, layout, parallel):
     opts = 'cache=CACHE, error_model="numpy"' + (", parallel=True" if parallel else "")
     lines.append(f"@njit({opts})")
     lines.append(f"def kernel({', '.join(args + tuple(outs))}):")
+    read_at = {"a": "[{}]", "r": "[j]", "c": "[i]"}
     if layout == "flat":
         idx, indent = "i", "        "
         rng = "prange" if parallel else "range"
         lines.append(f"    for i in {rng}(out0.shape[0]):")
+    elif layout == "rows":   # C-contiguous (R, M) rows: the inner loop vectorises
+        idx, indent = "i, j", "            "
+        rng = "prange" if parallel else "range"
+        lines += [f"    for i in {rng}(out0.shape[0]):", "        for j in range(out0.shape[1]):"]
     else:
         idx = "i0, i1, i2, i3"
         lines.append("    n0, n1, n2, n3 = out0.shape")
@@ -92,7 +100,7 @@ def _kernel_source(fam, tokens, pattern, layout, parallel):
                       "            for i2 in range(n2):",
                       "                for i3 in range(n3):"]
             indent = "                    "
-    read = {a: (f"{a}[{idx}]" if p == "a" else a) for a, p in zip(args, pattern)}
+    read = {a: a + read_at[p].format(idx) if p != "s" else a for a, p in zip(args, pattern)}
     for a in args:
         lines.append(f"{indent}{a}_ = {read[a]}")
     lines += fam.body_lines(indent, idx)
@@ -138,8 +146,9 @@ def run(family, args, out_dtypes, shape, outs=None):
             outs = [_empty(shape, dt) for dt in out_dtypes]
         if outs[0].size:
             # strided kernel: the original arrays, not the raveled ones
-            _run_nd4(family, [k if p == "s" else a for a, k, p in zip(args, kargs, pattern)],
-                     shape, outs)
+            arrays = [k if p == "s" else a for a, k, p in zip(args, kargs, pattern)]
+            if not _run_rows(family, arrays, shape, outs):
+                _run_nd4(family, arrays, shape, outs)
         return outs
     n = 1
     for d in shape:
@@ -166,6 +175,62 @@ def run(family, args, out_dtypes, shape, outs=None):
     if n:
         k(*kargs, *[o.ravel() for o in outs])
     return outs
+
+
+def _run_rows(family, args, shape, outs):
+    """Run the 'rows' kernel when the arrays are rows of one split of `shape` (see
+    `_rows_split`): a bias added to a batch, a row's maximum taken from it.  False
+    (nothing run) otherwise, for the strided kernel."""
+    for o in outs:
+        if not o.flags.c_contiguous:
+            return False
+    split = _rows_split(args, shape)
+    if split is None:
+        return False
+    pattern, views, R, M = split
+    k = kernel(family, pattern, "rows", R * M >= PARALLEL_THRESHOLD)
+    k(*views, *[o.reshape(R, M) for o in outs])
+    return True
+
+
+def _rows_split(args, shape):
+    """(pattern, views, R, M) when `shape` splits into R rows of M elements such that
+    each array argument is C-contiguous and either of the full shape ('a', viewed as
+    (R, M)), one row broadcast over the leading dims ('r', (M,)) or one value per row
+    broadcast over the trailing dims ('c', (R,)); None when no split fits."""
+    n = len(shape)
+    for s in range(1, n):
+        R, M = _numel(shape[:s]), _numel(shape[s:])
+        pattern, views = "", []
+        for a in args:
+            if a.__class__ is not _ndarray:
+                pattern += "s"
+                views.append(a)
+                continue
+            if not a.flags.c_contiguous:
+                return None
+            padded = (1,) * (n - a.ndim) + a.shape
+            if padded == shape:
+                pattern += "a"
+                views.append(a.reshape(R, M))
+            elif padded[s:] == shape[s:] and _numel(padded[:s]) == 1:
+                pattern += "r"
+                views.append(a.reshape(M))
+            elif padded[:s] == shape[:s] and _numel(padded[s:]) == 1:
+                pattern += "c"
+                views.append(a.reshape(R))
+            else:
+                break
+        else:
+            return pattern, views, R, M
+    return None
+
+
+def _numel(dims):
+    n = 1
+    for d in dims:
+        n *= d
+    return n
 
 
 def _run_nd4(family, args, shape, outs):
