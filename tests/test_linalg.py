@@ -269,3 +269,24 @@ def test_recorded_backward_matches_fast_backward(info):
         slow = nb.autograd.grad(out, diff, v, create_graph=True, allow_unused=True)
         for f, s in zip(fast, slow):
             np.testing.assert_allclose(npy(s), npy(f), rtol=1e-12, atol=1e-14)
+
+
+def test_mm_gradients_take_their_inputs_layout():
+    # as PyTorch's mm_mat1/mat2_backward: a column-major input (F.linear's weight.t())
+    # gets a column-major gradient, so weight.grad needs no transposing copy
+    rng = np.random.default_rng(0)
+    x_np, w_np, g_np = rng.standard_normal((3, 4)), rng.standard_normal((5, 4)), \
+        rng.standard_normal((3, 5))
+    x, w = nb.tensor(x_np, requires_grad=True), nb.tensor(w_np, requires_grad=True)
+    wt = w.t()
+    layouts = []
+    wt.register_hook(lambda g: layouts.append(g.is_contiguous()))
+    (x @ wt).backward(nb.tensor(g_np))
+    assert layouts == [False] and w.grad.is_contiguous()
+    assert np.allclose(w.grad.numpy(), g_np.T @ x_np, rtol=1e-14, atol=1e-14)
+    assert np.allclose(x.grad.numpy(), g_np @ w_np, rtol=1e-14, atol=1e-14)
+    xt = nb.tensor(x_np.T.copy(), requires_grad=True)
+    # both inputs column-major, and one of each
+    assert nb.autograd.gradcheck(lambda a, b: nb.mm(a.t(), b.t()), (xt, w))
+    assert nb.autograd.gradgradcheck(lambda a, b: nb.mm(a.t(), b.t()), (xt, w))
+    assert nb.autograd.gradgradcheck(lambda a, b: nb.mm(a, b.t()), (x, w))

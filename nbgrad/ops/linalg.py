@@ -92,13 +92,32 @@ def mm(ctx, x, y):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_mat(x._data.shape)} "
                            f"and {_mat(y._data.shape)})")
     _check_mm_dtypes(x, y)
+    if ctx.needs_input_grad:   # the layouts the gradients take (see mm_backward)
+        ctx.column_major = (_column_major(x), _column_major(y))
     return _crossed_product(ctx, x, y)
+
+
+def _column_major(t):
+    """True for a 2-D tensor laid out by columns (a transposed contiguous matrix, as
+    F.linear's weight.t())."""
+    a = t._data
+    return a.strides[0] == a.itemsize and a.strides[1] == a.shape[0] * a.itemsize and \
+        a.shape[0] > 1 and a.shape[1] > 1
 
 
 @mm.backward
 def mm_backward(ctx, g):
+    # each gradient in its input's layout, as PyTorch's mm_mat1/mat2_backward: the
+    # gradient of F.linear's weight.t() is then the transposed view of a contiguous
+    # (out, in) matrix, which .grad takes without a transposing copy
     x, y, need_x, need_y, g = _crossed_saved(ctx, g)
-    return (mm(g, y.t()) if need_x else None, mm(x.t(), g) if need_y else None)
+    x_by_columns, y_by_columns = ctx.column_major
+    gx = gy = None
+    if need_x:
+        gx = mm(y, g.t()).t() if x_by_columns else mm(g, y.t())
+    if need_y:
+        gy = mm(g.t(), x).t() if y_by_columns else mm(x.t(), g)
+    return gx, gy
 
 
 @op("bmm", node="BmmBackward0")
