@@ -530,3 +530,28 @@ def test_fused_kernels_with_autograd_grad(body):
         _same(_np(fn(*eargs)), _np(step(*args)))
     assert step.stats["replays"] == 2
     assert type(step._plans[next(iter(step._plans))][-1]).__name__ == "FusedPlan"
+
+
+def test_int_indexing_replays_as_views_of_the_tape():
+    """x[i] of a leaf that requires grad (PyTorch's select) and of an argument (the eager
+    fast path, which steps aside while recording) are slots of the tape, not host rows;
+    each replay reads the new argument."""
+    w = nb.tensor([1.0, 2.0, 3.0], dtype=nb.float64, requires_grad=True)
+
+    def body(x):
+        y = (x[1] * w).sum() + x[0, 2] * w[2] * w[0]
+        y.backward()
+        return y
+    step = nb.compile(body)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for k in range(3):
+            x = nb.arange(6.0, dtype=nb.float64).reshape(2, 3) + k
+            w.grad = None
+            got, grad = _np(step(x)), _np(w.grad)
+            w.grad = None
+            _same(_np(body(x)), got)
+            _same(_np(w.grad), grad)
+    assert step.stats["replays"] == 2
+    (plan,) = next(iter(step._plans.values()))
+    assert plan.hosts == []

@@ -397,6 +397,9 @@ class _Lowering:
     def _op_getitem(self, result, x, key):
         self._view(result, x)
 
+    def _op_select(self, result, x, dim, index):   # x[i] of a tensor that requires grad
+        self._view(result, x)
+
 
     # -- reverse passes ---------------------------------------------------------------
     def _reverse(self, roots, seeds):

@@ -25,7 +25,7 @@ import threading
 from nbgrad import _factories, _random
 from nbgrad.autograd import engine
 from nbgrad.autograd.node import AccumulateGrad
-from nbgrad.ops import inplace
+from nbgrad.ops import inplace, registry
 from nbgrad.ops.elementwise import Elementwise
 from nbgrad.ops.registry import FunctionOp
 from nbgrad.tensor import Tensor, cpu_device
@@ -100,6 +100,8 @@ def _logged(rec, kind, call):
 
 def _install(rec):
     saved = []
+    registry.dispatch_wrapped.append(rec)
+    saved.append((registry.dispatch_wrapped, None, None))   # popped by _uninstall
 
     def patch(owner, name, value):
         saved.append((owner, name, owner.__dict__[name] if isinstance(owner, type)
@@ -115,7 +117,10 @@ def _install(rec):
 
 def _uninstall(saved):
     for owner, name, value in reversed(saved):
-        setattr(owner, name, value)
+        if owner is registry.dispatch_wrapped:
+            owner.pop()
+        else:
+            setattr(owner, name, value)
 
 
 def _patch_ops(rec, patch):

@@ -40,7 +40,7 @@ from nbgrad.ops.index_plan import IndexPlan, _as_tuple, _masked, _put, _take, in
 from nbgrad.ops.inplace import check_inplace, commit_inplace
 from nbgrad.ops.joining import cat, chunk, concat, concatenate, split, stack, unbind
 from nbgrad.ops.movement import getitem, slice_scatter_zeros
-from nbgrad.ops.registry import batch_hook, op, tensor_method
+from nbgrad.ops.registry import batch_hook, dispatch_wrapped, op, tensor_method
 from nbgrad.ops.scatter import gather, scatter, scatter_add
 from nbgrad.tensor import Tensor, _wrap_dim
 
@@ -270,9 +270,9 @@ def _in_range(key, shape):
 
 
 def _fast_path_open(t):
-    """Whether ``t[ints]`` may skip the op machinery: a host tensor, outside vmap and
-    profiles (which intercept the ops), that records nothing."""
-    return not batch_hook and not profiler.active and \
+    """Whether ``t[ints]`` may skip the op machinery: a host tensor, outside vmap,
+    profiles and nb.compile's recording (which intercept the ops), that records nothing."""
+    return not batch_hook and not profiler.active and not dispatch_wrapped and \
         not (t._requires_grad and grad_mode._state.enabled)
 
 

@@ -148,6 +148,10 @@ _ndarray = np.ndarray
 # it runs the op's batching rule when an argument is a batched tensor and returns
 # NotImplemented otherwise.  A list (filled in place), so that the check costs one lookup.
 batch_hook = []
+# non-empty while nb.compile's recorder wraps the dispatch points above (FunctionOp and
+# Elementwise calls): the ops layer's fast paths that skip them (x[i], x[i, j] = v in
+# nbgrad.ops.indexing) step aside then, so that every op is seen
+dispatch_wrapped = []
 
 
 class FunctionOp:
