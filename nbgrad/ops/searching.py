@@ -6,7 +6,8 @@ upper bounds: a NaN goes past every number) on rows: a 1-D sorted sequence
 serves every value, an N-D one has a row per leading index.  unique sorts
 the flattened input (the stable sort of `nbgrad.ops.sorting`) and groups the
 runs of equal values with ``sorting.runs``; unique_consecutive groups runs
-of the input as it is.  None of them is differentiable (their results are
+of the input as it is.  With a ``dim`` both compare slices (`_distinct_rows`, built
+from nbgrad's ops).  None of them is differentiable (their results are
 positions and counts; unique's values raise at backward, as PyTorch's).
 """
 
@@ -20,7 +21,7 @@ from nbgrad.ops.argcheck import check_bool, check_tensor
 from nbgrad.ops.reduce import scalar_name
 from nbgrad.ops.registry import attach_methods, op
 from nbgrad.ops.sorting import _sorted_rows
-from nbgrad.tensor import Tensor
+from nbgrad.tensor import Tensor, _wrap_dim
 
 __all__ = ["searchsorted", "bucketize", "unique", "unique_consecutive"]
 
@@ -137,10 +138,62 @@ def _results(ctx, x, res):
     return res
 
 
+def _distinct_rows(x, dim, consecutive):
+    """(values, inverse, counts) arrays of ``unique(x, dim=dim)`` (its slices along `dim`
+    sorted lexicographically, as PyTorch's) or of ``unique_consecutive(x, dim=dim)``.
+    Built from nbgrad's ops on a detached view: the slices as rows, stable argsorts from
+    the last column to the first, then run starts, their ranks and counts."""
+    from nbgrad import _factories
+    from nbgrad.ops import counting, indexing, reduce_scan
+    from nbgrad.ops.sorting import argsort
+    t = x.detach()
+    if t._data.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = _wrap_dim(dim, t._data.ndim, "unique")
+    order = [d] + [i for i in range(t._data.ndim) if i != d]
+    moved = t.permute(order)
+    n, rest = moved.shape[0], tuple(moved.shape[1:])
+    if n and 0 in rest:
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique "
+                           f"cannot be applied (input of shape {list(x.shape)}, dim={dim})")
+    m = 1
+    for r in rest:
+        m *= r
+    rows = moved.reshape(n, m)
+    perm = _factories.arange(n, device=x.device)
+    if not consecutive:
+        for j in reversed(range(rows.shape[1])):
+            perm = perm[argsort(rows[perm, j], stable=True)]
+        rows = rows[perm]
+    starts = _factories.ones(n, dtype=_dtypes.bool, device=x.device)
+    if n > 1:
+        starts[1:] = (rows[1:] != rows[:-1]).any(1)
+    group = reduce_scan.cumsum(starts, 0) - 1
+    inverse = group
+    if not consecutive:
+        inverse = _factories.empty(n, dtype=_dtypes.int64, device=x.device)
+        inverse[perm] = group
+    first = indexing.nonzero(starts).reshape(-1)
+    k = first.shape[0]
+    counts = counting.bincount(group, minlength=k)
+    back = [order.index(i) for i in range(len(order))]
+    values = rows[first].reshape((k,) + rest).permute(back).contiguous()
+    return values._data, inverse._data, counts._data
+
+
 def _check_dim(opname, dim):
-    if dim is not None:
-        raise NotImplementedError(f"{opname}(): dim={dim} is not supported by nbgrad yet; "
-                                  "only dim=None (the flattened input)")
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError(f"{opname}(): argument 'dim' must be int, not {type(dim).__name__}")
+
+
+@op("unique_dim", node="UniqueDimBackward0")
+def _unique_dim(ctx, x, dim, consecutive):
+    return _results(ctx, x, _distinct_rows(x, dim, consecutive))
+
+
+@_unique_dim.backward
+def _unique_dim_backward(ctx, *grads):
+    raise NotImplementedError("the derivative for 'unique_dim' is not implemented.")
 
 
 @op("unique", node="Unique2Backward0")
@@ -175,11 +228,14 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
                     ("return_counts", return_counts)):
         check_bool("unique", v, name)
     _check_dim("unique", dim)
-    return _pick_results(_unique(input), return_inverse, return_counts)
+    res = _unique(input) if dim is None else _unique_dim(input, dim, False)
+    return _pick_results(res, return_inverse, return_counts)
 
 
 @op("unique_consecutive", node="UniqueConsecutiveBackward0")
-def _unique_consecutive(ctx, x):
+def _unique_consecutive(ctx, x, dim=None):
+    if dim is not None:   # runs of equal slices along dim
+        return _results(ctx, x, _distinct_rows(x, dim, True))
     b = dispatch.backend(x.device)
     flat = b.reshape(b.contiguous(x._data), (x._data.size,))
     return _results(ctx, x, _runs_of(x, flat, None, b))
@@ -197,7 +253,8 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     check_bool("unique_consecutive", return_inverse, "return_inverse")
     check_bool("unique_consecutive", return_counts, "return_counts")
     _check_dim("unique_consecutive", dim)
-    return _pick_results(_unique_consecutive(input), return_inverse, return_counts)
+    res = _unique_consecutive(input) if dim is None else _unique_consecutive(input, dim)
+    return _pick_results(res, return_inverse, return_counts)
 
 
 attach_methods(plain=(unique, unique_consecutive))

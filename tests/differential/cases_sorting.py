@@ -10,6 +10,7 @@ T = "t = torch.tensor([2., 1., 2., 0., 1., 2.])\n"
 N = "n = torch.tensor([1., float('nan'), -1., 3., float('nan')])\n"
 G = "g = torch.tensor([3., 1., 2.], dtype=torch.float64, requires_grad=True)\n"
 S = "s = torch.tensor([1., 2., 2., 3., 5.])\n"
+U = "u = torch.tensor([[1., 2., 1.], [0., 5., 0.], [1., 2., 1.], [1., 0., 1.]], requires_grad=True)\n"
 
 
 def sorting():
@@ -48,6 +49,23 @@ def sorting():
         "torch.unique(torch.tensor([float('nan'), float('nan'), 1.]))",
         "torch.unique(torch.tensor([], dtype=torch.long), return_counts=True)",
         "torch.unique(torch.tensor([True, False, True]))",
+        U + "torch.unique(u, dim=0, return_inverse=True, return_counts=True)",
+        U + "torch.unique(u, dim=1, return_inverse=True, return_counts=True)",
+        U + "r = torch.unique(u, dim=-1)\n(r, r.grad_fn.name())", U + "u.unique(dim=0, sorted=False)",
+        U + "torch.unique_consecutive(u, dim=0, return_inverse=True, return_counts=True)",
+        U + "r = torch.unique_consecutive(u, dim=1)\n(r, r.grad_fn.name())",
+        U + "torch.unique(u, dim=0)[0].sum().backward()", U + "torch.unique(u, dim=2)",
+        U + "torch.unique(u, dim=1.0)", "torch.unique(torch.tensor(3.), dim=0)",
+        "torch.unique(torch.empty(0, 3), dim=0, return_inverse=True, return_counts=True)",
+        "torch.unique(torch.empty(3, 0), dim=1)", "torch.unique(torch.empty(3, 0), dim=0)",
+        "torch.unique(torch.tensor([[[1, 2], [1, 2]], [[0, 2], [1, 2]], [[1, 2], [1, 2]]]), "
+        "dim=0, return_inverse=True, return_counts=True)",
+        "torch.unique(torch.tensor([[[1, 2], [1, 2]], [[0, 2], [1, 2]]]), dim=2, "
+        "return_inverse=True)",
+        "torch.unique(torch.tensor([[True, False], [True, False], [False, True]]), dim=0)",
+        "torch.unique(torch.tensor([[3, 1, 2], [3, 1, 2], [1, 1, 1]]).t(), dim=1, "
+        "return_counts=True)",
+        "torch.unique_consecutive(torch.tensor([[1, 1, 2, 2, 1]]), dim=1, return_counts=True)",
         "torch.unique_consecutive(torch.tensor([1, 1, 2, 2, 1]), return_inverse=True, "
         "return_counts=True)", T + "t.unique_consecutive()",
         S + "torch.searchsorted(s, torch.tensor([2., 0., 6., 2.5]))",

@@ -218,6 +218,33 @@ def _unique_samples(rng):
             Sample((np.zeros((0,)),), {"return_counts": True}, desc="empty")]
 
 
+def _np_unique_dim(x, dim, return_inverse=False, return_counts=False):
+    u, inv, cnt = np.unique(x, axis=dim, return_inverse=True, return_counts=True)
+    out = (u,) + ((inv.reshape(-1),) if return_inverse else ()) + \
+        ((cnt,) if return_counts else ())
+    return out if len(out) > 1 else u
+
+
+def _np_unique_consecutive_dim(x, dim, return_inverse=False, return_counts=False):
+    m = np.moveaxis(x, dim, 0)
+    starts = [k for k in range(m.shape[0]) if k == 0 or not np.array_equal(m[k], m[k - 1])]
+    u = np.moveaxis(m[starts], 0, dim)
+    cnt = np.diff(starts + [m.shape[0]]).astype(np.int64)
+    inv = np.repeat(np.arange(len(starts)), cnt)
+    out = (u,) + ((inv,) if return_inverse else ()) + ((cnt,) if return_counts else ())
+    return out if len(out) > 1 else u
+
+
+def _unique_dim_samples(rng):
+    rows = _ties(rng, (6, 3), 2)   # two values: repeated rows and columns
+    return [Sample((rows,), {"dim": 0, "return_inverse": True, "return_counts": True},
+                   desc="rows"),
+            Sample((rows,), {"dim": 1, "return_counts": True}, desc="columns"),
+            Sample((rng.integers(0, 2, (3, 2, 4)),), {"dim": -1, "return_inverse": True},
+                   desc="int-3d"),
+            Sample((np.repeat(rows, 2, axis=0),), {"dim": 0}, desc="runs")]
+
+
 def _np_searchsorted(seq, values, right=False, side=None, sorter=None, out_int32=False):
     s = "right" if right or side == "right" else "left"
     dtype = np.int32 if out_int32 else np.int64
@@ -345,6 +372,9 @@ OPS = [
     _no_grad("unique", nb.unique, _np_unique, _unique_samples),
     _no_grad("unique_consecutive", nb.unique_consecutive, _np_unique_consecutive,
              _unique_samples),
+    _no_grad("unique_dim", nb.unique, _np_unique_dim, _unique_dim_samples),
+    _no_grad("unique_consecutive", nb.unique_consecutive, _np_unique_consecutive_dim,
+             _unique_dim_samples, variant="dim"),
     _no_grad("searchsorted", _searchsorted, _np_searchsorted, _search_samples),
     _no_grad("bucketize", nb.bucketize, _np_bucketize, _bucket_samples, composite=True),
     _no_grad("histc", nb.histc, _np_histc, _hist_samples),
