@@ -52,6 +52,7 @@ for _family in _ops.FAMILIES:
     for _name in _family.__all__:
         globals()[_name] = getattr(_family, _name)
 del _family, _name
+from nbgrad.ops.linalg_norm import torch_norm as norm  # noqa: E402,I001  (p='nuc' too)
 
 __version__ = "0.1.0"
 # out= and NumPy's keepdims=/axis= on the public functions (nbgrad.ops.out): last, over all names

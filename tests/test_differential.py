@@ -46,8 +46,6 @@ KNOWN_DIFFERENCES = {
     "torch.ones(2, dtype=complex)": _COMPLEX,
     "torch.tensor(3 + 4j)": _COMPLEX,
     _X + "x + 1j": _COMPLEX,
-    _X + "x.norm(p='nuc')": ("the nuclear norm needs a singular value decomposition, which "
-                             "nbgrad does not have: a RuntimeError says which norms exist"),
     "a = np.ones(2)\na.flags.writeable = False\ntorch.from_numpy(a).add_(1)": (
         "an in-place op on a read-only NumPy array raises RuntimeError (issue 10 asks for a clear "
         "error); PyTorch only warns at from_numpy and then writes into the read-only memory"),

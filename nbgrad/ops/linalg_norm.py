@@ -17,9 +17,31 @@ from nbgrad.ops.linalg_common import check_float, check_tensor
 from nbgrad.ops.linalg_decomp import svdvals
 from nbgrad.ops.reduce_extrema import amax, amin
 from nbgrad.ops.reduce_stats import norm as _vector_norm
+from nbgrad.ops.registry import tensor_method
 from nbgrad.tensor import _wrap_dim
 
 __all__ = []
+
+
+def torch_norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """``torch.norm`` / ``Tensor.norm``: the vector p-norm (`reduce_stats.norm`), or with
+    ``p='nuc'`` the nuclear norm of the matrices over `dim` (two dims; by default all of a
+    2-D input's): ``x.norm(p='nuc')`` is the sum of x's singular values."""
+    if not (isinstance(p, str) and p == "nuc"):
+        return _vector_norm(input, p, dim, keepdim, out, dtype)
+    if out is not None:
+        raise TypeError("norm(): out= is not supported")
+    check_tensor("linalg.matrix_norm", input)
+    if input.ndim >= 2:   # (fewer: _matrix_norm raises PyTorch's error)
+        dim = tuple(range(input.ndim)) if dim is None else \
+            (dim,) if isinstance(dim, int) else tuple(dim)
+        if len(dim) != 2:
+            raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
+                               + " ".join(str(d) for d in dim))
+    return _matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype)
+
+
+tensor_method("norm")(torch_norm)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):

@@ -155,5 +155,19 @@ def errors():
     return [("linalg-errors", c) for c in out]
 
 
+def nuclear():
+    """torch.norm / Tensor.norm with p='nuc' (the nuclear norm through linalg.matrix_norm)."""
+    x = "x = torch.arange(24.).reshape(2, 3, 4)\n"
+    m = "m = torch.tensor([[2., 1.], [0.5, 3.], [1., -1.]], dtype=torch.float64, " \
+        "requires_grad=True)\n"
+    cases = [x + e for e in ("torch.norm(x, p='nuc')", "torch.norm(x, p='nuc', dim=(1, 2))",
+                             "torch.norm(x[0], p='nuc', keepdim=True)",
+                             "torch.norm(x, p='nuc', dim=1)", "x[0, 0].norm(p='nuc')",
+                             "x[0].norm(p='nuc', dtype=torch.float64)", "x[0].norm('nuc')")]
+    cases += [m + "r = m.norm(p='nuc')\nr.backward()\n(r, r.grad_fn.name(), m.grad)",
+              m + "torch.norm(m, 'nuc', dim=(1, 0))"]
+    return [("linalg-nuclear", c) for c in cases]
+
+
 def all_cases():
-    return values() + gradients() + errors()
+    return values() + gradients() + errors() + nuclear()
