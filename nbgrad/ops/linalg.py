@@ -100,8 +100,8 @@ def mm(ctx, x, y):
 def _column_major(t):
     """True for a 2-D tensor laid out by columns (a transposed contiguous matrix, as
     F.linear's weight.t())."""
-    a = t._data
-    return a.strides[0] == a.itemsize and a.strides[1] == a.shape[0] * a.itemsize and \
+    a, size = t._data, t.dtype.itemsize   # (a device array has no .itemsize)
+    return a.strides[0] == size and a.strides[1] == a.shape[0] * size and \
         a.shape[0] > 1 and a.shape[1] > 1
 
 
