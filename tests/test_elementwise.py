@@ -520,9 +520,10 @@ def test_x_times_x_backward_writes_one_gradient_buffer():
 # the 'rows' layout (backends/cpu/elementwise.py): full rows, a row broadcast over them,
 # or a value per row, at one split of the shape; everything else stays on 'nd4'
 @pytest.mark.parametrize("shape_x,shape_y,layout", [
-    ((256, 512), (512,), "rows"), ((300, 7), (300, 1), "rows"), ((4, 5, 6), (5, 6), "rows"),
-    ((4, 5, 6), (4, 5, 1), "rows"), ((4, 5, 6), (4, 1, 1), "rows"), ((2, 3), (1, 3), "rows"),
-    ((4, 5, 6), (1, 5, 1), "nd4"), ((4, 5, 6), (1,), "flat")])
+    ((256, 512), (512,), "rows"), ((3000, 7), (3000, 1), "rows"), ((40, 5, 60), (5, 60), "rows"),
+    ((40, 5, 60), (40, 5, 1), "rows"), ((40, 5, 60), (40, 1, 1), "rows"),
+    ((200, 30), (1, 30), "rows"), ((40, 5, 60), (1, 5, 1), "nd4"), ((40, 5, 60), (1,), "flat"),
+    ((4, 5, 6), (5, 6), "nd4")])   # small: below ROWS_THRESHOLD
 def test_broadcast_rows_layout_matches_numpy(shape_x, shape_y, layout):
     from nbgrad.ops.registry import REGISTRY
     rng = np.random.default_rng(0)

@@ -7,10 +7,10 @@ holds such functions over shared arguments, and `kernel` turns it into
 
 - pattern: which arguments are arrays ('a') and which are scalars ('s');
 - layout: 'flat' (contiguous, same shape: one loop over raveled buffers),
-  'rows' (C-contiguous arrays that are full (R, M) rows, one row 'r' broadcast
-  over them or one value per row 'c': a bias, a row's max; the inner loop is
-  contiguous, so it vectorises) or 'nd4' (any strided/broadcast views, coalesced
-  and padded to four dimensions);
+  'rows' (from ROWS_THRESHOLD elements: C-contiguous arrays that are full (R, M)
+  rows, one row 'r' broadcast over them or one value per row 'c': a bias, a
+  row's max; the inner loop is contiguous, so it vectorises) or 'nd4' (any
+  strided/broadcast views, coalesced and padded to four dimensions);
 - parallel: `prange` loops, chosen at run time above `PARALLEL_THRESHOLD`.
 
 Several functions in one family produce several outputs in one pass (a fused
@@ -36,6 +36,10 @@ __all__ = ["PARALLEL_THRESHOLD", "kernel", "run", "cast"]
 # 65,536 elements in every case of `ratios.py --threshold-sweep` on 2 cores
 # (docs/performance.md).
 PARALLEL_THRESHOLD = int(os.environ.get("NBGRAD_PARALLEL_THRESHOLD", 1 << 16))
+# Below this many elements a broadcast stays on the strided kernel: the 'rows' kernels pay
+# off on large batches (a bias add on (256, 512): 67 -> 16 us), and each of their argument
+# patterns ('ar', 'ca', ...) is one more compilation where 'nd4' has one ('aa')
+ROWS_THRESHOLD = 1 << 12
 _ndarray = np.ndarray
 
 _registered = set()   # (stem, fingerprint) of families whose scalar functions are registered
@@ -181,6 +185,8 @@ def _run_rows(family, args, shape, outs):
     """Run the 'rows' kernel when the arrays are rows of one split of `shape` (see
     `_rows_split`): a bias added to a batch, a row's maximum taken from it.  False
     (nothing run) otherwise, for the strided kernel."""
+    if outs[0].size < ROWS_THRESHOLD:
+        return False
     for o in outs:
         if not o.flags.c_contiguous:
             return False
