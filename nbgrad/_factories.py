@@ -182,7 +182,7 @@ def _number_tensor(value, device, requires_grad):
     elif d is _dtypes.int64 and not -(1 << 63) <= value < 1 << 63:
         return None   # from_sequence raises PyTorch's error
     a = np.array(value)   # float64, int64 or bool
-    return _finish(a if a.dtype == d.np else host.cast(a, d), d, device, requires_grad)
+    return _finish(a if a.dtype == d.np else _copy(a, d), d, device, requires_grad)
 
 
 def _copy(a, d):

@@ -299,6 +299,12 @@ class Tensor:
         self.dtype = value.dtype
         self.device = value.device
 
+    def _view_of(self, base):
+        """Make this tensor a view of `base`'s storage: it shares base's version counter
+        and has base's own base (or base) as its ``_base``."""
+        self._version_counter = base._shared_version_counter()
+        self._base = base if base._base is None else base._base
+
     def _shared_version_counter(self):
         vc = self._version_counter
         if vc is None:

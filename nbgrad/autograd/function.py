@@ -254,8 +254,7 @@ def _process_outputs(ctx, args, output, record):
         elif any(o is a for a in args):
             # an input returned as is: the output is a new tensor on the same storage
             alias = Tensor._make(o._data, o.dtype, o.device)
-            alias._version_counter = o._shared_version_counter()
-            alias._base = o if o._base is None else o._base
+            alias._view_of(o)
             outs[i] = o = alias
         if record and o.dtype.is_floating_point and not any(o is n for n in nondiff):
             o._requires_grad = True

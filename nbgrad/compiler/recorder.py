@@ -37,7 +37,9 @@ __all__ = ["Recording", "reachable_leaves", "user_location"]
 
 _NBGRAD_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _lock = threading.Lock()
-_active = []   # the Recording in progress (at most one)
+# the Recording in progress (at most one); the list is the ops layer's, whose fast paths
+# that skip the wrapped dispatch points step aside while it is non-empty
+_active = registry.dispatch_wrapped
 
 _ESCAPES = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
             "__array__")
@@ -100,8 +102,6 @@ def _logged(rec, kind, call):
 
 def _install(rec):
     saved = []
-    registry.dispatch_wrapped.append(rec)
-    saved.append((registry.dispatch_wrapped, None, None))   # popped by _uninstall
 
     def patch(owner, name, value):
         saved.append((owner, name, owner.__dict__[name] if isinstance(owner, type)
@@ -117,10 +117,7 @@ def _install(rec):
 
 def _uninstall(saved):
     for owner, name, value in reversed(saved):
-        if owner is registry.dispatch_wrapped:
-            owner.pop()
-        else:
-            setattr(owner, name, value)
+        setattr(owner, name, value)
 
 
 def _patch_ops(rec, patch):

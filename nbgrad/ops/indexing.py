@@ -240,18 +240,16 @@ def _select_method(self, dim, index):
 
 
 def _getitem(self, key):
-    c = key.__class__
-    if (c is int or c is tuple) and self._data.__class__ is _ndarray:
-        t = _int_view(self, key)
-        if t is not None:
-            return t
-    if (c is int or c is tuple) and not batch_hook:
-        ints = (key,) if c is int else key
-        if ints and _in_range(ints, self._data.shape):   # recorded: PyTorch's chain of selects
+    ints = _all_ints(key, self._data.shape)
+    if ints:
+        if self._data.__class__ is _ndarray and not _intercepted() and \
+                not (self._requires_grad and grad_mode._state.enabled):
+            return _int_view(self, ints)
+        if not batch_hook:   # recorded (or on a device): PyTorch's chain of selects
             for i in ints:
                 self = select(self, 0, i)
             return self
-    if c is int or c is slice:   # the common cases, no parsing
+    if key.__class__ is int or key.__class__ is slice:   # the common cases, no parsing
         return getitem(self, key)
     basic, adv = parse_key(self._data.shape, key)
     if not adv:
@@ -259,62 +257,53 @@ def _getitem(self, key):
     return index(self, _plan_of(self._data.shape, basic, adv, key))
 
 
-def _in_range(key, shape):
-    """True when tuple `key` is Python ints, each within its dimension, at most one a dim."""
-    if len(key) > len(shape):
-        return False
+def _all_ints(key, shape):
+    """`key` as a non-empty tuple of Python ints, each within its dimension and at most
+    one per dim (``x[i]``, ``x[i, j]``); None for any other key."""
+    c = key.__class__
+    if c is int:
+        key = (key,)
+    elif c is not tuple or not key or len(key) > len(shape):
+        return None
     for k, n in zip(key, shape):
         if k.__class__ is not int or not -n <= k < n:
-            return False
-    return True
+            return None
+    return key
 
 
-def _fast_path_open(t):
-    """Whether ``t[ints]`` may skip the op machinery: a host tensor, outside vmap,
-    profiles and nb.compile's recording (which intercept the ops), that records nothing."""
-    return not batch_hook and not profiler.active and not dispatch_wrapped and \
-        not (t._requires_grad and grad_mode._state.enabled)
+def _intercepted():
+    """True while a profile, vmap or nb.compile's recording intercepts the ops: the fast
+    paths below, which skip the ops' dispatch, step aside then."""
+    return bool(batch_hook or profiler.active or dispatch_wrapped)
 
 
-def _int_view(self, key):
+def _int_view(self, ints):
     """``x[i]``, ``x[i, j]`` of a host tensor, nothing recorded: the NumPy view wrapped as
-    `getitem` would (a view sharing the version counter), without the op's dispatch; None
-    when the key or the tensor needs the general path (which also raises the errors)."""
-    a = self._data
-    if key.__class__ is int:
-        key = (key,)
-    if not _in_range(key, a.shape) or not _fast_path_open(self):
-        return None
-    t = Tensor._make(a[key + (Ellipsis,)], self.dtype, self.device)
-    t._version_counter = self._shared_version_counter()
-    t._base = self if self._base is None else self._base
+    `getitem` would (a view sharing the version counter), without the op's dispatch."""
+    t = Tensor._make(self._data[ints + (Ellipsis,)], self.dtype, self.device)
+    t._view_of(self)
     return t
 
 
-def _write_element(self, key, value):
+def _write_element(self, ints, value):
     """``x[i, j] = value`` (one element: as many ints as dims) of a host tensor when
     nothing is recorded and `value` is a number or a one-element host tensor of x's dtype
     (``N[i, j] += 1`` writes the view back); False when the general path must run."""
     a = self._data
-    if key.__class__ is int:
-        key = (key,)
-    if len(key) != a.ndim or not _in_range(key, a.shape) or not a.flags.writeable:
+    if len(ints) != a.ndim or not a.flags.writeable:
         return False
     if value.__class__ is Tensor:
         v = value._data
         if v.__class__ is not _ndarray or v.ndim or value.dtype is not self.dtype or \
-                value.device is not self.device or \
-                (value._requires_grad and grad_mode._state.enabled):
+                value.device is not self.device:
             return False
     elif value.__class__ in (int, float, bool):
         v = _dtypes.checked_scalar(value, self.dtype, int64=True)   # PyTorch's overflow check
     else:
         return False
-    base = self._base
-    if not _fast_path_open(self) or (base is not None and base._requires_grad and
-                                     grad_mode._state.enabled):
+    if _intercepted() or _records(self, value):
         return False
-    a[key] = v
+    a[ints] = v
     self._bump_version()
     return True
 
@@ -339,10 +328,10 @@ def _records(target, value):
 
 
 def _setitem(self, key, value):
-    c = key.__class__
-    if (c is int or c is tuple) and self._data.__class__ is _ndarray and \
-            _write_element(self, key, value):
-        return
+    if self._data.__class__ is _ndarray:
+        ints = _all_ints(key, self._data.shape)
+        if ints and _write_element(self, ints, value):
+            return
     check_inplace(self, "setitem", internal=False)
     value = _value_input(value, self)
     basic, adv = parse_key(self._data.shape, key)

@@ -201,9 +201,7 @@ class FunctionOp:
             # the common case, one buffer (new, or a view of the first input): no loop
             t = Tensor._make(result, None, inputs[0].device)
             if self.view:
-                base = inputs[0]
-                t._version_counter = base._shared_version_counter()
-                t._base = base if base._base is None else base._base
+                t._view_of(inputs[0])
             if record and t.dtype.category == _FLOAT and \
                     "non_differentiable" not in ctx.__dict__:
                 t._requires_grad = True
@@ -221,9 +219,7 @@ class FunctionOp:
             else:
                 t = Tensor._make(a) if device is None else Tensor._make(a, None, device)
             if self.view and inputs:
-                base = inputs[0]
-                t._version_counter = base._shared_version_counter()
-                t._base = base if base._base is None else base._base
+                t._view_of(inputs[0])
             if record and t.dtype.is_floating_point and not any(a is n for n in nondiff):
                 t._requires_grad = True
                 t.grad_fn = ctx

@@ -156,10 +156,7 @@ def _distinct_rows(x, dim, consecutive):
     if n and 0 in rest:
         raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique "
                            f"cannot be applied (input of shape {list(x.shape)}, dim={dim})")
-    m = 1
-    for r in rest:
-        m *= r
-    rows = moved.reshape(n, m)
+    rows = moved.reshape(n, math.prod(rest))
     perm = _factories.arange(n, device=x.device)
     if not consecutive:
         for j in reversed(range(rows.shape[1])):
@@ -253,7 +250,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     check_bool("unique_consecutive", return_inverse, "return_inverse")
     check_bool("unique_consecutive", return_counts, "return_counts")
     _check_dim("unique_consecutive", dim)
-    res = _unique_consecutive(input) if dim is None else _unique_consecutive(input, dim)
+    res = _unique_consecutive(input, dim)
     return _pick_results(res, return_inverse, return_counts)
 
 

@@ -21,6 +21,7 @@ longer than 60 lines on purpose: it is the hot path of every elementwise op on
 the CPU (one pass over the arguments, no further call before the kernel).
 """
 
+import math
 import os
 
 import numba
@@ -206,7 +207,7 @@ def _rows_split(args, shape):
     broadcast over the trailing dims ('c', (R,)); None when no split fits."""
     n = len(shape)
     for s in range(1, n):
-        R, M = _numel(shape[:s]), _numel(shape[s:])
+        R, M = math.prod(shape[:s]), math.prod(shape[s:])
         pattern, views = "", []
         for a in args:
             if a.__class__ is not _ndarray:
@@ -219,10 +220,10 @@ def _rows_split(args, shape):
             if padded == shape:
                 pattern += "a"
                 views.append(a.reshape(R, M))
-            elif padded[s:] == shape[s:] and _numel(padded[:s]) == 1:
+            elif padded[s:] == shape[s:] and math.prod(padded[:s]) == 1:
                 pattern += "r"
                 views.append(a.reshape(M))
-            elif padded[:s] == shape[:s] and _numel(padded[s:]) == 1:
+            elif padded[:s] == shape[:s] and math.prod(padded[s:]) == 1:
                 pattern += "c"
                 views.append(a.reshape(R))
             else:
@@ -230,13 +231,6 @@ def _rows_split(args, shape):
         else:
             return pattern, views, R, M
     return None
-
-
-def _numel(dims):
-    n = 1
-    for d in dims:
-        n *= d
-    return n
 
 
 def _run_nd4(family, args, shape, outs):
