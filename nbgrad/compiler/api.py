@@ -24,6 +24,7 @@ from nbgrad.compiler.lowering import Unsupported, lower
 from nbgrad.compiler.recorder import Recording
 from nbgrad.compiler.recorder import _active as _recording
 from nbgrad.compiler.fused import FusedPlan, fusable
+from nbgrad.compiler.guards import fast_check
 from nbgrad.compiler.replay import TapePlan, live_outputs, template
 from nbgrad.tensor import Tensor, cpu_device
 
@@ -75,6 +76,7 @@ class CompiledFunction:
         self.fn = fn
         self.cache_size_limit = cache_size_limit
         self._plans = {}
+        self._fast = []      # (check, plan): generated signature checks, see `guards`
         self.stats = {"recordings": 0, "replays": 0, "eager_calls": 0, "evictions": 0}
         self.last_reason = None   # why the last recording runs eagerly (None: it replays)
         functools.update_wrapper(self, fn)
@@ -82,6 +84,12 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if _recording:   # inside another compiled function's recording: be part of it
             return self.fn(*args, **kwargs)
+        if not kwargs:
+            for check, plan in self._fast:
+                flat = check(args)
+                if flat is not None:
+                    self.stats["replays"] += 1
+                    return plan(flat)
         flat = []
         key = _key(args, flat)
         if kwargs:
@@ -128,6 +136,11 @@ class CompiledFunction:
             else:
                 del self._plans[oldest]
             self.stats["evictions"] += 1
+        if plan.__class__ is not _Eager:
+            plan.check = None if kwargs else fast_check(args, key[1], plan)
+        # the cached plans' fast checks, in the keyed lookup's order
+        self._fast = [(p.check, p) for plans in self._plans.values() for p in plans
+                      if p.__class__ is not _Eager and p.check is not None]
         return result
 
 

@@ -17,6 +17,7 @@ from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, Node, check_watched, edge
                                   watch_input)
 from nbgrad.compiler.interpreter import BUILTINS
 from nbgrad.compiler.lowering import Unsupported, share_memory
+from nbgrad.compiler.outputs import finish_function
 from nbgrad.tensor import Tensor
 
 __all__ = ["TapePlan", "template", "slot_entries", "live_outputs"]
@@ -99,6 +100,7 @@ class TapePlan:
         npdt = self.dtype.np
         self.code = self._gather_outputs(p)
         self._plan_reverse(p, roots)
+        self.finish = finish_function(self)
         self.A = np.zeros(max(p.size, 1), dtype=npdt)
         self.G = np.zeros(max(p.size, 1), dtype=npdt)
         for off, values in p.consts:
@@ -223,56 +225,15 @@ class TapePlan:
         else:
             self.run_tape(self.code, A, self.G, 0, self.aux)
         block = A[self.out_lo:self.out_hi].copy()
-        self.node = self._reverse_node(flat, A, state) if self.rev is not None else None
+        if self.rev is not None:
+            self.node = self._reverse_node(flat, A, state)
         for kind, t, s, count in self.p.writes:
             if kind == "arg":
                 t = flat[t]
             t._data[...] = A[s.off:s.off + s.n].reshape(s.shape)
             for _ in range(count):
                 t._bump_version()
-        for ref, s, mode in self.p.grads_out:
-            leaf = flat[ref] if ref.__class__ is int else ref
-            if mode == "clear":
-                leaf._grad = None
-            elif mode == "new":
-                leaf._grad = Tensor._make(self._view(block, s), self.dtype)
-            else:
-                leaf._grad._data[...] = self._view(block, s)
-                leaf._grad._bump_version()
-        return self._build(self.template, flat, block)
-
-    def _view(self, block, s):
-        lo, hi, shape = self.region[id(s)]
-        return block[lo, ...] if shape == () else block[lo:hi].reshape(shape)
-
-    def _build(self, tpl, flat, block):
-        kind = tpl[0]
-        if kind == "slot":
-            t = Tensor._make(self._view(block, tpl[1]), self.dtype)
-            if tpl[2]:
-                t._requires_grad = True
-                if self.node is not None and tpl in self.live:
-                    t.grad_fn = self.node
-                    t._output_nr = self.live.index(tpl)
-                else:   # one per plan: it only ever raises (PyTorch's message)
-                    t.grad_fn = self.consumed
-            return t
-        if kind == "arg":
-            return flat[tpl[1]]
-        if kind == "obj":
-            return tpl[1]
-        if kind == "value":
-            return tpl[1]
-        items = []
-        make, dtype, region = Tensor._make, self.dtype, self.region
-        for v in tpl[1]:
-            if v[0] == "slot" and not v[2]:   # the common leaf (a gradient): inlined
-                lo, hi, shape = region[id(v[1])]
-                items.append(make(block[lo, ...] if shape == () else
-                                  block[lo:hi].reshape(shape), dtype))
-            else:
-                items.append(self._build(v, flat, block))
-        return kind(items)
+        return self.finish(self, flat, block)
 
     def _reverse_node(self, flat, A, state):
         node = new_node(CompiledFunctionBackwardWithValues)
