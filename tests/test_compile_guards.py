@@ -1,0 +1,83 @@
+"""nb.compile's generated signature checks (compiler/guards.py) and copy-out
+(compiler/outputs.py): a call replays a plan only when the keyed lookup would
+have chosen it, and the replay hands out what the eager function returns."""
+
+import numpy as np
+import pytest
+
+import nbgrad as nb
+from nbgrad.compiler import CompileWarning
+
+
+def _scaled(x, k):
+    return (x * k).sum()
+
+
+def _calls(fn, *args):
+    before = dict(fn.stats)
+    out = fn(*args)
+    return out, {k: fn.stats[k] - before[k] for k in fn.stats}
+
+
+def test_fast_check_is_built_and_used_for_plain_arguments():
+    f = nb.compile(_scaled)
+    x = nb.ones(3, dtype=nb.float64)
+    f(x, 2.0)
+    assert len(f._fast) == 1
+    out, d = _calls(f, x, 2.0)
+    assert d["replays"] == 1 and d["recordings"] == 0
+    assert out.item() == 6.0
+
+
+def test_scalar_argument_of_another_value_or_class_records_again():
+    f = nb.compile(_scaled)
+    x = nb.ones(3, dtype=nb.float64)
+    f(x, 2.0)
+    for k, want in ((3.0, 9.0), (2, 6.0), (True, 3.0)):   # 2 == 2.0 and True == 1: classes differ
+        out, d = _calls(f, x, k)
+        assert d["recordings"] == 1, k
+        assert out.item() == want and out.dtype == nb.float64
+
+
+@pytest.mark.filterwarnings("ignore", category=CompileWarning)   # the non-leaf input
+def test_tensor_signature_changes_record_again():
+    f = nb.compile(lambda x: (x * 2).sum())
+    x = nb.ones(2, 2)
+    f(x)
+    changed = [nb.ones(4), nb.ones(2, 2, dtype=nb.float64), nb.ones(2, 2, requires_grad=True),
+               nb.ones(2, 2, requires_grad=True) * 1]
+    for y in changed:
+        _, d = _calls(f, y)
+        assert d["recordings"] == 1, (y.shape, y.dtype, y.requires_grad)
+    with nb.no_grad():
+        _, d = _calls(f, x)
+    assert d["recordings"] == 1
+
+
+def test_aliased_arguments_do_not_take_a_plan_recorded_for_distinct_ones():
+    f = nb.compile(lambda a, b: a.add_(1) + b)
+    a, b = nb.zeros(2), nb.zeros(2)
+    f(a, b)
+    f(a, b)
+    c = nb.zeros(2)
+    out, d = _calls(f, c, c)   # eagerly: c becomes 1, then 1 + 1
+    assert d["replays"] == 0
+    np.testing.assert_array_equal(out.numpy(), [2.0, 2.0])
+
+
+def test_replayed_result_structure_and_grads():
+    @nb.compile
+    def step(x, w):
+        y = (x * w).sum()
+        y.backward()
+        return [y, (x, 3, None)], {"k": 1}.get("k")
+
+    x = nb.ones(2, dtype=nb.float64)
+    w = nb.tensor([1.0, 2.0], dtype=nb.float64, requires_grad=True)
+    for _ in range(3):
+        w.grad = None
+        (first, second), k = step(x, w)
+    assert step.stats["replays"] == 2
+    assert first.item() == 3.0 and first.requires_grad and first.grad_fn is not None
+    assert second[0] is x and second[1:] == (3, None) and k == 1
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 1.0])
