@@ -148,7 +148,7 @@ def _plan(rec, flat, result):
     for t in flat:
         if t._requires_grad and t.grad_fn is not None:
             raise Unsupported("an input computed by a graph outside the function")
-    program, slot_of = lower(rec, flat)
+    program, slot_of = lower(rec, flat, result)
     largest = program.largest
     roots = set()
     for entry in rec.entries:

@@ -29,9 +29,12 @@ WIDTH = 10
 # builtin opcodes: (forward, backward) pairs; elementwise ops follow from FIRST_OP
 # "host" (and its backward): an op the interpreter cannot run; `run` returns the
 # row's index so that Python runs it (`nbgrad.compiler.hostops`) and resumes
+# "gather_sum" and "gather_softmax" read a stack's sources through aux without
+# the stack's own row (see `gathers`): the scalar graph's rows per round 12 -> 8
 BUILTINS = {"copy": 0, "sum": 2, "mean": 4, "softmax": 6, "zero_grad": 8, "seed": 9,
-            "seed_from": 10, "grad_out": 11, "add_prev": 12, "host": 14, "gather": 16}
-FIRST_OP = 18
+            "seed_from": 10, "grad_out": 11, "add_prev": 12, "host": 14, "gather": 16,
+            "gather_sum": 18, "gather_softmax": 20}
+FIRST_OP = 22
 
 _BUILTIN_SOURCE = """
         if op == 0:      # copy: out = a
@@ -102,6 +105,35 @@ _BUILTIN_SOURCE = """
                 src = aux[a + q]
                 for i in range(e):
                     G[src + i] += G[o + q * e + i]
+        elif op == 18:   # gather_sum: the sum of b blocks of e elements from aux[a:a + b]
+            acc = 0.0
+            for q in range(b):
+                src = aux[a + q]
+                for i in range(e):
+                    acc += A[src + i]
+            A[o] = acc
+        elif op == 19:
+            for q in range(b):
+                src = aux[a + q]
+                for i in range(e):
+                    G[src + i] += G[o]
+        elif op == 20:   # gather_softmax: softmax of the b single values at aux[a:a + b]
+            m = A[aux[a]]
+            for q in range(1, b):
+                m = max(m, A[aux[a + q]])
+            acc = 0.0
+            for q in range(b):
+                v = np.exp(A[aux[a + q]] - m)
+                A[o + q] = v
+                acc += v
+            for q in range(b):
+                A[o + q] = A[o + q] / acc
+        elif op == 21:
+            acc = 0.0
+            for q in range(b):
+                acc += G[o + q] * A[o + q]
+            for q in range(b):
+                G[aux[a + q]] += A[o + q] * (G[o + q] - acc)
 """
 
 _OPERAND_FIELDS = (("a", "sa"), ("b", "sb"), ("c", "sc"))

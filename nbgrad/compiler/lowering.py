@@ -13,18 +13,16 @@ eagerly instead (never an approximate replay).
 import numpy as np
 
 from nbgrad._device import cpu_device
+from nbgrad.compiler.gathers import Gathers
 from nbgrad.compiler.hostops import HostCall, tensor_positions
 from nbgrad.compiler.interpreter import BUILTINS, WIDTH, Vocabulary
+from nbgrad.compiler.unsupported import Unsupported
 from nbgrad.ops.elementwise import Elementwise
 from nbgrad.tensor import Tensor
 
 __all__ = ["Unsupported", "Slot", "Program", "lower", "share_memory"]
 
 _vocabularies = {}   # frozenset of op names -> Vocabulary (one interpreter per op set)
-
-
-class Unsupported(Exception):
-    """The recorded run uses something the tape cannot replay (the message says what)."""
 
 
 class Slot:
@@ -99,7 +97,7 @@ class Program:
                 call = self.hosts[row[2]]
                 slots = [s for s in call.slots if s.__class__ is not tuple] + [call.out]
                 ranges += [(s.off, s.off + max(s.n, 1)) for s in slots]
-            elif name == "softmax":
+            elif name in ("softmax", "gather_softmax"):
                 ranges.append((row[2], row[2] + row[1]))
             elif name not in BUILTINS:
                 ranges += _rule_reads(ops[name], row)
@@ -113,16 +111,27 @@ class Program:
         return row
 
 
-def lower(rec, flat_args):
+def lower(rec, flat_args, result=None):
     """The `Program` replaying `rec` (raises `Unsupported`) and a function giving
-    the slot of a tensor the function returned (for the result's template)."""
+    the slot of a tensor the function returned (`result`, for its template)."""
     low = _Lowering(flat_args, rec.made)
     for entry, where in zip(rec.entries, rec.locations):
         try:
             getattr(low, "entry_" + entry[0])(*entry[1:])
         except Unsupported as exc:
             raise Unsupported(f"{exc} at {where}") from None
+    for t in _tensors_in(result):   # a returned stack needs its values
+        if id(t) in low.pending:
+            low.materialize(t)
     return low.finish(), low.result_slot
+
+
+def _tensors_in(value):
+    if isinstance(value, Tensor):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _tensors_in(v)
 
 
 def _opcode(key, vocab):
@@ -135,10 +144,11 @@ def _opcode(key, vocab):
     return base + (kind == "b")
 
 
-class _Lowering:
+class _Lowering(Gathers):
     def __init__(self, flat_args, made):
         self.p = Program()
         self.slots = {}      # id(tensor) -> Slot
+        self.pending = {}    # id(stack result) -> (result, source offsets): see `gathers`
         self.keep = []       # the tensors behind self.slots' ids (ids stay unique)
         self.made = made
         self.input_index = {}   # id(argument tensor) -> its index in the flat arguments
@@ -177,6 +187,8 @@ class _Lowering:
 
     def slot(self, t):
         s = self.slots.get(id(t))
+        if s is None and id(t) in self.pending:
+            return self.materialize(t)
         if s is not None:
             if id(s) in self.stale:
                 raise Unsupported("reading a view after an in-place update of its base (the "
@@ -246,6 +258,7 @@ class _Lowering:
                                                  for v in kwargs.values()):
             raise Unsupported(f"{why}, and it returns several values or takes a tensor "
                               f"keyword")
+        self.flush_pending()   # the op may write a stack's source
         positions = tensor_positions(args)
         slots = [self._host_input(args[p[0]] if len(p) == 1 else args[p[0]][p[1]])
                  for p in positions]
@@ -305,6 +318,7 @@ class _Lowering:
     def entry_into(self, op, target, args):
         """An elementwise op written into `target` (``p -= lr * p.grad`` under no_grad):
         a row writing the target's slot, never reversed (nothing was recorded)."""
+        self.flush_pending()
         ts = self._write_target(target)
         operands, _ = self._operands(op, args, ts)
         self.p.emit(("f", op.name), ts.n, ts.off, operands)
@@ -312,6 +326,7 @@ class _Lowering:
     def entry_commit(self, target, result):
         """A result computed out of place, then copied into `target` under no_grad
         (``p.add_(g, alpha=-lr)``): a copy row into the target's slot."""
+        self.flush_pending()
         rs = self.slot(result)
         ts = self._write_target(target)
         if rs.n != ts.n:
@@ -349,6 +364,8 @@ class _Lowering:
             raise Unsupported(f"{kind} over some dimensions (only over all yet)")
         if dtype is not None:
             raise Unsupported(f"{kind}(dtype=...)")
+        if kind == "sum" and self.gathered_sum(result, x):
+            return
         xs = self.slot(x)
         self._row(kind, self.result(result), [(xs.off, 1)], n=xs.n)
 
@@ -363,23 +380,14 @@ class _Lowering:
     _op_mean_dim = _op_mean
 
     def _op_softmax(self, result, x, dim):
-        xs = self.slot(x)
         nd = max(len(x.shape), 1)
         if dim % nd != nd - 1 or not x._data.flags.c_contiguous:
             raise Unsupported("softmax over a dimension other than the last")
+        if self.gathered_softmax(result, x):
+            return
+        xs = self.slot(x)
         cols = x.shape[-1] if x.shape else 1
         self._row("softmax", self.result(result), [(xs.off, 1)], e=cols)
-
-    def _op_stack(self, result, tensors, dim=0):
-        shape = tuple(tensors[0].shape)
-        d = dim % (len(shape) + 1)
-        if int(np.prod(shape[:d], dtype=np.int64)) != 1:
-            raise Unsupported("stack along an inner dimension")
-        out = self.result(result)
-        sources = [self.slot(t).off for t in tensors]
-        m = out.n // len(tensors)
-        self._row("gather", out, [(len(self.p.aux), 0), (len(tensors), 0)], e=m)
-        self.p.aux += sources
 
     def _view(self, result, x):
         base = self.slot(x)
