@@ -1,11 +1,13 @@
 """The tape interpreter: one compiled Numba function that runs a flat program.
 
-A program is an int32 array of instructions (half the cache footprint of int64:
-a replay between other work starts with cold caches), one row each:
-``(opcode, n, out, a, sa, b, sb, c, sc, e)`` -- the element count, the arena
-offset of the result and of up to three operands, each operand's step (1: it
-has n elements; 0: one element, broadcast) and an extra field (need bits of a
-backward row, the row length of a softmax).  ``aux`` holds the source offsets
+A program is an int32 array of instructions, one row each (see `encode_row`):
+``(word, n, out, a, b, c)`` -- the opcode, each operand's step (1: it has n
+elements; 0: one element, broadcast) and an extra field ``e`` (need bits of a
+backward row, the row length of a softmax) packed in one word, then the element
+count and the arena offsets of the result and of up to three operands.  Six
+int32 a row, because a replay between other work starts with cold caches: the
+scalar graph's program is the largest thing it reads (24 bytes a row; ten
+unpacked fields took 40).  ``aux`` holds the source offsets
 of gather rows (a stack of slots spread over the arena, in one row).  ``A`` holds every value of the
 graph (inputs, constants, intermediates), ``G`` the gradients, at the same
 offsets.  A view of a contiguous block is the same arena region, so views cost
@@ -22,9 +24,11 @@ from nbgrad.backends import codegen
 from nbgrad.backends.cpu import elementwise as cpu_elementwise
 from nbgrad.backends.family import KernelFamily
 
-__all__ = ["WIDTH", "BUILTINS", "Vocabulary"]
+__all__ = ["WIDTH", "BUILTINS", "Vocabulary", "encode_row"]
 
-WIDTH = 10
+WIDTH = 6
+_E_SHIFT = 11   # word = opcode (8 bits) | sa << 8 | sb << 9 | sc << 10 | e << 11
+E_LIMIT = 1 << (31 - _E_SHIFT)
 
 # builtin opcodes: (forward, backward) pairs; elementwise ops follow from FIRST_OP
 # "host" (and its backward): an op the interpreter cannot run; `run` returns the
@@ -139,11 +143,18 @@ _BUILTIN_SOURCE = """
 _OPERAND_FIELDS = (("a", "sa"), ("b", "sb"), ("c", "sc"))
 
 
+def encode_row(op, n, o, a=0, sa=0, b=0, sb=0, c=0, sc=0, e=0):
+    """The int32 fields of one row (callers check ``0 <= e < E_LIMIT``, steps 0/1)."""
+    return [op | sa << 8 | sb << 9 | sc << 10 | e << _E_SHIFT, n, o, a, b, c]
+
+
 class Vocabulary:
     """The elementwise ops one interpreter knows, in a fixed order (by name)."""
 
     def __init__(self, ops):
         self.ops = sorted(set(ops), key=lambda o: o.name)
+        if FIRST_OP + 2 * len(self.ops) > 256:
+            raise ValueError(f"{len(self.ops)} elementwise ops: an opcode has 8 bits")
         self.opcode = {op.name: FIRST_OP + 2 * k for k, op in enumerate(self.ops)}
         self._run = None
 
@@ -206,9 +217,14 @@ def _backward_lines(k, op, head):
 
 
 _PROLOGUE = ['@njit(cache=CACHE, error_model="numpy")', "def run(code, A, G, start, aux):",
-             "    for k in range(start, code.shape[0]):"] + [
-    f"        {name} = code[k, {j}]"
-    for j, name in enumerate(("op", "n", "o", "a", "sa", "b", "sb", "c", "sc", "e"))]
+             "    for k in range(start, code.shape[0]):",
+             "        word = code[k, 0]",
+             "        op = word & 255",
+             "        sa = (word >> 8) & 1",
+             "        sb = (word >> 9) & 1",
+             "        sc = (word >> 10) & 1",
+             f"        e = word >> {_E_SHIFT}"] + [
+    f"        {name} = code[k, {j}]" for j, name in enumerate(("n", "o", "a", "b", "c"), 1)]
 
 
 def _build(ops):

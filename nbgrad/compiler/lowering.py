@@ -15,7 +15,7 @@ import numpy as np
 from nbgrad._device import cpu_device
 from nbgrad.compiler.gathers import Gathers
 from nbgrad.compiler.hostops import HostCall, tensor_positions
-from nbgrad.compiler.interpreter import BUILTINS, WIDTH, Vocabulary
+from nbgrad.compiler.interpreter import BUILTINS, E_LIMIT, WIDTH, Vocabulary, encode_row
 from nbgrad.compiler.unsupported import Unsupported
 from nbgrad.ops.elementwise import Elementwise
 from nbgrad.tensor import Tensor
@@ -67,7 +67,9 @@ class Program:
         code = np.zeros((len(rows), WIDTH), dtype=np.int32)
         for k, row in enumerate(rows):
             n = self.size if row[1] == -1 else row[1]
-            code[k] = [_opcode(row[0], self.vocab), n] + row[2:]
+            if not 0 <= row[9] < E_LIMIT:
+                raise Unsupported(f"a row of {row[9]} elements (the tape's limit: {E_LIMIT})")
+            code[k] = encode_row(_opcode(row[0], self.vocab), n, *row[2:])
         return code
 
     def reverse_rows(self, outputs, wrt):
@@ -149,6 +151,7 @@ class _Lowering(Gathers):
         self.p = Program()
         self.slots = {}      # id(tensor) -> Slot
         self.pending = {}    # id(stack result) -> (result, source offsets): see `gathers`
+        self.const_slots = {}   # float.hex() of a Python number -> its slot
         self.keep = []       # the tensors behind self.slots' ids (ids stay unique)
         self.made = made
         self.input_index = {}   # id(argument tensor) -> its index in the flat arguments
@@ -231,8 +234,13 @@ class _Lowering(Gathers):
         return s
 
     def const(self, value):
-        s = self.p.alloc((), False)
-        self.p.consts.append((s.off, np.array([value], dtype=np.float64)))
+        """The slot of Python number `value`: one per distinct value (softplus's beta
+        and threshold on every call would take two slots each; nothing writes them)."""
+        key = float(value).hex()   # tells -0.0 from 0.0
+        s = self.const_slots.get(key)
+        if s is None:
+            s = self.const_slots[key] = self.p.alloc((), False)
+            self.p.consts.append((s.off, np.array([value], dtype=np.float64)))
         return s
 
     def result(self, t):

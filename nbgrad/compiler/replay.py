@@ -15,7 +15,7 @@ from nbgrad import _dtypes
 from nbgrad.autograd import grad_mode
 from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, Node, check_watched, edge_of, new_node,
                                   watch_input)
-from nbgrad.compiler.interpreter import BUILTINS
+from nbgrad.compiler.interpreter import BUILTINS, encode_row
 from nbgrad.compiler.lowering import Unsupported, share_memory
 from nbgrad.compiler.outputs import finish_function
 from nbgrad.tensor import Tensor
@@ -134,7 +134,7 @@ class TapePlan:
             if id(s) not in self.region:
                 o = p.size - self.out_lo
                 self.region[id(s)] = (o, o + s.n, s.shape)
-                rows.append([BUILTINS["copy"], s.n, p.size, s.off, 1, 0, 0, 0, 0, 0])
+                rows.append(encode_row(BUILTINS["copy"], s.n, p.size, s.off, 1))
                 p.size += max(s.n, 1)
         self.out_hi = p.size
         if not rows:
@@ -165,7 +165,7 @@ class TapePlan:
         k = self.run_tape(code, A, G, 0, aux)
         while k >= 0:
             host = self.hosts[code[k, 2]]
-            if code[k, 0] == _HOST:
+            if code[k, 0] & 255 == _HOST:
                 host.forward(A, state, self.dtype)
             else:
                 host.backward(A, G, state, self.dtype)
