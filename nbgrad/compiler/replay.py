@@ -17,7 +17,7 @@ from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, Node, check_watched, edge
                                   watch_input)
 from nbgrad.compiler.interpreter import BUILTINS, encode_row
 from nbgrad.compiler.lowering import Unsupported, share_memory
-from nbgrad.compiler.outputs import finish_function
+from nbgrad.compiler.copies import copy_in_function, finish_function
 from nbgrad.tensor import Tensor
 
 __all__ = ["TapePlan", "template", "slot_entries", "live_outputs"]
@@ -100,7 +100,7 @@ class TapePlan:
         npdt = self.dtype.np
         self.code = self._gather_outputs(p)
         self._plan_reverse(p, roots)
-        self.finish = finish_function(self)
+        self.copy_in, self.finish = copy_in_function(self), finish_function(self)
         self.A = np.zeros(max(p.size, 1), dtype=npdt)
         self.G = np.zeros(max(p.size, 1), dtype=npdt)
         for off, values in p.consts:
@@ -118,7 +118,6 @@ class TapePlan:
         self.modules = []   # (module, training flag): set by api._plan, guarded
         self.consumed = _consumed_node()
         self.hosts = p.hosts
-        self.inputs = [(i, s.off, s.off + s.n) for i, s in p.inputs]
         self.captured = [(t, s.off, s.off + s.n, t._data.shape, t._requires_grad)
                          for t, s in p.captured]
 
@@ -209,17 +208,7 @@ class TapePlan:
         hosts = self.hosts
         A = self.A.copy() if hosts else self.A
         state = {"flat": flat} if hosts else None
-        for i, lo, hi in self.inputs:
-            d = flat[i]._data
-            if d.ndim == 0:
-                A[lo] = d
-            else:
-                A[lo:hi] = d.reshape(-1)
-        for t, lo, hi, _, _ in self.captured:
-            A[lo:hi] = t._data.reshape(-1)
-        for ref, s in self.p.grads_in:
-            leaf = flat[ref] if ref.__class__ is int else ref
-            A[s.off:s.off + s.n] = leaf._grad._data.reshape(-1)
+        self.copy_in(flat, A)
         if hosts:
             self.execute(self.code, A, self.G, state)
         else:

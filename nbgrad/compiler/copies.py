@@ -1,16 +1,18 @@
-"""A `TapePlan`'s copy-out as one generated Python function.
+"""A `TapePlan`'s copy-in and copy-out, each one generated Python function.
 
-After the interpreter has run, a replay hands out what the function returned
-and the ``.grad`` it set: tensors viewing one block copied from the arena.
-Walking the result's template and the gradient list for that costs more than
-the interpreter on a small graph (1.5 of the 2x2 tutorial step's 4 us), so the
-walk is done once: `finish_function` writes it as straight-line code with each
-view's bounds and shape as constants.
+A replay copies the arguments, captured tensors and ``.grad`` values it reads
+into the arena, and after the interpreter has run hands out what the function
+returned and the ``.grad`` it set: tensors viewing one block copied from the
+arena.  Walking the plan's lists and the result's template for that costs more
+than the interpreter on a small graph (1.5 of the 2x2 tutorial step's 4 us),
+so the walk is done once: `copy_in_function` and `finish_function` write it as
+straight-line code with each range and shape as a constant (the guards fix
+every shape a replay sees).
 """
 
 from nbgrad.tensor import Tensor
 
-__all__ = ["finish_function"]
+__all__ = ["copy_in_function", "finish_function"]
 
 
 class _Writer:
@@ -70,6 +72,22 @@ class _Writer:
         else:                       # its graph was consumed inside the function
             self.lines.append(f"{name}.grad_fn = consumed")
         return name
+
+
+def copy_in_function(plan):
+    """``copy_in(flat, A)``: the arguments, captured tensors and read ``.grad`` values
+    written into arena `A`."""
+    w = _Writer(plan)
+    for i, s in plan.p.inputs:
+        w.lines.append(f"A[{s.off}] = flat[{i}]._data" if s.shape == () else
+                       f"A[{s.off}:{s.off + s.n}] = flat[{i}]._data.reshape(-1)")
+    for t, lo, hi, _, _ in plan.captured:
+        w.lines.append(f"A[{lo}:{hi}] = {w.const(t)}._data.reshape(-1)")
+    for ref, s in plan.p.grads_in:
+        w.lines.append(f"A[{s.off}:{s.off + s.n}] = {w.leaf(ref)}._grad._data.reshape(-1)")
+    body = "\n".join("    " + line for line in w.lines + ["return A"])
+    exec(compile(f"def copy_in(flat, A):\n{body}\n", "<nb.compile copy-in>", "exec"), w.env)
+    return w.env["copy_in"]
 
 
 def finish_function(plan):
