@@ -1,185 +1,38 @@
-"""The module classes of ``torch.nn``: `Module`, the containers and the layers."""
+"""The module classes of ``torch.nn``: `Module`, the containers and the layers.
 
-from nbgrad.nn.modules.activation import (
-    CELU,
-    ELU,
-    GELU,
-    GLU,
-    SELU,
-    Hardshrink,
-    Hardsigmoid,
-    Hardswish,
-    Hardtanh,
-    LeakyReLU,
-    LogSigmoid,
-    LogSoftmax,
-    Mish,
-    PReLU,
-    ReLU,
-    ReLU6,
-    RReLU,
-    Sigmoid,
-    SiLU,
-    Softmax,
-    Softmax2d,
-    Softmin,
-    Softplus,
-    Softshrink,
-    Softsign,
-    Tanh,
-    Tanhshrink,
-    Threshold,
-)
-from nbgrad.nn.modules.batchnorm import (
-    BatchNorm1d,
-    BatchNorm2d,
-    BatchNorm3d,
-)
-from nbgrad.nn.modules.container import (
-    ModuleDict,
-    ModuleList,
-    ParameterDict,
-    ParameterList,
-    Sequential,
-)
-from nbgrad.nn.modules.conv import (
-    Conv1d,
-    Conv2d,
-)
-from nbgrad.nn.modules.dropout import (
-    Dropout,
-)
-from nbgrad.nn.modules.flatten import (
-    Flatten,
-    Unflatten,
-)
-from nbgrad.nn.modules.linear import (
-    Bilinear,
-    Identity,
-    Linear,
-)
-from nbgrad.nn.modules.loss import (
-    BCELoss,
-    BCEWithLogitsLoss,
-    CosineEmbeddingLoss,
-    CrossEntropyLoss,
-    GaussianNLLLoss,
-    HingeEmbeddingLoss,
-    HuberLoss,
-    KLDivLoss,
-    L1Loss,
-    MarginRankingLoss,
-    MSELoss,
-    NLLLoss,
-    PoissonNLLLoss,
-    SmoothL1Loss,
-    SoftMarginLoss,
-)
-from nbgrad.nn.modules.module import (
-    Module,
-)
-from nbgrad.nn.modules.normalization import (
-    GroupNorm,
-    LayerNorm,
-)
-from nbgrad.nn.modules.pooling import (
-    AdaptiveAvgPool1d,
-    AdaptiveAvgPool2d,
-    AvgPool1d,
-    AvgPool2d,
-    MaxPool1d,
-    MaxPool2d,
-)
-from nbgrad.nn.modules.rnn import (
-    GRU,
-    LSTM,
-    RNN,
-    GRUCell,
-    LSTMCell,
-    RNNBase,
-    RNNCell,
-    RNNCellBase,
-)
-from nbgrad.nn.modules.sparse import (
-    Embedding,
-)
+Each family module lists its classes in its own ``__all__``; this package
+re-exports exactly those, and `Module`."""
 
-__all__ = [
-    "CELU",
-    "ELU",
-    "GELU",
-    "GLU",
-    "GRU",
-    "LSTM",
-    "RNN",
-    "SELU",
-    "AdaptiveAvgPool1d",
-    "AdaptiveAvgPool2d",
-    "AvgPool1d",
-    "AvgPool2d",
-    "BCELoss",
-    "BCEWithLogitsLoss",
-    "BatchNorm1d",
-    "BatchNorm2d",
-    "BatchNorm3d",
-    "Bilinear",
-    "Conv1d",
-    "Conv2d",
-    "CosineEmbeddingLoss",
-    "CrossEntropyLoss",
-    "Dropout",
-    "Embedding",
-    "Flatten",
-    "GRUCell",
-    "GaussianNLLLoss",
-    "GroupNorm",
-    "Hardshrink",
-    "Hardsigmoid",
-    "Hardswish",
-    "Hardtanh",
-    "HingeEmbeddingLoss",
-    "HuberLoss",
-    "Identity",
-    "KLDivLoss",
-    "L1Loss",
-    "LSTMCell",
-    "LayerNorm",
-    "LeakyReLU",
-    "Linear",
-    "LogSigmoid",
-    "LogSoftmax",
-    "MSELoss",
-    "MarginRankingLoss",
-    "MaxPool1d",
-    "MaxPool2d",
-    "Mish",
-    "Module",
-    "ModuleDict",
-    "ModuleList",
-    "NLLLoss",
-    "PReLU",
-    "ParameterDict",
-    "ParameterList",
-    "PoissonNLLLoss",
-    "RNNBase",
-    "RNNCell",
-    "RNNCellBase",
-    "RReLU",
-    "ReLU",
-    "ReLU6",
-    "Sequential",
-    "SiLU",
-    "Sigmoid",
-    "SmoothL1Loss",
-    "SoftMarginLoss",
-    "Softmax",
-    "Softmax2d",
-    "Softmin",
-    "Softplus",
-    "Softshrink",
-    "Softsign",
-    "Tanh",
-    "Tanhshrink",
-    "Threshold",
-    "Unflatten",
-]
+from nbgrad.nn.modules import (
+    activation,
+    batchnorm,
+    container,
+    conv,
+    dropout,
+    flatten,
+    linear,
+    loss,
+    normalization,
+    pooling,
+    rnn,
+    sparse,
+)
+from nbgrad.nn.modules.activation import *  # noqa: F403
+from nbgrad.nn.modules.batchnorm import *  # noqa: F403
+from nbgrad.nn.modules.container import *  # noqa: F403
+from nbgrad.nn.modules.conv import *  # noqa: F403
+from nbgrad.nn.modules.dropout import *  # noqa: F403
+from nbgrad.nn.modules.flatten import *  # noqa: F403
+from nbgrad.nn.modules.linear import *  # noqa: F403
+from nbgrad.nn.modules.loss import *  # noqa: F403
+from nbgrad.nn.modules.module import Module as Module  # re-exported: no family lists it
+from nbgrad.nn.modules.normalization import *  # noqa: F403
+from nbgrad.nn.modules.pooling import *  # noqa: F403
+from nbgrad.nn.modules.rnn import *  # noqa: F403
+from nbgrad.nn.modules.sparse import *  # noqa: F403
+
+_FAMILIES = (activation, batchnorm, container, conv, dropout, flatten, linear, loss,
+             normalization, pooling, rnn, sparse)
+# all-capital names (CELU, LSTM ...) first, as the list was written before
+__all__ = sorted(["Module", *(name for family in _FAMILIES for name in family.__all__)],
+                 key=lambda name: (not name.isupper(), name))
