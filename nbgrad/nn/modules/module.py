@@ -43,6 +43,12 @@ def _check_name(kind, name, module):
         raise KeyError(f"{kind} name can't be empty string \"\"")
 
 
+def _values(named):
+    """The values of (name, value) pairs: parameters() of named_parameters() and the like."""
+    for _, value in named:
+        yield value
+
+
 def non_default_settings(module, defaults):
     """", name=value" for each (name, default) the module's value differs from, as
     PyTorch's extra_repr tests them (``is not`` for True/False/None, else ``!=``)."""
@@ -96,17 +102,22 @@ class Module:
                                   "\"forward\" function")
 
     # -- registration --------------------------------------------------------------
+    def _check_new_member(self, kind, table, name, value, cls, required):
+        """register_buffer's and register_parameter's checks, with PyTorch's errors: the
+        module initialised, a valid new `name`, `value` a `cls` (`required`) or None."""
+        if table not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        _check_name(kind, name, self)
+        if hasattr(self, name) and name not in self.__dict__[table]:
+            raise KeyError(f"attribute '{name}' already exists")
+        if value is not None and not isinstance(value, cls):
+            raise TypeError(f"cannot assign '{typename(value)}' object to {kind} '{name}' "
+                            f"({required} or None required)")
+
     def register_buffer(self, name, tensor, persistent=True):
         """Add a buffer (state that is not a parameter, e.g. running statistics);
         ``persistent=False`` keeps it out of ``state_dict``."""
-        if "_buffers" not in self.__dict__:
-            raise AttributeError("cannot assign buffer before Module.__init__() call")
-        _check_name("buffer", name, self)
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
-                            "(torch Tensor or None required)")
+        self._check_new_member("buffer", "_buffers", name, tensor, Tensor, "torch Tensor")
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -115,14 +126,8 @@ class Module:
 
     def register_parameter(self, name, param):
         """Add a parameter (an ``nn.Parameter`` or None), reachable as an attribute."""
-        if "_parameters" not in self.__dict__:
-            raise AttributeError("cannot assign parameter before Module.__init__() call")
-        _check_name("parameter", name, self)
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError(f"attribute '{name}' already exists")
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{typename(param)}' object to parameter '{name}' "
-                            "(torch.nn.Parameter or None required)")
+        self._check_new_member("parameter", "_parameters", name, param, Parameter,
+                               "torch.nn.Parameter")
         if param is not None and param.grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model "
                              f"parameters must be created explicitly. To express '{name}' as a "
@@ -276,8 +281,7 @@ class Module:
 
     def parameters(self, recurse=True):
         """The parameters of this module (and its submodules, with `recurse`), each once."""
-        for _, p in self.named_parameters(recurse=recurse):
-            yield p
+        yield from _values(self.named_parameters(recurse=recurse))
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
         """(dotted name, parameter) pairs: ``('0.weight', Parameter ...)``."""
@@ -286,8 +290,7 @@ class Module:
 
     def buffers(self, recurse=True):
         """The buffers of this module (and its submodules, with `recurse`)."""
-        for _, b in self.named_buffers(recurse=recurse):
-            yield b
+        yield from _values(self.named_buffers(recurse=recurse))
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
         """(dotted name, buffer) pairs: ``('bn.running_mean', tensor ...)``."""
@@ -296,8 +299,7 @@ class Module:
 
     def children(self):
         """The immediate submodules."""
-        for _, m in self.named_children():
-            yield m
+        yield from _values(self.named_children())
 
     def named_children(self):
         """(name, immediate submodule) pairs, each module once."""
@@ -309,8 +311,7 @@ class Module:
 
     def modules(self, remove_duplicate=True):
         """Self and every submodule, depth first."""
-        for _, m in self.named_modules(remove_duplicate=remove_duplicate):
-            yield m
+        yield from _values(self.named_modules(remove_duplicate=remove_duplicate))
 
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         """(dotted name, module) pairs of self ('') and every submodule, depth first."""
