@@ -5,6 +5,7 @@ statistics while training (updating ``running_mean`` / ``running_var`` with
 
 import nbgrad as nb
 from nbgrad.nn import functional as F
+from nbgrad.nn.modules._settings import keep_arguments
 from nbgrad.nn.modules.module import Module
 from nbgrad.nn.modules.normalization import _affine_params, _reset_affine
 
@@ -17,11 +18,8 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
-        self.num_features = num_features
-        self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
+        keep_arguments(self, locals(), ("num_features", "eps", "momentum", "affine",
+                                        "track_running_stats"))
         _affine_params(self, num_features, affine, bias, dtype, device)
         if track_running_stats:
             self.register_buffer("running_mean", nb.zeros(num_features, dtype=dtype,

@@ -5,6 +5,7 @@ argument checks and repr.  The forward calls ``F.conv1d`` / ``F.conv2d`` (the
 'zeros' pads with ``F.pad`` first."""
 
 from nbgrad.nn import functional as F
+from nbgrad.nn.modules._settings import keep_arguments
 from nbgrad.nn.modules.linear import kaiming_reset, weight_and_bias
 from nbgrad.nn.modules.module import Module
 
@@ -51,16 +52,10 @@ class _ConvNd(Module):
         if not isinstance(padding, str):
             padding = _ntuple(padding, n)
         _check_conv(in_channels, out_channels, stride, padding, groups, padding_mode)
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.kernel_size = kernel_size
-        self.stride = stride
-        self.padding = padding
-        self.dilation = dilation
-        self.transposed = False
-        self.output_padding = (0,) * n
-        self.groups = groups
-        self.padding_mode = padding_mode
+        transposed, output_padding = False, (0,) * n
+        keep_arguments(self, locals(), ("in_channels", "out_channels", "kernel_size", "stride",
+                                        "padding", "dilation", "transposed", "output_padding",
+                                        "groups", "padding_mode"))
         self._reversed_padding_repeated_twice = self._reversed_padding()
         weight_and_bias(self, (out_channels, in_channels // groups, *kernel_size), bias, dtype,
                         device)

@@ -6,6 +6,7 @@ import numbers
 import nbgrad as nb
 from nbgrad.nn import functional as F
 from nbgrad.nn import init
+from nbgrad.nn.modules._settings import keep_arguments
 from nbgrad.nn.modules.module import Module
 from nbgrad.nn.parameter import Parameter
 
@@ -32,33 +33,53 @@ def _reset_affine(module, affine):
             init.zeros_(module.bias)
 
 
-class LayerNorm(Module):
+class _AffineNorm(Module):
+    """LayerNorm and GroupNorm: the constructor's arguments named in `_settings` (the
+    functional's argument after the input first, then ``eps`` and the affine flag)
+    kept as attributes; weight (ones) and bias (zeros) when the affine flag is set;
+    forward ``_fn(input, <first setting>, weight, bias, eps)``."""
+
+    _fn = None
+    _settings = ()
+
+    def _init_affine(self, arguments, shape, bias, dtype, device):
+        """After Module.__init__: the settings from the constructor's ``locals()``, the
+        affine parameters of `shape` and their initial values."""
+        keep_arguments(self, arguments, self._settings)
+        _affine_params(self, shape, getattr(self, self._settings[-1]), bias, dtype, device)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        _reset_affine(self, getattr(self, self._settings[-1]))
+
+    def forward(self, input):
+        return type(self)._fn(input, getattr(self, self._settings[0]), self.weight, self.bias,
+                              self.eps)
+
+    def extra_repr(self):
+        *sizes, eps, affine = self._settings
+        return (", ".join(f"{getattr(self, name)}" for name in sizes) + f", eps={self.eps}, "
+                f"{affine}={getattr(self, affine)}, bias={self.bias is not None}")
+
+
+class LayerNorm(_AffineNorm):
     """Normalise over the last dims given by `normalized_shape`: ``nn.LayerNorm(64)``."""
+
+    _fn, _settings = F.layer_norm, ("normalized_shape", "eps", "elementwise_affine")
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
                  device=None, dtype=None):
         super().__init__()
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
-        _affine_params(self, self.normalized_shape, elementwise_affine, bias, dtype, device)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        _reset_affine(self, self.elementwise_affine)
-
-    def forward(self, input):
-        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
-
-    def extra_repr(self):
-        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine="
-                f"{self.elementwise_affine}, bias={self.bias is not None}")
+        normalized_shape = tuple(normalized_shape)
+        self._init_affine(locals(), normalized_shape, bias, dtype, device)
 
 
-class GroupNorm(Module):
+class GroupNorm(_AffineNorm):
     """Normalise each of `num_groups` groups of channels: ``nn.GroupNorm(4, 32)``."""
+
+    _fn, _settings = F.group_norm, ("num_groups", "num_channels", "eps", "affine")
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
                  dtype=None, *, bias=True):
@@ -66,19 +87,4 @@ class GroupNorm(Module):
         if num_channels % num_groups != 0:
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
                              f"({num_groups})")
-        self.num_groups = num_groups
-        self.num_channels = num_channels
-        self.eps = eps
-        self.affine = affine
-        _affine_params(self, num_channels, affine, bias, dtype, device)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        _reset_affine(self, self.affine)
-
-    def forward(self, input):
-        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
-
-    def extra_repr(self):
-        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
-                f"affine={self.affine}, bias={self.bias is not None}")
+        self._init_affine(locals(), num_channels, bias, dtype, device)

@@ -3,6 +3,7 @@ with PyTorch's arguments and repr.  Their forward calls the functional form,
 which calls the pool op of the same name (`nbgrad.ops.pool`)."""
 
 from nbgrad.nn import functional as F
+from nbgrad.nn.modules._settings import keep_arguments, named_values
 from nbgrad.nn.modules.module import Module
 
 __all__ = [
@@ -16,40 +17,40 @@ __all__ = [
 
 
 class _MaxPoolNd(Module):
+    _fn = None
+
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.dilation = dilation
-        self.return_indices = return_indices
-        self.ceil_mode = ceil_mode
+        stride = stride if stride is not None else kernel_size
+        keep_arguments(self, locals(), ("kernel_size", "stride", "padding", "dilation",
+                                        "return_indices", "ceil_mode"))
+
+    def forward(self, input):
+        return type(self)._fn(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                              ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
     def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+        return named_values(self, ("kernel_size", "stride", "padding", "dilation", "ceil_mode"))
 
 
 class MaxPool1d(_MaxPoolNd):
     """Maximum over windows of the last dim."""
-
-    def forward(self, input):
-        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+    _fn = F.max_pool1d
 
 
 class MaxPool2d(_MaxPoolNd):
     """Maximum over windows of the last two dims: ``nn.MaxPool2d(2)``."""
+    _fn = F.max_pool2d
 
-    def forward(self, input):
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+# the settings of AvgPool1d, in its constructor's order (AvgPool2d adds divisor_override)
+_AVG_POOL_SETTINGS = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
 
 
 class _AvgPoolNd(Module):
     def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return named_values(self, ("kernel_size", "stride", "padding"))
 
 
 class AvgPool1d(_AvgPoolNd):
@@ -60,11 +61,10 @@ class AvgPool1d(_AvgPoolNd):
         super().__init__()
         def single(v):
             return tuple(v) if isinstance(v, (tuple, list)) else (v,)
-        self.kernel_size = single(kernel_size)
-        self.stride = single(stride if stride is not None else kernel_size)
-        self.padding = single(padding)
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
+        kernel_size, stride, padding = (single(kernel_size),
+                                        single(stride if stride is not None else kernel_size),
+                                        single(padding))
+        keep_arguments(self, locals(), _AVG_POOL_SETTINGS)
 
     def forward(self, input):
         return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
@@ -77,12 +77,8 @@ class AvgPool2d(_AvgPoolNd):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-        self.divisor_override = divisor_override
+        stride = stride if stride is not None else kernel_size
+        keep_arguments(self, locals(), (*_AVG_POOL_SETTINGS, "divisor_override"))
 
     def forward(self, input):
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
@@ -90,9 +86,14 @@ class AvgPool2d(_AvgPoolNd):
 
 
 class _AdaptiveAvgPoolNd(Module):
+    _fn = None
+
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
+
+    def forward(self, input):
+        return type(self)._fn(input, self.output_size)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
@@ -100,13 +101,9 @@ class _AdaptiveAvgPoolNd(Module):
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """Mean over windows that give `output_size` along the last dim."""
-
-    def forward(self, input):
-        return F.adaptive_avg_pool1d(input, self.output_size)
+    _fn = F.adaptive_avg_pool1d
 
 
 class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     """Mean over windows that give `output_size`: ``nn.AdaptiveAvgPool2d((1, 1))``."""
-
-    def forward(self, input):
-        return F.adaptive_avg_pool2d(input, self.output_size)
+    _fn = F.adaptive_avg_pool2d

@@ -16,6 +16,7 @@ import warnings
 import nbgrad as nb
 from nbgrad.nn import functional as F
 from nbgrad.nn import init
+from nbgrad.nn.modules._settings import keep_arguments
 from nbgrad.nn.modules.module import Module, non_default_settings
 from nbgrad.nn.parameter import Parameter
 
@@ -93,16 +94,10 @@ class RNNBase(Module):
                  batch_first=False, dropout=0.0, bidirectional=False, proj_size=0,
                  device=None, dtype=None):
         super().__init__()
-        self.mode = mode
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.bias = bias
-        self.batch_first = batch_first
-        self.dropout = float(dropout)
-        self.bidirectional = bidirectional
-        self.proj_size = proj_size
         _check_args(input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size)
+        dropout = float(dropout)
+        keep_arguments(self, locals(), ("mode", "input_size", "hidden_size", "num_layers", "bias",
+                                        "batch_first", "dropout", "bidirectional", "proj_size"))
         if mode not in _GATES:
             raise ValueError("Unrecognized RNN mode: " + mode)
         self._all_weights = []
