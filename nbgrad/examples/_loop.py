@@ -8,8 +8,9 @@ import time
 import numpy as np
 
 import nbgrad as nb
+from nbgrad import nn
 
-__all__ = ["accuracy", "fit", "main", "split"]
+__all__ = ["accuracy", "fit", "main", "split", "train"]
 
 
 def split(x, y, n):
@@ -47,6 +48,21 @@ def fit(model, opt, loss_fn, train, test, steps, batch, seed, say, every, target
     say(f"{steps} steps in {time.perf_counter() - start:.1f} s; training loss {final:.4f}, "
         f"held-out accuracy {acc:.1%} (target {target:.0%})")
     return final, acc
+
+
+def train(make_model, make_optimizer, data, n_train, title, steps, batch, seed, quiet, every,
+          target):
+    """An example's training: seed nbgrad, make the model and its optimizer (which
+    returns (optimizer, its description)), print `title` and the model unless `quiet`,
+    then `fit` with cross entropy on `data` = (x, y) NumPy arrays split at `n_train`."""
+    nb.manual_seed(seed)
+    model = make_model()
+    opt, name = make_optimizer(model)
+    say = (lambda *a: None) if quiet else print
+    say(f"{title}; {name}\n{model}")
+    train_set, test_set = split(*data, n_train)
+    return fit(model, opt, nn.CrossEntropyLoss(), train_set, test_set, steps, batch, seed, say,
+               every, target)
 
 
 def main(argv, doc, train, steps, target):

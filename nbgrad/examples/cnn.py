@@ -15,7 +15,6 @@ The loss curve is printed as it goes; the held-out accuracy reaches at least
 
 import numpy as np
 
-import nbgrad as nb
 from nbgrad.examples import _loop
 from nbgrad.examples._loop import accuracy, fit  # noqa: F401  (accuracy: public)
 from nbgrad import nn, optim
@@ -52,19 +51,15 @@ def make_model():
                          nn.Flatten(), nn.Linear(8 * 4 * 4, len(CLASSES)))
 
 
+def make_optimizer(model):
+    return optim.Adam(model.parameters(), lr=0.01), "optim.Adam(lr=0.01)"
+
+
 def train(steps=200, seed=0, batch=64, quiet=False):
     """Train on the bars; returns (final training loss, held-out accuracy)."""
-    nb.manual_seed(seed)
-    x, y = bars(1200, seed=seed)
-    train_set, test_set = _loop.split(x, y, 1000)
-    model = make_model()
-    opt = optim.Adam(model.parameters(), lr=0.01)
-    loss_fn = nn.CrossEntropyLoss()
-    say = (lambda *a: None) if quiet else print
-    say(f"bars ({', '.join(CLASSES)}): 1000 training / 200 held-out 8x8 images; "
-        f"optim.Adam(lr=0.01)\n{model}")
-    return fit(model, opt, loss_fn, train_set, test_set, steps, batch, seed, say, 20,
-               TARGET_ACCURACY)
+    title = f"bars ({', '.join(CLASSES)}): 1000 training / 200 held-out 8x8 images"
+    return _loop.train(make_model, make_optimizer, bars(1200, seed=seed), 1000, title, steps,
+                       batch, seed, quiet, 20, TARGET_ACCURACY)
 
 
 def main(argv=None):

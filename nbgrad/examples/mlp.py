@@ -69,16 +69,9 @@ def make_optimizer(model):
 
 def train(steps=600, seed=0, batch=100, quiet=False):
     """Train on two spirals; returns (final training loss, held-out accuracy)."""
-    nb.manual_seed(seed)
-    x, y = two_spirals(1000, seed=seed)
-    train_set, test_set = _loop.split(x, y, 800)
-    model = make_model()
-    opt, name = make_optimizer(model)
-    loss_fn = nn.CrossEntropyLoss()
-    say = (lambda *a: None) if quiet else print
-    say(f"two spirals: 800 training / 200 held-out points; {name}\n{model}")
-    return fit(model, opt, loss_fn, train_set, test_set, steps, batch, seed, say, 50,
-               TARGET_ACCURACY)
+    return _loop.train(make_model, make_optimizer, two_spirals(1000, seed=seed), 800,
+                       "two spirals: 800 training / 200 held-out points", steps, batch, seed,
+                       quiet, 50, TARGET_ACCURACY)
 
 
 def main(argv=None):
