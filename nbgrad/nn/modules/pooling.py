@@ -3,8 +3,7 @@ with PyTorch's arguments and repr.  Their forward calls the functional form,
 which calls the pool op of the same name (`nbgrad.ops.pool`)."""
 
 from nbgrad.nn import functional as F
-from nbgrad.nn.modules._settings import keep_arguments, named_values
-from nbgrad.nn.modules.module import Module
+from nbgrad.nn.modules._settings import SettingsModule, named_values
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -16,15 +15,14 @@ __all__ = [
 ]
 
 
-class _MaxPoolNd(Module):
+class _MaxPoolNd(SettingsModule):
     _fn = None
+    _settings = ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode")
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
-        super().__init__()
         stride = stride if stride is not None else kernel_size
-        keep_arguments(self, locals(), ("kernel_size", "stride", "padding", "dilation",
-                                        "return_indices", "ceil_mode"))
+        self._keep_settings(locals())
 
     def forward(self, input):
         return type(self)._fn(input, self.kernel_size, self.stride, self.padding, self.dilation,
@@ -44,11 +42,10 @@ class MaxPool2d(_MaxPoolNd):
     _fn = F.max_pool2d
 
 
-# the settings of AvgPool1d, in its constructor's order (AvgPool2d adds divisor_override)
-_AVG_POOL_SETTINGS = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
+class _AvgPoolNd(SettingsModule):
+    # AvgPool1d's settings; AvgPool2d adds divisor_override
+    _settings = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
 
-
-class _AvgPoolNd(Module):
     def extra_repr(self):
         return named_values(self, ("kernel_size", "stride", "padding"))
 
@@ -58,13 +55,12 @@ class AvgPool1d(_AvgPoolNd):
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
-        super().__init__()
         def single(v):
             return tuple(v) if isinstance(v, (tuple, list)) else (v,)
         kernel_size, stride, padding = (single(kernel_size),
                                         single(stride if stride is not None else kernel_size),
                                         single(padding))
-        keep_arguments(self, locals(), _AVG_POOL_SETTINGS)
+        self._keep_settings(locals())
 
     def forward(self, input):
         return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
@@ -74,29 +70,27 @@ class AvgPool1d(_AvgPoolNd):
 class AvgPool2d(_AvgPoolNd):
     """Mean over windows of the last two dims: ``nn.AvgPool2d(2)``."""
 
+    _settings = (*_AvgPoolNd._settings, "divisor_override")
+
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
-        super().__init__()
         stride = stride if stride is not None else kernel_size
-        keep_arguments(self, locals(), (*_AVG_POOL_SETTINGS, "divisor_override"))
+        self._keep_settings(locals())
 
     def forward(self, input):
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
 
-class _AdaptiveAvgPoolNd(Module):
+class _AdaptiveAvgPoolNd(SettingsModule):
     _fn = None
+    _settings = ("output_size",)
 
     def __init__(self, output_size):
-        super().__init__()
-        self.output_size = output_size
+        self._keep_settings(locals())
 
     def forward(self, input):
         return type(self)._fn(input, self.output_size)
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
 
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
