@@ -63,51 +63,53 @@ def _zeros(shape, dtype, like):
     return b.fill(b.empty(shape, dtype.np), 0)
 
 
-class _RegionGet(Function):
+class _RegionFunction(Function):
+    """A Function of (tensor, region): forward keeps the region and returns
+    ``compute(tensor, region)``; its gradient is the region Function `gradient`
+    (set below, once all are defined) of the incoming gradient."""
+
+    gradient = None
+
+    @staticmethod
+    def forward(ctx, t, region):
+        ctx.region = region
+        return ctx._forward_cls.compute(t, region)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx._forward_cls.gradient.apply(g, ctx.region), None
+
+
+class _RegionGet(_RegionFunction):
     _node_name = "AsStridedBackward0"
 
     @staticmethod
-    def forward(ctx, g, region):
-        ctx.region = region
+    def compute(g, region):
         return Tensor._make(dispatch.backend(g.device).cast(region.view(_contiguous(g)), g.dtype),
                             g.dtype, g.device)
 
-    @staticmethod
-    def backward(ctx, gg):
-        return _RegionScatter.apply(gg, ctx.region), None
 
-
-class _RegionScatter(Function):
+class _RegionScatter(_RegionFunction):
     _node_name = "AsStridedScatterBackward0"
 
     @staticmethod
-    def forward(ctx, g, region):
-        ctx.region = region
+    def compute(g, region):
         out = _zeros(region.base_shape, g.dtype, g._data)
         _copy_into(region.view(out), g._data)
         return Tensor._make(out, g.dtype, g.device)
 
-    @staticmethod
-    def backward(ctx, gg):
-        return _RegionGet.apply(gg, ctx.region), None
 
-
-class _RegionZero(Function):
+class _RegionZero(_RegionFunction):
     _node_name = "RegionZeroBackward0"
 
     @staticmethod
-    def forward(ctx, g, region):
-        ctx.region = region
+    def compute(g, region):
         b = dispatch.backend(g.device)
         out = b.cast(g._data, g.dtype)
         dst = region.view(out)
         if dst.size:
             b.fill(dst, 0)
         return Tensor._make(out, g.dtype, g.device)
-
-    @staticmethod
-    def backward(ctx, gg):
-        return _RegionZero.apply(gg, ctx.region), None
 
 
 class _CopySlices(Function):
@@ -127,17 +129,19 @@ class _CopySlices(Function):
         return rest, part, None
 
 
-class _ViewOfBase(Function):
+class _ViewOfBase(_RegionFunction):
     _node_name = "AsStridedBackward0"
 
     @staticmethod
-    def forward(ctx, base, region):
-        ctx.region = region
+    def compute(base, region):
         return Tensor._make(region.view(base._data), base.dtype, base.device)
 
-    @staticmethod
-    def backward(ctx, g):
-        return _RegionScatter.apply(g, ctx.region), None
+
+# each region Function's gradient: reading a region and scattering into one are each
+# other's, zeroing one is its own
+_RegionGet.gradient = _ViewOfBase.gradient = _RegionScatter
+_RegionScatter.gradient = _RegionGet
+_RegionZero.gradient = _RegionZero
 
 
 def rebase_view(view, base, result, region):
