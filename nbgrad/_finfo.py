@@ -43,6 +43,20 @@ class _Limits:
     """What finfo and iinfo share: equal when they describe one dtype; str is repr."""
 
     __slots__ = ()
+    # per subclass: whether it describes floating dtypes, the input type it names in
+    # its TypeError, the other class, and NumPy's table of the limits
+    _floating, _kind, _other, _numpy = None, None, None, None
+
+    def _read(self, d):
+        """NumPy's limits of dtype `d` (bits and dtype set), after PyTorch's check
+        that `d` is of this class's kind."""
+        name = type(self).__name__
+        if d.is_floating_point is not self._floating:
+            raise TypeError(f"torch.{name}() requires {self._kind} input type. Use "
+                            f"torch.{self._other} to handle 'torch.{name}' (got {d!r})")
+        self.bits = d.bits
+        self.dtype = d.name
+        return self._numpy(d.np)
 
     def __eq__(self, other):
         return isinstance(other, type(self)) and self.dtype == other.dtype
@@ -62,20 +76,16 @@ class finfo(_Limits):
 
     __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution",
                  "dtype")
+    _floating, _kind, _other, _numpy = True, "a floating point", "iinfo", np.finfo
 
     def __init__(self, type=_DEFAULT):
         d = _dtypes.get_default_dtype() if type is _DEFAULT else _dtype_arg("finfo", type)
-        if not d.is_floating_point:
-            raise TypeError("torch.finfo() requires a floating point input type. Use "
-                            f"torch.iinfo to handle 'torch.finfo' (got {d!r})")
-        f = np.finfo(d.np)
-        self.bits = d.bits
+        f = self._read(d)
         self.eps = float(f.eps)
         self.max = float(f.max)
         self.min = float(f.min)
         self.tiny = self.smallest_normal = float(f.smallest_normal)
         self.resolution = 10.0 ** -_DIGITS[d.name]
-        self.dtype = d.name
 
     def __repr__(self):
         return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
@@ -89,19 +99,15 @@ class iinfo(_Limits):
     Attributes as PyTorch's: bits, max, min and dtype (its name, a string)."""
 
     __slots__ = ("bits", "max", "min", "dtype")
+    _floating, _kind, _other, _numpy = False, "an integer", "finfo", np.iinfo
 
     def __init__(self, type):
         d = _dtype_arg("iinfo", type)
         if d is _dtypes.bool:
             raise TypeError("torch.bool is not supported by torch.iinfo")
-        if d.is_floating_point:
-            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo "
-                            f"to handle 'torch.iinfo' (got {d!r})")
-        i = np.iinfo(d.np)
-        self.bits = d.bits
+        i = self._read(d)
         self.max = int(i.max)
         self.min = int(i.min)
-        self.dtype = d.name
 
     def __repr__(self):
         return f"iinfo(min={float(self.min):g}, max={float(self.max):g}, dtype={self.dtype})"
