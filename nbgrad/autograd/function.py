@@ -22,7 +22,7 @@ from nbgrad.backends import dispatch
 from nbgrad.tensor import Tensor
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable", "stack",
-           "stack_arrays", "select", "select_array"]
+           "stack_arrays", "select", "select_array", "saved_of"]
 
 
 class FunctionCtx:
@@ -63,6 +63,14 @@ class _SavedOutput:
         self.output_nr = t._output_nr
 
 
+def saved_of(node):
+    """`node`'s saved tuple (None while its forward runs); RuntimeError once a
+    backward without ``retain_graph`` has freed it."""
+    if node.released:
+        raise RuntimeError(SAVED_FREED_MESSAGE)
+    return node.saved
+
+
 class BackwardCFunction(Node, FunctionCtx):
     """Node (and ctx) of a custom Function; subclasses are named ``<Fn>Backward``."""
 
@@ -72,9 +80,7 @@ class BackwardCFunction(Node, FunctionCtx):
 
     @property
     def saved_tensors(self):
-        if self.released:
-            raise RuntimeError(SAVED_FREED_MESSAGE)
-        saved = self.saved
+        saved = saved_of(self)
         if saved is None:
             return getattr(self, "to_save", ())   # forward is still running
         out = []

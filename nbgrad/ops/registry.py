@@ -38,8 +38,9 @@ import numpy as np
 
 from nbgrad._dtypes import _FLOAT
 from nbgrad.autograd import grad_mode
-from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, Node, check_saved_version, check_watched,
-                                  edge_of, new_node, watch_input, watch_output)
+from nbgrad.autograd.function import saved_of
+from nbgrad.autograd.node import (Node, check_saved_version, check_watched, edge_of, new_node,
+                                  watch_input, watch_output)
 
 __all__ = ["REGISTRY", "op", "register", "tensor_method", "check_saved_version"]
 
@@ -108,9 +109,7 @@ class FunctionNode(Node):
 
     @property
     def saved_tensors(self):
-        if self.released:
-            raise RuntimeError(SAVED_FREED_MESSAGE)
-        saved = self.saved
+        saved = saved_of(self)
         if saved is None:
             return ()
         for t, v, p in zip(saved, self.saved_versions, self.saved_producers):
