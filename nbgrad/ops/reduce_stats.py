@@ -183,36 +183,32 @@ def _centered(ctx, x, g):
     return x - _buffer(ctx.mean, g)
 
 
-@op("var", node="VarBackward0")
-def _var(ctx, x, dim=None, correction=1, keepdim=False):
-    """The variance over `dim` with `correction` (see `var`)."""
-    return _var_forward(ctx, x, dim, correction, keepdim, False)
+def _moment_op(name, node, root, doc):
+    """The function op `var` (root False) or `std` (root True): the forward is
+    `_var_forward`; both gradients are g * (x - mean) * k / dof, with k 2 for
+    var, and k 1 divided by the standard deviation for std."""
+    def forward(ctx, x, dim=None, correction=1, keepdim=False):
+        return _var_forward(ctx, x, dim, correction, keepdim, root)
+    forward.__doc__ = doc
+    moment = op(name, node=node)(forward)
+
+    @moment.backward
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        g = keep_dims(ctx, g)
+        if root:   # the std itself: recorded again under create_graph
+            s = moment(x, ctx.dims, ctx.correction, True) if is_grad_enabled() else \
+                _buffer(ctx.out, g)
+        factor = (1.0 if root else 2.0) / ctx.dof if ctx.dof > 0 else math.inf
+        grad = g * _centered(ctx, x, g) * factor
+        return grad / _nonzero(s) if root else grad
+    return moment
 
 
-@_var.backward
-def _var_backward(ctx, g):
-    (x,) = ctx.saved_tensors
-    g = keep_dims(ctx, g)
-    factor = 2.0 / ctx.dof if ctx.dof > 0 else math.inf
-    return g * _centered(ctx, x, g) * factor
-
-
-@op("std", node="StdBackward0")
-def _std(ctx, x, dim=None, correction=1, keepdim=False):
-    """The standard deviation over `dim` with `correction` (see `std`)."""
-    return _var_forward(ctx, x, dim, correction, keepdim, True)
-
-
-@_std.backward
-def _std_backward(ctx, g):
-    (x,) = ctx.saved_tensors
-    g = keep_dims(ctx, g)
-    if is_grad_enabled():
-        s = _std(x, ctx.dims, ctx.correction, True)
-    else:
-        s = _buffer(ctx.out, g)
-    factor = 1.0 / ctx.dof if ctx.dof > 0 else math.inf
-    return g * _centered(ctx, x, g) * factor / _nonzero(s)
+_var = _moment_op("var", "VarBackward0", False,
+                  "The variance over `dim` with `correction` (see `var`).")
+_std = _moment_op("std", "StdBackward0", True,
+                  "The standard deviation over `dim` with `correction` (see `std`).")
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
