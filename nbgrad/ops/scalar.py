@@ -251,32 +251,36 @@ def _where_kernel(c, a, b):
     return lambda c, a, b: mathf.select(c, a, b)
 
 
-def maximum(x, y):
-    """The larger of x and y; NaN if either is NaN."""
-    if _is_tensor(x, y):
-        return _nb().maximum(x, y)
-    return _number(np.maximum, x, y)
+def _binary_dual(name, np_fn, typer, doc, tensor_fn=None):
+    """A two-argument dual calling `tensor_fn` (default: ``nbgrad.<name>``) on
+    Tensors and `np_fn` on numbers, with `typer` as its Numba overload in kernels
+    (Numba wants its parameters, and its kernels', named as the dual's: a, b)."""
+    def dual(a, b):
+        if _is_tensor(a, b):
+            return tensor_fn(a, b) if tensor_fn else getattr(_nb(), name)(a, b)
+        return _number(np_fn, a, b)
+    dual.__name__ = dual.__qualname__ = name
+    dual.__doc__ = doc
+    overload(dual, inline="always")(typer)
+    return dual
 
 
-@overload(maximum, inline="always")
-def _maximum_kernel(x, y):
-    if isinstance(x, types.Float) or isinstance(y, types.Float):
-        return lambda x, y: mathf.select((x > y) | (x != x), x, y)
-    return lambda x, y: mathf.select(x > y, x, y)
+def _maximum_kernel(a, b):
+    if isinstance(a, types.Float) or isinstance(b, types.Float):
+        return lambda a, b: mathf.select((a > b) | (a != a), a, b)
+    return lambda a, b: mathf.select(a > b, a, b)
 
 
-def minimum(x, y):
-    """The smaller of x and y; NaN if either is NaN."""
-    if _is_tensor(x, y):
-        return _nb().minimum(x, y)
-    return _number(np.minimum, x, y)
+def _minimum_kernel(a, b):
+    if isinstance(a, types.Float) or isinstance(b, types.Float):
+        return lambda a, b: mathf.select((a < b) | (a != a), a, b)
+    return lambda a, b: mathf.select(a < b, a, b)
 
 
-@overload(minimum, inline="always")
-def _minimum_kernel(x, y):
-    if isinstance(x, types.Float) or isinstance(y, types.Float):
-        return lambda x, y: mathf.select((x < y) | (x != x), x, y)
-    return lambda x, y: mathf.select(x < y, x, y)
+maximum = _binary_dual("maximum", np.maximum, _maximum_kernel,
+                       "The larger of a and b; NaN if either is NaN.")
+minimum = _binary_dual("minimum", np.minimum, _minimum_kernel,
+                       "The smaller of a and b; NaN if either is NaN.")
 
 
 # -- binary arithmetic --------------------------------------------------------------
@@ -414,18 +418,11 @@ def _float_remainder(T):
 
 
 def _binary_int_float(name, np_fn, int_impl, float_impl, tensor_fn):
-    def dual(a, b):
-        if _is_tensor(a, b):
-            return tensor_fn(a, b)
-        return _number(np_fn, a, b)
-    dual.__name__ = dual.__qualname__ = name
-
-    @overload(dual, inline="always")
-    def _kernel(a, b):
+    def kernel(a, b):
         if _ints(a, b):
             return int_impl
         return float_impl(_float_pair(a, b))
-    return dual
+    return _binary_dual(name, np_fn, kernel, None, tensor_fn)
 
 
 floordiv = _binary_int_float(
