@@ -135,15 +135,25 @@ def msort(input):
 
 
 # -- topk, kthvalue --------------------------------------------------------------------------
+def _sorted_columns(x, dim, k, opname, k_min, descending, column, range_message):
+    """(d, shape, values, indices, backend) of x's rows along `dim` sorted, cut
+    to `column` (an index or a slice of the sorted positions) as C-contiguous
+    arrays, after checking k_min <= k <= the size along `dim` (else
+    RuntimeError(`range_message` formatted with k, d, n and shape))."""
+    d, shape, n = _dim_size(x, dim, opname)
+    if not k_min <= k <= n:
+        raise RuntimeError(range_message.format(k=k, d=d, n=n, shape=list(shape)))
+    vals, idx, b = _sorted_rows(x, d, descending)
+    key = (slice(None), column)
+    return d, shape, b.contiguous(b.getitem(vals, key)), b.contiguous(b.getitem(idx, key)), b
+
+
 @op("topk", node="TopkBackward0")
 def _topk(ctx, x, k, dim, largest):
-    d, shape, n = _dim_size(x, dim, "topk")
-    if not 0 <= k <= n:
-        raise RuntimeError(f"topk(): selected index k out of range (k={k} for dimension {d} "
-                           f"of size {n}, input shape {list(shape)})")
-    vals, idx, b = _sorted_rows(x, d, largest)
-    first = (slice(None), slice(0, k))
-    vals, idx = b.contiguous(b.getitem(vals, first)), b.contiguous(b.getitem(idx, first))
+    d, shape, vals, idx, b = _sorted_columns(
+        x, dim, k, "topk", 0, largest, slice(0, k),
+        "topk(): selected index k out of range (k={k} for dimension {d} of size {n}, input "
+        "shape {shape})")
     out_shape = shape[:d] + (k,) + shape[d + 1:] if shape else ()
     out_idx = _from_rows(idx, out_shape, d, b)
     _remember(ctx, x, d, True, out_idx, out_shape)
@@ -183,14 +193,11 @@ def _check_selectable(opname, x, d):
 
 @op("kthvalue", node="KthvalueBackward0")
 def _kthvalue(ctx, x, k, dim, keepdim):
-    d, shape, n = _dim_size(x, dim, "kthvalue")
-    if not 1 <= k <= n:
-        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d} "
-                           f"(k={k}, size {n}, input shape {list(shape)})")
-    vals, idx, b = _sorted_rows(x, d, False)
-    col = (slice(None), k - 1)
-    return _pick(ctx, x, d, keepdim, b.contiguous(b.getitem(vals, col)),
-                 b.contiguous(b.getitem(idx, col)), b)
+    d, _, vals, idx, b = _sorted_columns(
+        x, dim, k, "kthvalue", 1, False, k - 1,
+        "kthvalue(): selected number k out of range for dimension {d} (k={k}, size {n}, input "
+        "shape {shape})")
+    return _pick(ctx, x, d, keepdim, vals, idx, b)
 
 
 _kthvalue.backward(_selected_backward)
