@@ -10,8 +10,8 @@ not a tensor.  Without these checks a truthy string would silently mean True.
 
 from nbgrad.tensor import Tensor
 
-__all__ = ["type_name", "check_tensor", "check_bool", "check_int", "invalid_combination",
-           "check_reduction", "UNSET"]
+__all__ = ["type_name", "check_tensor", "require_tensor", "check_same_device", "check_bool",
+           "check_int", "invalid_combination", "check_reduction", "UNSET"]
 
 
 class _Unset:
@@ -43,6 +43,26 @@ def check_tensor(opname, value, name="input", position=1):
         raise TypeError(f"{opname}(): argument '{name}' (position {position}) must be Tensor, "
                         f"not {type_name(value)}")
     return value
+
+
+def require_tensor(opname, value, name):
+    """`value`, or TypeError if it is not a Tensor, in the words of PyTorch's
+    checks written by hand (no position, the bare class name):
+    ``where(): argument 'condition' must be Tensor, not list``."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{opname}(): argument '{name}' must be Tensor, not "
+                        f"{type(value).__name__}")
+    return value
+
+
+def check_same_device(opname, input, *others):
+    """RuntimeError (PyTorch's elementwise-kernel words) unless every tensor among
+    `others` (non-tensors skipped) is on `input`'s device: checked before any kernel
+    runs, as a kernel of one device cannot read the other's memory."""
+    for t in others:
+        if isinstance(t, Tensor) and t.device != input.device:
+            raise RuntimeError(f"{opname}: Expected all tensors to be on the same device, but "
+                               f"found at least two devices, {input.device} and {t.device}!")
 
 
 def check_bool(opname, value, name="keepdim"):

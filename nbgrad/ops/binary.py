@@ -17,6 +17,7 @@ from nbgrad import _dtypes
 from nbgrad.backends import dispatch
 from nbgrad.backends.family import KernelFamily
 from nbgrad.ops import scalar as s
+from nbgrad.ops.argcheck import require_tensor
 from nbgrad.ops.elementwise import broadcast_shapes, elementwise, pass_through
 from nbgrad.ops.registry import op, tensor_method
 from nbgrad.ops.unary import checked, describe
@@ -322,9 +323,7 @@ _where_kernels = KernelFamily("where", [lambda c, x, y: x if c else y])
 @op("where", node="WhereBackward0")
 def _where(ctx, condition, input, other):
     from nbgrad.tensor import Tensor
-    if not isinstance(condition, Tensor):
-        raise TypeError(f"where(): argument 'condition' must be Tensor, not "
-                        f"{type(condition).__name__}")
+    require_tensor("where", condition, "condition")
     if condition.dtype is not _dtypes.bool:
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {condition.dtype.name.capitalize()} (a "

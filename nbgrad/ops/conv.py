@@ -18,6 +18,7 @@ import numpy as np
 
 from nbgrad.autograd import grad_mode
 from nbgrad.backends import dispatch
+from nbgrad.ops.argcheck import require_tensor
 from nbgrad.ops.linalg import scalar_name
 from nbgrad.ops.registry import op
 from nbgrad.tensor import Tensor
@@ -47,12 +48,9 @@ def check_float(opname, x):
 
 
 def _check_tensors(opname, x, w, bias):
-    for name, t in (("input", x), ("weight", w)):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{opname}(): argument '{name}' must be Tensor, not "
-                            f"{type(t).__name__}")
-    if bias is not None and not isinstance(bias, Tensor):
-        raise TypeError(f"{opname}(): argument 'bias' must be Tensor, not {type(bias).__name__}")
+    require_tensor(opname, x, "input"), require_tensor(opname, w, "weight")
+    if bias is not None:
+        require_tensor(opname, bias, "bias")
     for name, t in (("weight", w), ("bias", bias)):
         if t is not None and t.device != x.device:
             raise RuntimeError(f"{opname}: Expected all tensors to be on the same device, but "

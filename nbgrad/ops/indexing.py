@@ -34,6 +34,7 @@ from nbgrad.autograd.node import _legacy_type_name
 from nbgrad.backends import cpu as host
 from nbgrad.backends import dispatch
 from nbgrad.ops import overlap
+from nbgrad.ops.argcheck import check_same_device, require_tensor
 from nbgrad.ops.binary import where
 from nbgrad.ops.elementwise import broadcast_shapes
 from nbgrad.ops.index_plan import IndexPlan, _as_tuple, _masked, _put, _take, index_plan, parse_key
@@ -364,12 +365,8 @@ tensor_method("__setitem__")(_setitem)
 # -- index_select, index_put ----------------------------------------------------------
 
 def _check_index_tensor(opname, index, input):
-    if not isinstance(index, Tensor):
-        raise TypeError(f"{opname}(): argument 'index' must be Tensor, not "
-                        f"{type(index).__name__}")
-    if index.device != input.device:
-        raise RuntimeError(f"{opname}: Expected all tensors to be on the same device, but "
-                           f"found at least two devices, {input.device} and {index.device}!")
+    require_tensor(opname, index, "index")
+    check_same_device(opname, input, index)
 
 
 @op("index_select", node="IndexSelectBackward0")
@@ -426,9 +423,7 @@ def index_put(input, indices, values, accumulate=False):
 
 
 def _check_values(input, values):
-    if not isinstance(values, Tensor):
-        raise TypeError(f"index_put(): argument 'values' must be Tensor, not "
-                        f"{type(values).__name__}")
+    require_tensor("index_put", values, "values")
     if values.dtype is not input.dtype:
         raise RuntimeError("Index put requires the source and destination dtypes match, got "
                            f"{input.dtype.name} for the destination and {values.dtype.name} "
@@ -456,15 +451,11 @@ def index_put_inplace(self, indices, values, accumulate=False):
 # -- masked_fill --------------------------------------------------------------------------
 
 def _masked_fill_forward(ctx, x, mask, value):
-    if not isinstance(mask, Tensor):
-        raise TypeError(f"masked_fill(): argument 'mask' must be Tensor, not "
-                        f"{type(mask).__name__}")
+    require_tensor("masked_fill", mask, "mask")
     if mask.dtype is not _dtypes.bool:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{mask.dtype.name}")
-    if mask.device != x.device:
-        raise RuntimeError(f"masked_fill: Expected all tensors to be on the same device, but "
-                           f"found at least two devices, {x.device} and {mask.device}!")
+    check_same_device("masked_fill", x, mask)
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but "

@@ -11,6 +11,7 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad.backends import dispatch
+from nbgrad.ops.argcheck import check_same_device, require_tensor
 from nbgrad.ops.linalg import scalar_name
 from nbgrad.tensor import Tensor
 
@@ -24,8 +25,7 @@ class LinAlgError(RuntimeError):
 
 
 def check_tensor(opname, t, name="A"):
-    if not isinstance(t, Tensor):
-        raise TypeError(f"{opname}(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    return require_tensor(opname, t, name)
 
 
 def check_float(opname, t):
@@ -53,9 +53,7 @@ def check_same_dtype(opname, a, b, na="A", nb="B"):
         raise RuntimeError(f"{opname}: Expected {na} and {nb} to have the same dtype, but found "
                            f"{na} of type {scalar_name(a.dtype)} and {nb} of type "
                            f"{scalar_name(b.dtype)} instead")
-    if a.device is not b.device:
-        raise RuntimeError(f"{opname}: Expected all tensors to be on the same device, but found "
-                           f"at least two devices, {a.device} and {b.device}!")
+    check_same_device(opname, a, b)
 
 
 def broadcast_batch(opname, *shapes):

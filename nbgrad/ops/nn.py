@@ -16,6 +16,7 @@ import math
 from nbgrad import _dtypes, _random
 from nbgrad.autograd import grad_mode
 from nbgrad.backends import dispatch
+from nbgrad.ops.argcheck import check_same_device, require_tensor
 from nbgrad.ops.elementwise import broadcast_shapes
 from nbgrad.ops.linalg import scalar_name
 from nbgrad.ops.registry import op, tensor_method
@@ -199,10 +200,7 @@ def dropout(input, p, train):
 def check_class_targets(input, target, weight, ignore_index, opname="nll_loss"):
     """Validate an (N, C, d...) input, class-index target and weight as
     PyTorch does; returns (N, C, D) and the target as an (N, D) int64 array."""
-    for name, t in (("input", input), ("target", target)):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{opname}(): argument '{name}' must be Tensor, not "
-                            f"{type(t).__name__}")
+    require_tensor(opname, input, "input"), require_tensor(opname, target, "target")
     xs, ts = tuple(input._data.shape), tuple(target._data.shape)
     if len(xs) == 0:
         raise ValueError("Expected 1 or more dimensions (got 0)")
@@ -227,9 +225,7 @@ def check_class_targets(input, target, weight, ignore_index, opname="nll_loss"):
     _check_half(opname, input.dtype)
     C = xs[1] if len(xs) > 1 else xs[0]
     if weight is not None:
-        if not isinstance(weight, Tensor):
-            raise TypeError(f"{opname}(): argument 'weight' must be Tensor, not "
-                            f"{type(weight).__name__}")
+        require_tensor(opname, weight, "weight")
         if weight._data.ndim != 1 or weight._data.shape[0] != C:
             raise RuntimeError(f"weight tensor should be defined either for all {C} classes or "
                                f"no classes but got weight tensor of shape: "
@@ -372,21 +368,8 @@ def mse_loss_backward(ctx, g):
 
 
 def _check_pair(opname, input, target):
-    for name, t in (("input", input), ("target", target)):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{opname}(): argument '{name}' must be Tensor, not "
-                            f"{type(t).__name__}")
+    require_tensor(opname, input, "input"), require_tensor(opname, target, "target")
     check_same_device(opname, input, target)
-
-
-def check_same_device(opname, input, *others):
-    """RuntimeError (PyTorch's elementwise-kernel words) unless every tensor among
-    `others` (non-tensors skipped) is on `input`'s device: checked before any kernel
-    runs, as a kernel of one device cannot read the other's memory."""
-    for t in others:
-        if isinstance(t, Tensor) and t.device != input.device:
-            raise RuntimeError(f"{opname}: Expected all tensors to be on the same device, but "
-                               f"found at least two devices, {input.device} and {t.device}!")
 
 
 def _check_constant(opname, name, t, shape, dtype, input):
@@ -395,15 +378,11 @@ def _check_constant(opname, name, t, shape, dtype, input):
     `shape` (None for None)."""
     if t is None:
         return dispatch.backend(input.device).empty((0,), dtype.np), None
-    if not isinstance(t, Tensor):
-        raise TypeError(f"{opname}(): argument '{name}' must be Tensor, not "
-                        f"{type(t).__name__}")
+    require_tensor(opname, t, name)
     if t.requires_grad and grad_mode.is_grad_enabled():
         raise RuntimeError(f"The function '{opname}' is not differentiable with respect to "
                            f"argument '{name}'. This input cannot have requires_grad True.")
-    if t.device != input.device:
-        raise RuntimeError(f"{opname}: Expected all tensors to be on the same device, but "
-                           f"found at least two devices, {input.device} and {t.device}!")
+    check_same_device(opname, input, t)
     if broadcast_shapes(opname, shape, tuple(t._data.shape)) != shape:
         raise RuntimeError(f"{opname}: {name} of shape {list(t._data.shape)} cannot be "
                            f"broadcast to the input shape {list(shape)}")

@@ -25,6 +25,7 @@ import warnings
 from nbgrad import _dtypes
 from nbgrad.autograd import grad_mode
 from nbgrad.backends import dispatch
+from nbgrad.ops.argcheck import require_tensor
 from nbgrad.tensor import Tensor
 
 __all__ = ["OUT_NAMES", "FACTORIES", "REDUCTIONS", "install", "write_out"]
@@ -78,8 +79,7 @@ def _numpy_names(name, kwargs):
 def _check_out_tensors(name, out):
     outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
     for o in outs:
-        if not isinstance(o, Tensor):
-            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(o).__name__}")
+        require_tensor(name, o, "out")
     return outs
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from nbgrad import _factories
 from nbgrad.autograd import grad_mode
 from nbgrad.backends import dispatch
+from nbgrad.ops.argcheck import require_tensor
 from nbgrad.ops.conv import check_float
 from nbgrad.ops.registry import op
 from nbgrad.ops.scatter import scatter_add
@@ -41,8 +42,7 @@ def _ints(v, n, opname, name):
 
 def _planes(opname, x, nd):
     """(P, H, W) view of x's planes (contiguous), the batch shape and (H, W)."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{opname}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    require_tensor(opname, x, "input")
     shape = tuple(x._data.shape)
     if len(shape) not in (nd + 1, nd + 2):
         raise RuntimeError(f"{opname}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor "

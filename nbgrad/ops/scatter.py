@@ -16,6 +16,7 @@ import numpy as np
 
 from nbgrad import _dtypes, _factories
 from nbgrad.backends import dispatch
+from nbgrad.ops.argcheck import check_same_device, require_tensor
 from nbgrad.ops.movement import slice_scatter_zeros
 from nbgrad.ops.registry import op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
@@ -41,13 +42,8 @@ def _as_1d(a):
 
 def _check(opname, x, dim, index, src=None):
     """(dim, int64 C-contiguous index array at least 1-D), after PyTorch's checks."""
-    if not isinstance(index, Tensor):
-        raise TypeError(f"{opname}(): argument 'index' must be Tensor, not "
-                        f"{type(index).__name__}")
-    for t in (index, src):
-        if isinstance(t, Tensor) and t.device != x.device:
-            raise RuntimeError(f"{opname}: Expected all tensors to be on the same device, but "
-                               f"found at least two devices, {x.device} and {t.device}!")
+    require_tensor(opname, index, "index")
+    check_same_device(opname, x, index, src)
     a = _as_1d(x._data)
     d = _wrap_dim(dim, x._data.ndim, opname)
     if index.dtype.name not in ("int64", "int32"):
@@ -191,9 +187,7 @@ def _scatter_value_backward(ctx, g):
 def scatter_add(ctx, input, dim, index, src):
     """`input` with `src` added at the positions `index` along `dim`
     (repeated positions add up): ``nb.zeros(3).scatter_add(0, i, v)``."""
-    if not isinstance(src, Tensor):
-        raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not "
-                        f"{type(src).__name__}")
+    require_tensor("scatter_add", src, "src")
     return _scatter_forward(ctx, "scatter_add", input, dim, index, src, True)
 
 
