@@ -255,40 +255,21 @@ def _fill_value(t, value):
     dispatch.backend(t.device).copy_into(t._data, _dtypes.checked_scalar(value, t.dtype))
 
 
-class _Overwritten(Function):
-    _node_name = "CopyBackwards"
-
-    @staticmethod
-    def forward(ctx, t):
-        return t
-
-    @staticmethod
-    def backward(ctx, g):
-        return _factories.zeros_like(g)
-
-
-class _Zero(Function):
-    _node_name = "ZeroBackward0"
-
-    @staticmethod
-    def forward(ctx, t):
-        return _factories.zeros_like(t)
-
-    @staticmethod
-    def backward(ctx, g):
-        return _factories.zeros_like(g)
-
-
-class _FillScalar(Function):
-    _node_name = "FillBackward2"
-
-    @staticmethod
-    def forward(ctx, t, value):
-        return _factories.full_like(t, value)
-
-    @staticmethod
+def _zero_gradient(node_name, forward):
+    """A Function recording `node_name` whose result, `forward(ctx, t, ...)`,
+    does not depend on the values of `t` (overwritten or filled): its gradient
+    is zero (None for a number argument)."""
     def backward(ctx, g):
         return _factories.zeros_like(g), None
+    return type(node_name, (Function,), {"_node_name": node_name,
+                                         "forward": staticmethod(forward),
+                                         "backward": staticmethod(backward)})
+
+
+_Overwritten = _zero_gradient("CopyBackwards", lambda ctx, t: t)
+_Zero = _zero_gradient("ZeroBackward0", lambda ctx, t: _factories.zeros_like(t))
+_FillScalar = _zero_gradient("FillBackward2",
+                             lambda ctx, t, value: _factories.full_like(t, value))
 
 
 class _FillTensor(Function):
