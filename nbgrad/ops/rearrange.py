@@ -151,26 +151,20 @@ def _triangle(ctx, x, diagonal, lower, opname):
     return out
 
 
-@op("tril", node="TrilBackward0")
-def tril(ctx, x, diagonal=0):
-    """The lower triangle of the last two dims (others zeroed): ``x.tril(-1)``."""
-    return _triangle(ctx, x, diagonal, True, "tril")
+def _triangle_op(opname, lower, doc):
+    """The function op tril (`lower`) or triu: its gradient is the same triangle of g."""
+    def forward(ctx, x, diagonal=0):
+        return _triangle(ctx, x, diagonal, lower, opname)
+    forward.__doc__ = doc
+    triangle = op(opname, node=f"{opname.capitalize()}Backward0")(forward)
+    triangle.backward(lambda ctx, g: triangle(g, ctx.diagonal))
+    return triangle
 
 
-@tril.backward
-def tril_backward(ctx, g):
-    return tril(g, ctx.diagonal)
-
-
-@op("triu", node="TriuBackward0")
-def triu(ctx, x, diagonal=0):
-    """The upper triangle of the last two dims (others zeroed): ``x.triu(1)``."""
-    return _triangle(ctx, x, diagonal, False, "triu")
-
-
-@triu.backward
-def triu_backward(ctx, g):
-    return triu(g, ctx.diagonal)
+tril = _triangle_op("tril", True,
+                    "The lower triangle of the last two dims (others zeroed): ``x.tril(-1)``.")
+triu = _triangle_op("triu", False,
+                    "The upper triangle of the last two dims (others zeroed): ``x.triu(1)``.")
 
 
 for _fn in (flip, roll, repeat, tril, triu):
