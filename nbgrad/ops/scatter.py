@@ -159,28 +159,25 @@ def _src_grad(ctx, g, index):
     return gs
 
 
-@op("scatter", node="ScatterBackward0")
-def _scatter_src(ctx, x, dim, index, src):
+def _scatter(ctx, x, dim, index, src):
     return _scatter_forward(ctx, "scatter", x, dim, index, src, False)
 
 
-@_scatter_src.backward
-def _scatter_src_backward(ctx, g):
+def _scatter_backward(ctx, g):
+    """Gradients of scatter: g zeroed where written (x), and for a src tensor
+    (not a number: no src_shape) g gathered there."""
     (index,) = ctx.saved_tensors
     needs = ctx.needs_input_grad
     gx = _scatter_value(g, ctx.dim, index, 0) if needs[0] else None
+    if ctx.src_shape is None:
+        return gx, None
     return gx, None, _src_grad(ctx, g, index) if needs[2] else None
 
 
-@op("scatter_value", node="ScatterBackward1")
-def _scatter_value(ctx, x, dim, index, value):
-    return _scatter_forward(ctx, "scatter", x, dim, index, value, False)
-
-
-@_scatter_value.backward
-def _scatter_value_backward(ctx, g):
-    (index,) = ctx.saved_tensors
-    return _scatter_value(g, ctx.dim, index, 0), None
+# one forward and backward, two nodes (PyTorch's names): src a tensor, src a number
+_scatter_src = op("scatter", node="ScatterBackward0")(_scatter).backward(_scatter_backward)
+_scatter_value = op("scatter_value", node="ScatterBackward1")(_scatter).backward(
+    _scatter_backward)
 
 
 @op("scatter_add", node="ScatterAddBackward0")
