@@ -192,6 +192,32 @@ def _products(outputs, is_outputs_tuple, result, is_result_tuple, create_graph):
             _tuple_postprocess(result, is_result_tuple))
 
 
+def _jacobian_product(name, func, inputs, v, create_graph, strict):
+    """vjp (``v^T J``: one backward of the outputs) or jvp (``J v``: the
+    double-vjp trick, a backward of the outputs' vjp against zeros), with
+    ``func(inputs)``; v is checked where PyTorch checks it (jvp: before the call)."""
+    forward = name == "jvp"
+    with grad_mode.enable_grad():
+        is_inputs_tuple, inputs = _prepare_inputs(inputs, name, create_graph)
+        if forward:
+            v = _prepare_v(v, inputs, is_inputs_tuple, name, create_graph,
+                           "the input to the user-provided function is")
+        is_outputs_tuple, outputs = _call(func, inputs, name, strict)
+        if forward:
+            # the backward is linear in these: their value never matters (zeros: no nan/inf)
+            wrt = tuple(zeros_like(out, requires_grad=True) for out in outputs)
+            last = _autograd_grad(outputs, inputs, wrt, create_graph=True)
+            _check_requires_grad(last, "grad_inputs", strict=strict)
+            refs, stage, is_result_tuple = outputs, "back_trick", is_outputs_tuple
+        else:
+            v = _prepare_v(v, outputs, is_outputs_tuple, name, create_graph,
+                           "the user-provided function returns")
+            last, wrt, refs, stage, is_result_tuple = outputs, inputs, inputs, "back", \
+                is_inputs_tuple
+    result = _last_backward(last, wrt, v, refs, strict, create_graph, stage)
+    return _products(outputs, is_outputs_tuple, result, is_result_tuple, create_graph)
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), v^T J)``: a vector-Jacobian product.
 
@@ -199,13 +225,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     >>> nb.autograd.functional.vjp(lambda t: t * t, x, nb.ones(2))
     (tensor([1., 4.]), tensor([2., 4.]))
     """
-    with grad_mode.enable_grad():
-        is_inputs_tuple, inputs = _prepare_inputs(inputs, "vjp", create_graph)
-        is_outputs_tuple, outputs = _call(func, inputs, "vjp", strict)
-        v = _prepare_v(v, outputs, is_outputs_tuple, "vjp", create_graph,
-                       "the user-provided function returns")
-    result = _last_backward(outputs, inputs, v, inputs, strict, create_graph, "back")
-    return _products(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
+    return _jacobian_product("vjp", func, inputs, v, create_graph, strict)
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -215,18 +235,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     >>> nb.autograd.functional.jvp(lambda t: t * t, x, nb.ones(2))
     (tensor([1., 4.]), tensor([2., 4.]))
     """
-    with grad_mode.enable_grad():
-        is_inputs_tuple, inputs = _prepare_inputs(inputs, "jvp", create_graph)
-        v = _prepare_v(v, inputs, is_inputs_tuple, "jvp", create_graph,
-                       "the input to the user-provided function is")
-        is_outputs_tuple, outputs = _call(func, inputs, "jvp", strict)
-        # the backward is linear in these: their value never matters (zeros: no nan/inf)
-        grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
-        grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
-        _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
-    result = _last_backward(grad_inputs, grad_outputs, v, outputs, strict, create_graph,
-                            "back_trick")
-    return _products(outputs, is_outputs_tuple, result, is_outputs_tuple, create_graph)
+    return _jacobian_product("jvp", func, inputs, v, create_graph, strict)
 
 
 def _standard_basis(outputs):
@@ -368,16 +377,26 @@ def _scalar_function_output(func, inputs, name, strict):
     return is_outputs_tuple, outputs
 
 
-def _first_jacobian(func, inputs, v, create_graph, strict, name):
-    """vhp's and hvp's common start (under enable_grad): checked inputs, v and scalar output,
-    and the gradient of that output with its graph."""
-    is_inputs_tuple, inputs = _prepare_inputs(inputs, name, create_graph)
-    v = _prepare_v(v, inputs, is_inputs_tuple, name, create_graph,
-                   "the input to the user-provided function is")
-    is_outputs_tuple, outputs = _scalar_function_output(func, inputs, name, strict)
-    jac = _autograd_grad(outputs, inputs, create_graph=True)
-    _check_requires_grad(jac, "jacobian", strict=strict)
-    return is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac
+def _hessian_product(name, func, inputs, v, create_graph, strict):
+    """vhp (``v^T H``: one more backward of the gradient) or hvp (``H v``: the
+    double-vjp trick, a backward of the gradient's vjp against zeros), with
+    ``func(inputs)``."""
+    with grad_mode.enable_grad():
+        is_inputs_tuple, inputs = _prepare_inputs(inputs, name, create_graph)
+        v = _prepare_v(v, inputs, is_inputs_tuple, name, create_graph,
+                       "the input to the user-provided function is")
+        is_outputs_tuple, outputs = _scalar_function_output(func, inputs, name, strict)
+        jac = _autograd_grad(outputs, inputs, create_graph=True)
+        _check_requires_grad(jac, "jacobian", strict=strict)
+        if name == "vhp":
+            last, wrt, stage = jac, inputs, "double_back"
+        else:
+            wrt = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)
+            last = _autograd_grad(jac, inputs, wrt, create_graph=True)
+            _check_requires_grad(jac, "hessian", strict=strict)
+            stage = "double_back_trick"
+    result = _last_backward(last, wrt, v, inputs, strict, create_graph, stage)
+    return _products(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
@@ -387,11 +406,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     >>> nb.autograd.functional.vhp(lambda t: (t ** 3).sum(), x, nb.ones(2))
     (tensor(9.), tensor([ 6., 12.]))
     """
-    with grad_mode.enable_grad():
-        is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac = _first_jacobian(
-            func, inputs, v, create_graph, strict, "vhp")
-    result = _last_backward(jac, inputs, v, inputs, strict, create_graph, "double_back")
-    return _products(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
+    return _hessian_product("vhp", func, inputs, v, create_graph, strict)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -401,12 +416,4 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     >>> nb.autograd.functional.hvp(lambda t: (t ** 3).sum(), x, nb.ones(2))
     (tensor(9.), tensor([ 6., 12.]))
     """
-    with grad_mode.enable_grad():
-        is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac = _first_jacobian(
-            func, inputs, v, create_graph, strict, "hvp")
-        grad_jac = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)
-        double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
-        _check_requires_grad(jac, "hessian", strict=strict)
-    result = _last_backward(double_back, grad_jac, v, inputs, strict, create_graph,
-                            "double_back_trick")
-    return _products(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
+    return _hessian_product("hvp", func, inputs, v, create_graph, strict)
