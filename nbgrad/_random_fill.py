@@ -112,6 +112,54 @@ def _not_implemented(kernel, op_name):
                                          f"({op_name} of a {d!r} tensor: use a float dtype)")
 
 
+class _Distribution:
+    """A fill with the samples of one distribution: its checks in PyTorch's
+    order (each parameter a real number, then the dtype, then the parameters'
+    range), then the draw recorded as `node`."""
+
+    def __init__(self, name, node, kind, params, dtype_error, valid, range_message):
+        self.name, self.node, self.kind, self.params = name, node, kind, params
+        self.dtype_error = dtype_error   # None: any dtype (through float64)
+        self.valid = valid
+        self.range_message = range_message   # str.format'ed with the parameters, as fmt
+
+    def draw(self, t, generator, *values):
+        for v, param in zip(values, self.params):
+            _real(v, param, self.name)
+        if self.dtype_error is not None:
+            _float_only(t, self.dtype_error)
+        if not self.valid(*values):
+            raise RuntimeError(self.range_message.format(*[fmt(v) for v in values]))
+        fill = _sampler(t, generator, self.name, self.kind, *values)
+        return _fill(t, self.name, self.node, fill)
+
+
+def _continuous_only(name, dtype_name):
+    return lambda d: RuntimeError(
+        f"{name} distribution is a continuous probability distribution. dtype must be a "
+        f"floating point but you specified {dtype_name(d)}")
+
+
+_DISTRIBUTIONS = {d.name: d for d in (
+    _Distribution("normal_", "NormalBackward0", philox.NORMAL, ("mean", "std"),
+                  _not_implemented("normal_kernel_cpu", "normal_"),
+                  lambda mean, std: std >= 0, "normal expects std >= 0.0, but found std {1}"),
+    _Distribution("exponential_", "ExponentialBackward0", philox.EXPONENTIAL, ("lambd",),
+                  _continuous_only("Exponential", lambda d: d.torch_name),
+                  lambda lambd: lambd > 0,
+                  "exponential_ expects lambda > 0.0, but found lambda={0}"),
+    _Distribution("geometric_", "GeometricBackward0", philox.GEOMETRIC, ("p",), None,
+                  lambda p: 0 < p < 1, "geometric_ expects p to be in (0, 1), but got p={0}"),
+    _Distribution("cauchy_", "CauchyBackward0", philox.CAUCHY, ("median", "sigma"),
+                  _continuous_only("Cauchy", lambda d: d.c_name),
+                  lambda median, sigma: sigma > 0,
+                  "cauchy_ expects sigma > 0.0, but found sigma={1}"),
+    _Distribution("log_normal_", "LogNormalBackward0", philox.LOG_NORMAL, ("mean", "std"),
+                  _not_implemented("log_normal_cpu", "log_normal_"),
+                  lambda mean, std: std > 0, "log_normal_ expects std > 0.0, but found std={1}"),
+)}
+
+
 @tensor_method("uniform_")
 def uniform_(self, from_=0.0, to=1.0, *, generator=None):
     """Fill with U(from, to) samples in place: ``w.uniform_(-0.1, 0.1)``."""
@@ -136,12 +184,7 @@ def uniform_(self, from_=0.0, to=1.0, *, generator=None):
 @tensor_method("normal_")
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill with N(mean, std**2) samples in place: ``w.normal_(0, 0.02)``."""
-    _real(mean, "mean", "normal_"), _real(std, "std", "normal_")
-    _float_only(self, _not_implemented("normal_kernel_cpu", "normal_"))
-    if not std >= 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {fmt(std)}")
-    fill = _sampler(self, generator, "normal_", philox.NORMAL, mean, std)
-    return _fill(self, "normal_", "NormalBackward0", fill)
+    return _DISTRIBUTIONS["normal_"].draw(self, generator, mean, std)
 
 
 @tensor_method("bernoulli_")
@@ -160,48 +203,25 @@ def bernoulli_(self, p=0.5, *, generator=None):
 @tensor_method("exponential_")
 def exponential_(self, lambd=1.0, *, generator=None):
     """Fill with Exp(lambd) samples in place."""
-    _real(lambd, "lambd", "exponential_")
-    _float_only(self, lambda d: RuntimeError(
-        f"Exponential distribution is a continuous probability distribution. dtype must be a "
-        f"floating point but you specified {d.torch_name}"))
-    if not lambd > 0:
-        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={fmt(lambd)}")
-    fill = _sampler(self, generator, "exponential_", philox.EXPONENTIAL, lambd)
-    return _fill(self, "exponential_", "ExponentialBackward0", fill)
+    return _DISTRIBUTIONS["exponential_"].draw(self, generator, lambd)
 
 
 @tensor_method("geometric_")
 def geometric_(self, p, *, generator=None):
     """Fill with Geometric(p) samples (trials to the first success, >= 1) in place."""
-    _real(p, "p", "geometric_")
-    if not 0 < p < 1:
-        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={fmt(p)}")
-    fill = _sampler(self, generator, "geometric_", philox.GEOMETRIC, p)
-    return _fill(self, "geometric_", "GeometricBackward0", fill)
+    return _DISTRIBUTIONS["geometric_"].draw(self, generator, p)
 
 
 @tensor_method("cauchy_")
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with Cauchy(median, sigma) samples in place."""
-    _real(median, "median", "cauchy_"), _real(sigma, "sigma", "cauchy_")
-    _float_only(self, lambda d: RuntimeError(
-        f"Cauchy distribution is a continuous probability distribution. dtype must be a "
-        f"floating point but you specified {d.c_name}"))
-    if not sigma > 0:
-        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={fmt(sigma)}")
-    fill = _sampler(self, generator, "cauchy_", philox.CAUCHY, median, sigma)
-    return _fill(self, "cauchy_", "CauchyBackward0", fill)
+    return _DISTRIBUTIONS["cauchy_"].draw(self, generator, median, sigma)
 
 
 @tensor_method("log_normal_")
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fill with exp(N(mean, std**2)) samples in place."""
-    _real(mean, "mean", "log_normal_"), _real(std, "std", "log_normal_")
-    _float_only(self, _not_implemented("log_normal_cpu", "log_normal_"))
-    if not std > 0:
-        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={fmt(std)}")
-    fill = _sampler(self, generator, "log_normal_", philox.LOG_NORMAL, mean, std)
-    return _fill(self, "log_normal_", "LogNormalBackward0", fill)
+    return _DISTRIBUTIONS["log_normal_"].draw(self, generator, mean, std)
 
 
 # -- random_ -----------------------------------------------------------------------------
