@@ -233,10 +233,7 @@ def check_class_targets(input, target, weight, ignore_index, opname="nll_loss"):
         if weight.dtype is not input.dtype:
             raise RuntimeError(f"expected scalar type {scalar_name(input.dtype)} but found "
                                f"{scalar_name(weight.dtype)}")
-        if weight.requires_grad and grad_mode.is_grad_enabled():
-            raise RuntimeError(f"The function '{opname}' is not differentiable with respect "
-                               "to argument 'weight'. This input cannot have requires_grad "
-                               "True.")
+        _check_not_differentiated(opname, "weight", weight)
     N = xs[0] if len(xs) > 1 else 1
     D = math.prod(xs[2:])
     b = dispatch.backend(target.device)
@@ -372,6 +369,14 @@ def _check_pair(opname, input, target):
     check_same_device(opname, input, target)
 
 
+def _check_not_differentiated(opname, name, t):
+    """RuntimeError where `t` would want a gradient PyTorch does not compute
+    (argument `name` of `opname`: a class weight, a constant)."""
+    if t.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError(f"The function '{opname}' is not differentiable with respect to "
+                           f"argument '{name}'. This input cannot have requires_grad True.")
+
+
 def _check_constant(opname, name, t, shape, dtype, input):
     """A weight-like argument: broadcastable to `shape`, never differentiated.
     Returns it as a flat contiguous array (empty for None) and as a tensor of
@@ -379,9 +384,7 @@ def _check_constant(opname, name, t, shape, dtype, input):
     if t is None:
         return dispatch.backend(input.device).empty((0,), dtype.np), None
     require_tensor(opname, t, name)
-    if t.requires_grad and grad_mode.is_grad_enabled():
-        raise RuntimeError(f"The function '{opname}' is not differentiable with respect to "
-                           f"argument '{name}'. This input cannot have requires_grad True.")
+    _check_not_differentiated(opname, name, t)
     check_same_device(opname, input, t)
     if broadcast_shapes(opname, shape, tuple(t._data.shape)) != shape:
         raise RuntimeError(f"{opname}: {name} of shape {list(t._data.shape)} cannot be "
