@@ -192,23 +192,10 @@ def new_node(cls):
 
 
 class AccumulateGrad(Node):
-    """The node of a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
+    """The node of a leaf tensor: adds the incoming gradient into ``leaf.grad``
+    (made by `edge_of`, once per leaf)."""
 
     __slots__ = ("_variable",)
-
-    def __init__(self, tensor):
-        self.next_functions = ()
-        self.input_meta = ()
-        self.saved = None
-        self.saved_versions = None
-        self.watched = ()
-        self.params = None
-        self.n_outputs = 1
-        self.pre_hooks = None
-        self.post_hooks = None
-        self.released = False
-        self.metadata = None
-        self._variable = weakref.ref(tensor)
 
     @property
     def variable(self):
@@ -249,5 +236,8 @@ def edge_of(t):
         return (None, 0)
     acc = t._accumulator
     if acc is None:
-        acc = t._accumulator = AccumulateGrad(t)
+        acc = t._accumulator = new_node(AccumulateGrad)
+        acc.next_functions = ()
+        acc.input_meta = ()
+        acc._variable = weakref.ref(t)
     return (acc, 0)
