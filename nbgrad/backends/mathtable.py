@@ -136,27 +136,26 @@ def _cuda_sigmoid32(L):
 
 
 # -- the table ------------------------------------------------------------------
+def _libm_rows(*names, arc=False):
+    """The rows of the functions that follow the common pattern: NumPy's
+    ``np.<name>`` (``arc``: ``np.arc<name without its a>``, as np.arcsin for
+    asin), ``mathf.<name>f`` for float32, ``math.<name>`` (libm) otherwise,
+    libdevice's ``<name>f`` on CUDA."""
+    for name in names:
+        numpy = getattr(np, "arc" + name[1:] if arc else name)
+        math_function(name, numpy, getattr(mathf, name + "f"), getattr(math, name),
+                      cuda=name + "f")
+
+
 # name           NumPy reference   float32 CPU      float64 CPU  CUDA (float32[, float64])
-math_function("exp", np.exp, mathf.expf, math.exp, cuda="expf")
-math_function("expm1", np.expm1, mathf.expm1f, math.expm1, cuda="expm1f")
-math_function("log", np.log, mathf.logf, math.log, cuda="logf")
-math_function("log1p", np.log1p, mathf.log1pf, math.log1p, cuda="log1pf")
-math_function("log2", np.log2, mathf.log2f, math.log2, cuda="log2f")
-math_function("log10", np.log10, mathf.log10f, math.log10, cuda="log10f")
+_libm_rows("exp", "expm1", "log", "log1p", "log2", "log10")
 math_function("sqrt", np.sqrt, math.sqrt, math.sqrt)
 math_function("rsqrt", _np_rsqrt, _rsqrt32, _rsqrt64, cuda="rsqrtf", cuda64="rsqrt")
-math_function("sin", np.sin, mathf.sinf, math.sin, cuda="sinf")
-math_function("cos", np.cos, mathf.cosf, math.cos, cuda="cosf")
-math_function("tan", np.tan, mathf.tanf, math.tan, cuda="tanf")
-math_function("asin", np.arcsin, mathf.asinf, math.asin, cuda="asinf")
-math_function("acos", np.arccos, mathf.acosf, math.acos, cuda="acosf")
-math_function("atan", np.arctan, mathf.atanf, math.atan, cuda="atanf")
-math_function("atan2", np.arctan2, mathf.atan2f, math.atan2, cuda="atan2f")
+_libm_rows("sin", "cos", "tan")
+_libm_rows("asin", "acos", "atan", "atan2", arc=True)
 math_function("copysign", np.copysign, np.copysign, math.copysign, cuda="copysignf",
               cuda64="copysign")
-math_function("sinh", np.sinh, mathf.sinhf, math.sinh, cuda="sinhf")
-math_function("cosh", np.cosh, mathf.coshf, math.cosh, cuda="coshf")
-math_function("tanh", np.tanh, mathf.tanhf, math.tanh, cuda="tanhf")
+_libm_rows("sinh", "cosh", "tanh")
 math_function("sigmoid", _np_sigmoid, mathf.sigmoidf, _sigmoid64, cuda=_cuda_sigmoid32)
 math_function("erf", _np_erf, mathf.erff, math.erf, cuda="erff")
 # rounding: integers stay integers; llvm.trunc/llvm.rint do not pass libNVVM
