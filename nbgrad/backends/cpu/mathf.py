@@ -72,135 +72,93 @@ def _same_float(a, b):
     return isinstance(a, types.Float) and a == b
 
 
-@intrinsic
-def fdiv(typingctx, a, b):
-    """a / b for two floats of one type: no zero check whatever the error model."""
-    if not _same_float(a, b):
+def _llvm_op(name, emit, doc, sig=None):
+    """Intrinsic `name`, whose code is ``emit(builder, *args)`` in LLVM IR: of signature
+    `sig`, or without one, of arguments and result of one float type (no match
+    for others).  One instruction or LLVM intrinsic each: they vectorize where
+    Numba's lowering (libm calls, int64 arithmetic, zero checks) would not."""
+    def codegen(context, builder, signature, args):
+        return emit(builder, *args)
+
+    def typed(*argtys):
+        if sig is not None:
+            return sig, codegen
+        if all(_same_float(argtys[0], t) for t in argtys):
+            return argtys[0](*argtys), codegen
         return None
-
-    def codegen(context, builder, sig, args):
-        return builder.fdiv(args[0], args[1])
-    return a(a, b), codegen
-
-
-@intrinsic
-def frem(typingctx, a, b):
-    """C's fmod(a, b) (the sign of a) for two floats of one type."""
-    if not _same_float(a, b):
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.frem(args[0], args[1])
-    return a(a, b), codegen
-
-
-def _llvm_float_unary(name, doc):
-    # np.floor and friends lower to libm calls; the LLVM intrinsics vectorize
-    def typer(typingctx, x):
-        if not isinstance(x, types.Float):
-            return None
-
-        def codegen(context, builder, sig, args):
-            fn = builder.module.declare_intrinsic(name, [args[0].type])
-            return builder.call(fn, args)
-        return x(x), codegen
+    # Numba calls a typer with the call's arguments and cannot take *args: one per arity
+    nargs = emit.__code__.co_argcount - 1
+    typer = {1: lambda typingctx, a: typed(a),
+             2: lambda typingctx, a, b: typed(a, b),
+             3: lambda typingctx, a, b, c: typed(a, b, c)}[nargs]
+    typer.__name__ = typer.__qualname__ = name
     typer.__doc__ = doc
     return intrinsic(typer)
 
 
-floor = _llvm_float_unary("llvm.floor", "floor(x) of a float, as a float.")
-ceil = _llvm_float_unary("llvm.ceil", "ceil(x) of a float, as a float.")
-trunc = _llvm_float_unary("llvm.trunc", "trunc(x) of a float, as a float.")
-rint = _llvm_float_unary("llvm.rint", "x rounded half to even, as a float.")
+def _call(builder, name, *args):
+    """A call of LLVM intrinsic `name` overloaded on its arguments' one type."""
+    t = args[0].type
+    fn = builder.module.declare_intrinsic(name, [t], ir.FunctionType(t, [t] * len(args)))
+    return builder.call(fn, args)
+
+
+def _bits32(builder, x):
+    return builder.bitcast(x, _I32)
+
+
+def _i32(v):
+    return ir.Constant(_I32, v)
 
 
 _I32 = ir.IntType(32)
+_F32_OF_F32 = types.float32(types.float32)
 
-
-@intrinsic
-def _low2_f64(typingctx, t):
-    """The two lowest significand bits of a float64, as a float32 (0 to 3)."""
-    def codegen(context, builder, sig, args):
-        b = builder.trunc(builder.bitcast(args[0], ir.IntType(64)), _I32)
-        return builder.uitofp(builder.and_(b, ir.Constant(_I32, 3)), ir.FloatType())
-    return types.float32(types.float64), codegen
-
-
-@intrinsic
-def _copysign(typingctx, a, b):
-    """|a| with the sign bit of b (both one float type)."""
-    if not _same_float(a, b):
-        return None
-
-    def codegen(context, builder, sig, args):
-        t = args[0].type
-        fn = builder.module.declare_intrinsic("llvm.copysign", [t], ir.FunctionType(t, [t, t]))
-        return builder.call(fn, args)
-    return a(a, b), codegen
-
-
-@intrinsic
-def _xorsign(typingctx, a, b):
-    """a with its sign bit flipped where b's is set (both float32): one xor."""
-    if not (_same_float(a, b) and a == types.float32):
-        return None
-
-    def codegen(context, builder, sig, args):
-        ia = builder.bitcast(args[0], _I32)
-        ib = builder.and_(builder.bitcast(args[1], _I32), ir.Constant(_I32, -0x80000000))
-        return builder.bitcast(builder.xor(ia, ib), ir.FloatType())
-    return a(a, b), codegen
-
-
-@intrinsic
-def _f64_bits(typingctx, x):
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-    return types.int64(types.float64), codegen
-
-
-@intrinsic
-def _expo_f32(typingctx, x):
-    """The biased exponent field of a float32, as a float32 (0 to 255): int32 work
-    in LLVM IR (Numba would widen integer arithmetic to int64, halving the lanes)."""
-    def codegen(context, builder, sig, args):
-        b = builder.bitcast(args[0], _I32)
-        e = builder.and_(builder.lshr(b, ir.Constant(_I32, 23)), ir.Constant(_I32, 0xff))
-        return builder.sitofp(e, ir.FloatType())
-    return types.float32(types.float32), codegen
-
-
-@intrinsic
-def _mant_f32(typingctx, x):
-    """The significand of a float32 as a float32 in [1, 2) (the exponent field set to 127)."""
-    def codegen(context, builder, sig, args):
-        b = builder.bitcast(args[0], _I32)
-        m = builder.or_(builder.and_(b, ir.Constant(_I32, 0x7fffff)), ir.Constant(_I32, 0x3f800000))
-        return builder.bitcast(m, ir.FloatType())
-    return types.float32(types.float32), codegen
-
-
-@intrinsic
-def _exp2i_f32(typingctx, k):
-    """2**k as a float32 for an integer-valued float32 k in [-126, 127]."""
-    def codegen(context, builder, sig, args):
-        n = builder.fptosi(args[0], _I32)
-        b = builder.shl(builder.add(n, ir.Constant(_I32, 127)), ir.Constant(_I32, 23))
-        return builder.bitcast(b, ir.FloatType())
-    return types.float32(types.float32), codegen
-
-
-@intrinsic
-def fma(typingctx, a, b, c):
-    """a * b + c with one rounding (llvm.fma: one instruction on FMA hardware)."""
-    if not (_same_float(a, b) and _same_float(b, c)):
-        return None
-
-    def codegen(context, builder, sig, args):
-        t = args[0].type
-        fn = builder.module.declare_intrinsic("llvm.fma", [t], ir.FunctionType(t, [t, t, t]))
-        return builder.call(fn, args)
-    return a(a, b, c), codegen
+fdiv = _llvm_op("fdiv", lambda b, x, y: b.fdiv(x, y),
+                "a / b for two floats of one type: no zero check whatever the error model.")
+frem = _llvm_op("frem", lambda b, x, y: b.frem(x, y),
+                "C's fmod(a, b) (the sign of a) for two floats of one type.")
+# np.floor and friends lower to libm calls; the LLVM intrinsics vectorize
+floor = _llvm_op("floor", lambda b, x: _call(b, "llvm.floor", x),
+                 "floor(x) of a float, as a float.")
+ceil = _llvm_op("ceil", lambda b, x: _call(b, "llvm.ceil", x), "ceil(x) of a float, as a float.")
+trunc = _llvm_op("trunc", lambda b, x: _call(b, "llvm.trunc", x),
+                 "trunc(x) of a float, as a float.")
+rint = _llvm_op("rint", lambda b, x: _call(b, "llvm.rint", x),
+                "x rounded half to even, as a float.")
+fma = _llvm_op("fma", lambda b, x, y, z: _call(b, "llvm.fma", x, y, z),
+               "a * b + c with one rounding (llvm.fma: one instruction on FMA hardware).")
+_copysign = _llvm_op("_copysign", lambda b, x, y: _call(b, "llvm.copysign", x, y),
+                     "|a| with the sign bit of b (both one float type).")
+_xorsign = _llvm_op(
+    "_xorsign",
+    lambda b, x, y: b.bitcast(b.xor(_bits32(b, x), b.and_(_bits32(b, y), _i32(-0x80000000))),
+                              ir.FloatType()),
+    "a with its sign bit flipped where b's is set (both float32): one xor.",
+    types.float32(types.float32, types.float32))
+_low2_f64 = _llvm_op(
+    "_low2_f64",
+    lambda b, t: b.uitofp(b.and_(b.trunc(b.bitcast(t, ir.IntType(64)), _I32), _i32(3)),
+                          ir.FloatType()),
+    "The two lowest significand bits of a float64, as a float32 (0 to 3).",
+    types.float32(types.float64))
+_f64_bits = _llvm_op("_f64_bits", lambda b, x: b.bitcast(x, ir.IntType(64)),
+                     "The bits of a float64 as an int64.", types.int64(types.float64))
+# int32 work in LLVM IR (Numba would widen integer arithmetic to int64, halving the lanes)
+_expo_f32 = _llvm_op(
+    "_expo_f32",
+    lambda b, x: b.sitofp(b.and_(b.lshr(_bits32(b, x), _i32(23)), _i32(0xff)), ir.FloatType()),
+    "The biased exponent field of a float32, as a float32 (0 to 255).", _F32_OF_F32)
+_mant_f32 = _llvm_op(
+    "_mant_f32",
+    lambda b, x: b.bitcast(b.or_(b.and_(_bits32(b, x), _i32(0x7fffff)), _i32(0x3f800000)),
+                           ir.FloatType()),
+    "The significand of a float32 as a float32 in [1, 2) (the exponent field set to 127).",
+    _F32_OF_F32)
+_exp2i_f32 = _llvm_op(
+    "_exp2i_f32",
+    lambda b, k: b.bitcast(b.shl(b.add(b.fptosi(k, _I32), _i32(127)), _i32(23)), ir.FloatType()),
+    "2**k as a float32 for an integer-valued float32 k in [-126, 127].", _F32_OF_F32)
 
 
 # Inlined into the caller's Numba IR: as separate functions LLVM may decline to
