@@ -165,6 +165,16 @@ _exp2i_f32 = _llvm_op(
 # inline the larger ones, and a call per element stops vectorization.
 _jit = njit(inline="always")
 
+
+@_jit
+def _horner(c, z):
+    """c[0] z**(n-1) + ... + c[n-1] by Horner's rule in fmas (the tuple's length
+    is a constant: LLVM unrolls the loop and the caller's loop still vectorizes)."""
+    p = c[0]
+    for k in range(1, len(c)):
+        p = fma(p, z, c[k])
+    return p
+
 _F = np.float32
 _F0 = _F(0.0)
 _F1 = _F(1.0)
@@ -282,16 +292,7 @@ def _log_split(x):
 def _log1p_tail(f):
     """log(1 + f) - f in float32 for sqrt(1/2) - 1 <= f < sqrt 2 - 1 (Cephes logf)."""
     z = f * f
-    p = _LOGF_P[0]
-    p = fma(p, f, _LOGF_P[1])
-    p = fma(p, f, _LOGF_P[2])
-    p = fma(p, f, _LOGF_P[3])
-    p = fma(p, f, _LOGF_P[4])
-    p = fma(p, f, _LOGF_P[5])
-    p = fma(p, f, _LOGF_P[6])
-    p = fma(p, f, _LOGF_P[7])
-    p = fma(p, f, _LOGF_P[8])
-    return fma(f * z, p, _F(-0.5) * z)
+    return fma(f * z, _horner(_LOGF_P, f), _F(-0.5) * z)
 
 
 @_jit
@@ -311,13 +312,7 @@ def _asin_parts(x):
     zb = _F(0.5) * (_F1 - ax)                       # exact
     z = select(big, zb, x * x)
     sd = select(big, math.sqrt(np.float64(zb)), np.float64(x))
-    q = _ASINF_P[0]
-    q = fma(q, z, _ASINF_P[1])
-    q = fma(q, z, _ASINF_P[2])
-    q = fma(q, z, _ASINF_P[3])
-    q = fma(q, z, _ASINF_P[4])
-    q = fma(q, z, _ASINF_P[5])
-    return sd + np.float64(np.float32(sd) * z * q), big
+    return sd + np.float64(np.float32(sd) * z * _horner(_ASINF_P, z)), big
 
 @_jit
 def _expf_parts(x):
@@ -328,12 +323,7 @@ def _expf_parts(x):
     r1 = fma(-k, _LN2F, x)                 # exact: k ln2f and x share the 2**-24 grid
     r = fma(-k, _LN2F_LO, r1)
     rl = fma(-k, _LN2F_LO, r1 - r)         # r's rounding error (r1 - r is exact)
-    q = _EXPF_Q[0]
-    q = fma(q, r, _EXPF_Q[1])
-    q = fma(q, r, _EXPF_Q[2])
-    q = fma(q, r, _EXPF_Q[3])
-    q = fma(q, r, _EXPF_Q[4])
-    t = fma(r * r, q, rl)
+    t = fma(r * r, _horner(_EXPF_Q, r), rl)
     h = r + t
     return k, h, (r - h) + t              # fast two-sum: |t| < |r| (or r = 0)
 
@@ -483,14 +473,8 @@ def cosf(x):
 def tanf(x):
     rh, rl, q = _trig_reduce(x)
     z = rh * rh
-    p = _TAN_T[0]
-    p = fma(p, z, _TAN_T[1])
-    p = fma(p, z, _TAN_T[2])
-    p = fma(p, z, _TAN_T[3])
-    p = fma(p, z, _TAN_T[4])
-    p = fma(p, z, _TAN_T[5])
-    p = fma(p, z, _TAN_T[6])
-    tl = fma(rh * z, p, fma(rl, z, rl))     # tan r = rh + tl, rl (1 + tan**2) ~ rl (1 + z)
+    # tan r = rh + tl, rl (1 + tan**2) ~ rl (1 + z)
+    tl = fma(rh * z, _horner(_TAN_T, z), fma(rl, z, rl))
     t = rh + tl
     te = (rh - t) + tl                      # t's rounding error
     # odd quadrants: -1/(t + te), one division and a Newton step on the pair
@@ -511,12 +495,7 @@ def atanf(x):
     v = fdiv(num, den)
     vf = np.float32(v)
     z = vf * vf
-    p = _ATANF_P[0]
-    p = fma(p, z, _ATANF_P[1])
-    p = fma(p, z, _ATANF_P[2])
-    p = fma(p, z, _ATANF_P[3])
-    p = fma(p, z, _ATANF_P[4])
-    a = v + np.float64(vf * z * p)
+    a = v + np.float64(vf * z * _horner(_ATANF_P, z))
     a = select(big, _PIO2 + a, select(mid, _PIO4 + a, a))
     return _copysign(np.float32(a), x)
 
@@ -652,12 +631,7 @@ def powf(x, y):
     # 2**(r + rl) = exp(u + ul) = 1 + u + t: u + ul = (r + rl) ln 2 to 2**-48
     u = r * _LN2F
     ul = fma(r, _LN2F, -u) + fma(r, _LN2F_LO, rl * _LN2F)
-    q = _EXPF_Q[0]
-    q = fma(q, u, _EXPF_Q[1])
-    q = fma(q, u, _EXPF_Q[2])
-    q = fma(q, u, _EXPF_Q[3])
-    q = fma(q, u, _EXPF_Q[4])
-    t = fma(u * u, q, ul)
+    t = fma(u * u, _horner(_EXPF_Q, u), ul)
     a = _F1 + u
     res = _scale2(a + (((_F1 - a) + u) + t), k)
     # a negative base needs an integer exponent; an odd one keeps the base's sign
@@ -690,13 +664,7 @@ def erff(x):
     r = fma(r, t, _ERFF_BIG[6])
     r = fma(r, t, -t)
     big = _copysign(_F1 - expf(r), x)          # exp(r) < 0.19: no cancellation
-    q = _ERFF_SMALL[0]
-    q = fma(q, s, _ERFF_SMALL[1])
-    q = fma(q, s, _ERFF_SMALL[2])
-    q = fma(q, s, _ERFF_SMALL[3])
-    q = fma(q, s, _ERFF_SMALL[4])
-    q = fma(q, s, _ERFF_SMALL[5])
-    return select(t > _F(0.927734375), big, fma(q, x, x))
+    return select(t > _F(0.927734375), big, fma(_horner(_ERFF_SMALL, s), x, x))
 
 
 def pow_shortcuts(T, general):
