@@ -4,7 +4,7 @@ only in how they walk the elements.
 
 The functions here are plain Python that Numba's CPU and CUDA targets (and
 the CUDA simulator) both compile, as `nbgrad.backends.philox` is.
-`compile_for` returns them compiled for one target (the CPU passes
+`compile_for` returns the ones a module names, compiled for one target (the CPU passes
 ``njit(inline="always")``, so a kernel's loop stays one function; CUDA passes
 ``cuda.jit(device=True)``), with their calls to each other bound to the
 compiled versions.  Each backend keeps its own loops, launch and
@@ -61,6 +61,73 @@ def insertion_point(seq, sorter, use_sorter, s, v, right):
     return lo
 
 
+# -- scatters ---------------------------------------------------------------------------
+# One column (o, i) of a scatter's writes, in index order: a thread that owns
+# the column keeps "last write wins" and the accumulation order of a serial loop.
+def scatter_column(dst, idx, src, o, i, accumulate):
+    """dst[o, idx[o, k, i], i] = (or +=) src[o, k, i] for each k in turn."""
+    for k in range(idx.shape[1]):
+        if accumulate:
+            dst[o, idx[o, k, i], i] += src[o, k, i]
+        else:
+            dst[o, idx[o, k, i], i] = src[o, k, i]
+
+
+def put_column(dst, flat, src, p, q, accumulate):
+    """dst[p, flat[b], q] = (or +=) src[p, b, q] for each b in turn."""
+    for b in range(src.shape[1]):
+        if accumulate:
+            dst[p, flat[b], q] += src[p, b, q]
+        else:
+            dst[p, flat[b], q] = src[p, b, q]
+
+
+# -- sorted rows -----------------------------------------------------------------------
+def median_position(svals, r, ignore_nan):
+    """Where the lower median of ascending-sorted row r of `svals` is: the first
+    NaN when the row has one (median), or the median of the numbers
+    (nanmedian: `ignore_nan`; 0 when the row has only NaNs)."""
+    n = svals.shape[1]
+    m = n   # the number of values before the first NaN (NaNs sort last)
+    while m > 0 and svals[r, m - 1] != svals[r, m - 1]:
+        m -= 1
+    if ignore_nan:
+        return (m - 1) // 2 if m > 0 else 0
+    return (n - 1) // 2 if m == n else m
+
+
+def row_mode(svals, sidx, r):
+    """(the most frequent value of ascending-sorted row r, the smallest on a tie;
+    the last input position `sidx` gives it)."""
+    n = svals.shape[1]
+    best, best_len, best_pos = svals[r, 0], 0, 0
+    start = 0
+    for k in range(1, n + 1):
+        if k == n or svals[r, k] != svals[r, start]:
+            if k - start > best_len:   # the smallest of the most frequent
+                best, best_len = svals[r, start], k - start
+                best_pos = sidx[r, start]
+                for j in range(start, k):   # PyTorch returns the last position
+                    best_pos = max(best_pos, sidx[r, j])
+            start = k
+    return best, best_pos
+
+
+def runs(v, perm, use_perm, uniq, inverse, counts):
+    """The runs of equal values of sorted `v`: each run's value into `uniq` and
+    length into `counts`, its number into `inverse` at each member's position
+    (perm[k] when `use_perm`); returns the number of runs (serial by nature)."""
+    g = -1
+    for k in range(v.shape[0]):
+        if k == 0 or v[k] != v[k - 1]:
+            g += 1
+            uniq[g] = v[k]
+            counts[g] = 0
+        counts[g] += 1
+        inverse[perm[k] if use_perm else k] = g
+    return g + 1
+
+
 # -- distances and windows -------------------------------------------------------------
 def p_distance(x1, x2, b, i, j, p, zero):
     """The p-norm of x1[b, i] - x2[b, j] (p >= 0, inf included), summed from `zero`."""
@@ -108,9 +175,11 @@ def window_max(x, p, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw):
     return best, at
 
 
-NAMES = ("upper_bound", "insertion_point", "p_distance", "window_max")
+NAMES = ("scatter_column", "put_column", "upper_bound", "insertion_point", "median_position",
+         "row_mode", "runs", "p_distance", "window_max")
 
 
-def compile_for(jit):
-    """{name: jit(function)} for every function of `NAMES`."""
-    return compile_functions(globals(), NAMES, jit)
+def compile_for(jit, *names):
+    """The functions `names` (of `NAMES`) compiled by `jit`, in that order."""
+    done = compile_functions(globals(), NAMES, jit)
+    return tuple(done[name] for name in names)

@@ -140,7 +140,7 @@ def bias_grad(g, out):
 
 
 # -- max pooling ---------------------------------------------------------------------
-_window_max = neutral.compile_for(njit(inline="always"))["window_max"]
+(_window_max,) = neutral.compile_for(njit(inline="always"), "window_max")
 
 
 @njit(cache=True, inline="always")

@@ -17,7 +17,7 @@ from nbgrad.backends import neutral
 __all__ = ["histogram", "bincount"]
 
 # a call, not inlined: inlined into the loop, the binary search ran 15-20% slower
-upper_bound = neutral.compile_for(njit)["upper_bound"]
+(upper_bound,) = neutral.compile_for(njit, "upper_bound")
 
 
 @njit(cache=True)

@@ -21,7 +21,11 @@ wins" and the accumulation order are those of the serial kernel).
 
 from numba import njit, prange
 
+from nbgrad.backends import neutral
 from nbgrad.backends.cpu import elementwise as _elementwise
+
+_scatter_column, _put_column = neutral.compile_for(njit(inline="always"), "scatter_column",
+                                                   "put_column")
 
 
 @njit(cache=True)
@@ -60,15 +64,9 @@ def scatter3(dst, idx, src, accumulate):
 @njit(cache=True, parallel=True)
 def scatter3_parallel(dst, idx, src, accumulate):
     # threads own (o, i) columns, so repeated indices keep the serial order
-    O, K, I = idx.shape
-    for oi in prange(O * I):
-        o = oi // I
-        i = oi % I
-        for k in range(K):
-            if accumulate:
-                dst[o, idx[o, k, i], i] += src[o, k, i]
-            else:
-                dst[o, idx[o, k, i], i] = src[o, k, i]
+    I = idx.shape[2]
+    for oi in prange(idx.shape[0] * I):
+        _scatter_column(dst, idx, src, oi // I, oi % I, accumulate)
 
 
 @njit(cache=True)
@@ -112,16 +110,9 @@ def put_rows(dst, flat, src, accumulate):
 @njit(cache=True, parallel=True)
 def put_rows_parallel(dst, flat, src, accumulate):
     # threads own (p, q) columns, so repeated rows keep the serial order
-    P, NB, Q = src.shape
-    for pq in prange(P * Q):
-        p = pq // Q
-        q = pq % Q
-        for b in range(NB):
-            j = flat[b]
-            if accumulate:
-                dst[p, j, q] += src[p, b, q]
-            else:
-                dst[p, j, q] = src[p, b, q]
+    Q = src.shape[2]
+    for pq in prange(src.shape[0] * Q):
+        _put_column(dst, flat, src, pq // Q, pq % Q, accumulate)
 
 
 @njit(cache=True)
@@ -200,34 +191,39 @@ def _parallel(n):
     return n >= _elementwise.PARALLEL_THRESHOLD
 
 
+def _read(serial, parallel, src, index, out):
+    if out.size:
+        (parallel if _parallel(out.size) else serial)(src, index, out)
+    return out
+
+
+def _write(serial, parallel, dst, index, src, loop, accumulate):
+    # `loop`: the (outer, k, inner) array the kernels walk; the parallel one
+    # splits its (outer, inner) columns, so it needs two of them
+    if loop.size:
+        par = _parallel(loop.size) and loop.shape[0] * loop.shape[2] > 1
+        (parallel if par else serial)(dst, index, src, bool(accumulate))
+    return dst
+
+
 def gather(src, idx, out):
     """out[o, k, i] = src[o, idx[o, k, i], i] (indices already checked)."""
-    if out.size:
-        (gather3_parallel if _parallel(out.size) else gather3)(src, idx, out)
-    return out
+    return _read(gather3, gather3_parallel, src, idx, out)
 
 
 def scatter(dst, idx, src, accumulate=False):
     """dst[o, idx[o, k, i], i] = (or +=) src[o, k, i] (indices already checked)."""
-    if idx.size:
-        par = _parallel(idx.size) and idx.shape[0] * idx.shape[2] > 1
-        (scatter3_parallel if par else scatter3)(dst, idx, src, bool(accumulate))
-    return dst
+    return _write(scatter3, scatter3_parallel, dst, idx, src, idx, accumulate)
 
 
 def take(src, flat, out):
     """out[p, b, q] = src[p, flat[b], q] (indices already checked)."""
-    if out.size:
-        (take_rows_parallel if _parallel(out.size) else take_rows)(src, flat, out)
-    return out
+    return _read(take_rows, take_rows_parallel, src, flat, out)
 
 
 def put(dst, flat, src, accumulate=False):
     """dst[p, flat[b], q] = (or +=) src[p, b, q] (indices already checked)."""
-    if src.size:
-        par = _parallel(src.size) and src.shape[0] * src.shape[2] > 1
-        (put_rows_parallel if par else put_rows)(dst, flat, src, accumulate)
-    return dst
+    return _write(put_rows, put_rows_parallel, dst, flat, src, src, accumulate)
 
 
 def triangle(src, out, diagonal, lower):

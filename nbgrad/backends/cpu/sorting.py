@@ -17,6 +17,9 @@ from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
 
 __all__ = ["sort_rows", "select_median", "mode_rows", "runs", "searchsorted"]
 
+_insertion_point, _median_position, _row_mode, _group_runs = neutral.compile_for(
+    njit(inline="always"), "insertion_point", "median_position", "row_mode", "runs")
+
 
 @njit(cache=True, inline="always")
 def _before(a, b, descending):
@@ -98,15 +101,8 @@ def sort_rows(x, vals, idx, descending):
 
 @njit(cache=True)
 def _select_median(svals, sidx, out_v, out_i, ignore_nan):
-    R, n = svals.shape
-    for r in range(R):
-        m = n   # the number of values before the first NaN (NaNs sort last)
-        while m > 0 and svals[r, m - 1] != svals[r, m - 1]:
-            m -= 1
-        if ignore_nan:
-            k = (m - 1) // 2 if m > 0 else 0
-        else:
-            k = (n - 1) // 2 if m == n else m
+    for r in range(svals.shape[0]):
+        k = _median_position(svals, r, ignore_nan)
         out_v[r] = svals[r, k]
         out_i[r] = sidx[r, k]
 
@@ -121,20 +117,8 @@ def select_median(svals, sidx, out_v, out_i, ignore_nan):
 
 @njit(cache=True)
 def _mode_rows(svals, sidx, out_v, out_i):
-    R, n = svals.shape
-    for r in range(R):
-        best, best_len, best_pos = svals[r, 0], 0, 0
-        start = 0
-        for k in range(1, n + 1):
-            if k == n or svals[r, k] != svals[r, start]:
-                if k - start > best_len:   # the smallest of the most frequent
-                    best, best_len = svals[r, start], k - start
-                    best_pos = sidx[r, start]
-                    for j in range(start, k):   # PyTorch returns the last position
-                        best_pos = max(best_pos, sidx[r, j])
-                start = k
-        out_v[r] = best
-        out_i[r] = best_pos
+    for r in range(svals.shape[0]):
+        out_v[r], out_i[r] = _row_mode(svals, sidx, r)
 
 
 def mode_rows(svals, sidx, out_v, out_i):
@@ -146,16 +130,7 @@ def mode_rows(svals, sidx, out_v, out_i):
 
 @njit(cache=True)
 def _runs(v, perm, use_perm, uniq, inverse, counts):
-    n = v.shape[0]
-    g = -1
-    for k in range(n):
-        if k == 0 or v[k] != v[k - 1]:
-            g += 1
-            uniq[g] = v[k]
-            counts[g] = 0
-        counts[g] += 1
-        inverse[perm[k] if use_perm else k] = g
-    return g + 1
+    return _group_runs(v, perm, use_perm, uniq, inverse, counts)
 
 
 def runs(v, perm, uniq, inverse, counts):
@@ -171,7 +146,6 @@ def runs(v, perm, uniq, inverse, counts):
 
 
 _NO_SORTER = np.zeros((1, 1), np.int64)
-_insertion_point = neutral.compile_for(njit(inline="always"))["insertion_point"]
 
 
 @njit(cache=True)

@@ -49,7 +49,7 @@ def triangle_indices(rows, cols, offset, lower, out):
         _triangle_indices(rows, cols, offset, lower, out)
 
 
-_distance = neutral.compile_for(njit(inline="always"))["p_distance"]
+(_distance,) = neutral.compile_for(njit(inline="always"), "p_distance")
 
 
 @njit(cache=True)

@@ -104,7 +104,7 @@ def bias_grad(g, out):
 
 
 # -- max pooling ---------------------------------------------------------------------
-_window_max = neutral.compile_for(cuda.jit(device=True))["window_max"]
+(_window_max,) = neutral.compile_for(cuda.jit(device=True), "window_max")
 
 
 @cuda.jit(cache=True)

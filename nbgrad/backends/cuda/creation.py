@@ -93,12 +93,9 @@ def eye(out):
 
 # -- random numbers (see nbgrad.backends.philox) ---------------------------------------
 _P = philox.compile_for(cuda.jit(device=True))
-_sample = _P["sample"]
-_below = _P["below"]
-_permutation = _P["permutation"]
+_sample, _below, _permutation = (_P[name] for name in ("sample", "below", "permutation"))
 _U = np.uint64
-_UNIFORM = philox.UNIFORM
-_EXPONENTIAL = philox.EXPONENTIAL
+_UNIFORM, _EXPONENTIAL = philox.UNIFORM, philox.EXPONENTIAL
 
 
 @cuda.jit(cache=True)

@@ -11,7 +11,7 @@ from nbgrad.backends.cuda._numba_cuda import cuda
 __all__ = ["histogram", "bincount"]
 
 
-_upper = neutral.compile_for(cuda.jit(device=True))["upper_bound"]
+(_upper,) = neutral.compile_for(cuda.jit(device=True), "upper_bound")
 
 
 @cuda.jit(cache=True)

@@ -16,11 +16,15 @@ device views never have negative strides).
 
 import numpy as np
 
+from nbgrad.backends import neutral
 from nbgrad.backends.cuda import _numba_cuda as nc
 from nbgrad.backends.cuda import launch as _launch
 from nbgrad.backends.cuda._numba_cuda import cuda
 
 __all__ = ["gather", "scatter", "take", "put", "first_out_of_range", "triangle", "flip"]
+
+_scatter_column, _put_column = neutral.compile_for(cuda.jit(device=True), "scatter_column",
+                                                   "put_column")
 
 
 @cuda.jit(cache=True)
@@ -35,15 +39,9 @@ def _gather3(src, idx, out):
 
 @cuda.jit(cache=True)
 def _scatter3(dst, idx, src, accumulate):
-    P, K, Q = idx.shape
-    for t in range(cuda.grid(1), P * Q, cuda.gridsize(1)):
-        o = t // Q
-        i = t % Q
-        for k in range(K):
-            if accumulate:
-                dst[o, idx[o, k, i], i] += src[o, k, i]
-            else:
-                dst[o, idx[o, k, i], i] = src[o, k, i]
+    Q = idx.shape[2]
+    for t in range(cuda.grid(1), idx.shape[0] * Q, cuda.gridsize(1)):
+        _scatter_column(dst, idx, src, t // Q, t % Q, accumulate)
 
 
 @cuda.jit(cache=True)
@@ -58,15 +56,9 @@ def _take_rows(src, flat, out):
 
 @cuda.jit(cache=True)
 def _put_rows(dst, flat, src, accumulate):
-    P, NB, Q = src.shape
-    for t in range(cuda.grid(1), P * Q, cuda.gridsize(1)):
-        p = t // Q
-        q = t % Q
-        for b in range(NB):
-            if accumulate:
-                dst[p, flat[b], q] += src[p, b, q]
-            else:
-                dst[p, flat[b], q] = src[p, b, q]
+    Q = src.shape[2]
+    for t in range(cuda.grid(1), src.shape[0] * Q, cuda.gridsize(1)):
+        _put_column(dst, flat, src, t // Q, t % Q, accumulate)
 
 
 @cuda.jit(cache=True)
@@ -92,34 +84,37 @@ def _a(x):
     return nc.any_layout(x)
 
 
+def _read(kernel, src, index, out):
+    if out.size:   # a thread per output element
+        _launch.launch(kernel, out.size, _a(src), _a(index), _a(out))
+    return out
+
+
+def _write(kernel, dst, index, src, loop, accumulate):
+    if loop.size:   # a thread per (outer, inner) column of the (outer, k, inner) array `loop`
+        _launch.launch(kernel, loop.shape[0] * loop.shape[2], _a(dst), _a(index), _a(src),
+                       bool(accumulate))
+    return dst
+
+
 def gather(src, idx, out):
     """out[o, k, i] = src[o, idx[o, k, i], i] (indices already checked)."""
-    if out.size:
-        _launch.launch(_gather3, out.size, _a(src), _a(idx), _a(out))
-    return out
+    return _read(_gather3, src, idx, out)
 
 
 def scatter(dst, idx, src, accumulate=False):
     """dst[o, idx[o, k, i], i] = (or +=) src[o, k, i] (indices already checked)."""
-    if idx.size:
-        _launch.launch(_scatter3, idx.shape[0] * idx.shape[2], _a(dst), _a(idx), _a(src),
-                       bool(accumulate))
-    return dst
+    return _write(_scatter3, dst, idx, src, idx, accumulate)
 
 
 def take(src, flat, out):
     """out[p, b, q] = src[p, flat[b], q] (indices already checked; `flat` on the device)."""
-    if out.size:
-        _launch.launch(_take_rows, out.size, _a(src), _a(flat), _a(out))
-    return out
+    return _read(_take_rows, src, flat, out)
 
 
 def put(dst, flat, src, accumulate=False):
     """dst[p, flat[b], q] = (or +=) src[p, b, q] (indices already checked)."""
-    if src.size:
-        _launch.launch(_put_rows, src.shape[0] * src.shape[2], _a(dst), _a(flat), _a(src),
-                       bool(accumulate))
-    return dst
+    return _write(_put_rows, dst, flat, src, src, accumulate)
 
 
 def first_out_of_range(idx, size):

@@ -17,6 +17,9 @@ from nbgrad.backends.cuda._numba_cuda import cuda
 
 __all__ = ["sort_rows", "select_median", "mode_rows", "runs", "searchsorted"]
 
+_insertion_point, _median_position, _row_mode, _group_runs = neutral.compile_for(
+    cuda.jit(device=True), "insertion_point", "median_position", "row_mode", "runs")
+
 
 @cuda.jit(device=True, inline=True)
 def _before(a, b, descending):
@@ -71,15 +74,8 @@ def sort_rows(x, vals, idx, descending):
 
 @cuda.jit(cache=True)
 def _select_median(svals, sidx, out_v, out_i, ignore_nan):
-    R, n = svals.shape
-    for r in range(cuda.grid(1), R, cuda.gridsize(1)):
-        m = n
-        while m > 0 and svals[r, m - 1] != svals[r, m - 1]:
-            m -= 1
-        if ignore_nan:
-            k = (m - 1) // 2 if m > 0 else 0
-        else:
-            k = (n - 1) // 2 if m == n else m
+    for r in range(cuda.grid(1), svals.shape[0], cuda.gridsize(1)):
+        k = _median_position(svals, r, ignore_nan)
         out_v[r] = svals[r, k]
         out_i[r] = sidx[r, k]
 
@@ -93,20 +89,8 @@ def select_median(svals, sidx, out_v, out_i, ignore_nan):
 
 @cuda.jit(cache=True)
 def _mode_rows(svals, sidx, out_v, out_i):
-    R, n = svals.shape
-    for r in range(cuda.grid(1), R, cuda.gridsize(1)):
-        best, best_len, best_pos = svals[r, 0], 0, 0
-        start = 0
-        for k in range(1, n + 1):
-            if k == n or svals[r, k] != svals[r, start]:
-                if k - start > best_len:
-                    best, best_len = svals[r, start], k - start
-                    best_pos = sidx[r, start]
-                    for j in range(start, k):
-                        best_pos = max(best_pos, sidx[r, j])
-                start = k
-        out_v[r] = best
-        out_i[r] = best_pos
+    for r in range(cuda.grid(1), svals.shape[0], cuda.gridsize(1)):
+        out_v[r], out_i[r] = _row_mode(svals, sidx, r)
 
 
 def mode_rows(svals, sidx, out_v, out_i):
@@ -117,17 +101,8 @@ def mode_rows(svals, sidx, out_v, out_i):
 
 @cuda.jit(cache=True)
 def _runs(v, perm, use_perm, uniq, inverse, counts, total):
-    if cuda.grid(1) != 0:
-        return
-    g = -1
-    for k in range(v.shape[0]):
-        if k == 0 or v[k] != v[k - 1]:
-            g += 1
-            uniq[g] = v[k]
-            counts[g] = 0
-        counts[g] += 1
-        inverse[perm[k] if use_perm else k] = g
-    total[0] = g + 1
+    if cuda.grid(1) == 0:
+        total[0] = _group_runs(v, perm, use_perm, uniq, inverse, counts)
 
 
 def runs(v, perm, uniq, inverse, counts):
@@ -139,9 +114,6 @@ def runs(v, perm, uniq, inverse, counts):
     _launch.launch_grid(_runs, 1, 1, v, perm if use else inverse, use, uniq, inverse, counts,
                         total)
     return int(total.copy_to_host()[0])
-
-
-_insertion_point = neutral.compile_for(cuda.jit(device=True))["insertion_point"]
 
 
 @cuda.jit(cache=True)

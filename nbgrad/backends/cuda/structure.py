@@ -39,7 +39,7 @@ def triangle_indices(rows, cols, offset, lower, out):
         _launch.launch(_triangle_indices, rows, rows, cols, offset, lower, out)
 
 
-_distance = neutral.compile_for(cuda.jit(device=True))["p_distance"]
+(_distance,) = neutral.compile_for(cuda.jit(device=True), "p_distance")
 
 
 @cuda.jit(cache=True)
