@@ -17,11 +17,12 @@ import types
 __all__ = ["compile_for", "compile_functions", "NAMES"]
 
 
-def compile_functions(namespace, names, jit):
+def compile_functions(namespace, names, jit, bound=None):
     """{name: jit(function)} for each of `names` in `namespace` (a module's
     globals), each a copy whose globals name the compiled versions of the
-    ones before it (so a function may call those)."""
-    done = {}
+    ones before it and those of `bound` ({name: compiled}), so that a
+    function may call those."""
+    done = dict(bound or {})
     for name in names:
         fn = namespace[name]
         env = dict(fn.__globals__)

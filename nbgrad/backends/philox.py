@@ -23,7 +23,8 @@ normal by Box-Muller (one output per block), exponential by inversion,
 Cauchy by the tangent, log-normal as exp(normal), geometric by inversion,
 Bernoulli as ``u < p``, Poisson by multiplication for rates below 10 and by
 Hoermann's PTRS transformed rejection above (as NumPy and PyTorch).
-`permutation` is randperm's Fisher-Yates walk (one thread on CUDA).
+`permutation` is randperm's Fisher-Yates walk (one thread on CUDA),
+`categorical_draws` a row of multinomial with replacement.
 """
 
 import math
@@ -31,6 +32,7 @@ import math
 import numpy as np
 
 from nbgrad.backends import neutral
+from nbgrad.backends.neutral import upper_bound
 
 __all__ = ["compile_for", "NAMES", "UNIFORM", "NORMAL", "EXPONENTIAL", "CAUCHY", "LOG_NORMAL",
            "GEOMETRIC", "BERNOULLI", "POISSON"]
@@ -183,12 +185,31 @@ def permutation(out, seed, offset):
         out[j] = t
 
 
+def categorical_draws(p, out, r, seed, offset, cdf):
+    """Row r of multinomial with replacement: out[r, s] = the class of uniform
+    draw s (counter offset + r * S + s) by a search of row r's cumulative sums
+    (written into `cdf`, p's row length)."""
+    C = p.shape[1]
+    S = out.shape[1]
+    acc = 0.0
+    for c in range(C):
+        acc += p[r, c]
+        cdf[c] = acc
+    for s in range(S):
+        u = sample(UNIFORM, seed, offset + np.uint64(r * S + s), 0.0, 1.0, 53) * acc
+        lo = upper_bound(cdf, 0, C - 1, u)
+        while p[r, lo] == 0.0:   # u rounded up to the total: the last possible class
+            lo -= 1
+        out[r, s] = lo
+
+
 NAMES = ("philox4x32", "block", "unit53", "unit24", "gaussian", "floor_f", "below", "poisson",
-         "sample", "permutation")
+         "sample", "permutation", "categorical_draws")
 
 
 def compile_for(jit):
     """{name: jit(function)} for every function of `NAMES`, each calling the
     compiled versions of the others (a copy of the function whose globals name
     them): the CPU backend passes ``njit``, the CUDA one ``cuda.jit(device=True)``."""
-    return neutral.compile_functions(globals(), NAMES, jit)
+    bound = neutral.compile_functions(vars(neutral), ("upper_bound",), jit)
+    return neutral.compile_functions(globals(), NAMES, jit, bound)

@@ -12,7 +12,6 @@ from numba import njit, prange
 
 from nbgrad.backends import philox
 from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
-from nbgrad.backends.cpu.histogram import upper_bound
 
 
 def allocation_error(shape, dtype):
@@ -82,7 +81,8 @@ def eye(out):
 
 # -- random numbers (see nbgrad.backends.philox) ---------------------------------------
 _P = philox.compile_for(njit)
-_sample, _below, _permutation = (_P[name] for name in ("sample", "below", "permutation"))
+_sample, _below, _permutation, _categorical_draws = (
+    _P[name] for name in ("sample", "below", "permutation", "categorical_draws"))
 _U = np.uint64
 _UNIFORM, _EXPONENTIAL = philox.UNIFORM, philox.EXPONENTIAL
 
@@ -165,16 +165,7 @@ def _multinomial_row(p, out, r, replacement, seed, offset, work):
     C = p.shape[1]
     S = out.shape[1]
     if replacement:
-        acc = 0.0
-        for c in range(C):
-            acc += p[r, c]
-            work[c] = acc
-        for s in range(S):
-            u = _sample(_UNIFORM, seed, offset + _U(r * S + s), 0.0, 1.0, 53) * acc
-            lo = upper_bound(work, 0, C - 1, u)
-            while p[r, lo] == 0.0:   # u rounded up to the total: the last possible class
-                lo -= 1
-            out[r, s] = lo
+        _categorical_draws(p, out, r, seed, offset, work)
         return
     for c in range(C):
         pc = p[r, c]

@@ -93,9 +93,10 @@ def eye(out):
 
 # -- random numbers (see nbgrad.backends.philox) ---------------------------------------
 _P = philox.compile_for(cuda.jit(device=True))
-_sample, _below, _permutation = (_P[name] for name in ("sample", "below", "permutation"))
+_sample, _below, _permutation, _categorical_draws = (
+    _P[name] for name in ("sample", "below", "permutation", "categorical_draws"))
 _U = np.uint64
-_UNIFORM, _EXPONENTIAL = philox.UNIFORM, philox.EXPONENTIAL
+_EXPONENTIAL = philox.EXPONENTIAL
 
 
 @cuda.jit(cache=True)
@@ -160,23 +161,7 @@ def _multinomial_kernel(p, out, replacement, seed, offset, work):
     C = p.shape[1]
     S = out.shape[1]
     if replacement:
-        acc = 0.0
-        for c in range(C):
-            acc += p[r, c]
-            work[r, c] = acc
-        for s in range(S):
-            u = _sample(_UNIFORM, seed, offset + _U(r * S + s), 0.0, 1.0, 53) * acc
-            lo = 0
-            hi = C - 1
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if work[r, mid] > u:
-                    hi = mid
-                else:
-                    lo = mid + 1
-            while p[r, lo] == 0.0:
-                lo -= 1
-            out[r, s] = lo
+        _categorical_draws(p, out, r, seed, offset, work[r])
         return
     for c in range(C):
         pc = p[r, c]
