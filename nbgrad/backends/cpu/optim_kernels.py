@@ -147,6 +147,18 @@ def _sgd_loop(p, g, buf, n, sign, lr, mom, damp1, wd, nesterov, decay, momentum,
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def _sgd_momentum_cases(p, g, buf, n, sign, lr, mom, damp1, wd, nesterov, decay, momentum,
+                        first):
+    # `decay` is a literal at each call (inlined: it stays one in _sgd_loop)
+    if not momentum:
+        _sgd_loop(p, g, buf, n, sign, lr, mom, damp1, wd, nesterov, decay, False, False)
+    elif first:
+        _sgd_loop(p, g, buf, n, sign, lr, mom, damp1, wd, nesterov, decay, True, True)
+    else:
+        _sgd_loop(p, g, buf, n, sign, lr, mom, damp1, wd, nesterov, decay, True, False)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _sgd_range(row, like, lo, hi, lr, momentum, dampening, wd, nesterov, maximize):
     p = _piece(row[P], lo, hi, like)
     g = _piece(row[G], lo, hi, like)
@@ -156,18 +168,11 @@ def _sgd_range(row, like, lo, hi, lr, momentum, dampening, wd, nesterov, maximiz
     sg, lr_, mom, d1, wd_ = t(-1 if maximize else 1), t(-lr), t(momentum), t(1 - dampening), t(wd)
     first = row[FLAGS] & FIRST
     if wd != 0:
-        if momentum == 0:
-            _sgd_loop(p, g, buf, n, sg, lr_, mom, d1, wd_, nesterov, True, False, False)
-        elif first:
-            _sgd_loop(p, g, buf, n, sg, lr_, mom, d1, wd_, nesterov, True, True, True)
-        else:
-            _sgd_loop(p, g, buf, n, sg, lr_, mom, d1, wd_, nesterov, True, True, False)
-    elif momentum == 0:
-        _sgd_loop(p, g, buf, n, sg, lr_, mom, d1, wd_, nesterov, False, False, False)
-    elif first:
-        _sgd_loop(p, g, buf, n, sg, lr_, mom, d1, wd_, nesterov, False, True, True)
+        _sgd_momentum_cases(p, g, buf, n, sg, lr_, mom, d1, wd_, nesterov, True, momentum != 0,
+                            first)
     else:
-        _sgd_loop(p, g, buf, n, sg, lr_, mom, d1, wd_, nesterov, False, True, False)
+        _sgd_momentum_cases(p, g, buf, n, sg, lr_, mom, d1, wd_, nesterov, False, momentum != 0,
+                            first)
 
 
 @njit(cache=True, error_model="numpy")
@@ -317,6 +322,21 @@ def _rmsprop_loop(p, g, sq, buf, ga, n, sign, lr, a, w, eps, wd, mom, decay, mom
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def _rmsprop_cases(p, g, sq, buf, ga, n, sign, lr, a, w, eps, wd, mom, decay, momentum,
+                   centered):
+    # `decay` is a literal at each call (inlined: it stays one in _rmsprop_loop)
+    if momentum:
+        if centered:
+            _rmsprop_loop(p, g, sq, buf, ga, n, sign, lr, a, w, eps, wd, mom, decay, True, True)
+        else:
+            _rmsprop_loop(p, g, sq, buf, ga, n, sign, lr, a, w, eps, wd, mom, decay, True, False)
+    elif centered:
+        _rmsprop_loop(p, g, sq, buf, ga, n, sign, lr, a, w, eps, wd, mom, decay, False, True)
+    else:
+        _rmsprop_loop(p, g, sq, buf, ga, n, sign, lr, a, w, eps, wd, mom, decay, False, False)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _rmsprop_range(row, like, lo, hi, lr, alpha, eps, wd, momentum, centered, maximize):
     p = _piece(row[P], lo, hi, like)
     g = _piece(row[G], lo, hi, like)
@@ -328,28 +348,11 @@ def _rmsprop_range(row, like, lo, hi, lr, alpha, eps, wd, momentum, centered, ma
     sg, lr_, a_, w_ = t(-1 if maximize else 1), t(-lr), t(alpha), t(1 - alpha)
     e_, wd_, mo = t(eps), t(wd), t(momentum)
     if wd != 0:
-        if momentum > 0:
-            if centered:
-                _rmsprop_loop(p, g, sq, buf, ga, n, sg, lr_, a_, w_, e_, wd_, mo, True, True,
-                              True)
-            else:
-                _rmsprop_loop(p, g, sq, buf, ga, n, sg, lr_, a_, w_, e_, wd_, mo, True, True,
-                              False)
-        elif centered:
-            _rmsprop_loop(p, g, sq, buf, ga, n, sg, lr_, a_, w_, e_, wd_, mo, True, False, True)
-        else:
-            _rmsprop_loop(p, g, sq, buf, ga, n, sg, lr_, a_, w_, e_, wd_, mo, True, False,
-                          False)
-    elif momentum > 0:
-        if centered:
-            _rmsprop_loop(p, g, sq, buf, ga, n, sg, lr_, a_, w_, e_, wd_, mo, False, True, True)
-        else:
-            _rmsprop_loop(p, g, sq, buf, ga, n, sg, lr_, a_, w_, e_, wd_, mo, False, True,
-                          False)
-    elif centered:
-        _rmsprop_loop(p, g, sq, buf, ga, n, sg, lr_, a_, w_, e_, wd_, mo, False, False, True)
+        _rmsprop_cases(p, g, sq, buf, ga, n, sg, lr_, a_, w_, e_, wd_, mo, True, momentum > 0,
+                       centered)
     else:
-        _rmsprop_loop(p, g, sq, buf, ga, n, sg, lr_, a_, w_, e_, wd_, mo, False, False, False)
+        _rmsprop_cases(p, g, sq, buf, ga, n, sg, lr_, a_, w_, e_, wd_, mo, False, momentum > 0,
+                       centered)
 
 
 @njit(cache=True, error_model="numpy")
