@@ -152,6 +152,17 @@ def p_distance(x1, x2, b, i, j, p, zero):
     return acc ** (1.0 / p)
 
 
+def im2col_entry(x, cols, n, c, row, q, i, j, sh, sw, ph, pw, dh, dw, OW):
+    """cols[n, row, q] = the x[n, c] element that window entry (i, j) of output
+    position q reads (0 in the padding)."""
+    h = (q // OW) * sh - ph + i * dh
+    w = (q % OW) * sw - pw + j * dw
+    if 0 <= h < x.shape[2] and 0 <= w < x.shape[3]:
+        cols[n, row, q] = x[n, c, h, w]
+    else:
+        cols[n, row, q] = 0
+
+
 def window_max(x, p, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw):
     """(the maximum, its flat position h * W + w) of plane x[p] over output
     (oh, ow)'s pooling window: the first maximum; a NaN takes over."""
@@ -177,7 +188,7 @@ def window_max(x, p, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw):
 
 
 NAMES = ("scatter_column", "put_column", "upper_bound", "insertion_point", "median_position",
-         "row_mode", "runs", "p_distance", "window_max")
+         "row_mode", "runs", "p_distance", "im2col_entry", "window_max")
 
 
 def compile_for(jit, *names):

@@ -29,23 +29,21 @@ def _parallel(n):
     return n >= _elementwise.PARALLEL_THRESHOLD
 
 
+_im2col_entry, _window_max = neutral.compile_for(njit(inline="always"), "im2col_entry",
+                                                 "window_max")
+
+
 # -- im2col / col2im -----------------------------------------------------------
 @njit(cache=True, inline="always")
 def _im2col_plane(x, cols, p, geom):
     kh, kw, sh, sw, ph, pw, dh, dw, OW = geom
-    C, H, W = x.shape[1], x.shape[2], x.shape[3]
+    C = x.shape[1]
     n, c = p // C, p % C
-    L = cols.shape[2]
     for i in range(kh):
         for j in range(kw):
             row = (c * kh + i) * kw + j
-            for q in range(L):
-                h = (q // OW) * sh - ph + i * dh
-                w = (q % OW) * sw - pw + j * dw
-                if 0 <= h < H and 0 <= w < W:
-                    cols[n, row, q] = x[n, c, h, w]
-                else:
-                    cols[n, row, q] = 0
+            for q in range(cols.shape[2]):
+                _im2col_entry(x, cols, n, c, row, q, i, j, sh, sw, ph, pw, dh, dw, OW)
 
 
 @njit(cache=True)
@@ -140,8 +138,6 @@ def bias_grad(g, out):
 
 
 # -- max pooling ---------------------------------------------------------------------
-(_window_max,) = neutral.compile_for(njit(inline="always"), "window_max")
-
 
 @njit(cache=True, inline="always")
 def _max_pool_plane(x, out, idx, p, geom):

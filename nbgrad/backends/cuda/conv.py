@@ -19,24 +19,20 @@ __all__ = ["im2col", "col2im", "add_bias", "bias_grad", "max_pool", "window_mean
            "window_mean_backward"]
 
 
+_im2col_entry, _window_max = neutral.compile_for(cuda.jit(device=True), "im2col_entry",
+                                                 "window_max")
+
+
 # -- im2col / col2im -----------------------------------------------------------
 @cuda.jit(cache=True)
 def _im2col(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, OW):
     N, CK, L = cols.shape
-    H, W = x.shape[2], x.shape[3]
     for t in range(cuda.grid(1), N * CK * L, cuda.gridsize(1)):
         q = t % L
         r = (t // L) % CK
         n = t // (L * CK)
-        j = r % kw
-        i = (r // kw) % kh
-        c = r // (kh * kw)
-        h = (q // OW) * sh - ph + i * dh
-        w = (q % OW) * sw - pw + j * dw
-        if 0 <= h < H and 0 <= w < W:
-            cols[n, r, q] = x[n, c, h, w]
-        else:
-            cols[n, r, q] = 0
+        _im2col_entry(x, cols, n, r // (kh * kw), r, q, (r // kw) % kh, r % kw, sh, sw, ph, pw,
+                      dh, dw, OW)
 
 
 def im2col(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, OW):
@@ -104,7 +100,6 @@ def bias_grad(g, out):
 
 
 # -- max pooling ---------------------------------------------------------------------
-(_window_max,) = neutral.compile_for(cuda.jit(device=True), "window_max")
 
 
 @cuda.jit(cache=True)
