@@ -81,3 +81,24 @@ def test_replayed_result_structure_and_grads():
     assert first.item() == 3.0 and first.requires_grad and first.grad_fn is not None
     assert second[0] is x and second[1:] == (3, None) and k == 1
     np.testing.assert_array_equal(w.grad.numpy(), [1.0, 1.0])
+
+
+def test_list_of_like_tensors_takes_the_fast_check_and_keeps_aliasing_apart():
+    @nb.compile
+    def f(xs):
+        loss = nb.stack(xs).sum() * xs[0]
+        return loss, nb.autograd.grad(loss, xs)
+
+    def leaves():
+        return [nb.tensor(float(k), dtype=nb.float64, requires_grad=True) for k in (1, 2, 3)]
+    f(leaves())
+    assert len(f._fast) == 1
+    out, d = _calls(f, leaves())
+    assert d["replays"] == 1 and out[0].item() == 6.0
+    assert [g.item() for g in out[1]] == [7.0, 1.0, 1.0]
+    a, b = leaves()[:2]
+    out, d = _calls(f, [a, b, a])   # a twice: eagerly, its two gradients are the sum
+    assert d["replays"] == 0
+    assert [g.item() for g in out[1]] == [6.0, 1.0, 6.0]   # separate slots would give [5, 1, 1]
+    _, d = _calls(f, leaves()[:2])  # another length
+    assert d["recordings"] == 1

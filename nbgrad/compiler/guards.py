@@ -19,41 +19,73 @@ __all__ = ["fast_check"]
 _SCALARS = (int, float, bool, str, type(None))
 
 
+def _tensor_test(name, t, env, k):
+    """The test that `name` is a plain CPU tensor with `t`'s signature."""
+    env[f"S{k}"], env[f"D{k}"] = t._data.shape, t.dtype
+    return (f"{name}.__class__ is Tensor and {name}.device is cpu and "
+            f"{name}._data.shape == S{k} and {name}.dtype is D{k} and "
+            f"{name}._requires_grad == {bool(t._requires_grad)} and "
+            f"({name}.grad_fn is None) is {t.grad_fn is None}")
+
+
+def _plain(t):
+    return t.__class__ is Tensor and t.device is cpu_device
+
+
+def _argument(k, a, env):
+    """(test expression, loop lines, flat expression) for positional argument `a`, or
+    None when the keyed lookup must judge it."""
+    name = f"a{k}"
+    if _plain(a):
+        return _tensor_test(name, a, env, k), [], f"[{name}]"
+    if a.__class__ in _SCALARS:
+        env[f"C{k}"], env[f"V{k}"] = a.__class__, a
+        return f"{name}.__class__ is C{k} and {name} == V{k}", [], "[]"
+    if a.__class__ in (list, tuple) and a and all(_plain(t) for t in a):
+        first = a[0]
+        sig = (first._data.shape, first.dtype, first._requires_grad, first.grad_fn is None)
+        if any((t._data.shape, t.dtype, t._requires_grad, t.grad_fn is None) != sig
+               for t in a):
+            return None
+        # a list of like tensors (the scalar graph's 100 inputs): one loop, no key tuples
+        loop = [f"    for t in {name}:",
+                f"        if not ({_tensor_test('t', first, env, k)}):",
+                "            return None"]
+        return (f"{name}.__class__ is {a.__class__.__name__} and len({name}) == {len(a)}",
+                loop, f"list({name})")
+    return None
+
+
 def fast_check(args, grad_enabled, plan):
     """``check(args) -> flat tensor list or None`` accepting exactly the calls with
     `args`'s signature (positional, no keywords) that `plan`'s guards accept, or
-    None when the arguments are not all plain CPU tensors and scalars."""
+    None when an argument is not a plain CPU tensor, a Python scalar or a list or
+    tuple of like plain CPU tensors."""
     env = {"Tensor": Tensor, "cpu": cpu_device, "_state": grad_mode._state,
            "guards_hold": plan.guards_hold}
-    tests, tensors = [f"len(args) == {len(args)}"], []
+    tests, loops, flats = [f"_state.enabled is {bool(grad_enabled)}"], [], []
     for k, a in enumerate(args):
-        name = f"a{k}"
-        if a.__class__ is Tensor and a.device is cpu_device:
-            env[f"S{k}"], env[f"D{k}"] = a._data.shape, a.dtype
-            tests.append(f"{name}.__class__ is Tensor and {name}.device is cpu and "
-                         f"{name}._data.shape == S{k} and {name}.dtype is D{k} and "
-                         f"{name}._requires_grad == {bool(a._requires_grad)} and "
-                         f"({name}.grad_fn is None) is {a.grad_fn is None}")
-            tensors.append(name)
-        elif a.__class__ in _SCALARS:
-            env[f"C{k}"], env[f"V{k}"] = a.__class__, a
-            tests.append(f"{name}.__class__ is C{k} and {name} == V{k}")
-        else:
+        parts = _argument(k, a, env)
+        if parts is None:
             return None
-    if len(set(id(a) for a in args if a.__class__ is Tensor)) != len(tensors):
+        tests.append(parts[0])
+        loops += parts[1]
+        flats.append(parts[2])
+    tensors = [t for a in args for t in ((a,) if _plain(a) else
+                                         a if a.__class__ in (list, tuple) else ())]
+    if len(set(map(id, tensors))) != len(tensors):
         return None   # a tensor passed twice: the keyed lookup checks the aliasing
-    tests.append(f"_state.enabled is {bool(grad_enabled)}")
-    if len(tensors) > 1:
-        tests.append(f"len({{{', '.join(f'id({t})' for t in tensors)}}}) == {len(tensors)}")
     unpack = ", ".join(f"a{k}" for k in range(len(args)))
     src = "\n".join([
         "def check(args):",
         f"    if len(args) != {len(args)}:",
         "        return None",
         f"    {unpack}{',' if len(args) == 1 else ''} = args" if args else "    pass",
-        f"    if not ({' and '.join(tests[1:])}):",
-        "        return None",
-        f"    flat = [{', '.join(tensors)}]",
+        f"    if not ({' and '.join(tests)}):",
+        "        return None"] + loops + [
+        f"    flat = {' + '.join(flats) if flats else '[]'}",
+        "    if len(set(map(id, flat))) != len(flat):" if len(tensors) > 1 else "    pass",
+        "        return None" if len(tensors) > 1 else "",
         "    return flat if guards_hold(flat) else None",
     ])
     exec(compile(src, f"<nb.compile guard of {len(args)} arguments>", "exec"), env)
