@@ -111,16 +111,24 @@ _BUILTIN_SOURCE = """
                     G[src + i] += G[o + q * e + i]
         elif op == 18:   # gather_sum: the sum of b blocks of e elements from aux[a:a + b]
             acc = 0.0
-            for q in range(b):
-                src = aux[a + q]
-                for i in range(e):
-                    acc += A[src + i]
+            if e == 1:
+                for q in range(b):
+                    acc += A[aux[a + q]]
+            else:
+                for q in range(b):
+                    src = aux[a + q]
+                    for i in range(e):
+                        acc += A[src + i]
             A[o] = acc
         elif op == 19:
-            for q in range(b):
-                src = aux[a + q]
-                for i in range(e):
-                    G[src + i] += G[o]
+            if e == 1:
+                for q in range(b):
+                    G[aux[a + q]] += G[o]
+            else:
+                for q in range(b):
+                    src = aux[a + q]
+                    for i in range(e):
+                        G[src + i] += G[o]
         elif op == 20:   # gather_softmax: softmax of the b single values at aux[a:a + b]
             m = A[aux[a]]
             for q in range(1, b):
@@ -180,13 +188,16 @@ def _register(stem, fn):
 def _forward_lines(k, op):
     """The forward branch of elementwise op `k`.  Operands of n elements are read as
     slices indexed from 0 (LLVM then drops the negative-index checks and
-    vectorises); a broadcast operand takes the general loop."""
+    vectorises); a broadcast operand takes the general loop; one element, neither."""
     fields = list(zip(op.inputs, _OPERAND_FIELDS))
     steps = " and ".join(f"{s} == 1" for _, (_, s) in fields)
     general = ", ".join(f"A[{a} + i * {s}]" for _, (a, s) in fields)
     sliced = ", ".join(f"v{j}[i]" for j in range(len(fields)))
+    single = ", ".join(f"A[{a}]" for _, (a, _) in fields)
     lines = [f"        elif op == {FIRST_OP + 2 * k}:   # {op.name}",
-             f"            if {steps}:",
+             "            if n == 1:   # a 0-d value (the scalar graph's every row): no slices",
+             f"                A[o] = f{k}({single})",
+             f"            elif {steps}:",
              "                dst = A[o:o + n]"]
     lines += [f"                v{j} = A[{a}:{a} + n]" for j, (_, (a, _)) in enumerate(fields)]
     lines += ["                for i in range(n):",
