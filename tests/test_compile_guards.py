@@ -1,6 +1,7 @@
-"""nb.compile's generated signature checks (compiler/guards.py) and copy-out
-(compiler/outputs.py): a call replays a plan only when the keyed lookup would
-have chosen it, and the replay hands out what the eager function returns."""
+"""nb.compile's replay fast paths: the generated signature checks (compiler/guards.py)
+and copies (compiler/copies.py) -- a call replays a plan only when the keyed lookup
+would have chosen it, and hands out what the eager function returns -- and a fused
+plan's output buffers, reused only when nothing refers to them."""
 
 import numpy as np
 import pytest
@@ -102,3 +103,27 @@ def test_list_of_like_tensors_takes_the_fast_check_and_keeps_aliasing_apart():
     assert [g.item() for g in out[1]] == [6.0, 1.0, 6.0]   # separate slots would give [5, 1, 1]
     _, d = _calls(f, leaves()[:2])  # another length
     assert d["recordings"] == 1
+
+
+def test_fused_plan_reuses_an_output_buffer_only_when_nothing_refers_to_it():
+    @nb.compile
+    def step(x):
+        loss = ((x + 2) * (x + 2) * 3).mean()
+        loss.backward()
+        return loss
+
+    x = nb.ones(10_000, dtype=nb.float64, requires_grad=True)
+    for _ in range(2):
+        x.grad = None
+        step(x)
+    assert type(next(iter(step._plans.values()))[-1]).__name__ == "FusedPlan"
+    held = x.grad                      # kept by the caller: the next call needs new memory
+    x.grad = None
+    step(x)
+    assert not np.shares_memory(held.numpy(), x.grad.numpy())
+    np.testing.assert_allclose(held.numpy(), 6 * 3 / 10_000)
+    address = x.grad.numpy().ctypes.data
+    x.grad = None                      # dropped: its memory is written again
+    step(x)
+    assert x.grad.numpy().ctypes.data == address
+    np.testing.assert_allclose(x.grad.numpy(), 6 * 3 / 10_000)

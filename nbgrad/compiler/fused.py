@@ -21,6 +21,8 @@ by its text.  `fusable` says whether a program has this form; anything else
 keeps the eager kernels (see `nbgrad.compiler.api`).
 """
 
+import sys
+
 import numpy as np
 
 from nbgrad.backends import codegen
@@ -243,6 +245,7 @@ class FusedPlan(TapePlan):
         wanted = [t[1].off for t in slot_entries(result_template)]
         self.kernel = k = FusedKernel(p, n_big, wanted)
         self.consts = {off: float(v[0]) for off, v in p.consts if v.size == 1}
+        self.spare = {}   # output offset -> the buffer the last call returned (`_output`)
         self.prev_of = {s.off: ref for ref, s in p.grads_in}
         npdt = self.dtype.np
         empty = np.empty(0, npdt)   # compile (or load) now, on empty arrays
@@ -267,7 +270,7 @@ class FusedPlan(TapePlan):
                 outs[gs] = prev[-1]   # .grad += g element by element, in its own buffer
         for o in k.outputs:
             if o not in outs:
-                outs[o] = np.empty(k.out_sizes[o], npdt)
+                outs[o] = self._output(o, k.out_sizes[o], npdt)
         reduced = k.run(k.n, *arrays, scalars, *[outs[o] for o in k.outputs], *prev)
         values = dict(outs)
         values.update((o, np.array(r, dtype=npdt)) for o, r in zip(k.returned, reduced))
@@ -282,6 +285,18 @@ class FusedPlan(TapePlan):
                     leaf._grad._data[...] = values[s.off].reshape(s.shape)
                 leaf._grad._bump_version()
         return self._build(self.template, flat, values)
+
+    def _output(self, off, size, npdt):
+        """A buffer for output `off`: the last call's when nothing refers to it any more
+        (its tensors and their views are gone: the dict, `buf` and getrefcount's
+        argument are the only references), else a new one.  A step that sets
+        ``x.grad = None`` then writes into the same memory each call instead of
+        page-faulting a fresh allocation in (2-3 ms for 10,000,000 float32 here;
+        PyTorch's caching allocator does the same)."""
+        buf = self.spare.get(off)
+        if buf is None or sys.getrefcount(buf) > 3:
+            buf = self.spare[off] = np.empty(size, npdt)
+        return buf
 
     def _build(self, tpl, flat, values):
         kind = tpl[0]
