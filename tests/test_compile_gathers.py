@@ -78,3 +78,16 @@ def test_in_place_update_of_a_source_after_the_stack():
     def args():
         return nb.tensor(1.0, dtype=nb.float64), nb.tensor(2.0, dtype=nb.float64)
     _agree(f, args)
+
+
+def test_more_elementwise_ops_than_opcodes_is_unsupported_not_an_error():
+    from nbgrad.compiler.interpreter import FIRST_OP, Vocabulary
+    from nbgrad.compiler.unsupported import Unsupported
+
+    class Op:   # what a Vocabulary reads of an op before it builds its interpreter
+        def __init__(self, name):
+            self.name = name
+    limit = (256 - FIRST_OP) // 2
+    Vocabulary([Op(f"op{k}") for k in range(limit)])   # fits
+    with pytest.raises(Unsupported, match="opcodes have 8 bits"):
+        Vocabulary([Op(f"op{k}") for k in range(limit + 1)])

@@ -23,6 +23,7 @@ by the text of everything it inlines, as every generated kernel).
 from nbgrad.backends import codegen
 from nbgrad.backends.cpu import elementwise as cpu_elementwise
 from nbgrad.backends.family import KernelFamily
+from nbgrad.compiler.unsupported import Unsupported
 
 __all__ = ["WIDTH", "BUILTINS", "Vocabulary", "encode_row"]
 
@@ -162,7 +163,9 @@ class Vocabulary:
     def __init__(self, ops):
         self.ops = sorted(set(ops), key=lambda o: o.name)
         if FIRST_OP + 2 * len(self.ops) > 256:
-            raise ValueError(f"{len(self.ops)} elementwise ops: an opcode has 8 bits")
+            # the function then runs eagerly, with the reason (api catches Unsupported)
+            raise Unsupported(f"{len(self.ops)} different elementwise ops (the tape's "
+                              f"opcodes have 8 bits: at most {(256 - FIRST_OP) // 2})")
         self.opcode = {op.name: FIRST_OP + 2 * k for k, op in enumerate(self.ops)}
         self._run = None
 
