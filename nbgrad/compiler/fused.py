@@ -241,7 +241,7 @@ class FusedPlan(TapePlan):
     def __init__(self, program, result_template, n_big):
         p = program
         self._common(p, result_template)
-        self.rev, self.live, self.node = None, [], None
+        self.rev, self.live = None, []
         wanted = [t[1].off for t in slot_entries(result_template)]
         self.kernel = k = FusedKernel(p, n_big, wanted)
         self.consts = {off: float(v[0]) for off, v in p.consts if v.size == 1}

@@ -32,6 +32,11 @@ def _plain(t):
     return t.__class__ is Tensor and t.device is cpu_device
 
 
+def _signature(t):
+    """What `_tensor_test` compares of a plain CPU tensor."""
+    return t._data.shape, t.dtype, t._requires_grad, t.grad_fn is None
+
+
 def _argument(k, a, env):
     """(test expression, loop lines, flat expression) for positional argument `a`, or
     None when the keyed lookup must judge it."""
@@ -43,9 +48,7 @@ def _argument(k, a, env):
         return f"{name}.__class__ is C{k} and {name} == V{k}", [], "[]"
     if a.__class__ in (list, tuple) and a and all(_plain(t) for t in a):
         first = a[0]
-        sig = (first._data.shape, first.dtype, first._requires_grad, first.grad_fn is None)
-        if any((t._data.shape, t.dtype, t._requires_grad, t.grad_fn is None) != sig
-               for t in a):
+        if any(_signature(t) != _signature(first) for t in a):
             return None
         # a list of like tensors (the scalar graph's 100 inputs): one loop, no key tuples
         loop = [f"    for t in {name}:",
@@ -75,18 +78,16 @@ def fast_check(args, grad_enabled, plan):
                                          a if a.__class__ in (list, tuple) else ())]
     if len(set(map(id, tensors))) != len(tensors):
         return None   # a tensor passed twice: the keyed lookup checks the aliasing
-    unpack = ", ".join(f"a{k}" for k in range(len(args)))
-    src = "\n".join([
-        "def check(args):",
-        f"    if len(args) != {len(args)}:",
-        "        return None",
-        f"    {unpack}{',' if len(args) == 1 else ''} = args" if args else "    pass",
-        f"    if not ({' and '.join(tests)}):",
-        "        return None"] + loops + [
-        f"    flat = {' + '.join(flats) if flats else '[]'}",
-        "    if len(set(map(id, flat))) != len(flat):" if len(tensors) > 1 else "    pass",
-        "        return None" if len(tensors) > 1 else "",
-        "    return flat if guards_hold(flat) else None",
-    ])
+    lines = ["def check(args):",
+             f"    if len(args) != {len(args)}:",
+             "        return None"]
+    if args:
+        lines.append(f"    {', '.join(f'a{k}' for k in range(len(args)))}, = args")
+    lines += [f"    if not ({' and '.join(tests)}):", "        return None"] + loops
+    lines.append(f"    flat = {' + '.join(flats) if flats else '[]'}")
+    if len(tensors) > 1:
+        lines += ["    if len(set(map(id, flat))) != len(flat):", "        return None"]
+    lines.append("    return flat if guards_hold(flat) else None")
+    src = "\n".join(lines)
     exec(compile(src, f"<nb.compile guard of {len(args)} arguments>", "exec"), env)
     return env["check"]

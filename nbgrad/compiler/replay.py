@@ -117,6 +117,7 @@ class TapePlan:
         self.template = result_template
         self.modules = []   # (module, training flag): set by api._plan, guarded
         self.consumed = _consumed_node()
+        self.node = None   # the last replay's reverse node (a plan with live outputs)
         self.hosts = p.hosts
         self.captured = [(t, s.off, s.off + s.n, t._data.shape, t._requires_grad)
                          for t, s in p.captured]
