@@ -24,6 +24,7 @@ and pools (`_functional_conv`, which call the ops once they are declared).
 import warnings
 
 from nbgrad.ops import nn as _nn
+from nbgrad.ops.addmm import addmm as _addmm
 from nbgrad.ops.linalg import matmul as _matmul
 from nbgrad.tensor import Tensor
 
@@ -192,6 +193,9 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"linear(): weight must be 1-D or 2-D, got shape "
                            f"{list(weight.shape)}")
     w = weight.t()
+    if _one_addmm(input, weight, bias):
+        # as PyTorch: one AddmmBackward0 node, the bias added into the product's buffer
+        return _addmm(bias, input, w)
     if input.dim() > 2 and weight.dim() == 2:
         # one matrix product over the flattened leading dims
         lead = tuple(input.shape[:-1])
@@ -200,6 +204,18 @@ def linear(input, weight, bias=None):
     else:
         out = _matmul(input, w)
     return out if bias is None else out + bias
+
+
+def _one_addmm(input, weight, bias):
+    """Whether F.linear is PyTorch's ``addmm(bias, input, weight.t())``: a 2-D input and
+    weight that multiply, of one dtype with a bias that broadcasts to the result (any
+    other case takes the general path, which raises PyTorch's errors)."""
+    if bias is None or input.dim() != 2 or weight.dim() != 2 or bias.dim() > 2:
+        return False
+    if input.shape[1] != weight.shape[1] or not (input.dtype is weight.dtype is bias.dtype):
+        return False
+    out = (input.shape[0], weight.shape[0])
+    return all(b in (1, o) for b, o in zip(reversed(bias.shape), reversed(out)))
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

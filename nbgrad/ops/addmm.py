@@ -95,8 +95,13 @@ _addbmm = op("addbmm", node="AddbmmBackward0")(_forward("addbmm", _sum_bmm))
 
 @_addmm.backward
 def _addmm_backward(ctx, g):
-    return _grads(ctx, g, lambda a, b, g: linalg.mm(g, b.t()),
-                  lambda a, b, g: linalg.mm(a.t(), g))
+    return _grads(ctx, g, lambda a, b, g: linalg.mm(g, b.t()), _mat2_gradient)
+
+
+def _mat2_gradient(a, b, g):
+    # in mat2's layout, as mm_backward: F.linear's weight.t() then gets the transposed
+    # view of a contiguous (out, in) gradient, which .grad takes without a copy
+    return linalg.mm(g.t(), a).t() if linalg.column_major(b) else linalg.mm(a.t(), g)
 
 
 @_addmv.backward

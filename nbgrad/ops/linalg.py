@@ -93,11 +93,11 @@ def mm(ctx, x, y):
                            f"and {_mat(y._data.shape)})")
     _check_mm_dtypes(x, y)
     if ctx.needs_input_grad:   # the layouts the gradients take (see mm_backward)
-        ctx.column_major = (_column_major(x), _column_major(y))
+        ctx.column_major = (column_major(x), column_major(y))
     return _crossed_product(ctx, x, y)
 
 
-def _column_major(t):
+def column_major(t):
     """True for a 2-D tensor laid out by columns (a transposed contiguous matrix, as
     F.linear's weight.t())."""
     a, size = t._data, t.dtype.itemsize   # (a device array has no .itemsize)
