@@ -9,7 +9,7 @@ from nbgrad.backends.cpu import blas, matmul
 
 pytestmark = pytest.mark.skipif(not blas.available(), reason="SciPy's BLAS not found")
 
-SHAPES = [(3, 4, 5), (1, 7, 1), (1, 1, 1), (256, 64, 128), (10, 256, 512), (200, 300, 8)]
+SHAPES = [(40, 50, 60), (1, 70000, 1), (256, 64, 128), (10, 256, 512), (200, 300, 8)]
 
 
 def _layouts(x):
@@ -23,6 +23,7 @@ def _layouts(x):
 @pytest.mark.parametrize("m,k,n", SHAPES)
 @pytest.mark.parametrize("threads", [1, 2])
 def test_every_layout_matches_a_float64_product(dtype, tol, m, k, n, threads):
+    assert m * k * n >= blas.NUMPY_MAX_MACS   # BLAS's path, not np.matmul's
     rng = np.random.default_rng(m * k * n)
     A = rng.standard_normal((m, k)).astype(dtype)
     B = rng.standard_normal((k, n)).astype(dtype)
@@ -57,7 +58,8 @@ def test_blas_thread_count_is_restored():
     (np.ones((2, 3), np.int64), np.ones((3, 2), np.int64)),        # not a BLAS dtype
     (np.ones((2, 3), np.float32), np.ones((3, 2), np.float64)),    # two dtypes
     (np.ones((2, 0), np.float32), np.ones((0, 2), np.float32)),    # an empty dimension
-    (np.ones((4, 6), np.float32)[::2, ::2], np.ones((3, 2), np.float32)),  # no unit stride
+    (np.ones((3, 4), np.float32), np.ones((4, 5), np.float32)),    # small: np.matmul is faster
+    (np.ones((80, 120), np.float32)[::2, ::2], np.ones((60, 50), np.float32)),  # no unit stride
 ])
 def test_what_blas_does_not_take_goes_to_numpy(a, b):
     assert blas.gemm_2d(a, b, 2) is None

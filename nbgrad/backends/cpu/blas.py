@@ -10,9 +10,9 @@ pool owns the cores.  ``gemm`` also takes transposed operands in place, by
 flag and leading dimension: a transposed view (the backward pass's ``A.T @ g``)
 or a column slice is never copied.
 
-`gemm_2d` returns None where it does not apply (not float32/float64, a
-dimension of zero, a layout BLAS cannot read, no SciPy BLAS found); the caller
-then uses ``np.matmul``.
+`gemm_2d` returns None where it does not apply (not float32/float64, a small
+product, a layout BLAS cannot read, no SciPy BLAS found); the caller then uses
+``np.matmul``.
 """
 
 import ctypes
@@ -30,6 +30,9 @@ __all__ = ["gemm_2d", "available"]
 # below this many multiply-adds one thread does the product (a parallel launch
 # costs more than it saves)
 SPLIT_MIN_MACS = 1 << 20
+# below this many, np.matmul (2 us against 5 us here): OpenBLAS runs such products on
+# the calling thread, so no pool thread wakes to spin
+NUMPY_MAX_MACS = 1 << 16
 
 
 def _gemm_addresses():
@@ -140,12 +143,12 @@ def gemm_2d(a, b, threads):
     """``a @ b`` for 2-D float arrays of one dtype on `threads` of Numba's threads,
     or None where BLAS is not used (see the module docstring)."""
     fn = _ADDRESS.get(a.dtype)
-    if fn is None or b.dtype != a.dtype or 0 in a.shape or 0 in b.shape:
+    (M, K), N = a.shape, b.shape[1]
+    if fn is None or b.dtype != a.dtype or M * N * K < NUMPY_MAX_MACS:
         return None
     la, lb = _layout(a), _layout(b)
     if la is None or lb is None:
         return None
-    (M, K), N = a.shape, b.shape[1]
     C = np.empty((M, N), a.dtype)
     # a transposed operand is passed as its row-major self: Numba then sees C or A
     # layouts only (few specialisations); BLAS reads the same memory either way
