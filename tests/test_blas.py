@@ -64,3 +64,25 @@ def test_blas_thread_count_is_restored():
 def test_what_blas_does_not_take_goes_to_numpy(a, b):
     assert blas.gemm_2d(a, b, 2) is None
     assert np.array_equal(matmul.matmul_nd(a, b), np.matmul(a, b))
+
+
+def test_products_from_several_threads_restore_the_count():
+    if blas._THREADS is None:
+        pytest.skip("SciPy's OpenBLAS thread control not found")
+    import threading
+    get = blas._THREADS[0]
+    before = get()
+    a = np.random.default_rng(2).standard_normal((300, 300))
+    want = a @ a
+    results = []
+
+    def work():
+        for _ in range(20):
+            results.append(np.abs(blas.gemm_2d(a, a, 2) - want).max())
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 80 and max(results) < 1e-10
+    assert get() == before

@@ -18,6 +18,7 @@ product, a layout BLAS cannot read, no SciPy BLAS found); the caller then uses
 import ctypes
 import glob
 import os
+import threading
 
 import numpy as np
 from llvmlite import ir
@@ -62,6 +63,7 @@ def _blas_threads():
 
 _ADDRESS = _gemm_addresses()
 _THREADS = _blas_threads() if _ADDRESS else None
+_THREADS_LOCK = threading.Lock()
 
 
 def available():
@@ -159,10 +161,13 @@ def gemm_2d(a, b, threads):
         _block(fn, la[0], lb[0], a, la[1], b, lb[1], C, 0, M, 0, N, K)
         return C
     get, set_ = _THREADS
-    before = get()
-    set_(1)
-    try:
-        _split(fn, la[0], lb[0], a, la[1], b, lb[1], C, K, parts, M >= N)
-    finally:
-        set_(before)
+    # one product at a time sets the count: two overlapping would restore each
+    # other's 1, leaving SciPy single-threaded for the user after both
+    with _THREADS_LOCK:
+        before = get()
+        set_(1)
+        try:
+            _split(fn, la[0], lb[0], a, la[1], b, lb[1], C, K, parts, M >= N)
+        finally:
+            set_(before)
     return C
