@@ -101,6 +101,12 @@ CASES = [
     ("layer_norm", lambda x: F.layer_norm(x, (4,)), [(3, 4)], (0,)),
     ("conv2d", lambda x, w: F.conv2d(x, w, padding=1), [(1, 2, 5, 5), (3, 2, 3, 3)], (0, None)),
     ("pools", lambda x: F.max_pool2d(x, 2) + F.avg_pool2d(x, 2), [(1, 2, 4, 4)], (0,)),
+    ("addmm", lambda b, x, w: nb.addmm(b, x, w, beta=0.5, alpha=2) + nb.addmm(b, x, w, beta=0),
+     [(2,), (5, 3), (3, 2)], (0, None, 0)),
+    ("addmv-addr", lambda b, m, v: nb.addmv(b, m, v) + nb.addr(m, b, v, alpha=3).sum(1),
+     [(2,), (2, 3), (3,)], (None, 0, 0)),
+    ("baddbmm-addbmm", lambda x, a, b: nb.baddbmm(x, a, b, beta=2) + nb.addbmm(x, a, b),
+     [(2, 4), (3, 2, 5), (3, 5, 4)], (0, 0, None)),
 ]
 
 

@@ -1,6 +1,8 @@
 """Batching rules of the matrix products, indexing, losses, convolutions, pools and
 dropout (the rest of the table in `nbgrad.func.rules`).
 
+- addmm/addmv/addr/baddbmm/addbmm: ``beta * input + alpha * product``, the product
+  and the sum batched by their own rules;
 - matmul/mm/mv/bmm/dot: one batched matmul of the physical tensors (1-D operands
   gain and lose a dim, logical dims are padded so that broadcasting covers the
   batch dims); an unbatched matrix multiplies a batch directly;
@@ -15,7 +17,9 @@ dropout (the rest of the table in `nbgrad.func.rules`).
 
 from nbgrad.func import rules as R
 from nbgrad.func._batched import LEVELS, BatchedTensor, align, levels_of, physical, wrap
-from nbgrad.ops import REGISTRY
+from nbgrad.ops import REGISTRY, linalg
+from nbgrad.ops import addmm as _addmm
+from nbgrad.ops.elementwise import broadcast_shapes
 from nbgrad.tensor import Tensor
 
 __all__ = ["getitem_key"]
@@ -76,6 +80,25 @@ def bmm(op, args, kwargs):
 def matmul(op, args, kwargs):
     x, y = args
     return _product(x, y, len(x.shape) == 1, len(y.shape) == 1)
+
+
+def scaled_product(product):
+    """The rule of addmm/addmv/addr/baddbmm/addbmm: ``beta * input + alpha * product``
+    built from ops that batch by their own rules (the product's and broadcasting's)."""
+    def rule(op, args, kwargs):
+        a = R._bind(op, args, kwargs).arguments
+        input, operands = a["input"], (a["a"], a["b"])
+        beta, alpha = _addmm.check(op.name, input, operands, a["beta"], a["alpha"])
+        p = product(*operands)
+        shape = tuple(p.shape)
+        if broadcast_shapes(op.name, tuple(input.shape), shape) != shape:
+            raise RuntimeError(f"{op.name}: the input of shape {list(input.shape)} does not "
+                               f"broadcast to the product's shape {list(shape)} (inside vmap)")
+        scaled = p if alpha == 1 else p * alpha
+        if beta == 0:   # input ignored, as outside vmap
+            return scaled
+        return (input if beta == 1 else input * beta) + scaled
+    return rule
 
 
 # -- indexing -------------------------------------------------------------------------
@@ -219,6 +242,9 @@ def _table():
                        ("nll_loss", nll_loss),
                        ("dropout", dropout)):
         t[r[name]] = rule
+    for name, product in (("addmm", linalg.mm), ("addmv", linalg.mv), ("addr", linalg.outer),
+                          ("baddbmm", linalg.bmm), ("addbmm", _addmm.sum_bmm)):
+        t[r[name]] = scaled_product(product)
     for name in ("mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"):
         t[r[name]] = elementwise_loss
     for name, spatial in (("conv2d", 2), ("conv1d", 1), ("max_pool2d", 2), ("max_pool1d", 1),

@@ -32,7 +32,7 @@ def _number(opname, name, v, ts):
     return v
 
 
-def _check(opname, input, operands, beta, alpha):
+def check(opname, input, operands, beta, alpha):
     ts = (input,) + operands
     for t in ts:
         if not hasattr(t, "_data"):
@@ -59,7 +59,7 @@ def _combine(opname, input, product, beta, alpha):
 
 def _forward(opname, product):
     def forward(ctx, input, a, b, *, beta=1, alpha=1):
-        beta, alpha = _check(opname, input, (a, b), beta, alpha)
+        beta, alpha = check(opname, input, (a, b), beta, alpha)
         with grad_mode.no_grad():
             p = product(a, b)
         ctx.beta, ctx.alpha = beta, alpha
@@ -82,7 +82,7 @@ def _grads(ctx, g, ga, gb):
             _scale(gb(a, b, g), ctx.alpha) if need[2] else None)
 
 
-def _sum_bmm(a, b):
+def sum_bmm(a, b):
     return linalg.bmm(a, b).sum(0)
 
 
@@ -90,7 +90,7 @@ _addmm = op("addmm", node="AddmmBackward0")(_forward("addmm", linalg.mm))
 _addmv = op("addmv", node="AddmvBackward0")(_forward("addmv", linalg.mv))
 _addr = op("addr", node="AddrBackward0")(_forward("addr", linalg.outer))
 _baddbmm = op("baddbmm", node="BaddbmmBackward0")(_forward("baddbmm", linalg.bmm))
-_addbmm = op("addbmm", node="AddbmmBackward0")(_forward("addbmm", _sum_bmm))
+_addbmm = op("addbmm", node="AddbmmBackward0")(_forward("addbmm", sum_bmm))
 
 
 @_addmm.backward
