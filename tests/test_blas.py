@@ -2,6 +2,8 @@
 every layout BLAS reads in place (row major, transposed, a slice with a larger
 leading dimension), split over threads or not, against a float64 product."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -69,7 +71,6 @@ def test_what_blas_does_not_take_goes_to_numpy(a, b):
 def test_products_from_several_threads_restore_the_count():
     if blas._THREADS is None:
         pytest.skip("SciPy's OpenBLAS thread control not found")
-    import threading
     get = blas._THREADS[0]
     before = get()
     a = np.random.default_rng(2).standard_normal((300, 300))

@@ -17,9 +17,8 @@ dropout (the rest of the table in `nbgrad.func.rules`).
 
 from nbgrad.func import rules as R
 from nbgrad.func._batched import LEVELS, BatchedTensor, align, levels_of, physical, wrap
-from nbgrad.ops import REGISTRY, linalg
+from nbgrad.ops import REGISTRY
 from nbgrad.ops import addmm as _addmm
-from nbgrad.ops.elementwise import broadcast_shapes
 from nbgrad.tensor import Tensor
 
 __all__ = ["getitem_key"]
@@ -82,23 +81,14 @@ def matmul(op, args, kwargs):
     return _product(x, y, len(x.shape) == 1, len(y.shape) == 1)
 
 
-def scaled_product(product):
-    """The rule of addmm/addmv/addr/baddbmm/addbmm: ``beta * input + alpha * product``
-    built from ops that batch by their own rules (the product's and broadcasting's)."""
-    def rule(op, args, kwargs):
-        a = R._bind(op, args, kwargs).arguments
-        input, operands = a["input"], (a["a"], a["b"])
-        beta, alpha = _addmm.check(op.name, input, operands, a["beta"], a["alpha"])
-        p = product(*operands)
-        shape = tuple(p.shape)
-        if broadcast_shapes(op.name, tuple(input.shape), shape) != shape:
-            raise RuntimeError(f"{op.name}: the input of shape {list(input.shape)} does not "
-                               f"broadcast to the product's shape {list(shape)} (inside vmap)")
-        scaled = p if alpha == 1 else p * alpha
-        if beta == 0:   # input ignored, as outside vmap
-            return scaled
-        return (input if beta == 1 else input * beta) + scaled
-    return rule
+def scaled_product(op, args, kwargs):
+    """addmm/addmv/addr/baddbmm/addbmm: the op's product and ``beta * input + alpha *
+    product`` in ops that batch by their own rules (the product's and broadcasting's)."""
+    a = R._bind(op, args, kwargs).arguments
+    input, operands = a["input"], (a["a"], a["b"])
+    beta, alpha = _addmm.check(op.name, input, operands, a["beta"], a["alpha"])
+    product = _addmm.PRODUCTS[op.name](*operands)
+    return _addmm.scaled_sum(op.name, input, product, beta, alpha)
 
 
 # -- indexing -------------------------------------------------------------------------
@@ -242,9 +232,8 @@ def _table():
                        ("nll_loss", nll_loss),
                        ("dropout", dropout)):
         t[r[name]] = rule
-    for name, product in (("addmm", linalg.mm), ("addmv", linalg.mv), ("addr", linalg.outer),
-                          ("baddbmm", linalg.bmm), ("addbmm", _addmm.sum_bmm)):
-        t[r[name]] = scaled_product(product)
+    for name in _addmm.PRODUCTS:
+        t[r[name]] = scaled_product
     for name in ("mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"):
         t[r[name]] = elementwise_loss
     for name, spatial in (("conv2d", 2), ("conv1d", 1), ("max_pool2d", 2), ("max_pool1d", 1),

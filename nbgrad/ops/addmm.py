@@ -44,27 +44,26 @@ def check(opname, input, operands, beta, alpha):
     return _number(opname, "beta", beta, ts), _number(opname, "alpha", alpha, ts)
 
 
-def _combine(opname, input, product, beta, alpha):
-    """beta * input + alpha * product as a buffer (input broadcast to product's shape)."""
-    shape = tuple(product._data.shape)
-    if broadcast_shapes(opname, tuple(input._data.shape), shape) != shape:
-        raise RuntimeError(f"{opname}: the input of shape {list(input._data.shape)} does not "
+def scaled_sum(opname, input, product, beta, alpha):
+    """beta * input + alpha * product (input broadcast to product's shape), in ops: the
+    forward runs it under no_grad, and vmap's rule on batched tensors."""
+    shape = tuple(product.shape)
+    if broadcast_shapes(opname, tuple(input.shape), shape) != shape:
+        raise RuntimeError(f"{opname}: the input of shape {list(input.shape)} does not "
                            f"broadcast to the product's shape {list(shape)}")
-    with grad_mode.no_grad():
-        if beta == 0:   # input ignored, as PyTorch: its NaN and inf do not propagate
-            return (product if alpha == 1 else binary.mul(product, alpha))._data
-        scaled = input if beta == 1 else binary.mul(input, beta)
-        return binary.add(scaled, product, alpha=alpha)._data
+    if beta == 0:   # input ignored, as PyTorch: its NaN and inf do not propagate
+        return product if alpha == 1 else binary.mul(product, alpha)
+    scaled = input if beta == 1 else binary.mul(input, beta)
+    return binary.add(scaled, product, alpha=alpha)
 
 
 def _forward(opname, product):
     def forward(ctx, input, a, b, *, beta=1, alpha=1):
         beta, alpha = check(opname, input, (a, b), beta, alpha)
-        with grad_mode.no_grad():
-            p = product(a, b)
         ctx.beta, ctx.alpha = beta, alpha
         ctx.save_for_backward(a, b)
-        return _combine(opname, input, p, beta, alpha)
+        with grad_mode.no_grad():
+            return scaled_sum(opname, input, product(a, b), beta, alpha)._data
     forward.__name__ = opname
     return forward
 
@@ -82,15 +81,18 @@ def _grads(ctx, g, ga, gb):
             _scale(gb(a, b, g), ctx.alpha) if need[2] else None)
 
 
-def sum_bmm(a, b):
+def _sum_bmm(a, b):
     return linalg.bmm(a, b).sum(0)
 
 
-_addmm = op("addmm", node="AddmmBackward0")(_forward("addmm", linalg.mm))
-_addmv = op("addmv", node="AddmvBackward0")(_forward("addmv", linalg.mv))
-_addr = op("addr", node="AddrBackward0")(_forward("addr", linalg.outer))
-_baddbmm = op("baddbmm", node="BaddbmmBackward0")(_forward("baddbmm", linalg.bmm))
-_addbmm = op("addbmm", node="AddbmmBackward0")(_forward("addbmm", sum_bmm))
+# each op's product (vmap's batching rule reads it too)
+PRODUCTS = {"addmm": linalg.mm, "addmv": linalg.mv, "addr": linalg.outer,
+            "baddbmm": linalg.bmm, "addbmm": _sum_bmm}
+_addmm = op("addmm", node="AddmmBackward0")(_forward("addmm", PRODUCTS["addmm"]))
+_addmv = op("addmv", node="AddmvBackward0")(_forward("addmv", PRODUCTS["addmv"]))
+_addr = op("addr", node="AddrBackward0")(_forward("addr", PRODUCTS["addr"]))
+_baddbmm = op("baddbmm", node="BaddbmmBackward0")(_forward("baddbmm", PRODUCTS["baddbmm"]))
+_addbmm = op("addbmm", node="AddbmmBackward0")(_forward("addbmm", PRODUCTS["addbmm"]))
 
 
 @_addmm.backward
