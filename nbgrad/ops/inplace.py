@@ -23,13 +23,17 @@ result never depends on the order in which a kernel visits the elements.
 import numpy as np
 
 from nbgrad import _dtypes, _factories
+from nbgrad._device import cpu_device
+from nbgrad._dtypes import _FLOAT
 from nbgrad.autograd import grad_mode
 from nbgrad.autograd.function import Function
 from nbgrad.autograd.node import watch_input
 from nbgrad.backends import dispatch
 from nbgrad.ops import binary, unary
+from nbgrad.ops.elementwise import plain_subclasses
 from nbgrad.ops.overlap import aliases, arrays_of, check_internal_overlap, check_overlap
-from nbgrad.ops.registry import REGISTRY, tensor_method
+from nbgrad.ops.registry import REGISTRY, dispatch_wrapped, tensor_method
+from nbgrad.tensor import Tensor
 
 __all__ = []
 
@@ -195,11 +199,57 @@ def _type_name(d):
             "bool": "Bool"}.get(d.name, d.name.capitalize())
 
 
+def _fast_operands(target, operands):
+    """The kernel operands of ``target.op_(*operands)`` when none of the checks of the
+    general path below can fail and nothing is recorded (a plain update such as
+    ``p -= lr * p.grad`` under no_grad), else None.  That is: no nb.compile recording
+    and no grad mode, or nothing that requires grad; a writable C-contiguous CPU target;
+    each operand a Python number of the target's dtype category or lower, or a
+    C-contiguous CPU tensor of the target's shape and dtype that is the target's buffer
+    itself or shares no memory with it (both own their buffers)."""
+    c = target.__class__
+    if dispatch_wrapped or c is not Tensor and c not in plain_subclasses:
+        return None
+    recording = grad_mode._state.enabled
+    if recording and (target._requires_grad or target._base is not None):
+        return None
+    d = target._data
+    if d.__class__ is not _ndarray or target.device is not cpu_device or \
+            not d.flags.c_contiguous or not d.flags.writeable:
+        return None
+    dtype = target.dtype
+    kargs = []
+    for x in operands:
+        c = x.__class__
+        if c is float or c is int:
+            if _NUMBER_CATEGORY[c] > dtype.category:
+                return None
+            try:
+                kargs.append(_dtypes.scalar_value(x, dtype))
+            except OverflowError:
+                return None
+        elif c is Tensor or c in plain_subclasses:
+            o = x._data
+            if x.dtype is not dtype or o.__class__ is not _ndarray or o.shape != d.shape or \
+                    not o.flags.c_contiguous or (recording and x._requires_grad):
+                return None
+            if o is not d and (o.base is not None or d.base is not None):
+                return None   # views may overlap: the general path checks
+            kargs.append(o.ravel())
+        else:
+            return None
+    return kargs
+
+
 def _binary_inplace(name, fn, declared, target, other, result_dtype=None, **kwargs):
     """``target.<name>(other)``: `fn` is the public op (recorded path, keywords
     passed on); `declared` names the registered elementwise op whose kernel
     writes straight into the target when nothing is recorded (None: compute
     out of place, then copy)."""
+    if declared is not None and (result_dtype is None or result_dtype is target.dtype):
+        kargs = _fast_operands(target, (other,))
+        if kargs is not None:
+            return REGISTRY[declared].into_flat(target, kargs)
     check_inplace(target, name)
     number = other.__class__ in _NUMBER_CATEGORY   # no memory to overlap
     if not number:
@@ -225,7 +275,7 @@ def add_(self, other, *, alpha=1):
     """In place ``self += alpha * other``: ``w.add_(g, alpha=-0.1)``."""
     if alpha.__class__ is int and alpha == 1:
         return _binary_inplace("add_", binary.add, "add", self, other)
-    return _binary_inplace("add_", binary.add, None, self, other, alpha=alpha)
+    return _alpha_inplace("add_", binary.add, "add_alpha", self, other, alpha)
 
 
 @tensor_method("sub_")
@@ -233,7 +283,18 @@ def sub_(self, other, *, alpha=1):
     """In place ``self -= alpha * other``: ``w.sub_(0.1 * g)``."""
     if alpha.__class__ is int and alpha == 1:
         return _binary_inplace("sub_", binary.sub, "sub", self, other)
-    return _binary_inplace("sub_", binary.sub, None, self, other, alpha=alpha)
+    return _alpha_inplace("sub_", binary.sub, "sub_alpha", self, other, alpha)
+
+
+def _alpha_inplace(name, fn, declared, target, other, alpha):
+    """``target.add_(other, alpha=a)`` / ``sub_``: a float target and a number `alpha`
+    take the fast path (the optimizers' ``p.add_(g, alpha=-lr)``); anything else
+    computes out of place, then copies."""
+    if (alpha.__class__ is float or alpha.__class__ is int) and target.dtype.category == _FLOAT:
+        kargs = _fast_operands(target, (other, alpha))
+        if kargs is not None:
+            return REGISTRY[declared].into_flat(target, kargs)
+    return _binary_inplace(name, fn, None, target, other, alpha=alpha)
 
 
 @tensor_method("mul_")
