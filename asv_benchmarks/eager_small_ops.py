@@ -7,8 +7,9 @@
 Each workload is one line of notebook code run many times in a loop, written
 once against a ``torch``-like module (so PyTorch and nbgrad run the same code):
 ``N[i, j] += 1`` counting bigrams, ``x[i]`` and ``x[i, j]`` with Python ints (recorded too), a
-tensor times a Python number (with and without a gradient to record), and
-``torch.tensor(...)`` of a Python number or a short list.  Times are per line.
+tensor times a Python number (with and without a gradient to record),
+``torch.tensor(...)`` of a Python number or a short list, and an optimizer's
+in-place update of a 512-element parameter under no_grad.  Times are per line.
 
 Columns: PyTorch in its own process (a worker that imports torch only),
 PyTorch in nbgrad's process, and nbgrad; the samples of all three taken in
@@ -122,6 +123,30 @@ def tensor_from_list(torch):
     return run
 
 
+def sgd_update(torch):
+    """``p -= lr * g`` under no_grad on a 512-element parameter (a bias's SGD step)."""
+    p = torch.rand(512, requires_grad=True)
+    g = torch.rand(512)
+
+    def run():
+        with torch.no_grad():
+            for _ in range(LOOP):
+                p.__isub__(0.01 * g)   # `p -= ...` would rebind the closure's p
+    return run
+
+
+def add_alpha_update(torch):
+    """``p.add_(g, alpha=-lr)`` under no_grad on 512 elements (PyTorch's optimizers' form)."""
+    p = torch.rand(512, requires_grad=True)
+    g = torch.rand(512)
+
+    def run():
+        with torch.no_grad():
+            for _ in range(LOOP):
+                p.add_(g, alpha=-0.01)
+    return run
+
+
 WORKLOADS = {"index_add": ("N[i, j] += 1", index_add),
              "index_read": ("x[i]", index_read),
              "index_read_2d": ("P[i, j]", index_read_2d),
@@ -130,7 +155,9 @@ WORKLOADS = {"index_add": ("N[i, j] += 1", index_add),
              "scalar_mul_grad": ("w * 2.0 (w requires grad)", scalar_mul_grad),
              "scalar_0d_arith": ("(a + 1) * 0.5 on 0-d", scalar_0d_arith),
              "tensor_from_number": ("torch.tensor(k * 0.5)", tensor_from_number),
-             "tensor_from_list": ("torch.tensor([k, 1.0, 2.0])", tensor_from_list)}
+             "tensor_from_list": ("torch.tensor([k, 1.0, 2.0])", tensor_from_list),
+             "sgd_update": ("p -= 0.01 * g (512, no_grad)", sgd_update),
+             "add_alpha_update": ("p.add_(g, alpha=-0.01) (512)", add_alpha_update)}
 
 
 def _sampling(quick):
