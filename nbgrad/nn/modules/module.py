@@ -24,6 +24,9 @@ __all__ = ["Module", "register_module_forward_hook", "register_module_forward_pr
 register_module_forward_pre_hook = _hooks.register_module_forward_pre_hook
 register_module_forward_hook = _hooks.register_module_forward_hook
 
+# the stores of a module's members: a name assigned to one leaves the others
+_STORES = ("_parameters", "_buffers", "_modules", "_non_persistent_buffers_set")
+
 
 def _addindent(s, n):
     """Indent every line of `s` but the first by `n` spaces (blank lines stay empty)."""
@@ -196,47 +199,44 @@ class Module:
 
     def __setattr__(self, name, value):
         d = self.__dict__
-        params = d.get("_parameters")
-        if isinstance(value, Parameter):
-            if params is None:
-                raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._remove_from(name, d, self._buffers, self._modules,
-                              self._non_persistent_buffers_set)
-            self.register_parameter(name, value)
-        elif params is not None and name in params:
-            if value is not None:
-                raise TypeError(f"cannot assign '{typename(value)}' as parameter '{name}' "
-                                "(torch.nn.Parameter or None expected)")
-            self.register_parameter(name, value)
-        else:
-            self._set_module_or_buffer(name, value, d)
-
-    def _set_module_or_buffer(self, name, value, d):
+        if self._assign_member(name, value, d, Parameter, "_parameters", "parameters",
+                               "parameter", self.register_parameter):
+            return
         modules = d.get("_modules")
-        if isinstance(value, Module):
-            if modules is None:
-                raise AttributeError("cannot assign module before Module.__init__() call")
-            self._remove_from(name, d, self._parameters, self._buffers,
-                              self._non_persistent_buffers_set)
-            modules[name] = value
-        elif modules is not None and name in modules:
-            if value is not None:
-                raise TypeError(f"cannot assign '{typename(value)}' as child module '{name}' "
-                                "(torch.nn.Module or None expected)")
-            modules[name] = value
-        else:
-            buffers = d.get("_buffers")
-            if isinstance(value, Buffer) or (buffers is not None and name in buffers):
-                if value is not None and not isinstance(value, Tensor):
-                    raise TypeError(f"cannot assign '{typename(value)}' as buffer '{name}' "
-                                    "(torch.nn.Buffer, torch.Tensor or None expected)")
-                if isinstance(value, Buffer):
-                    persistent = value.persistent
-                else:
-                    persistent = name not in self._non_persistent_buffers_set
-                self.register_buffer(name, value, persistent)
+        if self._assign_member(name, value, d, Module, "_modules", "module", "child module",
+                               modules.__setitem__ if modules is not None else None):
+            return
+        buffers = d.get("_buffers")
+        if isinstance(value, Buffer) or (buffers is not None and name in buffers):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{typename(value)}' as buffer '{name}' "
+                                "(torch.nn.Buffer, torch.Tensor or None expected)")
+            if isinstance(value, Buffer):
+                persistent = value.persistent
             else:
-                object.__setattr__(self, name, value)
+                persistent = name not in self._non_persistent_buffers_set
+            self.register_buffer(name, value, persistent)
+        else:
+            object.__setattr__(self, name, value)
+
+    def _assign_member(self, name, value, d, cls, store, plural, kind, put):
+        """`__setattr__` of a parameter (`cls` Parameter) or child module (Module):
+        where `value` is a `cls`, `name` leaves the other stores and `put(name, value)`
+        stores it; where `name` already is one, only None may replace it.  False when
+        neither holds (PyTorch's errors, its order of checks: parameters first)."""
+        members = d.get(store)
+        if isinstance(value, cls):
+            if members is None:
+                raise AttributeError(f"cannot assign {plural} before Module.__init__() call")
+            self._remove_from(name, d, *(getattr(self, s) for s in _STORES if s != store))
+        elif members is not None and name in members:
+            if value is not None:
+                raise TypeError(f"cannot assign '{typename(value)}' as {kind} '{name}' "
+                                f"(torch.nn.{cls.__name__} or None expected)")
+        else:
+            return False
+        put(name, value)
+        return True
 
     @staticmethod
     def _remove_from(name, *stores):
