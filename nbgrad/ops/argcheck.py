@@ -11,7 +11,7 @@ not a tensor.  Without these checks a truthy string would silently mean True.
 from nbgrad.tensor import Tensor
 
 __all__ = ["type_name", "check_tensor", "require_tensor", "check_same_device", "check_bool",
-           "check_int", "invalid_combination", "check_reduction", "UNSET"]
+           "check_int", "check_sequence", "invalid_combination", "check_reduction", "UNSET"]
 
 
 class _Unset:
@@ -82,6 +82,19 @@ def check_int(opname, value, name="dim", kind="int"):
             not isinstance(value, Tensor):
         return value.__index__()   # NumPy integers
     raise TypeError(f"{opname}(): argument '{name}' must be {kind}, not {type_name(value)}")
+
+
+def check_sequence(value, cls, not_sequence, bad_element):
+    """`value`, or TypeError unless it is a list or tuple of `cls`: `not_sequence`
+    formatted with ``type`` (the name of value's type), or `bad_element` with
+    ``pos`` and ``type`` of the first element that is not a `cls` (each caller
+    keeps PyTorch's words for its argument)."""
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(not_sequence.format(type=type(value).__name__))
+    for pos, elem in enumerate(value):
+        if not isinstance(elem, cls):
+            raise TypeError(bad_element.format(pos=pos, type=type(elem).__name__))
+    return value
 
 
 def invalid_combination(opname, *args, **kwargs):
