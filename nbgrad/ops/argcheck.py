@@ -11,7 +11,8 @@ not a tensor.  Without these checks a truthy string would silently mean True.
 from nbgrad.tensor import Tensor
 
 __all__ = ["type_name", "check_tensor", "require_tensor", "check_same_device", "check_bool",
-           "check_int", "check_sequence", "invalid_combination", "check_reduction", "UNSET"]
+           "check_int", "check_sequence", "invalid_combination", "check_reduction",
+           "scalar_name", "check_scalar_type", "UNSET"]
 
 
 class _Unset:
@@ -53,6 +54,19 @@ def require_tensor(opname, value, name):
         raise TypeError(f"{opname}(): argument '{name}' must be Tensor, not "
                         f"{type(value).__name__}")
     return value
+
+
+def scalar_name(dtype):
+    """PyTorch's ScalarType name of `dtype` (``Long``), as its messages spell it."""
+    return dtype.torch_name
+
+
+def check_scalar_type(expected, dtype, detail=""):
+    """RuntimeError unless `dtype` is `expected`, in PyTorch's words (then
+    `detail`): ``expected scalar type Float but found Double``."""
+    if dtype is not expected:
+        raise RuntimeError(f"expected scalar type {scalar_name(expected)} but found "
+                           f"{scalar_name(dtype)}{detail}")
 
 
 def check_same_device(opname, input, *others):
