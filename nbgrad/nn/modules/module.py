@@ -15,7 +15,7 @@ from nbgrad import _dtypes
 from nbgrad._device import device as _device_cls
 from nbgrad.autograd.grad_mode import no_grad
 from nbgrad.nn.modules import _hooks, _state_dict
-from nbgrad.nn.modules._hooks import RemovableHandle, typename
+from nbgrad.nn.modules._hooks import typename
 from nbgrad.nn.parameter import Buffer, Parameter
 from nbgrad.tensor import Tensor
 
@@ -495,30 +495,16 @@ class Module:
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """Call ``hook(module, args)`` before ``forward`` (``hook(module, args, kwargs)``
         with `with_kwargs`); a returned value replaces the input.  Returns a handle."""
-        handle = RemovableHandle(self._forward_pre_hooks,
-                                 extra_dict=self._forward_pre_hooks_with_kwargs)
-        self._forward_pre_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[handle.id] = True
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _hooks.add_hook(self._forward_pre_hooks, hook, prepend,
+                               [(self._forward_pre_hooks_with_kwargs, with_kwargs)])
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
                               always_call=False):
         """Call ``hook(module, args, output)`` after ``forward``; a returned value
         replaces the output.  Returns a handle."""
-        handle = RemovableHandle(self._forward_hooks,
-                                 extra_dict=[self._forward_hooks_with_kwargs,
-                                             self._forward_hooks_always_called])
-        self._forward_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[handle.id] = True
-        if always_call:
-            self._forward_hooks_always_called[handle.id] = True
-        if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _hooks.add_hook(self._forward_hooks, hook, prepend,
+                               [(self._forward_hooks_with_kwargs, with_kwargs),
+                                (self._forward_hooks_always_called, always_call)])
 
     def register_full_backward_hook(self, hook, prepend=False):
         raise NotImplementedError("nn.Module.register_full_backward_hook is not implemented in "
