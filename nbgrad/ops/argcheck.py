@@ -11,7 +11,8 @@ not a tensor.  Without these checks a truthy string would silently mean True.
 from nbgrad.tensor import Tensor
 
 __all__ = ["type_name", "check_tensor", "require_tensor", "check_same_device", "check_bool",
-           "check_int", "invalid_combination", "check_reduction", "UNSET"]
+           "check_int", "check_sequence", "invalid_combination", "check_reduction",
+           "scalar_name", "check_scalar_type", "UNSET"]
 
 
 class _Unset:
@@ -55,6 +56,19 @@ def require_tensor(opname, value, name):
     return value
 
 
+def scalar_name(dtype):
+    """PyTorch's ScalarType name of `dtype` (``Long``), as its messages spell it."""
+    return dtype.torch_name
+
+
+def check_scalar_type(expected, dtype, detail=""):
+    """RuntimeError unless `dtype` is `expected`, in PyTorch's words (then
+    `detail`): ``expected scalar type Float but found Double``."""
+    if dtype is not expected:
+        raise RuntimeError(f"expected scalar type {scalar_name(expected)} but found "
+                           f"{scalar_name(dtype)}{detail}")
+
+
 def check_same_device(opname, input, *others):
     """RuntimeError (PyTorch's elementwise-kernel words) unless every tensor among
     `others` (non-tensors skipped) is on `input`'s device: checked before any kernel
@@ -82,6 +96,19 @@ def check_int(opname, value, name="dim", kind="int"):
             not isinstance(value, Tensor):
         return value.__index__()   # NumPy integers
     raise TypeError(f"{opname}(): argument '{name}' must be {kind}, not {type_name(value)}")
+
+
+def check_sequence(value, cls, not_sequence, bad_element):
+    """`value`, or TypeError unless it is a list or tuple of `cls`: `not_sequence`
+    formatted with ``type`` (the name of value's type), or `bad_element` with
+    ``pos`` and ``type`` of the first element that is not a `cls` (each caller
+    keeps PyTorch's words for its argument)."""
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(not_sequence.format(type=type(value).__name__))
+    for pos, elem in enumerate(value):
+        if not isinstance(elem, cls):
+            raise TypeError(bad_element.format(pos=pos, type=type(elem).__name__))
+    return value
 
 
 def invalid_combination(opname, *args, **kwargs):

@@ -18,8 +18,7 @@ import numpy as np
 
 from nbgrad.autograd import grad_mode
 from nbgrad.backends import dispatch
-from nbgrad.ops.argcheck import require_tensor
-from nbgrad.ops.linalg import scalar_name
+from nbgrad.ops.argcheck import check_scalar_type, require_tensor, scalar_name
 from nbgrad.ops.registry import op
 from nbgrad.tensor import Tensor
 
@@ -57,10 +56,8 @@ def _check_tensors(opname, x, w, bias):
                                f"found at least two devices, {x.device} and {t.device}! "
                                f"({name})")
     check_float(opname, x)
-    if w.dtype is not x.dtype:
-        raise RuntimeError(f"expected scalar type {scalar_name(x.dtype)} but found "
-                           f"{scalar_name(w.dtype)} ({opname} of a {x.dtype} input and a "
-                           f"{w.dtype} weight)")
+    check_scalar_type(x.dtype, w.dtype, f" ({opname} of a {x.dtype} input and a {w.dtype} "
+                      "weight)")
     if bias is not None and bias.dtype is not x.dtype:
         raise RuntimeError(f"Input type ({_c(x)}) and bias "
                            f"type ({_c(bias)}) should be the same")

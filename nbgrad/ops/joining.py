@@ -11,7 +11,7 @@ from functools import reduce as _fold
 
 from nbgrad import _dtypes
 from nbgrad.backends import dispatch
-from nbgrad.ops.argcheck import check_int, check_tensor
+from nbgrad.ops.argcheck import check_int, check_same_device, check_sequence, check_tensor
 from nbgrad.ops.movement import getitem
 from nbgrad.ops.registry import op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
@@ -20,18 +20,13 @@ __all__ = ["cat", "concat", "concatenate", "stack", "split", "chunk", "unbind"]
 
 
 def _tensor_list(opname, tensors):
-    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"{opname}(): argument 'tensors' (position 1) must be tuple of Tensors, "
-                        f"not {type(tensors).__name__}")
-    for i, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{opname}(): expected Tensor as element {i} in argument 0, but "
-                            f"got {type(t).__name__}")
-    for t in tensors[1:]:
-        if t.device != tensors[0].device:
-            raise RuntimeError(f"{opname}: Expected all tensors to be on the same device, but "
-                               f"found at least two devices, {tensors[0].device} and "
-                               f"{t.device}!")
+    check_sequence(tensors, Tensor,
+                   f"{opname}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                   "not {type}",
+                   f"{opname}(): expected Tensor as element {{pos}} in argument 0, but got "
+                   "{type}")
+    if tensors:
+        check_same_device(opname, tensors[0], *tensors[1:])
     return tensors
 
 

@@ -13,23 +13,17 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad.backends import dispatch
+from nbgrad.ops.argcheck import check_scalar_type, scalar_name
 from nbgrad.ops.reduce import _sum_array
 from nbgrad.ops.registry import op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
 __all__ = ["matmul", "mm", "bmm", "dot", "mv", "outer", "ger", "diagonal", "trace", "einsum"]
 
-# the names PyTorch's messages use for a dtype: C++ type and ScalarType
+# the names PyTorch's messages use for a dtype's C++ type
 _CTYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
           "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
           "bool": "bool"}
-_SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
-def scalar_name(dtype):
-    """PyTorch's ScalarType name of `dtype` ('Float', 'Long' ...), as in its messages."""
-    return _SCALAR[dtype.name]
 
 
 def _check_tensors(opname, *ts):
@@ -134,10 +128,7 @@ def bmm(ctx, x, y):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, "
                            f"{b.shape[1]}].")
-    if x.dtype is not y.dtype:
-        raise RuntimeError(f"expected scalar type {scalar_name(x.dtype)} but found "
-                           f"{scalar_name(y.dtype)} (bmm of {list(a.shape)} and "
-                           f"{list(b.shape)})")
+    check_scalar_type(x.dtype, y.dtype, f" (bmm of {list(a.shape)} and {list(b.shape)})")
     return _crossed_product(ctx, x, y)
 
 
@@ -558,9 +549,7 @@ def einsum(equation, *operands):
         raise RuntimeError("einsum(): must provide at least one operand")
     _check_tensors("einsum", *operands)
     for t in operands[1:]:
-        if t.dtype is not operands[0].dtype:
-            raise RuntimeError(f"expected scalar type {scalar_name(operands[0].dtype)} but "
-                               f"found {scalar_name(t.dtype)} (einsum {equation!r})")
+        check_scalar_type(operands[0].dtype, t.dtype, f" (einsum {equation!r})")
     labels, out = _einsum_parse(equation, operands)
     sizes = _einsum_sizes(labels, operands)
     ts = []

@@ -11,8 +11,7 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad.backends import dispatch
-from nbgrad.ops.argcheck import check_same_device, require_tensor
-from nbgrad.ops.linalg import scalar_name
+from nbgrad.ops.argcheck import check_same_device, require_tensor, scalar_name
 from nbgrad.tensor import Tensor
 
 __all__ = ["LinAlgError"]

@@ -11,7 +11,8 @@ and the exponential's adjoint as the upper-right block of the exponential of
 import numpy as np
 
 from nbgrad.autograd.grad_mode import is_grad_enabled
-from nbgrad.ops.linalg import matmul, scalar_name
+from nbgrad.ops.argcheck import scalar_name
+from nbgrad.ops.linalg import matmul
 from nbgrad.ops.linalg_common import (broadcast_batch, check_matrix, check_tensor,
                                       empty_like_on, host, lapack, outputs, stack, unstack,
                                       wrap)

@@ -12,7 +12,8 @@ programming over the chain, as PyTorch).
 import math
 
 from nbgrad import _dtypes
-from nbgrad.ops.linalg import mm, scalar_name
+from nbgrad.ops.argcheck import scalar_name
+from nbgrad.ops.linalg import mm
 from nbgrad.ops.linalg_common import check_float, check_tensor
 from nbgrad.ops.linalg_decomp import svdvals
 from nbgrad.ops.reduce_extrema import amax, amin

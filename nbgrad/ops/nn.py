@@ -16,9 +16,8 @@ import math
 from nbgrad import _dtypes, _random
 from nbgrad.autograd import grad_mode
 from nbgrad.backends import dispatch
-from nbgrad.ops.argcheck import check_same_device, require_tensor
+from nbgrad.ops.argcheck import check_same_device, check_scalar_type, require_tensor, scalar_name
 from nbgrad.ops.elementwise import broadcast_shapes
-from nbgrad.ops.linalg import scalar_name
 from nbgrad.ops.registry import op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
@@ -230,9 +229,7 @@ def check_class_targets(input, target, weight, ignore_index, opname="nll_loss"):
             raise RuntimeError(f"weight tensor should be defined either for all {C} classes or "
                                f"no classes but got weight tensor of shape: "
                                f"{list(weight._data.shape)}")
-        if weight.dtype is not input.dtype:
-            raise RuntimeError(f"expected scalar type {scalar_name(input.dtype)} but found "
-                               f"{scalar_name(weight.dtype)}")
+        check_scalar_type(input.dtype, weight.dtype)
         _check_not_differentiated(opname, "weight", weight)
     N = xs[0] if len(xs) > 1 else 1
     D = math.prod(xs[2:])

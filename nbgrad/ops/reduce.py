@@ -29,7 +29,7 @@ from nbgrad import _dtypes
 from nbgrad._dtypes import _FLOAT
 from nbgrad.autograd import batching, grad_mode
 from nbgrad.backends import dispatch
-from nbgrad.ops.argcheck import UNSET, check_reduction, invalid_combination
+from nbgrad.ops.argcheck import UNSET, check_reduction, invalid_combination, scalar_name
 from nbgrad.ops.registry import attach_methods, op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
@@ -123,16 +123,6 @@ def check_nonempty(opname, a, dim, dim_given):
         if a.shape[d] == 0:
             raise IndexError(f"{opname}(): Expected reduction dim {d} to have non-zero size "
                              f"(input shape {list(a.shape)}).")
-
-
-_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                 "uint8": "Byte", "bool": "Bool", "float16": "Half", "float32": "Float",
-                 "float64": "Double"}
-
-
-def scalar_name(dtype):
-    """PyTorch's ScalarType name of `dtype` (``Long``), as its messages spell it."""
-    return _SCALAR_NAMES.get(dtype.name, dtype.name)
 
 
 def _reduced_dtype(x, dtype):

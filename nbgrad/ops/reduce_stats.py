@@ -16,9 +16,9 @@ import numpy as np
 from nbgrad import _dtypes
 from nbgrad.autograd.grad_mode import is_grad_enabled
 from nbgrad.backends import dispatch
-from nbgrad.ops.argcheck import check_bool, check_reduction
+from nbgrad.ops.argcheck import check_bool, check_reduction, scalar_name
 from nbgrad.ops.binary import where
-from nbgrad.ops.reduce import keep_dims, normalize_dims, prepare, scalar_name
+from nbgrad.ops.reduce import keep_dims, normalize_dims, prepare
 from nbgrad.ops.registry import attach_methods, op
 from nbgrad.tensor import Tensor
 

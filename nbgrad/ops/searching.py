@@ -17,8 +17,7 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad.backends import dispatch
-from nbgrad.ops.argcheck import check_bool, check_tensor
-from nbgrad.ops.reduce import scalar_name
+from nbgrad.ops.argcheck import check_bool, check_tensor, scalar_name
 from nbgrad.ops.registry import attach_methods, op
 from nbgrad.ops.sorting import _sorted_rows
 from nbgrad.tensor import Tensor, _wrap_dim

@@ -20,12 +20,11 @@ from nbgrad import _dtypes
 from nbgrad.autograd import grad_mode
 from nbgrad.backends import dispatch
 from nbgrad.ops import scalar as s
-from nbgrad.ops.argcheck import check_int, check_tensor
+from nbgrad.ops.argcheck import check_int, check_scalar_type, check_tensor, scalar_name
 from nbgrad.ops.binary import where
 from nbgrad.ops.elementwise import elementwise
 from nbgrad.ops.joining import cat, stack
 from nbgrad.ops.linalg import _diagonal_view, diagonal
-from nbgrad.ops.reduce import scalar_name
 from nbgrad.ops.registry import attach_methods, op
 from nbgrad.ops.unary import abs as abs_
 from nbgrad.ops.unary import sign
@@ -216,9 +215,7 @@ def cross(input, other, dim=None):
     size 3), broadcasting the others: ``nb.cross(x, y, dim=1)``."""
     check_tensor("cross", input)
     check_tensor("cross", other, "other", 2)
-    if input.dtype is not other.dtype:
-        raise RuntimeError(f"expected scalar type {scalar_name(input.dtype)} but found "
-                           f"{scalar_name(other.dtype)}")
+    check_scalar_type(input.dtype, other.dtype)
     d, shape = _cross_dim(input, other, dim)
     a, b = input.expand(shape), other.expand(shape)
     lead = (slice(None),) * d
@@ -284,9 +281,7 @@ def _check_cdist(x1, x2, p):
     if not x1.dtype.is_floating_point:
         raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: "
                            f"{scalar_name(x1.dtype)}")
-    if x1.dtype is not x2.dtype:
-        raise RuntimeError(f"expected scalar type {scalar_name(x1.dtype)} but found "
-                           f"{scalar_name(x2.dtype)}")
+    check_scalar_type(x1.dtype, x2.dtype)
     if not p >= 0:
         raise RuntimeError("cdist only supports non-negative p values")
 

@@ -61,6 +61,11 @@ def _param_groups_val_list(optimizer, key):
             for g in optimizer.param_groups]
 
 
+def _scaled_lrs(optimizer, factor):
+    """Each group's current lr times `factor`: the step of a chainable schedule."""
+    return [group["lr"] * factor for group in optimizer.param_groups]
+
+
 def _update_param_group_val(param_group, key, val):
     if isinstance(param_group[key], Tensor):
         param_group[key].fill_(float(val))
@@ -249,7 +254,7 @@ class StepLR(LRScheduler):
         _warn_get_lr_called_within_step(self)
         if (self.last_epoch == 0) or (self.last_epoch % self.step_size != 0):
             return _param_groups_val_list(self.optimizer, "lr")
-        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, self.gamma)
 
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size)
@@ -268,8 +273,7 @@ class MultiStepLR(LRScheduler):
         _warn_get_lr_called_within_step(self)
         if self.last_epoch not in self.milestones:
             return _param_groups_val_list(self.optimizer, "lr")
-        return [group["lr"] * self.gamma ** self.milestones[self.last_epoch]
-                for group in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, self.gamma ** self.milestones[self.last_epoch])
 
     def _get_closed_form_lr(self):
         milestones = sorted(self.milestones.elements())
@@ -295,13 +299,12 @@ class LinearLR(LRScheduler):
     def get_lr(self):
         _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0:
-            return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
+            return _scaled_lrs(self.optimizer, self.start_factor)
         if self._is_initial or self.last_epoch > self.total_iters:
             return _param_groups_val_list(self.optimizer, "lr")
         span = self.end_factor - self.start_factor
-        return [group["lr"] * (1.0 + span / (self.total_iters * self.start_factor
-                                             + (self.last_epoch - 1) * span))
-                for group in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, 1.0 + span / (self.total_iters * self.start_factor
+                                                         + (self.last_epoch - 1) * span))
 
     def _get_closed_form_lr(self):
         return [base_lr * (self.start_factor + (self.end_factor - self.start_factor)
@@ -320,7 +323,7 @@ class ExponentialLR(LRScheduler):
         _warn_get_lr_called_within_step(self)
         if self._is_initial:
             return _param_groups_val_list(self.optimizer, "lr")
-        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, self.gamma)
 
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]

@@ -9,7 +9,8 @@ out as PyTorch's ``unfold``: (N, C * kh * kw, OH * OW), row ``(c * kh + i) * kw
 + j``.  `ph`, `pw` are the top and left padding; the bottom and right padding
 follow from the output size the caller chose (asymmetric for 'same').
 
-Each kernel runs serially over its planes, or over them in a `prange` above
+Each kernel is a loop over its planes, compiled serial and parallel from one
+function (`nbgrad.backends.cpu.parallel`); the parallel one runs above
 `PARALLEL_THRESHOLD` elements.  Every plane is written by one thread only (col2im
 and the pools' backward accumulate within their own plane), so the parallel
 kernels give the serial results bit for bit.
@@ -19,14 +20,10 @@ kernels give the serial results bit for bit.
 from numba import njit, prange
 
 from nbgrad.backends import neutral
-from nbgrad.backends.cpu import elementwise as _elementwise
+from nbgrad.backends.cpu.parallel import by_size, serial_and_parallel
 
 __all__ = ["im2col", "col2im", "add_bias", "bias_grad", "max_pool", "window_mean",
            "window_mean_backward"]
-
-
-def _parallel(n):
-    return n >= _elementwise.PARALLEL_THRESHOLD
 
 
 _im2col_entry, _window_max = neutral.compile_for(njit(inline="always"), "im2col_entry",
@@ -46,23 +43,19 @@ def _im2col_plane(x, cols, p, geom):
                 _im2col_entry(x, cols, n, c, row, q, i, j, sh, sw, ph, pw, dh, dw, OW)
 
 
-@njit(cache=True)
-def _im2col_serial(x, cols, geom):
-    for p in range(x.shape[0] * x.shape[1]):
-        _im2col_plane(x, cols, p, geom)
-
-
-@njit(cache=True, parallel=True)
-def _im2col_parallel(x, cols, geom):
+def _im2col_planes(x, cols, geom):
     for p in prange(x.shape[0] * x.shape[1]):
         _im2col_plane(x, cols, p, geom)
+
+
+_im2col = serial_and_parallel(_im2col_planes)
 
 
 def im2col(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, OW):
     """cols[n, (c*kh + i)*kw + j, oh*OW + ow] = x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw]
     (0 outside x)."""
     geom = (kh, kw, sh, sw, ph, pw, dh, dw, OW)
-    (_im2col_parallel if _parallel(cols.size) else _im2col_serial)(x, cols, geom)
+    by_size(_im2col, cols.size)(x, cols, geom)
 
 
 @njit(cache=True, inline="always")
@@ -82,37 +75,23 @@ def _col2im_plane(cols, x, p, geom):
                     x[n, c, h, w] += cols[n, row, q]
 
 
-@njit(cache=True)
-def _col2im_serial(cols, x, geom):
-    for p in range(x.shape[0] * x.shape[1]):
-        _col2im_plane(cols, x, p, geom)
-
-
-@njit(cache=True, parallel=True)
-def _col2im_parallel(cols, x, geom):
+def _col2im_planes(cols, x, geom):
     for p in prange(x.shape[0] * x.shape[1]):
         _col2im_plane(cols, x, p, geom)
+
+
+_col2im = serial_and_parallel(_col2im_planes)
 
 
 def col2im(cols, x, kh, kw, sh, sw, ph, pw, dh, dw, OW):
     """The adjoint of `im2col`: x (N, C, H, W) = the sum of the columns' entries
     at the positions im2col read them from."""
     geom = (kh, kw, sh, sw, ph, pw, dh, dw, OW)
-    (_col2im_parallel if _parallel(cols.size) else _col2im_serial)(cols, x, geom)
+    by_size(_col2im, cols.size)(cols, x, geom)
 
 
 # -- bias ----------------------------------------------------------------------------
-@njit(cache=True)
-def _add_bias_serial(out, bias):
-    N, O, L = out.shape
-    for p in range(N * O):
-        b = bias[p % O]
-        for q in range(L):
-            out[p // O, p % O, q] += b
-
-
-@njit(cache=True, parallel=True)
-def _add_bias_parallel(out, bias):
+def _add_bias_rows(out, bias):
     N, O, L = out.shape
     for p in prange(N * O):
         b = bias[p % O]
@@ -120,9 +99,12 @@ def _add_bias_parallel(out, bias):
             out[p // O, p % O, q] += b
 
 
+_add_bias = serial_and_parallel(_add_bias_rows)
+
+
 def add_bias(out, bias):
     """out[n, o, :] += bias[o] (out: (N, O, L), in place)."""
-    (_add_bias_parallel if _parallel(out.size) else _add_bias_serial)(out, bias)
+    by_size(_add_bias, out.size)(out, bias)
 
 
 @njit(cache=True)
@@ -149,23 +131,19 @@ def _max_pool_plane(x, out, idx, p, geom):
             idx[p, oh, ow] = at
 
 
-@njit(cache=True)
-def _max_pool_serial(x, out, idx, geom):
-    for p in range(x.shape[0]):
-        _max_pool_plane(x, out, idx, p, geom)
-
-
-@njit(cache=True, parallel=True)
-def _max_pool_parallel(x, out, idx, geom):
+def _max_pool_planes(x, out, idx, geom):
     for p in prange(x.shape[0]):
         _max_pool_plane(x, out, idx, p, geom)
+
+
+_max_pool = serial_and_parallel(_max_pool_planes)
 
 
 def max_pool(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
     """out[p, oh, ow] = the maximum of x[p] over the window, idx its flat position
     h * W + w in the plane (the first maximum; a NaN wins)."""
     geom = (kh, kw, sh, sw, ph, pw, dh, dw)
-    (_max_pool_parallel if _parallel(x.size) else _max_pool_serial)(x, out, idx, geom)
+    by_size(_max_pool, x.size)(x, out, idx, geom)
 
 
 # -- window means (average pools) ----------------------------------------------------
@@ -181,24 +159,19 @@ def _window_mean_plane(x, bounds, fh, fw, out, p):
             out[p, oh, ow] = s / (fh[oh] * fw[ow])
 
 
-@njit(cache=True)
-def _window_mean_serial(x, bounds, fh, fw, out):
-    for p in range(x.shape[0]):
-        _window_mean_plane(x, bounds, fh, fw, out, p)
-
-
-@njit(cache=True, parallel=True)
-def _window_mean_parallel(x, bounds, fh, fw, out):
+def _window_mean_planes(x, bounds, fh, fw, out):
     for p in prange(x.shape[0]):
         _window_mean_plane(x, bounds, fh, fw, out, p)
+
+
+_window_mean = serial_and_parallel(_window_mean_planes)
 
 
 def window_mean(x, hs, he, ws, we, fh, fw, out):
     """out[p, oh, ow] = sum(x[p, hs[oh]:he[oh], ws[ow]:we[ow]]) / (fh[oh] * fw[ow]),
     summed in float64 (windows and divisor factors chosen by the caller)."""
     bounds = (hs, he, ws, we)
-    (_window_mean_parallel if _parallel(x.size) else _window_mean_serial)(x, bounds, fh, fw,
-                                                                          out)
+    by_size(_window_mean, x.size)(x, bounds, fh, fw, out)
 
 
 @njit(cache=True, inline="always")
@@ -213,22 +186,16 @@ def _window_mean_backward_plane(g, bounds, fh, fw, gx, p):
                     gx[p, h, w] += v
 
 
-@njit(cache=True)
-def _window_mean_backward_serial(g, bounds, fh, fw, gx):
-    for p in range(g.shape[0]):
-        _window_mean_backward_plane(g, bounds, fh, fw, gx, p)
-
-
-@njit(cache=True, parallel=True)
-def _window_mean_backward_parallel(g, bounds, fh, fw, gx):
+def _window_mean_backward_planes(g, bounds, fh, fw, gx):
     for p in prange(g.shape[0]):
         _window_mean_backward_plane(g, bounds, fh, fw, gx, p)
+
+
+_window_mean_backward = serial_and_parallel(_window_mean_backward_planes)
 
 
 def window_mean_backward(g, hs, he, ws, we, fh, fw, gx):
     """The adjoint of `window_mean`: gx (P, H, W) gets g / divisor in every
     element of each output's window."""
     bounds = (hs, he, ws, we)
-    kernel = _window_mean_backward_parallel if _parallel(gx.size) else \
-        _window_mean_backward_serial
-    kernel(g, bounds, fh, fw, gx)
+    by_size(_window_mean_backward, gx.size)(g, bounds, fh, fw, gx)

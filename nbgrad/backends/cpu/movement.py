@@ -14,37 +14,33 @@ copies into strided views (and `flip`) use the generated identity kernel of
 
 Parallel variants (above `PARALLEL_THRESHOLD`, chosen by the dispatch
 functions at the bottom) split the work so that no two threads write the
-same element: gathers over output rows, scatters over the columns that
-repeated indices share (a column's writes stay in index order, so "last write
-wins" and the accumulation order are those of the serial kernel).
+same element: gathers and triangles over output rows (one `prange` loop
+compiled serial and parallel, `nbgrad.backends.cpu.parallel`), scatters over
+the columns that repeated indices share (a column's writes stay in index
+order, so "last write wins" and the accumulation order are those of the
+serial kernel, which keeps its own cache-friendly loop order).
 """
 
 from numba import njit, prange
 
 from nbgrad.backends import neutral
 from nbgrad.backends.cpu import elementwise as _elementwise
+from nbgrad.backends.cpu.parallel import by_size, large, serial_and_parallel
 
 _scatter_column, _put_column = neutral.compile_for(njit(inline="always"), "scatter_column",
                                                    "put_column")
 
 
-@njit(cache=True)
-def gather3(src, idx, out):
-    O, K, I = out.shape
-    for o in range(O):
-        for k in range(K):
-            for i in range(I):
-                out[o, k, i] = src[o, idx[o, k, i], i]
-
-
-@njit(cache=True, parallel=True)
-def gather3_parallel(src, idx, out):
+def _gather3(src, idx, out):
     O, K, I = out.shape
     for ok in prange(O * K):
         o = ok // K
         k = ok % K
         for i in range(I):
             out[o, k, i] = src[o, idx[o, k, i], i]
+
+
+gather3 = serial_and_parallel(_gather3)
 
 
 @njit(cache=True)
@@ -69,20 +65,9 @@ def scatter3_parallel(dst, idx, src, accumulate):
         _scatter_column(dst, idx, src, oi // I, oi % I, accumulate)
 
 
-@njit(cache=True)
-def take_rows(src, flat, out):
+def _take_rows(src, flat, out):
     """out[p, b, :] = src[p, flat[b], :]: a gather along the middle axis with one
     index for all p and q (advanced indexing, index_select)."""
-    P, NB, Q = out.shape
-    for p in range(P):
-        for b in range(NB):
-            j = flat[b]
-            for q in range(Q):
-                out[p, b, q] = src[p, j, q]
-
-
-@njit(cache=True, parallel=True)
-def take_rows_parallel(src, flat, out):
     P, NB, Q = out.shape
     for pb in prange(P * NB):
         p = pb // NB
@@ -90,6 +75,9 @@ def take_rows_parallel(src, flat, out):
         j = flat[b]
         for q in range(Q):
             out[p, b, q] = src[p, j, q]
+
+
+take_rows = serial_and_parallel(_take_rows)
 
 
 @njit(cache=True)
@@ -165,19 +153,8 @@ def nonzero(mask, shape, out):
             r += 1
 
 
-@njit(cache=True)
-def triangle3(src, out, diagonal, lower, zero):
+def _triangle3(src, out, diagonal, lower, zero):
     """tril (lower) or triu of each (N, M) matrix of src (B, N, M)."""
-    B, N, M = src.shape
-    for b in range(B):
-        for r in range(N):
-            for c in range(M):
-                keep = (c - r <= diagonal) if lower else (c - r >= diagonal)
-                out[b, r, c] = src[b, r, c] if keep else zero
-
-
-@njit(cache=True, parallel=True)
-def triangle3_parallel(src, out, diagonal, lower, zero):
     B, N, M = src.shape
     for br in prange(B * N):
         b = br // N
@@ -187,13 +164,12 @@ def triangle3_parallel(src, out, diagonal, lower, zero):
             out[b, r, c] = src[b, r, c] if keep else zero
 
 
-def _parallel(n):
-    return n >= _elementwise.PARALLEL_THRESHOLD
+triangle3 = serial_and_parallel(_triangle3)
 
 
-def _read(serial, parallel, src, index, out):
+def _read(pair, src, index, out):
     if out.size:
-        (parallel if _parallel(out.size) else serial)(src, index, out)
+        by_size(pair, out.size)(src, index, out)
     return out
 
 
@@ -201,14 +177,14 @@ def _write(serial, parallel, dst, index, src, loop, accumulate):
     # `loop`: the (outer, k, inner) array the kernels walk; the parallel one
     # splits its (outer, inner) columns, so it needs two of them
     if loop.size:
-        par = _parallel(loop.size) and loop.shape[0] * loop.shape[2] > 1
+        par = large(loop.size) and loop.shape[0] * loop.shape[2] > 1
         (parallel if par else serial)(dst, index, src, bool(accumulate))
     return dst
 
 
 def gather(src, idx, out):
     """out[o, k, i] = src[o, idx[o, k, i], i] (indices already checked)."""
-    return _read(gather3, gather3_parallel, src, idx, out)
+    return _read(gather3, src, idx, out)
 
 
 def scatter(dst, idx, src, accumulate=False):
@@ -218,7 +194,7 @@ def scatter(dst, idx, src, accumulate=False):
 
 def take(src, flat, out):
     """out[p, b, q] = src[p, flat[b], q] (indices already checked)."""
-    return _read(take_rows, take_rows_parallel, src, flat, out)
+    return _read(take_rows, src, flat, out)
 
 
 def put(dst, flat, src, accumulate=False):
@@ -230,8 +206,7 @@ def triangle(src, out, diagonal, lower):
     """tril (lower=True) or triu of each matrix of src (B, N, M) into out."""
     if out.size:
         zero = out.dtype.type(0)
-        (triangle3_parallel if _parallel(out.size) else triangle3)(src, out, diagonal, lower,
-                                                                   zero)
+        by_size(triangle3, out.size)(src, out, diagonal, lower, zero)
     return out
 
 

@@ -338,6 +338,18 @@ def unit_interval_bad(x):
     return False
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _weigh_and_write(v, i, w, weighted, out, write):
+    """Element i's loss `v` of the binary cross-entropies: times w[i] when
+    `weighted`, written to out[i] when `write` (reduction='none'); returned for
+    the sum.  Inlined into each kernel's loop."""
+    if weighted:
+        v *= w[i]
+    if write:
+        out[i] = v
+    return v
+
+
 @njit(cache=True, error_model="numpy", fastmath=_REASSOC)
 def binary_cross_entropy(x, t, w, out):
     """-w (t log x + (1 - t) log(1 - x)), each log clamped at -100 as PyTorch;
@@ -347,12 +359,7 @@ def binary_cross_entropy(x, t, w, out):
     total = 0.0
     for i in range(x.shape[0]):
         lx, l1x = _clamped_logs(x[i])
-        v = -(t[i] * lx + (1.0 - t[i]) * l1x)
-        if weighted:
-            v *= w[i]
-        if write:
-            out[i] = v
-        total += v
+        total += _weigh_and_write(-(t[i] * lx + (1.0 - t[i]) * l1x), i, w, weighted, out, write)
     return total
 
 
@@ -369,12 +376,7 @@ def binary_cross_entropy_with_logits(x, t, w, pw, out):
         xi = x[i]
         sp = _softplus_neg_abs(xi)[0] + max(-xi, 0.0)
         coef = 1.0 + (pw[i] - 1.0) * t[i] if positive else 1.0
-        v = (1.0 - t[i]) * xi + coef * sp
-        if weighted:
-            v *= w[i]
-        if write:
-            out[i] = v
-        total += v
+        total += _weigh_and_write((1.0 - t[i]) * xi + coef * sp, i, w, weighted, out, write)
     return total
 
 

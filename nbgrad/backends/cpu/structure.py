@@ -6,7 +6,7 @@ triangle (tril_indices, triu_indices) and pairwise p-norm distances (cdist).
 from numba import njit, prange
 
 from nbgrad.backends import neutral
-from nbgrad.backends.cpu.elementwise import PARALLEL_THRESHOLD
+from nbgrad.backends.cpu.parallel import by_size, serial_and_parallel
 
 __all__ = ["triangle_count", "triangle_indices", "cdist"]
 
@@ -52,17 +52,7 @@ def triangle_indices(rows, cols, offset, lower, out):
 (_distance,) = neutral.compile_for(njit(inline="always"), "p_distance")
 
 
-@njit(cache=True)
-def _cdist_serial(x1, x2, out, p, zero):
-    B, P, R = out.shape
-    for b in range(B):
-        for i in range(P):
-            for j in range(R):
-                out[b, i, j] = _distance(x1, x2, b, i, j, p, zero)
-
-
-@njit(cache=True, parallel=True)
-def _cdist_parallel(x1, x2, out, p, zero):
+def _cdist_rows(x1, x2, out, p, zero):
     B, P, R = out.shape
     for t in prange(B * P):
         b = t // P
@@ -71,13 +61,13 @@ def _cdist_parallel(x1, x2, out, p, zero):
             out[b, i, j] = _distance(x1, x2, b, i, j, p, zero)
 
 
+_cdist = serial_and_parallel(_cdist_rows)
+
+
 def cdist(x1, x2, out, p):
     """out[b, i, j] = the p-norm of x1[b, i] - x2[b, j] (p >= 0, inf included)."""
     if out.size == 0:
         return
     p = x1.dtype.type(p)
-    if out.size * x1.shape[2] >= PARALLEL_THRESHOLD:
-        _cdist_parallel(x1, x2, out, p, x1.dtype.type(0))
-    else:
-        _cdist_serial(x1, x2, out, p, x1.dtype.type(0))
+    by_size(_cdist, out.size * x1.shape[2])(x1, x2, out, p, x1.dtype.type(0))
 

@@ -28,9 +28,7 @@ _im2col_entry, _window_max = neutral.compile_for(cuda.jit(device=True), "im2col_
 def _im2col(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, OW):
     N, CK, L = cols.shape
     for t in range(cuda.grid(1), N * CK * L, cuda.gridsize(1)):
-        q = t % L
-        r = (t // L) % CK
-        n = t // (L * CK)
+        n, r, q = _launch.coords3(t, CK, L)
         _im2col_entry(x, cols, n, r // (kh * kw), r, q, (r // kw) % kh, r % kw, sh, sw, ph, pw,
                       dh, dw, OW)
 
@@ -106,9 +104,7 @@ def bias_grad(g, out):
 def _max_pool(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
     P, OH, OW = out.shape
     for t in range(cuda.grid(1), P * OH * OW, cuda.gridsize(1)):
-        ow = t % OW
-        oh = (t // OW) % OH
-        p = t // (OW * OH)
+        p, oh, ow = _launch.coords3(t, OH, OW)
         best, at = _window_max(x, p, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw)
         out[p, oh, ow] = best
         idx[p, oh, ow] = at
@@ -126,9 +122,7 @@ def max_pool(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
 def _window_mean(x, hs, he, ws, we, fh, fw, out):
     P, OH, OW = out.shape
     for t in range(cuda.grid(1), P * OH * OW, cuda.gridsize(1)):
-        ow = t % OW
-        oh = (t // OW) % OH
-        p = t // (OW * OH)
+        p, oh, ow = _launch.coords3(t, OH, OW)
         s = 0.0
         for h in range(hs[oh], he[oh]):
             for w in range(ws[ow], we[ow]):
@@ -147,9 +141,7 @@ def _window_mean_backward(g, hs, he, ws, we, fh, fw, gx):
     P, H, W = gx.shape
     OH, OW = g.shape[1], g.shape[2]
     for t in range(cuda.grid(1), P * H * W, cuda.gridsize(1)):
-        w = t % W
-        h = (t // W) % H
-        p = t // (W * H)
+        p, h, w = _launch.coords3(t, H, W)
         s = 0.0
         for oh in range(OH):
             if hs[oh] <= h < he[oh]:

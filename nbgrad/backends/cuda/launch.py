@@ -18,7 +18,7 @@ import warnings
 from nbgrad.backends.cuda import _numba_cuda
 
 __all__ = ["launch", "launch_grid", "config", "launch_count", "reset_launch_count",
-           "max_blocks", "MAX_THREADS"]
+           "max_blocks", "coords3", "MAX_THREADS"]
 
 MAX_THREADS = 32 if _numba_cuda.SIMULATOR else 256
 _max_blocks = []
@@ -69,6 +69,13 @@ def launch_grid(kernel, grid, block, *args):
         if len(_configured) < 4096:
             _configured[key] = k
     k(*args)
+
+
+@_numba_cuda.cuda.jit(device=True)
+def coords3(t, B, C):
+    """(a, b, c): the coordinates of flat position `t` of a row-major (A, B, C)
+    array, the element a grid-stride loop's item `t` writes."""
+    return t // (B * C), (t // C) % B, t % C
 
 
 def launch_count():

@@ -31,9 +31,7 @@ _scatter_column, _put_column = neutral.compile_for(cuda.jit(device=True), "scatt
 def _gather3(src, idx, out):
     P, K, Q = out.shape
     for t in range(cuda.grid(1), P * K * Q, cuda.gridsize(1)):
-        o = t // (K * Q)
-        k = (t // Q) % K
-        i = t % Q
+        o, k, i = _launch.coords3(t, K, Q)
         out[o, k, i] = src[o, idx[o, k, i], i]
 
 
@@ -48,9 +46,7 @@ def _scatter3(dst, idx, src, accumulate):
 def _take_rows(src, flat, out):
     P, NB, Q = out.shape
     for t in range(cuda.grid(1), P * NB * Q, cuda.gridsize(1)):
-        p = t // (NB * Q)
-        b = (t // Q) % NB
-        q = t % Q
+        p, b, q = _launch.coords3(t, NB, Q)
         out[p, b, q] = src[p, flat[b], q]
 
 
@@ -73,9 +69,7 @@ def _out_of_range(idx, size, first):
 def _triangle3(src, out, diagonal, lower):
     B, N, M = out.shape
     for t in range(cuda.grid(1), B * N * M, cuda.gridsize(1)):
-        b = t // (N * M)
-        r = (t // M) % N
-        c = t % M
+        b, r, c = _launch.coords3(t, N, M)
         keep = (c - r <= diagonal) if lower else (c - r >= diagonal)
         out[b, r, c] = src[b, r, c] if keep else 0
 

@@ -212,9 +212,7 @@ def _nll_backward(target, weight, ignore_index, g, scale, gx):
     N, C, D = gx.shape
     one = g.shape[0] == 1 and g.shape[1] == 1
     for t in range(cuda.grid(1), N * C * D, cuda.gridsize(1)):
-        n = t // (C * D)
-        c = (t // D) % C
-        d = t % D
+        n, c, d = _launch.coords3(t, C, D)
         k = target[n, d]
         if k == c and k != ignore_index:
             gv = g[0, 0] if one else g[n, d]

@@ -46,9 +46,7 @@ def triangle_indices(rows, cols, offset, lower, out):
 def _cdist(x1, x2, out, p, zero):
     B, P, R = out.shape
     for t in range(cuda.grid(1), B * P * R, cuda.gridsize(1)):
-        b = t // (P * R)
-        i = (t // R) % P
-        j = t % R
+        b, i, j = _launch.coords3(t, P, R)
         out[b, i, j] = _distance(x1, x2, b, i, j, p, zero)
 
 

@@ -37,6 +37,20 @@ class RemovableHandle:
         self.remove()
 
 
+def add_hook(hooks, hook, prepend=False, flags=()):
+    """Register `hook` in the OrderedDict `hooks` (first when `prepend`), marked
+    True in each dict of `flags` (``(dict, on)`` pairs) where `on`; the handle
+    it returns removes it from all of them."""
+    handle = RemovableHandle(hooks, extra_dict=[d for d, _ in flags])
+    hooks[handle.id] = hook
+    for d, on in flags:
+        if on:
+            d[handle.id] = True
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
 # process-wide hooks, run before each module's own (PyTorch's global module hooks)
 global_forward_pre_hooks = OrderedDict()
 global_forward_hooks = OrderedDict()
@@ -45,19 +59,13 @@ global_forward_hooks_always_called = OrderedDict()
 
 def register_module_forward_pre_hook(hook):
     """Run ``hook(module, args)`` before every module's forward; returns a handle."""
-    handle = RemovableHandle(global_forward_pre_hooks)
-    global_forward_pre_hooks[handle.id] = hook
-    return handle
+    return add_hook(global_forward_pre_hooks, hook)
 
 
 def register_module_forward_hook(hook, *, always_call=False):
     """Run ``hook(module, args, output)`` after every module's forward; returns a handle."""
-    handle = RemovableHandle(global_forward_hooks,
-                             extra_dict=global_forward_hooks_always_called)
-    global_forward_hooks[handle.id] = hook
-    if always_call:
-        global_forward_hooks_always_called[handle.id] = True
-    return handle
+    return add_hook(global_forward_hooks, hook,
+                    flags=[(global_forward_hooks_always_called, always_call)])
 
 
 def typename(obj):

@@ -7,7 +7,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from nbgrad.autograd.grad_mode import no_grad
-from nbgrad.nn.modules._hooks import RemovableHandle
+from nbgrad.nn.modules._hooks import add_hook
 from nbgrad.tensor import Tensor
 
 __all__ = ["load_state_dict", "state_dict"]
@@ -191,20 +191,14 @@ def load_state_dict(self, state_dict, strict=True, assign=False):
     return _IncompatibleKeys(missing, unexpected)
 
 
-def _register(store, hook):
-    handle = RemovableHandle(store)
-    store[handle.id] = hook
-    return handle
-
-
 def register_state_dict_pre_hook(self, hook):
     """Call ``hook(module, prefix, keep_vars)`` before ``state_dict`` runs."""
-    return _register(self._state_dict_pre_hooks, hook)
+    return add_hook(self._state_dict_pre_hooks, hook)
 
 
 def register_state_dict_post_hook(self, hook):
     """Call ``hook(module, state_dict, prefix, local_metadata)`` after ``state_dict``."""
-    return _register(self._state_dict_hooks, hook)
+    return add_hook(self._state_dict_hooks, hook)
 
 
 def register_load_state_dict_pre_hook(self, hook):
@@ -212,9 +206,9 @@ def register_load_state_dict_pre_hook(self, hook):
     unexpected_keys, error_msgs)`` before this module's entries are loaded."""
     def with_module(*args):
         return hook(self, *args)
-    return _register(self._load_state_dict_pre_hooks, with_module)
+    return add_hook(self._load_state_dict_pre_hooks, with_module)
 
 
 def register_load_state_dict_post_hook(self, hook):
     """Call ``hook(module, incompatible_keys)`` after ``load_state_dict``."""
-    return _register(self._load_state_dict_post_hooks, hook)
+    return add_hook(self._load_state_dict_post_hooks, hook)

@@ -1,6 +1,7 @@
 """``Flatten`` and ``Unflatten``: reshape modules for use in ``Sequential``."""
 
 from nbgrad.nn.modules._settings import SettingsModule
+from nbgrad.ops.argcheck import check_sequence
 
 __all__ = ["Flatten", "Unflatten"]
 
@@ -23,13 +24,10 @@ class Unflatten(SettingsModule):
     _settings = ("dim", "unflattened_size")
 
     def __init__(self, dim, unflattened_size):
-        if not isinstance(unflattened_size, (tuple, list)):
-            raise TypeError(f"unflattened_size must be a tuple of ints, but found type "
-                            f"{type(unflattened_size).__name__}")
-        for idx, elem in enumerate(unflattened_size):
-            if not isinstance(elem, int):
-                raise TypeError(f"unflattened_size must be tuple of ints, but found element "
-                                f"of type {type(elem).__name__} at pos {idx}")
+        check_sequence(unflattened_size, int,
+                       "unflattened_size must be a tuple of ints, but found type {type}",
+                       "unflattened_size must be tuple of ints, but found element of type "
+                       "{type} at pos {pos}")
         self._keep_settings(locals())
 
     def forward(self, input):

@@ -15,7 +15,7 @@ from nbgrad import _dtypes
 from nbgrad._device import device as _device_cls
 from nbgrad.autograd.grad_mode import no_grad
 from nbgrad.nn.modules import _hooks, _state_dict
-from nbgrad.nn.modules._hooks import RemovableHandle, typename
+from nbgrad.nn.modules._hooks import typename
 from nbgrad.nn.parameter import Buffer, Parameter
 from nbgrad.tensor import Tensor
 
@@ -23,6 +23,9 @@ __all__ = ["Module", "register_module_forward_hook", "register_module_forward_pr
 
 register_module_forward_pre_hook = _hooks.register_module_forward_pre_hook
 register_module_forward_hook = _hooks.register_module_forward_hook
+
+# the stores of a module's members: a name assigned to one leaves the others
+_STORES = ("_parameters", "_buffers", "_modules", "_non_persistent_buffers_set")
 
 
 def _addindent(s, n):
@@ -196,47 +199,44 @@ class Module:
 
     def __setattr__(self, name, value):
         d = self.__dict__
-        params = d.get("_parameters")
-        if isinstance(value, Parameter):
-            if params is None:
-                raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._remove_from(name, d, self._buffers, self._modules,
-                              self._non_persistent_buffers_set)
-            self.register_parameter(name, value)
-        elif params is not None and name in params:
-            if value is not None:
-                raise TypeError(f"cannot assign '{typename(value)}' as parameter '{name}' "
-                                "(torch.nn.Parameter or None expected)")
-            self.register_parameter(name, value)
-        else:
-            self._set_module_or_buffer(name, value, d)
-
-    def _set_module_or_buffer(self, name, value, d):
+        if self._assign_member(name, value, d, Parameter, "_parameters", "parameters",
+                               "parameter", self.register_parameter):
+            return
         modules = d.get("_modules")
-        if isinstance(value, Module):
-            if modules is None:
-                raise AttributeError("cannot assign module before Module.__init__() call")
-            self._remove_from(name, d, self._parameters, self._buffers,
-                              self._non_persistent_buffers_set)
-            modules[name] = value
-        elif modules is not None and name in modules:
-            if value is not None:
-                raise TypeError(f"cannot assign '{typename(value)}' as child module '{name}' "
-                                "(torch.nn.Module or None expected)")
-            modules[name] = value
-        else:
-            buffers = d.get("_buffers")
-            if isinstance(value, Buffer) or (buffers is not None and name in buffers):
-                if value is not None and not isinstance(value, Tensor):
-                    raise TypeError(f"cannot assign '{typename(value)}' as buffer '{name}' "
-                                    "(torch.nn.Buffer, torch.Tensor or None expected)")
-                if isinstance(value, Buffer):
-                    persistent = value.persistent
-                else:
-                    persistent = name not in self._non_persistent_buffers_set
-                self.register_buffer(name, value, persistent)
+        if self._assign_member(name, value, d, Module, "_modules", "module", "child module",
+                               modules.__setitem__ if modules is not None else None):
+            return
+        buffers = d.get("_buffers")
+        if isinstance(value, Buffer) or (buffers is not None and name in buffers):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{typename(value)}' as buffer '{name}' "
+                                "(torch.nn.Buffer, torch.Tensor or None expected)")
+            if isinstance(value, Buffer):
+                persistent = value.persistent
             else:
-                object.__setattr__(self, name, value)
+                persistent = name not in self._non_persistent_buffers_set
+            self.register_buffer(name, value, persistent)
+        else:
+            object.__setattr__(self, name, value)
+
+    def _assign_member(self, name, value, d, cls, store, plural, kind, put):
+        """`__setattr__` of a parameter (`cls` Parameter) or child module (Module):
+        where `value` is a `cls`, `name` leaves the other stores and `put(name, value)`
+        stores it; where `name` already is one, only None may replace it.  False when
+        neither holds (PyTorch's errors, its order of checks: parameters first)."""
+        members = d.get(store)
+        if isinstance(value, cls):
+            if members is None:
+                raise AttributeError(f"cannot assign {plural} before Module.__init__() call")
+            self._remove_from(name, d, *(getattr(self, s) for s in _STORES if s != store))
+        elif members is not None and name in members:
+            if value is not None:
+                raise TypeError(f"cannot assign '{typename(value)}' as {kind} '{name}' "
+                                f"(torch.nn.{cls.__name__} or None expected)")
+        else:
+            return False
+        put(name, value)
+        return True
 
     @staticmethod
     def _remove_from(name, *stores):
@@ -495,30 +495,16 @@ class Module:
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """Call ``hook(module, args)`` before ``forward`` (``hook(module, args, kwargs)``
         with `with_kwargs`); a returned value replaces the input.  Returns a handle."""
-        handle = RemovableHandle(self._forward_pre_hooks,
-                                 extra_dict=self._forward_pre_hooks_with_kwargs)
-        self._forward_pre_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[handle.id] = True
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _hooks.add_hook(self._forward_pre_hooks, hook, prepend,
+                               [(self._forward_pre_hooks_with_kwargs, with_kwargs)])
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
                               always_call=False):
         """Call ``hook(module, args, output)`` after ``forward``; a returned value
         replaces the output.  Returns a handle."""
-        handle = RemovableHandle(self._forward_hooks,
-                                 extra_dict=[self._forward_hooks_with_kwargs,
-                                             self._forward_hooks_always_called])
-        self._forward_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[handle.id] = True
-        if always_call:
-            self._forward_hooks_always_called[handle.id] = True
-        if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _hooks.add_hook(self._forward_hooks, hook, prepend,
+                               [(self._forward_hooks_with_kwargs, with_kwargs),
+                                (self._forward_hooks_always_called, always_call)])
 
     def register_full_backward_hook(self, hook, prepend=False):
         raise NotImplementedError("nn.Module.register_full_backward_hook is not implemented in "
