@@ -87,3 +87,53 @@ def test_products_from_several_threads_restore_the_count():
         t.join()
     assert len(results) == 80 and max(results) < 1e-10
     assert get() == before
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("m,k,n", SHAPES)
+@pytest.mark.parametrize("bias_shape", ["row", "full", "column"])
+def test_addmm_2d_adds_the_product_to_a_broadcast_input(dtype, tol, m, k, n, bias_shape):
+    """gemm with beta 1 (`matmul.addmm_2d`): the input written into the result, the
+    product added there, over every layout and a split or single call."""
+    rng = np.random.default_rng(m + k + n)
+    A = rng.standard_normal((m, k)).astype(dtype)
+    B = rng.standard_normal((k, n)).astype(dtype)
+    c = rng.standard_normal({"row": (n,), "full": (m, n), "column": (m, 1)}[bias_shape])
+    c = c.astype(dtype)
+    want = c.astype(np.float64) + A.astype(np.float64) @ B.astype(np.float64)
+    for a in _layouts(A):
+        for b in _layouts(B):
+            got = matmul.addmm_2d(c, a, b)
+            assert got is not None and got.shape == (m, n) and got.dtype == dtype
+            err = np.abs(got - want).max() / max(1.0, np.abs(want).max())
+            assert err < tol, (a.strides, b.strides, err)
+
+
+def test_add_gemm_2d_refuses_what_it_cannot_write_and_writes_nothing():
+    A, B = np.ones((64, 64), np.float32), np.ones((64, 64), np.float32)
+    for c in (np.zeros((64, 65), np.float32), np.zeros((64, 64), np.float64),
+              np.zeros((64, 128), np.float32)[:, ::2]):
+        before = c.copy()
+        assert blas.add_gemm_2d(c, A, B, 2) is False
+        np.testing.assert_array_equal(c, before)
+    small = np.ones((4, 4), np.float32)
+    assert matmul.addmm_2d(np.zeros(4, np.float32), small, small) is None   # np.matmul's size
+
+
+def test_linear_takes_the_fused_bias_path(monkeypatch):
+    """F.linear (addmm with beta = alpha = 1) on a large enough product goes through
+    addmm_2d, with the same values and gradients as the unfused product plus bias."""
+    import nbgrad as nb
+    calls = []
+    real = matmul.addmm_2d
+    monkeypatch.setattr(matmul, "addmm_2d", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(1)
+    x = nb.tensor(rng.standard_normal((32, 64)), requires_grad=True)
+    w = nb.tensor(rng.standard_normal((48, 64)), requires_grad=True)
+    b = nb.tensor(rng.standard_normal(48), requires_grad=True)
+    y = nb.nn.functional.linear(x, w, b)
+    assert calls, "addmm_2d was not called"
+    want = x.detach().numpy() @ w.detach().numpy().T + b.detach().numpy()
+    np.testing.assert_allclose(y.detach().numpy(), want, rtol=1e-12, atol=1e-12)
+    assert y.grad_fn.name() == "AddmmBackward0"
+    assert nb.autograd.gradcheck(lambda x, w, b: nb.nn.functional.linear(x, w, b), (x, w, b))

@@ -10,6 +10,7 @@ broadcast to the product's shape, and all tensors share one dtype.
 """
 
 from nbgrad.autograd import grad_mode
+from nbgrad.backends import dispatch
 from nbgrad.ops import binary, linalg
 from nbgrad.ops.elementwise import broadcast_shapes
 from nbgrad.ops.pointwise_extra import inplace_form
@@ -62,10 +63,29 @@ def _forward(opname, product):
         beta, alpha = check(opname, input, (a, b), beta, alpha)
         ctx.beta, ctx.alpha = beta, alpha
         ctx.save_for_backward(a, b)
+        if opname == "addmm" and beta == 1 and alpha == 1:
+            out = _input_plus_product(input, a, b)
+            if out is not None:
+                return out
         with grad_mode.no_grad():
             return scaled_sum(opname, input, product(a, b), beta, alpha)._data
     forward.__name__ = opname
     return forward
+
+
+def _input_plus_product(input, a, b):
+    """``input + a @ b`` (F.linear's addmm) as BLAS computes it: `input` broadcast into
+    the result's buffer, then gemm adds the product there (no second buffer, no pass
+    for the sum).  None where the backend does not (other shapes, small products, a
+    device): `scaled_sum` then runs, with its checks and errors."""
+    A, B = a._data, b._data
+    if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0] or input.device != a.device \
+            or b.device != a.device:
+        return None
+    shape = (A.shape[0], B.shape[1])
+    if input._data.ndim > 2 or broadcast_shapes("addmm", input._data.shape, shape) != shape:
+        return None
+    return dispatch.backend(a.device).matmul.addmm_2d(input._data, A, B)
 
 
 def _scale(t, v):

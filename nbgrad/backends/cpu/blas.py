@@ -26,7 +26,7 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import get_cython_function_address, intrinsic
 
-__all__ = ["gemm_2d", "available"]
+__all__ = ["gemm_2d", "add_gemm_2d", "applies", "available"]
 
 # below this many multiply-adds one thread does the product (a parallel launch
 # costs more than it saves)
@@ -71,13 +71,13 @@ def available():
 
 
 @intrinsic
-def _fortran_gemm(typingctx, fn, ta, tb, m, n, k, A, a_off, lda, B, b_off, ldb, C, c_off, ldc):
+def _fortran_gemm(typingctx, fn, ta, tb, m, n, k, A, a_off, lda, B, b_off, ldb, C, c_off, ldc,
+                  beta):
     """BLAS ``?gemm`` at address `fn` (Fortran: every argument by reference, column
-    major) on the data of A, B, C from element offsets; alpha 1, beta 0."""
-    sig = types.void(fn, ta, tb, m, n, k, A, a_off, lda, B, b_off, ldb, C, c_off, ldc)
+    major) on the data of A, B, C from element offsets: C = A B + beta C."""
+    sig = types.void(fn, ta, tb, m, n, k, A, a_off, lda, B, b_off, ldb, C, c_off, ldc, beta)
 
     def codegen(context, builder, signature, args):
-        fn_, ta_, tb_, m_, n_, k_, A_, ao, lda_, B_, bo, ldb_, C_, co, ldc_ = args
         tys = signature.args
         real = context.get_value_type(C.dtype)
         i8, i32 = ir.IntType(8), ir.IntType(32)
@@ -97,35 +97,39 @@ def _fortran_gemm(typingctx, fn, ta, tb, m, n, k, A, a_off, lda, B, b_off, ldb, 
 
         chars = [ref(builder.trunc(context.cast(builder, args[j], tys[j], types.int32), i8), i8)
                  for j in (1, 2)]
-        one, zero = ref(ir.Constant(real, 1.0), real), ref(ir.Constant(real, 0.0), real)
+        one = ref(ir.Constant(real, 1.0), real)
+        beta_ = ref(context.cast(builder, args[15], tys[15], C.dtype), real)
         argv = chars + [int_ref(3), int_ref(4), int_ref(5), one, data(6), int_ref(8),
-                        data(9), int_ref(11), zero, data(12), int_ref(14)]
+                        data(9), int_ref(11), beta_, data(12), int_ref(14)]
         fnty = ir.FunctionType(ir.VoidType(), [a.type for a in argv])
-        address = context.cast(builder, fn_, tys[0], types.intp)
+        address = context.cast(builder, args[0], tys[0], types.intp)
         builder.call(builder.inttoptr(address, fnty.as_pointer()), argv)
         return context.get_dummy_value()
     return sig, codegen
 
 
 @njit(cache=True)
-def _block(fn, ta, tb, A, lda, B, ldb, C, r0, r1, c0, c1, K):
-    """Rows r0:r1, columns c0:c1 of the row-major C = op(A) @ op(B); as column-major
-    BLAS sees row-major memory transposed, that is C.T = op(B).T @ op(A).T."""
+def _block(fn, ta, tb, A, lda, B, ldb, C, r0, r1, c0, c1, K, beta):
+    """Rows r0:r1, columns c0:c1 of the row-major C = op(A) @ op(B) + beta C; as
+    column-major BLAS sees row-major memory transposed, that is
+    C.T = op(B).T @ op(A).T + beta C.T."""
     N = C.shape[1]
     a_off = r0 if ta else r0 * lda
     b_off = c0 * ldb if tb else c0
     _fortran_gemm(fn, ord("T") if tb else ord("N"), ord("T") if ta else ord("N"),
-                  c1 - c0, r1 - r0, K, B, b_off, ldb, A, a_off, lda, C, r0 * N + c0, N)
+                  c1 - c0, r1 - r0, K, B, b_off, ldb, A, a_off, lda, C, r0 * N + c0, N, beta)
 
 
 @njit(cache=True, parallel=True)
-def _split(fn, ta, tb, A, lda, B, ldb, C, K, parts, by_rows):
+def _split(fn, ta, tb, A, lda, B, ldb, C, K, parts, by_rows, beta):
     M, N = C.shape
     for p in prange(parts):
         if by_rows:
-            _block(fn, ta, tb, A, lda, B, ldb, C, M * p // parts, M * (p + 1) // parts, 0, N, K)
+            _block(fn, ta, tb, A, lda, B, ldb, C, M * p // parts, M * (p + 1) // parts, 0, N, K,
+                   beta)
         else:
-            _block(fn, ta, tb, A, lda, B, ldb, C, 0, M, N * p // parts, N * (p + 1) // parts, K)
+            _block(fn, ta, tb, A, lda, B, ldb, C, 0, M, N * p // parts, N * (p + 1) // parts, K,
+                   beta)
 
 
 def _layout(a):
@@ -144,22 +148,46 @@ def _layout(a):
 def gemm_2d(a, b, threads):
     """``a @ b`` for 2-D float arrays of one dtype on `threads` of Numba's threads,
     or None where BLAS is not used (see the module docstring)."""
-    fn = _ADDRESS.get(a.dtype)
+    if not applies(a, b):
+        return None
+    C = np.empty((a.shape[0], b.shape[1]), a.dtype)
+    _product(a, b, C, 0.0, threads)
+    return C
+
+
+def add_gemm_2d(c, a, b, threads):
+    """``c += a @ b`` in c's buffer (gemm with beta 1: the sum costs no pass of its
+    own), `c` C-contiguous of the product's shape and dtype; False, with nothing
+    written, where BLAS is not used."""
+    if not applies(a, b) or c.dtype != a.dtype or not c.flags.c_contiguous or \
+            c.shape != (a.shape[0], b.shape[1]):
+        return False
+    _product(a, b, c, 1.0, threads)
+    return True
+
+
+def applies(a, b):
+    """True where `gemm_2d` multiplies a (M, K) by b (K, N) with BLAS: a float dtype
+    it has, one dtype, a product large enough and layouts BLAS reads."""
+    M, K = a.shape
+    return (a.dtype in _ADDRESS and b.dtype == a.dtype and b.shape[0] == K
+            and M * b.shape[1] * K >= NUMPY_MAX_MACS
+            and _layout(a) is not None and _layout(b) is not None)
+
+
+def _product(a, b, C, beta, threads):
+    """C = a @ b + beta C, split over `threads` when large (`applies` holds)."""
+    fn = _ADDRESS[a.dtype]
     (M, K), N = a.shape, b.shape[1]
-    if fn is None or b.dtype != a.dtype or M * N * K < NUMPY_MAX_MACS:
-        return None
     la, lb = _layout(a), _layout(b)
-    if la is None or lb is None:
-        return None
-    C = np.empty((M, N), a.dtype)
     # a transposed operand is passed as its row-major self: Numba then sees C or A
     # layouts only (few specialisations); BLAS reads the same memory either way
     a, b = (a.T if la[0] else a), (b.T if lb[0] else b)
     big = max(M, N)
     parts = min(threads, big) if _THREADS is not None and M * N * K >= SPLIT_MIN_MACS else 1
     if parts <= 1:
-        _block(fn, la[0], lb[0], a, la[1], b, lb[1], C, 0, M, 0, N, K)
-        return C
+        _block(fn, la[0], lb[0], a, la[1], b, lb[1], C, 0, M, 0, N, K, beta)
+        return
     get, set_ = _THREADS
     # one product at a time sets the count: two overlapping would restore each
     # other's 1, leaving SciPy single-threaded for the user after both
@@ -167,7 +195,6 @@ def gemm_2d(a, b, threads):
         before = get()
         set_(1)
         try:
-            _split(fn, la[0], lb[0], a, la[1], b, lb[1], C, K, parts, M >= N)
+            _split(fn, la[0], lb[0], a, la[1], b, lb[1], C, K, parts, M >= N, beta)
         finally:
             set_(before)
-    return C

@@ -257,8 +257,17 @@ def _as_nd4(shape, arrays):
     if c is None:
         return None
     shape4, strides4 = c
-    as_strided = np.lib.stride_tricks.as_strided
-    return [as_strided(a, shape4, st) for a, st in zip(arrays, strides4)]
+    return [_view(a, shape4, st) for a, st in zip(arrays, strides4)]
+
+
+def _view(a, shape, strides):
+    """`a` seen with `shape` and byte `strides` from its element 0 (in bounds by
+    construction: `coalesce4` keeps a's own strides or 0).  Over a C-contiguous
+    buffer an ndarray made directly costs 0.3 us where ``as_strided`` costs 2.8 us:
+    a bias added to a (256, 10) batch spent 12 of its 21 us in three of them."""
+    if a.flags.c_contiguous:
+        return _ndarray(shape, a.dtype, a, 0, strides)
+    return np.lib.stride_tricks.as_strided(a, shape, strides)
 
 
 def _empty(shape, dtype):

@@ -8,9 +8,9 @@ route on a CPU), under the names of the CUDA backend's tiled kernel
 import numba
 import numpy as np
 
-from nbgrad.backends.cpu import blas
+from nbgrad.backends.cpu import array, blas
 
-__all__ = ["matmul_nd"]
+__all__ = ["matmul_nd", "addmm_2d"]
 
 
 def matmul_nd(a, b):
@@ -22,3 +22,16 @@ def matmul_nd(a, b):
             return out
     out = np.matmul(a, b)
     return out if out.__class__ is np.ndarray else np.asarray(out).reshape(())
+
+
+def addmm_2d(c, a, b):
+    """``c + a @ b`` as a new array, `c` broadcasting to the product's shape (a linear
+    layer's bias): `c` is written into the result, then gemm adds the product there,
+    so the sum costs no pass nor buffer of its own.  None where BLAS does not
+    multiply these (the caller adds the product itself)."""
+    if not blas.applies(a, b):
+        return None
+    out = array.empty((a.shape[0], b.shape[1]), a.dtype)
+    array.copy_into(out, c)
+    blas.add_gemm_2d(out, a, b, numba.get_num_threads())
+    return out
