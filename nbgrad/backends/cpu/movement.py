@@ -25,7 +25,7 @@ from numba import njit, prange
 
 from nbgrad.backends import neutral
 from nbgrad.backends.cpu import elementwise as _elementwise
-from nbgrad.backends.cpu.parallel import by_size, large, serial_and_parallel
+from nbgrad.backends.cpu.parallel import by_size, large, serial_and_parallel, split
 
 _scatter_column, _put_column = neutral.compile_for(njit(inline="always"), "scatter_column",
                                                    "put_column")
@@ -34,8 +34,7 @@ _scatter_column, _put_column = neutral.compile_for(njit(inline="always"), "scatt
 def _gather3(src, idx, out):
     O, K, I = out.shape
     for ok in prange(O * K):
-        o = ok // K
-        k = ok % K
+        o, k = split(ok, K)
         for i in range(I):
             out[o, k, i] = src[o, idx[o, k, i], i]
 
@@ -70,8 +69,7 @@ def _take_rows(src, flat, out):
     index for all p and q (advanced indexing, index_select)."""
     P, NB, Q = out.shape
     for pb in prange(P * NB):
-        p = pb // NB
-        b = pb % NB
+        p, b = split(pb, NB)
         j = flat[b]
         for q in range(Q):
             out[p, b, q] = src[p, j, q]
@@ -157,8 +155,7 @@ def _triangle3(src, out, diagonal, lower, zero):
     """tril (lower) or triu of each (N, M) matrix of src (B, N, M)."""
     B, N, M = src.shape
     for br in prange(B * N):
-        b = br // N
-        r = br % N
+        b, r = split(br, N)
         for c in range(M):
             keep = (c - r <= diagonal) if lower else (c - r >= diagonal)
             out[b, r, c] = src[b, r, c] if keep else zero

@@ -15,7 +15,7 @@ from numba import njit
 
 from nbgrad.backends.cpu import elementwise as _elementwise
 
-__all__ = ["serial_and_parallel", "large", "by_size"]
+__all__ = ["serial_and_parallel", "large", "by_size", "split"]
 
 
 def serial_and_parallel(fn):
@@ -39,3 +39,11 @@ def large(n):
 def by_size(pair, n):
     """The kernel of `pair` (serial, parallel) for `n` elements of work."""
     return pair[1] if large(n) else pair[0]
+
+
+@njit(inline="always")
+def split(t, n):
+    """(t // n, t % n): item t of a flattened outer loop as its two indices
+    (``divmod`` fails in a parallel kernel: Numba's parfor lowering types its
+    results as float64)."""
+    return t // n, t % n

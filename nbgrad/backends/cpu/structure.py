@@ -6,7 +6,7 @@ triangle (tril_indices, triu_indices) and pairwise p-norm distances (cdist).
 from numba import njit, prange
 
 from nbgrad.backends import neutral
-from nbgrad.backends.cpu.parallel import by_size, serial_and_parallel
+from nbgrad.backends.cpu.parallel import by_size, serial_and_parallel, split
 
 __all__ = ["triangle_count", "triangle_indices", "cdist"]
 
@@ -55,8 +55,7 @@ def triangle_indices(rows, cols, offset, lower, out):
 def _cdist_rows(x1, x2, out, p, zero):
     B, P, R = out.shape
     for t in prange(B * P):
-        b = t // P
-        i = t % P
+        b, i = split(t, P)
         for j in range(R):
             out[b, i, j] = _distance(x1, x2, b, i, j, p, zero)
 

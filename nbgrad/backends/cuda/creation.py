@@ -46,8 +46,7 @@ def _linspace(out, start, end, step):
 def _eye(out):
     n, m = out.shape
     for k in range(cuda.grid(1), n * m, cuda.gridsize(1)):
-        i = k // m
-        j = k % m
+        i, j = divmod(k, m)
         out[i, j] = 1 if i == j else 0
 
 

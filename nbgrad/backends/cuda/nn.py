@@ -42,8 +42,7 @@ _LN2 = math.log(2.0)
 def _softmax(x, out, log):
     A, R, B = x.shape
     for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
-        a = ab // B
-        b = ab % B
+        a, b = divmod(ab, B)
         m = x[a, 0, b]
         for r in range(1, R):
             if x[a, r, b] > m:
@@ -74,8 +73,7 @@ def _softmax(x, out, log):
 def _softmax_backward(g, out, gx, log):
     A, R, B = g.shape
     for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
-        a = ab // B
-        b = ab % B
+        a, b = divmod(ab, B)
         s = 0.0
         if log:
             for r in range(R):
@@ -173,8 +171,7 @@ def class_targets_bad(target, n_classes, ignore_index):
 def _nll(x, target, weight, ignore_index, out, vals, used):
     N, C, D = x.shape
     for t in range(cuda.grid(1), N * D, cuda.gridsize(1)):
-        n = t // D
-        d = t % D
+        n, d = divmod(t, D)
         c = target[n, d]
         if c == ignore_index:
             out[n, d] = 0.0

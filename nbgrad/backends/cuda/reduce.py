@@ -177,8 +177,7 @@ def scan(x, a, b, r0, step):
 def loop(x, out, outi):
     A, _, B = x.shape
     for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
-        a = ab // B
-        b = ab % B
+        a, b = divmod(ab, B)
         bv, bi = scan(x, a, b, 0, 1)
         out[a, b] = bv
         outi[a, b] = bi
@@ -191,8 +190,7 @@ def block(x, out, outi):
     A, _, B = x.shape
     t = cuda.threadIdx.x
     for ab in range(cuda.blockIdx.x, A * B, cuda.gridDim.x):
-        a = ab // B
-        b = ab % B
+        a, b = divmod(ab, B)
         bv, bi = scan(x, a, b, t, {BLOCK})
 {itree}        if t == 0:
             out[a, b] = shv[0]
@@ -209,10 +207,8 @@ def split(x, pv, pi):
     G = pv.shape[1]
     t = cuda.threadIdx.x
     for k in range(cuda.blockIdx.x, A * B * G, cuda.gridDim.x):
-        ab = k // G
-        g = k % G
-        a = ab // B
-        b = ab % B
+        ab, g = divmod(k, G)
+        a, b = divmod(ab, B)
         bv, bi = scan(x, a, b, g * {BLOCK} + t, G * {BLOCK})
 {itree}        if t == 0:
             pv[ab, g] = shv[0]
@@ -451,8 +447,7 @@ def _check_nonempty(op, x):
 def _scan(x, out, init, is_prod, reverse):
     A, R, B = x.shape
     for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
-        a = ab // B
-        b = ab % B
+        a, b = divmod(ab, B)
         acc = init
         for k in range(R):
             r = R - 1 - k if reverse else k

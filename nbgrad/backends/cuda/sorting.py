@@ -120,8 +120,7 @@ def runs(v, perm, uniq, inverse, counts):
 def _search(seq, sorter, use_sorter, vals, out, right):
     V, m = vals.shape
     for t in range(cuda.grid(1), V * m, cuda.gridsize(1)):
-        r = t // m
-        j = t % m
+        r, j = divmod(t, m)
         s = r if seq.shape[0] > 1 else 0
         out[r, j] = _insertion_point(seq, sorter, use_sorter, s, vals[r, j], right)
 
