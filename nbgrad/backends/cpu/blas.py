@@ -26,7 +26,7 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import get_cython_function_address, intrinsic
 
-__all__ = ["gemm_2d", "add_gemm_2d", "applies", "available"]
+__all__ = ["gemm_2d", "add_gemm_2d", "layouts", "available"]
 
 # below this many multiply-adds one thread does the product (a parallel launch
 # costs more than it saves)
@@ -148,10 +148,11 @@ def _layout(a):
 def gemm_2d(a, b, threads):
     """``a @ b`` for 2-D float arrays of one dtype on `threads` of Numba's threads,
     or None where BLAS is not used (see the module docstring)."""
-    if not applies(a, b):
+    lay = layouts(a, b)
+    if lay is None:
         return None
     C = np.empty((a.shape[0], b.shape[1]), a.dtype)
-    _product(a, b, C, 0.0, threads)
+    _product(a, b, C, 0.0, threads, lay)
     return C
 
 
@@ -159,27 +160,31 @@ def add_gemm_2d(c, a, b, threads):
     """``c += a @ b`` in c's buffer (gemm with beta 1: the sum costs no pass of its
     own), `c` C-contiguous of the product's shape and dtype; False, with nothing
     written, where BLAS is not used."""
-    if not applies(a, b) or c.dtype != a.dtype or not c.flags.c_contiguous or \
+    lay = layouts(a, b)
+    if lay is None or c.dtype != a.dtype or not c.flags.c_contiguous or \
             c.shape != (a.shape[0], b.shape[1]):
         return False
-    _product(a, b, c, 1.0, threads)
+    _product(a, b, c, 1.0, threads, lay)
     return True
 
 
-def applies(a, b):
-    """True where `gemm_2d` multiplies a (M, K) by b (K, N) with BLAS: a float dtype
-    it has, one dtype, a product large enough and layouts BLAS reads."""
+def layouts(a, b):
+    """(a's, b's) (transposed, leading dimension) where `gemm_2d` multiplies a (M, K)
+    by b (K, N) with BLAS: a float dtype it has, one dtype, a product large enough
+    and layouts BLAS reads; else None."""
     M, K = a.shape
-    return (a.dtype in _ADDRESS and b.dtype == a.dtype and b.shape[0] == K
-            and M * b.shape[1] * K >= NUMPY_MAX_MACS
-            and _layout(a) is not None and _layout(b) is not None)
+    if a.dtype not in _ADDRESS or b.dtype != a.dtype or b.shape[0] != K or \
+            M * b.shape[1] * K < NUMPY_MAX_MACS:
+        return None
+    la, lb = _layout(a), _layout(b)
+    return None if la is None or lb is None else (la, lb)
 
 
-def _product(a, b, C, beta, threads):
-    """C = a @ b + beta C, split over `threads` when large (`applies` holds)."""
+def _product(a, b, C, beta, threads, lay):
+    """C = a @ b + beta C, split over `threads` when large; `lay` is `layouts(a, b)`."""
     fn = _ADDRESS[a.dtype]
     (M, K), N = a.shape, b.shape[1]
-    la, lb = _layout(a), _layout(b)
+    la, lb = lay
     # a transposed operand is passed as its row-major self: Numba then sees C or A
     # layouts only (few specialisations); BLAS reads the same memory either way
     a, b = (a.T if la[0] else a), (b.T if lb[0] else b)

@@ -29,7 +29,7 @@ def addmm_2d(c, a, b):
     layer's bias): `c` is written into the result, then gemm adds the product there,
     so the sum costs no pass nor buffer of its own.  None where BLAS does not
     multiply these (the caller adds the product itself)."""
-    if not blas.applies(a, b):
+    if blas.layouts(a, b) is None:   # checked before anything is allocated
         return None
     out = array.empty((a.shape[0], b.shape[1]), a.dtype)
     array.copy_into(out, c)
