@@ -326,17 +326,7 @@ class Elementwise:
         """`into` when the caller has checked everything (the in-place fast path of
         `nbgrad.ops.inplace`): `out` a C-contiguous CPU tensor, `kargs` the operands
         after it, flat arrays of its size or scalars of its dtype.  Bumps out's version."""
-        flat = out._data.ravel()
-        n = flat.size
-        pattern = "a"
-        for k in kargs:
-            pattern += "a" if k.__class__ is np.ndarray else "s"
-        key = (pattern, "flat", n >= cpu.PARALLEL_THRESHOLD)
-        k = self.forward_family._kernels.get(key)
-        if k is None:
-            k = cpu.kernel(self.forward_family, *key)
-        if n:
-            k(flat, *kargs, flat)
+        cpu.write_flat(self.forward_family, out._data.ravel(), kargs)
         out._bump_version()
         return out
 

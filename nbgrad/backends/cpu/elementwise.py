@@ -30,7 +30,7 @@ import numpy as np
 from nbgrad.backends import codegen
 from nbgrad.backends.family import IDENTITY, coalesce4
 
-__all__ = ["PARALLEL_THRESHOLD", "kernel", "run", "cast"]
+__all__ = ["PARALLEL_THRESHOLD", "kernel", "run", "write_flat", "cast"]
 
 # Below this many elements a parallel loop costs more than it saves: with idle
 # threads spinning briefly (backends/cpu/__init__.py) parallel loops won from
@@ -180,6 +180,22 @@ def run(family, args, out_dtypes, shape, outs=None):
     if n:
         k(*kargs, *[o.ravel() for o in outs])
     return outs
+
+
+def write_flat(family, out, kargs):
+    """``out = f(out, *kargs)`` in place, `out` a 1-D C-contiguous array and `kargs`
+    arrays of its size or scalars of its dtype, checked by the caller (the in-place
+    fast path of `nbgrad.ops.inplace`): the flat kernel, none of `run`'s sorting."""
+    n = out.size
+    pattern = "a"
+    for k in kargs:
+        pattern += "a" if k.__class__ is _ndarray else "s"
+    key = (pattern, "flat", n >= PARALLEL_THRESHOLD)
+    k = family._kernels.get(key)
+    if k is None:
+        k = kernel(family, *key)
+    if n:
+        k(out, *kargs, out)
 
 
 def _run_rows(family, args, shape, outs):
