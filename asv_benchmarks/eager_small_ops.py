@@ -123,28 +123,24 @@ def tensor_from_list(torch):
     return run
 
 
-def sgd_update(torch):
-    """``p -= lr * g`` under no_grad on a 512-element parameter (a bias's SGD step)."""
-    p = torch.rand(512, requires_grad=True)
-    g = torch.rand(512)
+def _update(step):
+    """A workload: ``step(p, g)`` under no_grad on a 512-element parameter `p`
+    (requires grad) and its gradient `g`, an optimizer's in-place update."""
+    def workload(torch):
+        p = torch.rand(512, requires_grad=True)
+        g = torch.rand(512)
 
-    def run():
-        with torch.no_grad():
-            for _ in range(LOOP):
-                p.__isub__(0.01 * g)   # `p -= ...` would rebind the closure's p
-    return run
+        def run():
+            with torch.no_grad():
+                for _ in range(LOOP):
+                    step(p, g)
+        return run
+    return workload
 
 
-def add_alpha_update(torch):
-    """``p.add_(g, alpha=-lr)`` under no_grad on 512 elements (PyTorch's optimizers' form)."""
-    p = torch.rand(512, requires_grad=True)
-    g = torch.rand(512)
-
-    def run():
-        with torch.no_grad():
-            for _ in range(LOOP):
-                p.add_(g, alpha=-0.01)
-    return run
+# `p -= ...` in a closure would rebind p: the operator's method instead
+sgd_update = _update(lambda p, g: p.__isub__(0.01 * g))
+add_alpha_update = _update(lambda p, g: p.add_(g, alpha=-0.01))   # PyTorch's optimizers' form
 
 
 WORKLOADS = {"index_add": ("N[i, j] += 1", index_add),
