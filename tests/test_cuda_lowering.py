@@ -37,9 +37,8 @@ def _jobs():
         jobs[f"all split {dt}"] = (allmod.split, [arr(dt, 3), arr(i64, 2), f64])
         jobs[f"triangle {dt}"] = (movement._triangle3, [arr(dt, 3), arr(dt, 3), i64, b1])
         jobs[f"gather {dt}"] = (movement._gather3, [arr(dt, 3), arr(i64, 3), arr(dt, 3)])
-        jobs[f"scatter {dt}"] = (movement._scatter3, [arr(dt, 3), arr(i64, 3), arr(dt, 3), b1])
+        jobs[f"write {dt}"] = (movement._write3, [arr(dt, 3), arr(i64, 3), arr(dt, 3), b1])
         jobs[f"take {dt}"] = (movement._take_rows, [arr(dt, 3), arr(i64, 1), arr(dt, 3)])
-        jobs[f"put {dt}"] = (movement._put_rows, [arr(dt, 3), arr(i64, 1), arr(dt, 3), b1])
     for dt in (f32, f64):
         jobs[f"var {dt}"] = (reduce._var, [arr(dt, 3), arr(dt, 2), arr(dt, 2), f64, f64, b1])
         jobs[f"lse {dt}"] = (reduce._lse, [arr(dt, 3), arr(dt, 2), f64])

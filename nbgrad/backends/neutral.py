@@ -63,24 +63,28 @@ def insertion_point(seq, sorter, use_sorter, s, v, right):
 
 
 # -- scatters ---------------------------------------------------------------------------
-# One column (o, i) of a scatter's writes, in index order: a thread that owns
-# the column keeps "last write wins" and the accumulation order of a serial loop.
-def scatter_column(dst, idx, src, o, i, accumulate):
-    """dst[o, idx[o, k, i], i] = (or +=) src[o, k, i] for each k in turn."""
-    for k in range(idx.shape[1]):
-        if accumulate:
-            dst[o, idx[o, k, i], i] += src[o, k, i]
+def write_block(dst, index, src, o, i0, i1, accumulate):
+    """dst[o, index[o, k, i], i] = (or +=) src[o, k, i] for each k in turn and
+    i in [i0, i1).  `index` broadcasts along its outer and inner axes where
+    they have size 1: a scatter's index is (O, K, I), a put's (advanced-indexing
+    assignment: one row of dst per k) (1, K, 1).  A thread that owns columns
+    [i0, i1) keeps "last write wins" and the accumulation order of a serial loop."""
+    io = o if index.shape[0] > 1 else 0
+    for k in range(src.shape[1]):
+        if index.shape[2] == 1:   # one row of dst: its index read once
+            j = index[io, k, 0]
+            if accumulate:
+                for i in range(i0, i1):
+                    dst[o, j, i] += src[o, k, i]
+            else:
+                for i in range(i0, i1):
+                    dst[o, j, i] = src[o, k, i]
+        elif accumulate:
+            for i in range(i0, i1):
+                dst[o, index[io, k, i], i] += src[o, k, i]
         else:
-            dst[o, idx[o, k, i], i] = src[o, k, i]
-
-
-def put_column(dst, flat, src, p, q, accumulate):
-    """dst[p, flat[b], q] = (or +=) src[p, b, q] for each b in turn."""
-    for b in range(src.shape[1]):
-        if accumulate:
-            dst[p, flat[b], q] += src[p, b, q]
-        else:
-            dst[p, flat[b], q] = src[p, b, q]
+            for i in range(i0, i1):
+                dst[o, index[io, k, i], i] = src[o, k, i]
 
 
 # -- sorted rows -----------------------------------------------------------------------
@@ -187,8 +191,156 @@ def window_max(x, p, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw):
     return best, at
 
 
-NAMES = ("scatter_column", "put_column", "upper_bound", "insertion_point", "median_position",
-         "row_mode", "runs", "p_distance", "im2col_entry", "window_max")
+# -- softmax over axis 1 of (A, R, B), one (a, b) column --------------------------------
+def softmax_column(x, out, a, b, log):
+    """out[a, :, b] = softmax (log_softmax when `log`) of x[a, :, b]."""
+    # m has x's dtype, so that exp runs in x's precision; sums are float64
+    R = x.shape[1]
+    m = x[a, 0, b]
+    for r in range(1, R):
+        if x[a, r, b] > m:
+            m = x[a, r, b]
+    s = 0.0
+    if log:
+        ties = 0.0
+        for r in range(R):
+            d = x[a, r, b] - m
+            if d == 0:
+                ties += 1.0
+            else:
+                s += math.exp(d)
+        lse = math.log1p(s + (ties - 1.0))
+        for r in range(R):   # (x - m) - lse: m + lse would round lse away for a large m
+            out[a, r, b] = (x[a, r, b] - m) - lse
+    else:
+        for r in range(R):   # one exp per element: keep it in out, then scale
+            e = math.exp(x[a, r, b] - m)
+            out[a, r, b] = e
+            s += e
+        inv = 1.0 / s
+        for r in range(R):
+            out[a, r, b] *= inv
+
+
+_LN2 = math.log(2.0)
+
+
+def log_softmax_grad(gv, o, s):
+    """g - exp(o) * sum(g), with exp(o) = 1 + expm1(o) where o is near 0: the
+    gradient of a confident target's loss, softmax - 1, is then -expm1(o)
+    itself, not the rounding left by 1 - softmax."""
+    if o > -_LN2:
+        return (gv - s) - math.expm1(o) * s
+    return gv - math.exp(o) * s
+
+
+def softmax_backward_column(g, out, gx, a, b, log):
+    """gx[a, :, b] from g and the forward output: log_softmax g - exp(out) * sum(g)
+    (`log_softmax_grad`), softmax out * (g - sum(g * out))."""
+    R = g.shape[1]
+    s = 0.0
+    if log:
+        for r in range(R):
+            s += g[a, r, b]
+        for r in range(R):
+            gx[a, r, b] = log_softmax_grad(g[a, r, b], out[a, r, b], s)
+    else:
+        for r in range(R):
+            s += g[a, r, b] * out[a, r, b]
+        for r in range(R):
+            gx[a, r, b] = out[a, r, b] * (g[a, r, b] - s)
+
+
+# -- binary cross-entropies (float64 arithmetic per element) ----------------------------
+def log1p_near_zero(e):
+    """log1p(e) for float64 e in [-1, 1]: a short series near 0 and log(1 + e)
+    elsewhere (accurate to ~1e-12), several times faster than libm's log1p."""
+    if abs(e) < 1e-4:
+        return e * (1.0 - e * (0.5 - e / 3.0))
+    return math.log(1.0 + e)
+
+
+def clamped_logs(xi):
+    """max(log x, -100) and max(log(1 - x), -100), as PyTorch clamps them."""
+    xd = float(xi)
+    lx = max(math.log(xd), -100.0) if xd > 0 else -100.0
+    l1x = max(log1p_near_zero(-xd), -100.0) if xd < 1 else -100.0
+    return lx, l1x
+
+
+def softplus_neg_abs(xi):
+    """log(1 + exp(-|x|)) and exp(-|x|), in float64."""
+    e = math.exp(-abs(float(xi)))
+    return log1p_near_zero(e), e
+
+
+def bce_loss(x, t, i):
+    """Element i of binary_cross_entropy: -(t log x + (1 - t) log(1 - x))."""
+    lx, l1x = clamped_logs(x[i])
+    return -(t[i] * lx + (1.0 - t[i]) * l1x)
+
+
+def bce_logits_loss(x, t, pw, i, positive):
+    """Element i of binary_cross_entropy_with_logits: (1 - t) x + (1 + (pw - 1) t)
+    softplus(-x), softplus(-x) written log1p(exp(-|x|)) + max(-x, 0) so that no
+    exp overflows (pw only where `positive`)."""
+    xi = x[i]
+    sp = softplus_neg_abs(xi)[0] + max(-xi, 0.0)
+    coef = 1.0 + (pw[i] - 1.0) * t[i] if positive else 1.0
+    return (1.0 - t[i]) * xi + coef * sp
+
+
+def weigh_and_write(v, i, w, weighted, out, write):
+    """Element i's loss `v`: times w[i] when `weighted`, written to out[i] when
+    `write` (reduction='none'); returned for the sum."""
+    if weighted:
+        v *= w[i]
+    if write:
+        out[i] = v
+    return v
+
+
+def scaled_grad(g, i, scale, w):
+    """The incoming gradient of element i (g has x's length or is one value),
+    times `scale` and w[i] (w empty: no weight)."""
+    gv = (g[i] if g.shape[0] > 1 else g[0]) * scale
+    return gv * w[i] if w.shape[0] > 0 else gv
+
+
+def bce_grads(x, t, gv, i, gx, gt):
+    """Element i of binary_cross_entropy's input (gx) and target (gt) gradients,
+    each skipped when empty."""
+    xi = x[i]
+    if gx.shape[0] > 0:
+        gx[i] = gv * (xi - t[i]) / max((1.0 - xi) * xi, 1e-12)
+    if gt.shape[0] > 0:
+        lx, l1x = clamped_logs(xi)
+        gt[i] = gv * (l1x - lx)
+
+
+def bce_logits_grads(x, t, pw, gv, i, gx, gt):
+    """Element i of binary_cross_entropy_with_logits' input and target gradients."""
+    positive = pw.shape[0] > 0
+    xi = x[i]
+    sp, e = softplus_neg_abs(xi)
+    if gx.shape[0] > 0:
+        sig = 1.0 / (1.0 + e) if xi >= 0 else e / (1.0 + e)
+        if positive:
+            gx[i] = gv * ((1.0 + (pw[i] - 1.0) * t[i]) * sig - pw[i] * t[i])
+        else:
+            gx[i] = gv * (sig - t[i])
+    if gt.shape[0] > 0:
+        if positive:
+            gt[i] = gv * ((pw[i] - 1.0) * (sp + max(-xi, 0.0)) - xi)
+        else:
+            gt[i] = -gv * xi
+
+
+NAMES = ("write_block", "softmax_column", "log_softmax_grad", "softmax_backward_column",
+         "upper_bound", "insertion_point", "median_position", "row_mode", "runs", "p_distance",
+         "im2col_entry", "window_max", "log1p_near_zero", "clamped_logs", "softplus_neg_abs",
+         "bce_loss", "bce_logits_loss", "weigh_and_write", "scaled_grad", "bce_grads",
+         "bce_logits_grads")
 
 
 def compile_for(jit, *names):

@@ -23,43 +23,21 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from nbgrad.backends import neutral
 from nbgrad.backends.cpu import creation as _creation
 from nbgrad.backends.cpu import elementwise as _elementwise
 
 _REASSOC = {"reassoc"}
+# softmax columns and the binary cross-entropies' per-element arithmetic, shared with CUDA
+(_softmax_column, _softmax_backward_column, _log_softmax_grad) = neutral.compile_for(
+    njit(inline="always"), "softmax_column", "softmax_backward_column", "log_softmax_grad")
+(_bce_loss, _bce_logits_loss, _weigh_and_write, _scaled_grad, _bce_grads,
+ _bce_logits_grads) = neutral.compile_for(njit(inline="always"), "bce_loss", "bce_logits_loss",
+                                          "weigh_and_write", "scaled_grad", "bce_grads",
+                                          "bce_logits_grads")
 
 
 # -- softmax -----------------------------------------------------------------
-@njit(cache=True, error_model="numpy", inline="always")
-def _softmax_column(x, out, a, b, log):
-    # m has x's dtype, so that exp runs in x's precision; sums are float64
-    R = x.shape[1]
-    m = x[a, 0, b]
-    for r in range(1, R):
-        if x[a, r, b] > m:
-            m = x[a, r, b]
-    s = 0.0
-    if log:
-        ties = 0.0
-        for r in range(R):
-            d = x[a, r, b] - m
-            if d == 0:
-                ties += 1.0
-            else:
-                s += math.exp(d)
-        lse = math.log1p(s + (ties - 1.0))
-        for r in range(R):   # (x - m) - lse: m + lse would round lse away for a large m
-            out[a, r, b] = (x[a, r, b] - m) - lse
-    else:
-        for r in range(R):   # one exp per element: keep it in out, then scale
-            e = math.exp(x[a, r, b] - m)
-            out[a, r, b] = e
-            s += e
-        inv = 1.0 / s
-        for r in range(R):
-            out[a, r, b] *= inv
-
-
 @njit(cache=True, error_model="numpy", inline="always")
 def _softmax_block(x, out, a, log, m, s, ties):
     # the inner axis is contiguous: sweep whole rows of B at a time so that
@@ -74,7 +52,7 @@ def _softmax_block(x, out, a, log, m, s, ties):
     s[:] = 0.0
     if log:
         ties[:] = 0.0
-        for r in range(R):   # the terms apart from exp(0) = 1: see _softmax_column
+        for r in range(R):   # the terms apart from exp(0) = 1: see neutral.softmax_column
             for b in range(B):
                 d = x[a, r, b] - m[b]
                 e = math.exp(d)
@@ -82,7 +60,7 @@ def _softmax_block(x, out, a, log, m, s, ties):
                 ties[b] += 1.0 if d == 0 else 0.0
         for b in range(B):
             s[b] = math.log1p(s[b] + (ties[b] - 1.0))
-        for r in range(R):   # (x - m) - lse, never x - (m + lse): see _softmax_column
+        for r in range(R):   # (x - m) - lse, never x - (m + lse): see neutral.softmax_column
             for b in range(B):
                 out[a, r, b] = (x[a, r, b] - m[b]) - s[b]
     else:
@@ -141,35 +119,6 @@ def softmax_parallel(x, out, log):
         s = np.empty(B, np.float64)
         ties = np.empty(B, np.float64)
         _softmax_block(x, out, a, log, m, s, ties)
-
-
-_LN2 = math.log(2.0)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _log_softmax_grad(gv, o, s):
-    """g - exp(o) * sum(g), with exp(o) = 1 + expm1(o) where o is near 0: the
-    gradient of a confident target's loss, softmax - 1, is then -expm1(o)
-    itself, not the rounding left by 1 - softmax."""
-    if o > -_LN2:
-        return (gv - s) - math.expm1(o) * s
-    return gv - math.exp(o) * s
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _softmax_backward_column(g, out, gx, a, b, log):
-    R = g.shape[1]
-    s = 0.0
-    if log:
-        for r in range(R):
-            s += g[a, r, b]
-        for r in range(R):
-            gx[a, r, b] = _log_softmax_grad(g[a, r, b], out[a, r, b], s)
-    else:
-        for r in range(R):
-            s += g[a, r, b] * out[a, r, b]
-        for r in range(R):
-            gx[a, r, b] = out[a, r, b] * (g[a, r, b] - s)
 
 
 @njit(cache=True, error_model="numpy")
@@ -290,31 +239,6 @@ def nll_backward(target, weight, ignore_index, g, scale, gx):
 
 
 # -- fused elementwise losses --------------------------------------------------
-@njit(cache=True, error_model="numpy", inline="always")
-def _log1p(e):
-    """log1p(e) for float64 e in [-1, 1]: a short series near 0 and log(1 + e)
-    elsewhere (accurate to ~1e-12), several times faster than libm's log1p."""
-    if abs(e) < 1e-4:
-        return e * (1.0 - e * (0.5 - e / 3.0))
-    return math.log(1.0 + e)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _clamped_logs(xi):
-    """max(log x, -100) and max(log(1 - x), -100), as PyTorch clamps them."""
-    xd = float(xi)
-    lx = max(math.log(xd), -100.0) if xd > 0 else -100.0
-    l1x = max(_log1p(-xd), -100.0) if xd < 1 else -100.0
-    return lx, l1x
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _softplus_neg_abs(xi):
-    """log(1 + exp(-|x|)) and exp(-|x|), in float64."""
-    e = math.exp(-abs(float(xi)))
-    return _log1p(e), e
-
-
 @njit(cache=True, error_model="numpy", fastmath=_REASSOC)
 def mse(x, t, out):
     """(x - t)**2 into `out` (when it has x's length) and its float64 sum."""
@@ -338,18 +262,6 @@ def unit_interval_bad(x):
     return False
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def _weigh_and_write(v, i, w, weighted, out, write):
-    """Element i's loss `v` of the binary cross-entropies: times w[i] when
-    `weighted`, written to out[i] when `write` (reduction='none'); returned for
-    the sum.  Inlined into each kernel's loop."""
-    if weighted:
-        v *= w[i]
-    if write:
-        out[i] = v
-    return v
-
-
 @njit(cache=True, error_model="numpy", fastmath=_REASSOC)
 def binary_cross_entropy(x, t, w, out):
     """-w (t log x + (1 - t) log(1 - x)), each log clamped at -100 as PyTorch;
@@ -358,32 +270,22 @@ def binary_cross_entropy(x, t, w, out):
     weighted = w.shape[0] == x.shape[0]
     total = 0.0
     for i in range(x.shape[0]):
-        lx, l1x = _clamped_logs(x[i])
-        total += _weigh_and_write(-(t[i] * lx + (1.0 - t[i]) * l1x), i, w, weighted, out, write)
+        total += _weigh_and_write(_bce_loss(x, t, i), i, w, weighted, out, write)
     return total
 
 
 @njit(cache=True, error_model="numpy", fastmath=_REASSOC)
 def binary_cross_entropy_with_logits(x, t, w, pw, out):
-    """(1 - t) x + (1 + (pw - 1) t) softplus(-x), times w; softplus(-x) is
-    written log1p(exp(-|x|)) + max(-x, 0) so that no exp overflows.  `w`, `pw`
-    have x's length or are empty.  Returns the float64 sum."""
+    """(1 - t) x + (1 + (pw - 1) t) softplus(-x), times w (`neutral.bce_logits_loss`);
+    `w`, `pw` have x's length or are empty.  Returns the float64 sum."""
     write = out.shape[0] == x.shape[0]
     weighted = w.shape[0] == x.shape[0]
     positive = pw.shape[0] == x.shape[0]
     total = 0.0
     for i in range(x.shape[0]):
-        xi = x[i]
-        sp = _softplus_neg_abs(xi)[0] + max(-xi, 0.0)
-        coef = 1.0 + (pw[i] - 1.0) * t[i] if positive else 1.0
-        total += _weigh_and_write((1.0 - t[i]) * xi + coef * sp, i, w, weighted, out, write)
+        v = _bce_logits_loss(x, t, pw, i, positive)
+        total += _weigh_and_write(v, i, w, weighted, out, write)
     return total
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _scaled_grad(g, i, scale, w):
-    gv = (g[i] if g.shape[0] > 1 else g[0]) * scale
-    return gv * w[i] if w.shape[0] > 0 else gv
 
 
 @njit(cache=True, error_model="numpy")
@@ -391,32 +293,12 @@ def binary_cross_entropy_backward(x, t, w, g, scale, gx, gt):
     """The gradients of binary_cross_entropy for input (into `gx`) and target
     (into `gt`), each skipped when empty; g has x's length or is one value."""
     for i in range(x.shape[0]):
-        gv = _scaled_grad(g, i, scale, w)
-        xi = x[i]
-        if gx.shape[0] > 0:
-            gx[i] = gv * (xi - t[i]) / max((1.0 - xi) * xi, 1e-12)
-        if gt.shape[0] > 0:
-            lx, l1x = _clamped_logs(xi)
-            gt[i] = gv * (l1x - lx)
+        _bce_grads(x, t, _scaled_grad(g, i, scale, w), i, gx, gt)
 
 
 @njit(cache=True, error_model="numpy")
 def binary_cross_entropy_with_logits_backward(x, t, w, pw, g, scale, gx, gt):
     """The gradients of binary_cross_entropy_with_logits for input (into `gx`)
     and target (into `gt`), each skipped when empty."""
-    positive = pw.shape[0] > 0
     for i in range(x.shape[0]):
-        gv = _scaled_grad(g, i, scale, w)
-        xi = x[i]
-        sp, e = _softplus_neg_abs(xi)
-        if gx.shape[0] > 0:
-            sig = 1.0 / (1.0 + e) if xi >= 0 else e / (1.0 + e)
-            if positive:
-                gx[i] = gv * ((1.0 + (pw[i] - 1.0) * t[i]) * sig - pw[i] * t[i])
-            else:
-                gx[i] = gv * (sig - t[i])
-        if gt.shape[0] > 0:
-            if positive:
-                gt[i] = gv * ((pw[i] - 1.0) * (sp + max(-xi, 0.0)) - xi)
-            else:
-                gt[i] = -gv * xi
+        _bce_logits_grads(x, t, pw, _scaled_grad(g, i, scale, w), i, gx, gt)

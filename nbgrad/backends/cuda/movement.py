@@ -3,6 +3,7 @@
 The same two canonical forms as the CPU:
 - (outer, dim, inner) with a full (O, K, I) index: `gather`, `scatter`;
 - (outer, block, inner) with one flat index over the block: `take`, `put`.
+Both writes run one kernel, `_write3`; a put's index is a (1, K, 1) view.
 
 Gathers run one thread per output element.  Scatters and puts run one thread
 per (outer, inner) column, looping over the index in order, so that no two
@@ -18,13 +19,13 @@ import numpy as np
 
 from nbgrad.backends import neutral
 from nbgrad.backends.cuda import _numba_cuda as nc
+from nbgrad.backends.cuda import array as _array
 from nbgrad.backends.cuda import launch as _launch
 from nbgrad.backends.cuda._numba_cuda import cuda
 
 __all__ = ["gather", "scatter", "take", "put", "first_out_of_range", "triangle", "flip"]
 
-_scatter_column, _put_column = neutral.compile_for(cuda.jit(device=True), "scatter_column",
-                                                   "put_column")
+_write_block, = neutral.compile_for(cuda.jit(device=True), "write_block")
 
 
 @cuda.jit(cache=True)
@@ -36,10 +37,12 @@ def _gather3(src, idx, out):
 
 
 @cuda.jit(cache=True)
-def _scatter3(dst, idx, src, accumulate):
-    Q = idx.shape[2]
-    for t in range(cuda.grid(1), idx.shape[0] * Q, cuda.gridsize(1)):
-        _scatter_column(dst, idx, src, t // Q, t % Q, accumulate)
+def _write3(dst, index, src, accumulate):
+    # a thread per (o, i) column: `neutral.write_block` over one column
+    Q = src.shape[2]
+    for t in range(cuda.grid(1), src.shape[0] * Q, cuda.gridsize(1)):
+        o, i = divmod(t, Q)
+        _write_block(dst, index, src, o, i, i + 1, accumulate)
 
 
 @cuda.jit(cache=True)
@@ -48,13 +51,6 @@ def _take_rows(src, flat, out):
     for t in range(cuda.grid(1), P * NB * Q, cuda.gridsize(1)):
         p, b, q = _launch.coords3(t, NB, Q)
         out[p, b, q] = src[p, flat[b], q]
-
-
-@cuda.jit(cache=True)
-def _put_rows(dst, flat, src, accumulate):
-    Q = src.shape[2]
-    for t in range(cuda.grid(1), src.shape[0] * Q, cuda.gridsize(1)):
-        _put_column(dst, flat, src, t // Q, t % Q, accumulate)
 
 
 @cuda.jit(cache=True)
@@ -84,9 +80,9 @@ def _read(kernel, src, index, out):
     return out
 
 
-def _write(kernel, dst, index, src, loop, accumulate):
-    if loop.size:   # a thread per (outer, inner) column of the (outer, k, inner) array `loop`
-        _launch.launch(kernel, loop.shape[0] * loop.shape[2], _a(dst), _a(index), _a(src),
+def _write(dst, index, src, accumulate):
+    if src.size:   # a thread per (outer, inner) column of src (outer, k, inner)
+        _launch.launch(_write3, src.shape[0] * src.shape[2], _a(dst), _a(index), _a(src),
                        bool(accumulate))
     return dst
 
@@ -98,7 +94,9 @@ def gather(src, idx, out):
 
 def scatter(dst, idx, src, accumulate=False):
     """dst[o, idx[o, k, i], i] = (or +=) src[o, k, i] (indices already checked)."""
-    return _write(_scatter3, dst, idx, src, idx, accumulate)
+    O, K, I = idx.shape
+    return _write(dst, idx, _array.getitem(src, (slice(0, O), slice(0, K), slice(0, I))),
+                  accumulate)
 
 
 def take(src, flat, out):
@@ -108,7 +106,7 @@ def take(src, flat, out):
 
 def put(dst, flat, src, accumulate=False):
     """dst[p, flat[b], q] = (or +=) src[p, b, q] (indices already checked)."""
-    return _write(_put_rows, dst, flat, src, src, accumulate)
+    return _write(dst, _array.reshape(flat, (1, flat.shape[0], 1)), src, accumulate)
 
 
 def first_out_of_range(idx, size):

@@ -19,9 +19,18 @@ import math
 
 import numpy as np
 
+from nbgrad.backends import neutral
 from nbgrad.backends.cuda import _numba_cuda as nc
 from nbgrad.backends.cuda import launch as _launch
 from nbgrad.backends.cuda._numba_cuda import cuda
+
+# softmax columns and the binary cross-entropies' per-element arithmetic, shared with the CPU
+(_softmax_column, _softmax_backward_column) = neutral.compile_for(
+    cuda.jit(device=True), "softmax_column", "softmax_backward_column")
+(_bce_loss, _bce_logits_loss, _weigh_and_write, _scaled_grad, _bce_grads,
+ _bce_logits_grads) = neutral.compile_for(cuda.jit(device=True), "bce_loss", "bce_logits_loss",
+                                          "weigh_and_write", "scaled_grad", "bce_grads",
+                                          "bce_logits_grads")
 
 __all__ = ["softmax", "softmax_backward", "dropout", "class_targets_bad", "nll",
            "target_weight_sum", "nll_backward", "mse", "unit_interval_bad",
@@ -35,60 +44,20 @@ def _a(x):
 
 
 # -- softmax -----------------------------------------------------------------
-_LN2 = math.log(2.0)
-
-
 @cuda.jit(cache=True)
 def _softmax(x, out, log):
-    A, R, B = x.shape
+    A, B = x.shape[0], x.shape[2]
     for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
         a, b = divmod(ab, B)
-        m = x[a, 0, b]
-        for r in range(1, R):
-            if x[a, r, b] > m:
-                m = x[a, r, b]
-        s = 0.0
-        if log:
-            ties = 0.0   # the sum is 1 + rest, its log log1p(rest) (see the CPU kernel)
-            for r in range(R):
-                d = x[a, r, b] - m
-                if d == 0:
-                    ties += 1.0
-                else:
-                    s += math.exp(d)
-            lse = math.log1p(s + (ties - 1.0))
-            for r in range(R):   # (x - m) - lse, never x - (m + lse) (see the CPU kernel)
-                out[a, r, b] = (x[a, r, b] - m) - lse
-        else:
-            for r in range(R):
-                e = math.exp(x[a, r, b] - m)
-                out[a, r, b] = e
-                s += e
-            inv = 1.0 / s
-            for r in range(R):
-                out[a, r, b] *= inv
+        _softmax_column(x, out, a, b, log)
 
 
 @cuda.jit(cache=True)
 def _softmax_backward(g, out, gx, log):
-    A, R, B = g.shape
+    A, B = g.shape[0], g.shape[2]
     for ab in range(cuda.grid(1), A * B, cuda.gridsize(1)):
         a, b = divmod(ab, B)
-        s = 0.0
-        if log:
-            for r in range(R):
-                s += g[a, r, b]
-            for r in range(R):   # exp(o) = 1 + expm1(o) near o = 0 (see the CPU kernel)
-                o = out[a, r, b]
-                if o > -_LN2:
-                    gx[a, r, b] = (g[a, r, b] - s) - math.expm1(o) * s
-                else:
-                    gx[a, r, b] = g[a, r, b] - math.exp(o) * s
-        else:
-            for r in range(R):
-                s += g[a, r, b] * out[a, r, b]
-            for r in range(R):
-                gx[a, r, b] = out[a, r, b] * (g[a, r, b] - s)
+        _softmax_backward_column(g, out, gx, a, b, log)
 
 
 def softmax(x, out, log):
@@ -226,23 +195,6 @@ def nll_backward(target, weight, ignore_index, g, scale, gx):
 
 
 # -- fused elementwise losses --------------------------------------------------
-@cuda.jit(device=True)
-def _log1p(e):
-    if abs(e) < 1e-4:
-        return e * (1.0 - e * (0.5 - e / 3.0))
-    return math.log(1.0 + e)
-
-
-@cuda.jit(device=True)
-def _log_x(xd):
-    return max(math.log(xd), -100.0) if xd > 0 else -100.0
-
-
-@cuda.jit(device=True)
-def _log_1mx(xd):
-    return max(_log1p(-xd), -100.0) if xd < 1 else -100.0
-
-
 @cuda.jit(cache=True)
 def _mse(x, t, vals, out, write):
     for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
@@ -263,27 +215,14 @@ def _unit_bad(x, flag):
 @cuda.jit(cache=True)
 def _bce(x, t, w, vals, out, write, weighted):
     for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
-        xd = float(x[i])
-        v = -(t[i] * _log_x(xd) + (1.0 - t[i]) * _log_1mx(xd))
-        if weighted:
-            v *= w[i]
-        if write:
-            out[i] = v
-        vals[i] = v
+        vals[i] = _weigh_and_write(_bce_loss(x, t, i), i, w, weighted, out, write)
 
 
 @cuda.jit(cache=True)
 def _bcel(x, t, w, pw, vals, out, write, weighted, positive):
     for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
-        xi = x[i]
-        sp = _log1p(math.exp(-abs(float(xi)))) + max(-xi, 0.0)
-        coef = 1.0 + (pw[i] - 1.0) * t[i] if positive else 1.0
-        v = (1.0 - t[i]) * xi + coef * sp
-        if weighted:
-            v *= w[i]
-        if write:
-            out[i] = v
-        vals[i] = v
+        v = _bce_logits_loss(x, t, pw, i, positive)
+        vals[i] = _weigh_and_write(v, i, w, weighted, out, write)
 
 
 def _loss(kernel, x, out, *args):
@@ -328,43 +267,16 @@ def binary_cross_entropy_with_logits(x, t, w, pw, out):
     return _loss(_bcel, x, out, x, t, w, pw)
 
 
-@cuda.jit(device=True)
-def _scaled_grad(g, i, scale, w):
-    gv = (g[i] if g.shape[0] > 1 else g[0]) * scale
-    return gv * w[i] if w.shape[0] > 0 else gv
-
-
 @cuda.jit(cache=True)
 def _bce_backward(x, t, w, g, scale, gx, gt):
     for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
-        gv = _scaled_grad(g, i, scale, w)
-        xi = x[i]
-        if gx.shape[0] > 0:
-            gx[i] = gv * (xi - t[i]) / max((1.0 - xi) * xi, 1e-12)
-        if gt.shape[0] > 0:
-            xd = float(xi)
-            gt[i] = gv * (_log_1mx(xd) - _log_x(xd))
+        _bce_grads(x, t, _scaled_grad(g, i, scale, w), i, gx, gt)
 
 
 @cuda.jit(cache=True)
 def _bcel_backward(x, t, w, pw, g, scale, gx, gt):
-    positive = pw.shape[0] > 0
     for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
-        gv = _scaled_grad(g, i, scale, w)
-        xi = x[i]
-        e = math.exp(-abs(float(xi)))
-        sp = _log1p(e)
-        if gx.shape[0] > 0:
-            sig = 1.0 / (1.0 + e) if xi >= 0 else e / (1.0 + e)
-            if positive:
-                gx[i] = gv * ((1.0 + (pw[i] - 1.0) * t[i]) * sig - pw[i] * t[i])
-            else:
-                gx[i] = gv * (sig - t[i])
-        if gt.shape[0] > 0:
-            if positive:
-                gt[i] = gv * ((pw[i] - 1.0) * (sp + max(-xi, 0.0)) - xi)
-            else:
-                gt[i] = -gv * xi
+        _bce_logits_grads(x, t, pw, _scaled_grad(g, i, scale, w), i, gx, gt)
 
 
 def binary_cross_entropy_backward(x, t, w, g, scale, gx, gt):
