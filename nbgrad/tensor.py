@@ -101,15 +101,10 @@ class Tensor:
         t = object.__new__(cls)
         t._data = data
         t.dtype = dtype if dtype is not None else _dtypes.from_numpy_dtype(data.dtype)
-        t._requires_grad = False
-        t._grad = None
-        t.grad_fn = None
-        t._output_nr = 0
-        t._accumulator = None
-        t._version_counter = None
-        t._base = None
+        t._requires_grad = t._retains_grad = False
+        t._grad = t.grad_fn = t._accumulator = t._version_counter = t._base = None
         t._backward_hooks = None
-        t._retains_grad = False
+        t._output_nr = 0
         t.device = device
         return t
 

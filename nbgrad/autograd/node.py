@@ -177,15 +177,10 @@ class _RemovableHandle:
 def new_node(cls):
     """An empty node of class `cls` (fields filled by the recording op)."""
     n = object.__new__(cls)
-    n.saved = None
-    n.saved_versions = None
+    n.saved = n.saved_versions = n.params = n.pre_hooks = n.post_hooks = n.metadata = None
     n.watched = ()
-    n.params = None
     n.n_outputs = 1
-    n.pre_hooks = None
-    n.post_hooks = None
     n.released = False
-    n.metadata = None
     if _ANOMALY[0]:   # anomaly mode: remember where this op was recorded
         n.anomaly_trace = _capture_trace()
     return n

@@ -334,8 +334,7 @@ class CosineAnnealingLR(LRScheduler):
     schedule without restarts; chainable, as PyTorch's)."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        self.T_max = T_max
-        self.eta_min = eta_min
+        self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):

@@ -13,7 +13,7 @@ class RMSprop(Optimizer):
     """RMSprop (Hinton), with PyTorch's options and defaults.
 
     >>> w = nb.tensor([1.0], requires_grad=True)
-    >>> opt = nb.optim.RMSprop([w], lr=0.01)
+    >>> opt = nb.optim.RMSprop([w], lr=0.01, momentum=0.9)
     >>> (w * w).sum().backward(); opt.step(); w
     tensor([0.9000], requires_grad=True)
     """
