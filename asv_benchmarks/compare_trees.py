@@ -43,14 +43,34 @@ def reduction(name):
     f = getattr(nb, name)
     return lambda: f(big)
 
+table = nb.rand(1000, 64, requires_grad=True)
+rows = nb.randint(0, 1000, (256,))
+def index_grad():   # advanced indexing's backward: an accumulating put
+    table[rows].sum().backward()
+
+cols = nb.randint(0, 512, (64, 512))
+def scatter_add():
+    nb.zeros(64, 512).scatter_add_(1, cols, big[:64 * 512].reshape(64, 512))
+
+logits = nb.randn(256, 10, requires_grad=True)
+classes = nb.randint(0, 10, (256,))
+def cross_entropy():   # log_softmax forward and backward
+    nb.nn.functional.cross_entropy(logits, classes).backward()
+
+z = nb.randn(100_000, requires_grad=True)
+def bce_logits():
+    nb.nn.functional.binary_cross_entropy_with_logits(z, big[:100_000]).backward()
+
 work = {"tutorial 2x2": tutorial((2, 2)), "tutorial 1M": tutorial((1_000_000,)),
         "chain 100 ops": chain, "exp 1M": elementwise("exp"), "sigmoid 1M": elementwise("sigmoid"),
-        "sum 1M": reduction("sum"), "var 1M": reduction("var"), "amax 1M": reduction("amax")}
+        "sum 1M": reduction("sum"), "var 1M": reduction("var"), "amax 1M": reduction("amax"),
+        "index grad": index_grad, "scatter_add": scatter_add, "cross_entropy": cross_entropy,
+        "bce_logits 100k": bce_logits}
 out = {}
 for name, f in work.items():
     f(); f()
     samples = []
-    reps = 200 if "2x2" in name or "chain" in name else 20
+    reps = 20 if "1M" in name or "100k" in name else 200
     for _ in range(15):
         t = time.perf_counter()
         for _ in range(reps):

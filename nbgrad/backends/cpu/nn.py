@@ -31,10 +31,10 @@ _REASSOC = {"reassoc"}
 # softmax columns and the binary cross-entropies' per-element arithmetic, shared with CUDA
 (_softmax_column, _softmax_backward_column, _log_softmax_grad) = neutral.compile_for(
     njit(inline="always"), "softmax_column", "softmax_backward_column", "log_softmax_grad")
-(_bce_loss, _bce_logits_loss, _weigh_and_write, _scaled_grad, _bce_grads,
- _bce_logits_grads) = neutral.compile_for(njit(inline="always"), "bce_loss", "bce_logits_loss",
-                                          "weigh_and_write", "scaled_grad", "bce_grads",
-                                          "bce_logits_grads")
+(_bce_loss, _bce_logits_loss, _weigh_and_write, _scaled_grad, _bce_grad_input, _bce_grad_target,
+ _bce_logits_grad_input, _bce_logits_grad_target) = neutral.compile_for(
+    njit(inline="always"), "bce_loss", "bce_logits_loss", "weigh_and_write", "scaled_grad",
+    "bce_grad_input", "bce_grad_target", "bce_logits_grad_input", "bce_logits_grad_target")
 
 
 # -- softmax -----------------------------------------------------------------
@@ -270,7 +270,7 @@ def binary_cross_entropy(x, t, w, out):
     weighted = w.shape[0] == x.shape[0]
     total = 0.0
     for i in range(x.shape[0]):
-        total += _weigh_and_write(_bce_loss(x, t, i), i, w, weighted, out, write)
+        total += _weigh_and_write(_bce_loss(x[i], t[i]), i, w, weighted, out, write)
     return total
 
 
@@ -283,7 +283,8 @@ def binary_cross_entropy_with_logits(x, t, w, pw, out):
     positive = pw.shape[0] == x.shape[0]
     total = 0.0
     for i in range(x.shape[0]):
-        v = _bce_logits_loss(x, t, pw, i, positive)
+        coef = 1.0 + (pw[i] - 1.0) * t[i] if positive else 1.0
+        v = _bce_logits_loss(x[i], t[i], coef)
         total += _weigh_and_write(v, i, w, weighted, out, write)
     return total
 
@@ -293,12 +294,21 @@ def binary_cross_entropy_backward(x, t, w, g, scale, gx, gt):
     """The gradients of binary_cross_entropy for input (into `gx`) and target
     (into `gt`), each skipped when empty; g has x's length or is one value."""
     for i in range(x.shape[0]):
-        _bce_grads(x, t, _scaled_grad(g, i, scale, w), i, gx, gt)
+        gv = _scaled_grad(g, i, scale, w)
+        if gx.shape[0] > 0:
+            gx[i] = _bce_grad_input(x[i], t[i], gv)
+        if gt.shape[0] > 0:
+            gt[i] = _bce_grad_target(x[i], gv)
 
 
 @njit(cache=True, error_model="numpy")
 def binary_cross_entropy_with_logits_backward(x, t, w, pw, g, scale, gx, gt):
     """The gradients of binary_cross_entropy_with_logits for input (into `gx`)
     and target (into `gt`), each skipped when empty."""
+    positive = pw.shape[0] > 0
     for i in range(x.shape[0]):
-        _bce_logits_grads(x, t, pw, _scaled_grad(g, i, scale, w), i, gx, gt)
+        gv = _scaled_grad(g, i, scale, w)
+        if gx.shape[0] > 0:
+            gx[i] = _bce_logits_grad_input(x[i], t[i], pw[i] if positive else 1.0, positive, gv)
+        if gt.shape[0] > 0:
+            gt[i] = _bce_logits_grad_target(x[i], pw[i] if positive else 1.0, positive, gv)

@@ -27,10 +27,10 @@ from nbgrad.backends.cuda._numba_cuda import cuda
 # softmax columns and the binary cross-entropies' per-element arithmetic, shared with the CPU
 (_softmax_column, _softmax_backward_column) = neutral.compile_for(
     cuda.jit(device=True), "softmax_column", "softmax_backward_column")
-(_bce_loss, _bce_logits_loss, _weigh_and_write, _scaled_grad, _bce_grads,
- _bce_logits_grads) = neutral.compile_for(cuda.jit(device=True), "bce_loss", "bce_logits_loss",
-                                          "weigh_and_write", "scaled_grad", "bce_grads",
-                                          "bce_logits_grads")
+(_bce_loss, _bce_logits_loss, _weigh_and_write, _scaled_grad, _bce_grad_input, _bce_grad_target,
+ _bce_logits_grad_input, _bce_logits_grad_target) = neutral.compile_for(
+    cuda.jit(device=True), "bce_loss", "bce_logits_loss", "weigh_and_write", "scaled_grad",
+    "bce_grad_input", "bce_grad_target", "bce_logits_grad_input", "bce_logits_grad_target")
 
 __all__ = ["softmax", "softmax_backward", "dropout", "class_targets_bad", "nll",
            "target_weight_sum", "nll_backward", "mse", "unit_interval_bad",
@@ -215,13 +215,14 @@ def _unit_bad(x, flag):
 @cuda.jit(cache=True)
 def _bce(x, t, w, vals, out, write, weighted):
     for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
-        vals[i] = _weigh_and_write(_bce_loss(x, t, i), i, w, weighted, out, write)
+        vals[i] = _weigh_and_write(_bce_loss(x[i], t[i]), i, w, weighted, out, write)
 
 
 @cuda.jit(cache=True)
 def _bcel(x, t, w, pw, vals, out, write, weighted, positive):
     for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
-        v = _bce_logits_loss(x, t, pw, i, positive)
+        coef = 1.0 + (pw[i] - 1.0) * t[i] if positive else 1.0
+        v = _bce_logits_loss(x[i], t[i], coef)
         vals[i] = _weigh_and_write(v, i, w, weighted, out, write)
 
 
@@ -270,13 +271,22 @@ def binary_cross_entropy_with_logits(x, t, w, pw, out):
 @cuda.jit(cache=True)
 def _bce_backward(x, t, w, g, scale, gx, gt):
     for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
-        _bce_grads(x, t, _scaled_grad(g, i, scale, w), i, gx, gt)
+        gv = _scaled_grad(g, i, scale, w)
+        if gx.shape[0] > 0:
+            gx[i] = _bce_grad_input(x[i], t[i], gv)
+        if gt.shape[0] > 0:
+            gt[i] = _bce_grad_target(x[i], gv)
 
 
 @cuda.jit(cache=True)
 def _bcel_backward(x, t, w, pw, g, scale, gx, gt):
+    positive = pw.shape[0] > 0
     for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
-        _bce_logits_grads(x, t, pw, _scaled_grad(g, i, scale, w), i, gx, gt)
+        gv = _scaled_grad(g, i, scale, w)
+        if gx.shape[0] > 0:
+            gx[i] = _bce_logits_grad_input(x[i], t[i], pw[i] if positive else 1.0, positive, gv)
+        if gt.shape[0] > 0:
+            gt[i] = _bce_logits_grad_target(x[i], pw[i] if positive else 1.0, positive, gv)
 
 
 def binary_cross_entropy_backward(x, t, w, g, scale, gx, gt):
