@@ -1,14 +1,18 @@
 """Accumulation into ``.grad`` (PyTorch's AccumulateGrad), with gradient stealing.
 
 A leaf's first gradient becomes its ``.grad`` without a copy when nothing
-else can see that tensor: no other buffer, leaf or caller holds it, it is no
-view, and it has no history.  The engine counts, for the gradient tensors a
-rule passed through unchanged (add, reshape...) or the caller gave, how many
-places still receive each (`new_holders`, `handed_on`); any other gradient
-has one holder.  Later
+else can see that tensor: no other buffer, leaf or caller holds it, no other
+array or tensor reaches its buffer, and it has no history.  The engine
+counts, for the gradient tensors a rule passed through unchanged (add,
+reshape...) or the caller gave, how many places still receive each
+(`new_holders`, `handed_on`); any other gradient has one holder.  Later
 gradients are added in place (``provided.add_into``), or, with
 ``create_graph`` or a ``.grad`` that has history, as a recorded ``old + g``.
 """
+
+import sys
+
+import numpy as np
 
 from nbgrad.autograd import provided
 from nbgrad.autograd.buffers import detached_copy
@@ -50,12 +54,26 @@ def pass_through(holders, node, grads_out, grads_in):
                 handed_on(holders, g_out, n)
 
 
+def _private_buffer(g):
+    """True if nothing but tensor `g` can reach its buffer: its array owns it, or is
+    a C-contiguous view of the whole of an array that nothing else references (a
+    kernel's result reshaped: a bias gradient's (1, n) sum seen as (n,)).  A device
+    array has no .base (it may be a view nobody can see): False."""
+    a = g._data
+    if getattr(a, "base", a) is None:
+        return True
+    # the base's references: a.base itself and getrefcount's argument; any more is
+    # another holder (a tensor, another view: views of views point at the owner)
+    return (g._base is None and isinstance(a, np.ndarray) and isinstance(a.base, np.ndarray)
+            and a.base.base is None and a.flags.c_contiguous and a.size == a.base.size
+            and sys.getrefcount(a.base) == 2)
+
+
 def _stealable(holders, g):
     """True if a leaf may keep `g` itself as its .grad: nobody else receives it."""
     key = id(g)
     n = holders.get(key, 1)
-    # a device array has no .base (it may be a view nobody can see): never stolen
-    if n > 1 or getattr(g._data, "base", g) is not None or g.grad_fn is not None:
+    if n > 1 or g.grad_fn is not None or not _private_buffer(g):
         if key in holders:
             holders[key] = n - 1
         return False
