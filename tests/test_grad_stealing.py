@@ -51,3 +51,49 @@ def test_a_gradient_seen_by_another_view_is_copied():
     x.grad.add_(1.0)
     assert other.tolist() == [0.0] * 6
     assert x.grad.tolist() == [1.0] * 6
+
+
+def test_a_linear_weight_gradient_is_kept_without_a_copy():
+    # addmm's mat2 gradient is computed (out, in) and transposed back twice
+    lin = nb.nn.Linear(4, 3)
+    lin(nb.ones(2, 4)).sum().backward()
+    assert lin.weight.grad.tolist() == [[2.0] * 4] * 3
+    assert lin.weight.grad._base is None and lin.weight.grad._data.base is not None
+
+
+def test_a_gradient_a_retained_view_shares_is_copied():
+    w = nb.ones(3, 4, requires_grad=True)
+    wt = w.t()
+    wt.retain_grad()
+    (nb.ones(2, 4) @ wt).sum().backward()
+    w.grad.add_(1.0)
+    assert wt.grad.tolist() == [[2.0] * 3] * 4
+    assert w.grad.tolist() == [[3.0] * 4] * 3
+
+
+def test_a_gradient_a_leaf_hook_kept_is_copied():
+    seen = []
+    w = nb.ones(3, 4, requires_grad=True)
+    w.register_hook(seen.append)
+    (nb.ones(2, 4) @ w.t()).sum().backward()
+    w.grad.add_(1.0)
+    assert seen[0].tolist() == [[2.0] * 4] * 3
+    assert w.grad.tolist() == [[3.0] * 4] * 3
+
+
+def test_a_view_of_a_tensor_the_caller_holds_is_copied():
+    held = nb.zeros(3, 4)
+
+    class Through(nb.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            return held.t().t()   # a view of held with held's own layout
+
+    x = nb.ones(3, 4, requires_grad=True)
+    Through.apply(x).sum().backward()
+    x.grad.add_(1.0)
+    assert held.tolist() == [[0.0] * 4] * 3

@@ -16,6 +16,7 @@ import numpy as np
 
 from nbgrad.autograd import provided
 from nbgrad.autograd.buffers import detached_copy
+from nbgrad.tensor import Tensor
 
 __all__ = ["new_holders", "handed_on", "pass_through", "accumulate_leaf", "accumulate_into"]
 
@@ -54,30 +55,41 @@ def pass_through(holders, node, grads_out, grads_in):
                 handed_on(holders, g_out, n)
 
 
-def _private_buffer(g):
-    """True if nothing but tensor `g` can reach its buffer: its array owns it, or is
-    a C-contiguous view of the whole of an array that nothing else references (a
-    kernel's result reshaped: a bias gradient's (1, n) sum seen as (n,)).  A device
-    array has no .base (it may be a view nobody can see): False."""
+def _owned_data(g):
+    """g's array if nothing but `g` reaches its buffer, else None: the array owns
+    it, or is a C-contiguous view of the whole of an array that nothing else
+    references but, where `g` is a view tensor, its base tensor, which only `g`
+    holds (a kernel's result reshaped or transposed back: a bias gradient's
+    (1, n) sum seen as (n,), F.linear's weight gradient transposed twice).  A
+    device array has no .base (it may be a view nobody can see): None."""
     a = g._data
     if getattr(a, "base", a) is None:
-        return True
-    # the base's references: a.base itself and getrefcount's argument; any more is
-    # another holder (a tensor, another view: views of views point at the owner)
-    return (g._base is None and isinstance(a, np.ndarray) and isinstance(a.base, np.ndarray)
-            and a.base.base is None and a.flags.c_contiguous and a.size == a.base.size
-            and sys.getrefcount(a.base) == 2)
+        return a
+    if not (isinstance(a, np.ndarray) and isinstance(a.base, np.ndarray) and a.base.base is None
+            and a.flags.c_contiguous and a.size == a.base.size):
+        return None
+    # references counted: a's .base and getrefcount's argument; for a base tensor,
+    # its _data, g's _base and the name `owner`.  One more is another holder (a
+    # tensor, another view: views of views point at the owner)
+    owner = g._base
+    if owner is None:
+        return a if sys.getrefcount(a.base) == 2 else None
+    if owner._data is a.base and sys.getrefcount(owner) == 3 and sys.getrefcount(a.base) == 3:
+        return a
+    return None
 
 
-def _stealable(holders, g):
-    """True if a leaf may keep `g` itself as its .grad: nobody else receives it."""
+def _steal(holders, g):
+    """`g`, or a tensor on g's array without its view history, if a leaf may keep it
+    as its .grad (nobody else receives it or reaches its buffer); else None."""
     key = id(g)
     n = holders.get(key, 1)
-    if n > 1 or g.grad_fn is not None or not _private_buffer(g):
+    data = None if n > 1 or g.grad_fn is not None else _owned_data(g)
+    if data is None:
         if key in holders:
             holders[key] = n - 1
-        return False
-    return True
+        return None
+    return g if g._base is None else Tensor._make(data, g.dtype, g.device)
 
 
 def accumulate_leaf(node, g, create_graph, holders):
@@ -87,7 +99,9 @@ def accumulate_leaf(node, g, create_graph, holders):
         return
     old = leaf._grad
     if old is None:
-        leaf._grad = g if create_graph or _stealable(holders, g) else detached_copy(g)
+        # a hook on the leaf saw g and may have kept it: copy
+        stolen = g if create_graph else None if node.pre_hooks else _steal(holders, g)
+        leaf._grad = stolen if stolen is not None else detached_copy(g)
     else:
         _add_to_grad(leaf, old, g, create_graph)
 

@@ -188,6 +188,7 @@ def _execute(ready, buffers, deps, holders, cap, call, retain_graph, create_grap
                 cap.take(node, grads_out)
         if node.__class__ is AccumulateGrad:
             if grads_out is not None and cap is None:
+                g0 = None   # the last node's incoming gradient: may be the leaf's buffer
                 accumulate_leaf(node, grads_out[0], create_graph, holders)
                 if node.post_hooks:
                     run_leaf_post_hooks(node, node.variable)
