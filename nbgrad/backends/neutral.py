@@ -251,10 +251,13 @@ def softmax_backward_column(g, out, gx, a, b, log):
             gx[a, r, b] = out[a, r, b] * (g[a, r, b] - s)
 
 
-# -- binary cross-entropies (float64 arithmetic per element) ----------------------------
+# -- binary cross-entropies ---------------------------------------------------------------
+# The logs and exps run in x's precision: Numba's float() keeps a float32 a float32
+# (as PyTorch's CPU kernels compute float32 losses); products with the float64
+# constants below widen the rest.
 def log1p_near_zero(e):
-    """log1p(e) for float64 e in [-1, 1]: a short series near 0 and log(1 + e)
-    elsewhere (accurate to ~1e-12), several times faster than libm's log1p."""
+    """log1p(e) for e in [-1, 1]: a short series near 0 and log(1 + e)
+    elsewhere (accurate to ~1e-12 in float64), several times faster than libm's log1p."""
     if abs(e) < 1e-4:
         return e * (1.0 - e * (0.5 - e / 3.0))
     return math.log(1.0 + e)
@@ -269,7 +272,7 @@ def clamped_logs(xi):
 
 
 def softplus_neg_abs(xi):
-    """log(1 + exp(-|x|)) and exp(-|x|), in float64."""
+    """log(1 + exp(-|x|)) and exp(-|x|)."""
     e = math.exp(-abs(float(xi)))
     return log1p_near_zero(e), e
 
