@@ -293,16 +293,6 @@ def bce_logits_loss(xi, ti, coef):
     return (1.0 - ti) * xi + coef * sp
 
 
-def weigh_and_write(v, i, w, weighted, out, write):
-    """Element i's loss `v`: times w[i] when `weighted`, written to out[i] when
-    `write` (reduction='none'); returned for the sum."""
-    if weighted:
-        v *= w[i]
-    if write:
-        out[i] = v
-    return v
-
-
 def scaled_grad(g, i, scale, w):
     """The incoming gradient of element i (g has x's length or is one value),
     times `scale` and w[i] (w empty: no weight)."""
@@ -340,7 +330,7 @@ def bce_logits_grad_target(xi, pwi, positive, gv):
 NAMES = ("write_block", "softmax_column", "log_softmax_grad", "softmax_backward_column",
          "upper_bound", "insertion_point", "median_position", "row_mode", "runs", "p_distance",
          "im2col_entry", "window_max", "log1p_near_zero", "clamped_logs", "softplus_neg_abs",
-         "bce_loss", "bce_logits_loss", "weigh_and_write", "scaled_grad", "bce_grad_input",
+         "bce_loss", "bce_logits_loss", "scaled_grad", "bce_grad_input",
          "bce_grad_target", "bce_logits_grad_input", "bce_logits_grad_target")
 
 

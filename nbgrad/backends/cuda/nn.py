@@ -27,9 +27,9 @@ from nbgrad.backends.cuda._numba_cuda import cuda
 # softmax columns and the binary cross-entropies' per-element arithmetic, shared with the CPU
 (_softmax_column, _softmax_backward_column) = neutral.compile_for(
     cuda.jit(device=True), "softmax_column", "softmax_backward_column")
-(_bce_loss, _bce_logits_loss, _weigh_and_write, _scaled_grad, _bce_grad_input, _bce_grad_target,
+(_bce_loss, _bce_logits_loss, _scaled_grad, _bce_grad_input, _bce_grad_target,
  _bce_logits_grad_input, _bce_logits_grad_target) = neutral.compile_for(
-    cuda.jit(device=True), "bce_loss", "bce_logits_loss", "weigh_and_write", "scaled_grad",
+    cuda.jit(device=True), "bce_loss", "bce_logits_loss", "scaled_grad",
     "bce_grad_input", "bce_grad_target", "bce_logits_grad_input", "bce_logits_grad_target")
 
 __all__ = ["softmax", "softmax_backward", "dropout", "class_targets_bad", "nll",
@@ -210,6 +210,17 @@ def _unit_bad(x, flag):
     for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
         if not (0.0 <= x[i] <= 1.0):
             flag[0] = 1
+
+
+@cuda.jit(device=True)
+def _weigh_and_write(v, i, w, weighted, out, write):
+    """Element i's loss `v`: times w[i] when `weighted`, written to out[i] when
+    `write` (reduction='none'); returned for the sum."""
+    if weighted:
+        v *= w[i]
+    if write:
+        out[i] = v
+    return v
 
 
 @cuda.jit(cache=True)
