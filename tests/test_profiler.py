@@ -53,7 +53,13 @@ def test_self_time_excludes_children():
 
 
 def test_sort_and_row_limit():
-    prof = _profiled()
+    # every op inside the block, so that the block's total exceeds each op's by
+    # construction (an op outside it, timed alone, could take longer: a GC pause)
+    x = nb.ones(3, 3)
+    with profiler.profile() as prof:
+        with profiler.record_function("my_block"):
+            (x * 2 + 1).sum()
+            nb.mm(x, x)
     table = prof.key_averages().table(sort_by="cpu_time_total", row_limit=2)
     rows = [ROW.match(line) for line in table.splitlines()[3:-2]]
     assert len(rows) == 2 and rows[0].group(1) == "my_block"   # it contains the others
