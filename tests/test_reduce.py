@@ -440,3 +440,35 @@ def test_extrema_against_numpy(monkeypatch, force_parallel, dtype):
         np.testing.assert_array_equal(x.amin(ax).numpy(), np.min(arr, ax))
         assert x.argmax().item() == np.argmax(arr) and x.argmin().item() == np.argmin(arr)
         np.testing.assert_array_equal(x.max().numpy(), np.max(arr))
+
+
+# -- prepare's plan cache (one int dim of a C-contiguous array) ---------------------------
+def test_a_cached_int_dim_plan_answers_as_the_first_call():
+    x = nb.arange(24.0).reshape(2, 3, 4)
+    for dim in (0, 1, 2, -1, -3):
+        for keepdim in (False, True):
+            first = x.sum(dim, keepdim=keepdim)
+            again = x.sum(dim, keepdim=keepdim)   # from the plan cache
+            want = np.arange(24.0).reshape(2, 3, 4).sum(dim, keepdims=keepdim)
+            assert first.shape == again.shape == want.shape
+            assert again.tolist() == first.tolist() == want.tolist()
+            assert x.mean(dim, keepdim=keepdim).tolist() == (want / x.shape[dim]).tolist()
+
+
+def test_bool_and_bad_dims_still_raise_after_an_int_dim_was_cached():
+    x = nb.ones(2, 3)
+    x.sum(1), x.sum(1)   # dim 1 is cached; True == 1 hashes alike
+    with pytest.raises(TypeError, match="must be int, not bool"):
+        x.sum(True)
+    with pytest.raises(IndexError):
+        x.sum(2)
+    with pytest.raises(IndexError):
+        x.sum(2)   # a refused dim is never cached
+
+
+def test_cached_plans_for_0d_and_empty_tensors():
+    for _ in range(2):
+        assert nb.tensor(5.0).sum(0).tolist() == 5.0
+        assert nb.tensor(5.0).sum(-1, keepdim=True).shape == ()
+        assert nb.ones(0, 3).sum(0).tolist() == [0.0] * 3
+        assert nb.ones(2, 0).sum(1).tolist() == [0.0] * 2

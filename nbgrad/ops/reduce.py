@@ -89,12 +89,32 @@ def reduce_view(a, dims):
                            math.prod(shape[d] for d in dims), 1)), kept
 
 
+# prepare's answer for a C-contiguous array and one int dim, but the view itself:
+# (x3's shape, dims, kept, shape) by (a.shape, dim, keepdim).  Exact ints and bools
+# only in the key (True == 1 hashes alike, but True is refused as a dim).
+_INT_DIM_PLANS = {}
+_PLANS_KEPT = 4096
+
+
 def prepare(a, dim, keepdim, opname):
     """(x3, dims, kept, shape) for reducing array `a` over `dim`: the (A, R, B)
     view, the reduced dims, the keepdim shape and the result shape."""
-    if dim is None and a.__class__ is np.ndarray and a.flags.c_contiguous:   # the common case
-        kept = (1,) * a.ndim
-        return a.reshape(1, a.size, 1), tuple(range(a.ndim)), kept, kept if keepdim else ()
+    if a.__class__ is np.ndarray and a.flags.c_contiguous:   # the common cases
+        if dim is None:
+            kept = (1,) * a.ndim
+            return a.reshape(1, a.size, 1), tuple(range(a.ndim)), kept, kept if keepdim else ()
+        if dim.__class__ is int and keepdim.__class__ is bool:
+            plan = _INT_DIM_PLANS.get((a.shape, dim, keepdim))
+            if plan is not None:
+                return (a.reshape(plan[0]),) + plan[1:]
+            x3, dims, kept, shape = _prepare(a, dim, keepdim, opname)
+            if len(_INT_DIM_PLANS) < _PLANS_KEPT:
+                _INT_DIM_PLANS[(a.shape, dim, keepdim)] = (x3.shape, dims, kept, shape)
+            return x3, dims, kept, shape
+    return _prepare(a, dim, keepdim, opname)
+
+
+def _prepare(a, dim, keepdim, opname):
     dims = normalize_dims(dim, a.ndim, opname)
     x3, kept = reduce_view(a, dims)
     shape = kept if keepdim else tuple(s for d, s in enumerate(kept) if d not in dims)
