@@ -6,6 +6,20 @@ import numpy as np
 import nbgrad as nb
 
 
+def _through(gradient):
+    """A Function whose forward copies x and whose backward returns `gradient()`
+    (a tensor on a buffer the test also holds) as x's gradient."""
+    class Through(nb.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            return gradient()
+    return Through
+
+
 def test_a_reduced_gradient_is_kept_without_a_copy():
     # the bias gradient is a (1, 5) sum seen as (5,): a view that nothing else reaches
     b = nb.zeros(5, requires_grad=True)
@@ -17,18 +31,9 @@ def test_a_reduced_gradient_is_kept_without_a_copy():
 
 def test_a_gradient_whose_buffer_the_caller_holds_is_copied():
     held = np.zeros((1, 4), np.float32)
-
-    class Through(nb.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x.clone()
-
-        @staticmethod
-        def backward(ctx, g):
-            return nb.from_numpy(held.reshape(4))   # a view of the caller's array
-
+    through = _through(lambda: nb.from_numpy(held.reshape(4)))   # a view of the caller's array
     x = nb.ones(4, requires_grad=True)
-    Through.apply(x).sum().backward()
+    through.apply(x).sum().backward()
     x.grad.add_(1.0)
     assert held.tolist() == [[0.0] * 4]
     assert x.grad.tolist() == [1.0] * 4
@@ -36,18 +41,9 @@ def test_a_gradient_whose_buffer_the_caller_holds_is_copied():
 
 def test_a_gradient_seen_by_another_view_is_copied():
     other = np.zeros((2, 3), np.float32).reshape(6)   # only this view holds the buffer
-
-    class Through(nb.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x.clone()
-
-        @staticmethod
-        def backward(ctx, g):
-            return nb.from_numpy(other.base.reshape(6))   # a second view of it
-
+    through = _through(lambda: nb.from_numpy(other.base.reshape(6)))   # a second view of it
     x = nb.ones(6, requires_grad=True)
-    Through.apply(x).sum().backward()
+    through.apply(x).sum().backward()
     x.grad.add_(1.0)
     assert other.tolist() == [0.0] * 6
     assert x.grad.tolist() == [1.0] * 6
@@ -83,17 +79,8 @@ def test_a_gradient_a_leaf_hook_kept_is_copied():
 
 def test_a_view_of_a_tensor_the_caller_holds_is_copied():
     held = nb.zeros(3, 4)
-
-    class Through(nb.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x.clone()
-
-        @staticmethod
-        def backward(ctx, g):
-            return held.t().t()   # a view of held with held's own layout
-
+    through = _through(lambda: held.t().t())   # a view of held with held's own layout
     x = nb.ones(3, 4, requires_grad=True)
-    Through.apply(x).sum().backward()
+    through.apply(x).sum().backward()
     x.grad.add_(1.0)
     assert held.tolist() == [[0.0] * 4] * 3
