@@ -99,8 +99,12 @@ def accumulate_leaf(node, g, create_graph, holders):
         return
     old = leaf._grad
     if old is None:
-        # a hook on the leaf saw g and may have kept it: copy
-        stolen = g if create_graph else None if node.pre_hooks else _steal(holders, g)
+        if create_graph:
+            leaf._grad = g
+            return
+        # a hook on the leaf saw g and may have kept it: copy (g's holder count stays,
+        # so that no later leaf takes it either)
+        stolen = None if node.pre_hooks else _steal(holders, g)
         leaf._grad = stolen if stolen is not None else detached_copy(g)
     else:
         _add_to_grad(leaf, old, g, create_graph)

@@ -104,12 +104,13 @@ def prepare(a, dim, keepdim, opname):
             kept = (1,) * a.ndim
             return a.reshape(1, a.size, 1), tuple(range(a.ndim)), kept, kept if keepdim else ()
         if dim.__class__ is int and keepdim.__class__ is bool:
-            plan = _INT_DIM_PLANS.get((a.shape, dim, keepdim))
+            key = (a.shape, dim, keepdim)
+            plan = _INT_DIM_PLANS.get(key)
             if plan is not None:
                 return (a.reshape(plan[0]),) + plan[1:]
             x3, dims, kept, shape = _prepare(a, dim, keepdim, opname)
             if len(_INT_DIM_PLANS) < _PLANS_KEPT:
-                _INT_DIM_PLANS[(a.shape, dim, keepdim)] = (x3.shape, dims, kept, shape)
+                _INT_DIM_PLANS[key] = (x3.shape, dims, kept, shape)
             return x3, dims, kept, shape
     return _prepare(a, dim, keepdim, opname)
 
