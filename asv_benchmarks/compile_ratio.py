@@ -32,7 +32,6 @@ import os
 import subprocess
 import sys
 import time
-import timeit
 import warnings
 
 import numpy as np
@@ -45,7 +44,7 @@ if _ROOT not in sys.path:
 from asv_benchmarks import compile_workloads as cw
 from asv_benchmarks import scalar_graph
 from asv_benchmarks.ratios import fmt_ratio as ratio
-from asv_benchmarks.ratios import fmt_time, interleaved_best
+from asv_benchmarks.ratios import fmt_time, interleaved_best, timer
 
 ROWS = {"scalar": "scalar graph, per op", "2x2": "tutorial 2x2",
         "10M": "tutorial 10M float32", "mlp": "MLP train step"}
@@ -417,7 +416,7 @@ def _in_a_loop(fns):
         for _ in range(3):
             for j, f in enumerate((run, ref)):
                 if f is not None:
-                    best[j] = min(best[j], timeit.timeit(f, number=number) / number)
+                    best[j] = min(best[j], timer(f).timeit(number) / number)
         loops[key] = (best[0], best[1] if ref is not None else None)
         per = scalar_graph.N_OPS if key == "scalar" else 1
         unit = " per op" if per > 1 else ""

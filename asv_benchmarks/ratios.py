@@ -15,6 +15,9 @@ Cases (defined once in `cases.py`, the same code asv times):
 
 Timings are best-of-N (`timeit`), nbgrad and its reference interleaved so that
 load from other processes hits both alike; compare ratios, not absolute times.
+Python's cycle collector stays on while timing (`timer`): a user's program runs
+with it, and nbgrad's graph is made of Python objects that it traverses where
+PyTorch's is not.
 PyTorch eager is timed in this process when ``import torch`` works, else in
 the interpreter given by ``--torch-python`` (which needs only torch: see
 `torch_timing.py`).  The exit status is 0 whether or not targets are met.
@@ -22,6 +25,7 @@ the interpreter given by ``--torch-python`` (which needs only torch: see
 
 import argparse
 import datetime
+import gc
 import json
 import os
 import platform
@@ -45,16 +49,22 @@ def _import_cases():
 
 
 # -- timing --------------------------------------------------------------------
-def _number_for(timer, min_time):
+def timer(fn):
+    """A `timeit.Timer` of `fn` that leaves the cycle collector on (timeit turns it off:
+    that would hide what a graph of Python objects costs a real program)."""
+    return timeit.Timer(fn, setup=gc.enable)
+
+
+def _number_for(t, min_time):
     number = 1
-    while timer.timeit(number) < min_time:
+    while t.timeit(number) < min_time:
         number *= 2 if number < 8 else 4
     return number
 
 
 def interleaved_best(fns, repeat, min_time):
     """Best seconds per call of each callable in `fns`, sampled in turn."""
-    timers = [timeit.Timer(f) for f in fns]
+    timers = [timer(f) for f in fns]
     for f in fns:
         f()  # compile / load kernels, fill allocator caches
     numbers = [_number_for(t, min_time) for t in timers]

@@ -11,6 +11,7 @@ The cases mirror ``cases.py``: the seed notebook's step on 2x2 and on
 1,000,000 elements, and the chain of 100 small ops, forward plus backward.
 """
 
+import gc
 import json
 import sys
 import timeit
@@ -59,7 +60,7 @@ def torch_cases():
 def best_time(fn, repeat=40, min_time=0.005):
     """Best-of-`repeat` seconds per call (each sample runs >= min_time)."""
     fn()
-    timer = timeit.Timer(fn)
+    timer = timeit.Timer(fn, setup=gc.enable)   # the cycle collector on, as ratios.timer
     number = 1
     while timer.timeit(number) < min_time:
         number *= 2 if number < 8 else 4
