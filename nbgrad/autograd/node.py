@@ -20,7 +20,8 @@ import weakref
 from nbgrad.autograd.anomaly_mode import FLAGS as _ANOMALY
 from nbgrad.autograd.anomaly_mode import capture as _capture_trace
 
-__all__ = ["Node", "AccumulateGrad", "RetainGradHook", "node_class", "edge_of",
+__all__ = ["Node", "AccumulateGrad", "RetainGradHook", "node_class", "edge_of", "meta_of",
+           "metas_of_one", "shared_metas",
            "SAVED_FREED_MESSAGE", "watch_input", "watch_output", "check_watched",
            "check_saved_version", "saved_version_error"]
 
@@ -30,6 +31,51 @@ SAVED_FREED_MESSAGE = (
     "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
     "backward through the graph a second time or if you need to access saved tensors after "
     "calling backward.")
+
+
+# -- what a node keeps of its inputs -------------------------------------------------
+# Every object a node holds that can refer to others is tracked by Python's cycle
+# collector, and a graph's nodes live until backward: each one is traversed by every
+# collection until then, and a full collection also traverses every object Numba
+# holds.  On a graph of 10,000 small ops the collector took a third of the forward and
+# backward (33 us per op against 23 with it disabled).  A node's (shape, dtype) pair
+# per input is therefore shared between nodes, one object per distinct pair.
+_METAS = {}
+_METAS_OF_ONE = {}
+_METAS_OF_MANY = {}
+_METAS_MAX = 4096   # distinct pairs kept; past it the caches start again (shapes vary)
+
+
+def meta_of(shape, dtype):
+    """The shared ``(shape, dtype)`` pair a node keeps for an input."""
+    key = (shape, dtype)
+    m = _METAS.get(key)
+    if m is None:
+        if len(_METAS) >= _METAS_MAX:
+            _METAS.clear()
+        m = _METAS[key] = key
+    return m
+
+
+def metas_of_one(shape, dtype):
+    """The shared ``input_meta`` of a node with one input: ``((shape, dtype),)``."""
+    key = (shape, dtype)
+    m = _METAS_OF_ONE.get(key)
+    if m is None:
+        if len(_METAS_OF_ONE) >= _METAS_MAX:
+            _METAS_OF_ONE.clear()
+        m = _METAS_OF_ONE[key] = (meta_of(shape, dtype),)
+    return m
+
+
+def shared_metas(metas):
+    """The shared tuple equal to `metas` (a node's ``input_meta``, built by the caller)."""
+    m = _METAS_OF_MANY.get(metas)
+    if m is None:
+        if len(_METAS_OF_MANY) >= _METAS_MAX:
+            _METAS_OF_MANY.clear()
+        m = _METAS_OF_MANY[metas] = metas
+    return m
 
 
 # -- version checks of saved tensors ------------------------------------------------
@@ -223,16 +269,28 @@ def node_class(name, op):
 
 
 def edge_of(t):
-    """The (node, output_nr) edge through which gradient reaches tensor `t`."""
+    """The (node, output_nr) edge through which gradient reaches tensor `t`.
+
+    The tuple is kept on the tensor (``_edge``) and handed to every later consumer
+    while the tensor's node and output number stay the same: one object per tensor
+    instead of one per use, for the cycle collector (see `meta_of`)."""
     fn = t.grad_fn
-    if fn is not None:
-        return (fn, t._output_nr)
-    if not t._requires_grad:
-        return (None, 0)
-    acc = t._accumulator
-    if acc is None:
-        acc = t._accumulator = new_node(AccumulateGrad)
-        acc.next_functions = ()
-        acc.input_meta = ()
-        acc._variable = weakref.ref(t)
-    return (acc, 0)
+    if fn is None:
+        if not t._requires_grad:
+            return _NO_EDGE
+        fn = t._accumulator
+        if fn is None:
+            fn = t._accumulator = new_node(AccumulateGrad)
+            fn.next_functions = ()
+            fn.input_meta = ()
+            fn._variable = weakref.ref(t)
+        nr = 0
+    else:
+        nr = t._output_nr
+    e = t._edge
+    if e is None or e[0] is not fn or e[1] != nr:
+        e = t._edge = (fn, nr)
+    return e
+
+
+_NO_EDGE = (None, 0)

@@ -30,8 +30,10 @@ from nbgrad.autograd.node import (
     SAVED_FREED_MESSAGE,
     check_watched,
     edge_of,
+    meta_of,
     new_node,
     node_class,
+    shared_metas,
     watch_input,
     watch_output,
 )
@@ -251,9 +253,8 @@ class Elementwise:
         bit = 1
         for a in args:
             if a.__class__ is Tensor or isinstance(a, Tensor):
-                fn = a.grad_fn
-                edges.append((fn, a._output_nr) if fn is not None else edge_of(a))
-                metas.append((a._data.shape, a.dtype))
+                edges.append(edge_of(a))
+                metas.append(meta_of(a._data.shape, a.dtype))
                 if a._requires_grad:
                     key |= bit
             else:
@@ -267,7 +268,7 @@ class Elementwise:
             plan = self._plan(key)
         needs, saved_args, save_out = plan
         node.next_functions = tuple(edges)
-        node.input_meta = tuple(metas)
+        node.input_meta = shared_metas(tuple(metas))
         if saved_args or save_out:
             saved = {}
             watched = []
@@ -283,7 +284,10 @@ class Elementwise:
             node.watched = watched
         else:
             node.saved = {}
-        node.params = (compute, needs)
+        params = _PARAMS.get((compute, needs))
+        if params is None:   # one shared tuple per (dtype, needs): see node.meta_of
+            params = _PARAMS[(compute, needs)] = (compute, needs)
+        node.params = params
         result._requires_grad = True
         result.grad_fn = node
 
@@ -415,6 +419,7 @@ class Elementwise:
         return plan
 
 _NO_EDGE = (None, 0)
+_PARAMS = {}   # (compute dtype, needs) -> that tuple, shared by the nodes that have it
 _SAME_TENSOR = 1 << 20   # _record's key for "both arguments are one tensor"
 _SAME = "same"           # needs[1] then: input 1's gradient is summed into input 0's
 _BOOL_OUT = [np.bool_]

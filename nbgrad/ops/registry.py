@@ -39,8 +39,9 @@ import numpy as np
 from nbgrad._dtypes import _FLOAT
 from nbgrad.autograd import grad_mode
 from nbgrad.autograd.function import saved_of
-from nbgrad.autograd.node import (Node, check_saved_version, check_watched, edge_of, new_node,
-                                  watch_input, watch_output)
+from nbgrad.autograd.node import (Node, check_saved_version, check_watched, edge_of, meta_of,
+                                  metas_of_one, new_node, shared_metas, watch_input,
+                                  watch_output)
 
 __all__ = ["REGISTRY", "op", "register", "tensor_method", "check_saved_version"]
 
@@ -187,10 +188,11 @@ class FunctionOp:
                     if len(inputs) == 1:   # most function ops: no list to build
                         x = inputs[0]
                         ctx.next_functions = (edge_of(x),)
-                        ctx.input_meta = ((x._data.shape, x.dtype),)
+                        ctx.input_meta = metas_of_one(x._data.shape, x.dtype)
                     else:
                         ctx.next_functions = tuple([edge_of(t) for t in inputs])
-                        ctx.input_meta = tuple([(t._data.shape, t.dtype) for t in inputs])
+                        ctx.input_meta = shared_metas(tuple([meta_of(t._data.shape, t.dtype)
+                                                              for t in inputs]))
                     return self._wrap(ctx, True, inputs, self.forward(ctx, *args, **kwargs))
         return self._wrap(None, False, inputs, self.forward(_Ctx(), *args, **kwargs))
 
