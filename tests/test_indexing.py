@@ -528,3 +528,30 @@ def test_fast_paths_step_aside_for_the_profiler_and_vmap():
     batch = nb.arange(12.).reshape(4, 3)
     assert nb.func.vmap(lambda r: r[1] * x[0, 2])(batch).tolist() == [2.0, 8.0, 14.0, 20.0]
     assert nb.func.vmap(lambda r: r.select(0, -1))(batch).tolist() == [2.0, 5.0, 8.0, 11.0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("n", [1, 4, 8, 9])
+def test_stack_of_single_values_matches_numpy_in_one_kernel_call(monkeypatch, dtype, n):
+    import nbgrad.backends.cpu as cpu_backend
+    values = np.array([3, -0.0, 1, 0, 2, float("nan"), 7, 5, 4], dtype=np.float64)[:n]
+    if dtype != "bool":
+        values = values[~np.isnan(values)] if not dtype.startswith("float") else values
+    expected = np.stack([np.array(v, dtype=dtype) for v in values])
+    tensors = [nb.tensor(np.array(v, dtype=dtype)) for v in values]
+    copies = []
+    copy_into = cpu_backend.copy_into
+    monkeypatch.setattr(cpu_backend, "copy_into", lambda *a: copies.append(a) or copy_into(*a))
+    out = nb.stack(tensors)
+    np.testing.assert_array_equal(out.numpy(), expected)
+    assert out.numpy().dtype == expected.dtype
+    # up to 8 values of one dtype: one kernel call; past that, one copy per value
+    assert len(copies) == (0 if len(values) <= 8 else len(values))
+
+
+def test_stack_of_single_values_of_two_dtypes_promotes_and_keeps_gradients():
+    x = nb.tensor(2.0, requires_grad=True)
+    out = nb.stack([x, nb.tensor(3, dtype=nb.int64), x * 2])
+    assert out.dtype == nb.float32 and out.tolist() == [2.0, 3.0, 4.0]
+    (out * nb.tensor([1.0, 10.0, 100.0])).sum().backward()
+    assert x.grad.item() == 201.0

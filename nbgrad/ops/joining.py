@@ -115,7 +115,7 @@ def stack(ctx, tensors, dim=0):
     d = _wrap_dim(dim, len(shape) + 1, "stack")
     b = dispatch.backend(tensors[0].device)
     out = b.empty(shape[:d] + (len(tensors),) + shape[d:], _promoted(tensors).np)
-    if out.size:
+    if out.size and not b.movement.stack_values([t._data for t in tensors], out):
         for i, t in enumerate(tensors):
             b.copy_into(b.getitem(out, _at(d, i) + (Ellipsis,)), t._data)
     ctx.dim, ctx.n = d, len(tensors)

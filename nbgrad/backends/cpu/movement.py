@@ -23,6 +23,7 @@ they ran 1.1x-6x slower than the serial loop at every size measured on a 2-core
 machine (0.5-4M elements, 2026-12-06).
 """
 
+import numpy as np
 from numba import njit, prange
 
 from nbgrad.backends import neutral
@@ -174,3 +175,36 @@ def flip(a, dims):
     a negative-stride view)."""
     key = tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(a.ndim))
     return _elementwise.cast(a[key], a.dtype)
+
+
+# A stack of single values (0-d tensors: scalar code stacks a handful at a time) in one
+# kernel call instead of one copy per value, which cost 6.3 us for four against 1.3 us.
+# The values are passed as one fixed-length tuple, padded, so that each dtype compiles once.
+STACK_VALUES_MAX = 8
+_VALUE_DTYPES = frozenset(map(np.dtype, ("float32", "float64", "int8", "int16", "int32", "int64",
+                                         "uint8", "bool")))   # Numba has no float16 scalar
+
+
+@njit(cache=True)
+def _put_values(out, n, v0, v1, v2, v3, v4, v5, v6, v7):
+    values = (v0, v1, v2, v3, v4, v5, v6, v7)
+    for i in range(n):
+        out[i] = values[i]
+
+
+def stack_values(arrays, out):
+    """Write the 0-d `arrays` into 1-D `out` (their stack) and return True, when there
+    are at most `STACK_VALUES_MAX` of them, all of out's dtype; else False, with
+    nothing written (the caller copies them one by one)."""
+    n = len(arrays)
+    dtype = out.dtype
+    if n > STACK_VALUES_MAX or out.ndim != 1 or dtype not in _VALUE_DTYPES:
+        return False
+    values = []
+    for a in arrays:
+        if a.ndim or a.dtype != dtype:
+            return False
+        values.append(a[()])
+    values += [values[0]] * (STACK_VALUES_MAX - n)
+    _put_values(out, n, *values)
+    return True
