@@ -555,3 +555,24 @@ def test_stack_of_single_values_of_two_dtypes_promotes_and_keeps_gradients():
     assert out.dtype == nb.float32 and out.tolist() == [2.0, 3.0, 4.0]
     (out * nb.tensor([1.0, 10.0, 100.0])).sum().backward()
     assert x.grad.item() == 201.0
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_stack_backward_views_skip_the_getitem_op_unless_recorded(monkeypatch, dim):
+    from nbgrad.ops import joining
+    calls = []
+    getitem = joining.getitem
+    monkeypatch.setattr(joining, "getitem", lambda *a: calls.append(a) or getitem(*a))
+    x = nb.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    y = nb.tensor(np.arange(6.0, 12.0).reshape(2, 3), requires_grad=True)
+    weights = nb.tensor(np.arange(12.0).reshape(nb.stack([x, y], dim).shape))
+    expected = np.moveaxis(weights.numpy(), dim, 0)
+    gx, gy = nb.autograd.grad((nb.stack([x, y], dim) * weights).sum(), (x, y))
+    assert calls == []   # the engine's backward: views made directly
+    np.testing.assert_array_equal(gx.numpy(), expected[0])
+    np.testing.assert_array_equal(gy.numpy(), expected[1])
+    gx2, gy2 = nb.autograd.grad((nb.stack([x, y], dim) * weights).sum(), (x, y),
+                                create_graph=True)
+    assert len(calls) == 2   # recorded: the getitem op, differentiable again
+    np.testing.assert_array_equal(gx2.numpy(), expected[0])
+    np.testing.assert_array_equal(gy2.numpy(), expected[1])

@@ -29,7 +29,7 @@ import math
 import numpy as np
 
 from nbgrad import _dtypes, _factories
-from nbgrad.autograd import grad_mode, profiler
+from nbgrad.autograd import grad_mode
 from nbgrad.autograd.node import _legacy_type_name
 from nbgrad.backends import cpu as host
 from nbgrad.backends import dispatch
@@ -41,7 +41,7 @@ from nbgrad.ops.index_plan import IndexPlan, _as_tuple, _masked, _put, _take, in
 from nbgrad.ops.inplace import check_inplace, commit_inplace
 from nbgrad.ops.joining import cat, chunk, concat, concatenate, split, stack, unbind
 from nbgrad.ops.movement import getitem, slice_scatter_zeros
-from nbgrad.ops.registry import batch_hook, dispatch_wrapped, op, tensor_method
+from nbgrad.ops.registry import batch_hook, intercepted, op, tensor_method
 from nbgrad.ops.scatter import gather, scatter, scatter_add
 from nbgrad.tensor import Tensor, _wrap_dim
 
@@ -243,7 +243,7 @@ def _select_method(self, dim, index):
 def _getitem(self, key):
     ints = _all_ints(key, self._data.shape)
     if ints:
-        if self._data.__class__ is _ndarray and not _intercepted() and \
+        if self._data.__class__ is _ndarray and not intercepted() and \
                 not (self._requires_grad and grad_mode._state.enabled):
             return _int_view(self, ints)
         if not batch_hook:   # recorded (or on a device): PyTorch's chain of selects
@@ -272,10 +272,6 @@ def _all_ints(key, shape):
     return key
 
 
-def _intercepted():
-    """True while a profile, vmap or nb.compile's recording intercepts the ops: the fast
-    paths below, which skip the ops' dispatch, step aside then."""
-    return bool(batch_hook or profiler.active or dispatch_wrapped)
 
 
 def _int_view(self, ints):
@@ -302,7 +298,7 @@ def _write_element(self, ints, value):
         v = _dtypes.checked_scalar(value, self.dtype, int64=True)   # PyTorch's overflow check
     else:
         return False
-    if _intercepted() or _records(self, value):
+    if intercepted() or _records(self, value):
         return False
     a[ints] = v
     self._bump_version()

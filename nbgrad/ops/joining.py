@@ -9,11 +9,14 @@ zeros for outputs that received none.
 
 from functools import reduce as _fold
 
+import numpy as np
+
 from nbgrad import _dtypes
+from nbgrad.autograd import grad_mode
 from nbgrad.backends import dispatch
 from nbgrad.ops.argcheck import check_int, check_same_device, check_sequence, check_tensor
 from nbgrad.ops.movement import getitem
-from nbgrad.ops.registry import op, tensor_method
+from nbgrad.ops.registry import intercepted, op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
 __all__ = ["cat", "concat", "concatenate", "stack", "split", "chunk", "unbind"]
@@ -28,6 +31,9 @@ def _tensor_list(opname, tensors):
     if tensors:
         check_same_device(opname, tensors[0], *tensors[1:])
     return tensors
+
+
+_ndarray = np.ndarray
 
 
 def _promoted(tensors):
@@ -124,7 +130,17 @@ def stack(ctx, tensors, dim=0):
 
 @stack.backward
 def stack_backward(ctx, g):
-    return tuple(getitem(g, _at(ctx.dim, i)) for i in range(ctx.n))
+    a = g._data
+    if grad_mode._state.enabled or a.__class__ is not _ndarray or intercepted():
+        return tuple(getitem(g, _at(ctx.dim, i)) for i in range(ctx.n))
+    # the engine's backward (nothing recorded): the views `getitem` would make, without
+    # its dispatch and checks (the index is in range by construction); 2.5 us a piece
+    parts = []
+    for i in range(ctx.n):
+        t = Tensor._make(a[_at(ctx.dim, i) + (Ellipsis,)], g.dtype, g.device)
+        t._view_of(g)
+        parts.append(t)
+    return tuple(parts)
 
 
 def _split_views(ctx, x, sizes, d):

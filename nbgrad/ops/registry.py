@@ -37,7 +37,7 @@ which is what the test op database is checked against.
 import numpy as np
 
 from nbgrad._dtypes import _FLOAT
-from nbgrad.autograd import grad_mode
+from nbgrad.autograd import grad_mode, profiler
 from nbgrad.autograd.function import saved_of
 from nbgrad.autograd.node import (Node, check_saved_version, check_watched, edge_of, meta_of,
                                   metas_of_one, new_node, shared_metas, watch_input,
@@ -152,6 +152,12 @@ batch_hook = []
 # Elementwise calls): the ops layer's fast paths that skip them (x[i], x[i, j] = v in
 # nbgrad.ops.indexing) step aside then, so that every op is seen
 dispatch_wrapped = []
+
+
+def intercepted():
+    """True while a profile, vmap or nb.compile's recording intercepts the ops: the
+    fast paths that skip the ops' dispatch step aside then."""
+    return bool(batch_hook or profiler.active or dispatch_wrapped)
 
 
 class FunctionOp:
