@@ -159,8 +159,12 @@ def run_backward(edges, grads, retain_graph, create_graph, capture=None, batched
     if batched or anomaly_mode.FLAGS[0]:
         call = _slow_call(batched, anomaly_mode.FLAGS[0])
     roots = [e[0] for e in edges if e[0] is not None]
-    deps = compute_dependencies(roots)
-    cap = None if capture is None else Capture(roots, capture)
+    if capture is None:
+        deps, cap = compute_dependencies(roots), None
+    else:
+        consumers = {}
+        deps = compute_dependencies(roots, consumers)
+        cap = Capture(roots, capture, deps, consumers)
     state = grad_mode._state
     prev_mode = state.enabled
     state.enabled = create_graph

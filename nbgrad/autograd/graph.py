@@ -9,23 +9,29 @@ Both walks are iterative (no recursion): a 100,000-op chain is fine.
 __all__ = ["compute_dependencies", "Capture"]
 
 
-def compute_dependencies(roots):
+def compute_dependencies(roots, consumers=None):
     """deps[node]: how many edges from inside the graph reachable from the
     `roots` (nodes) point at `node`.  A node absent from `deps` is ready as soon
-    as it has a gradient."""
+    as it has a gradient.  With a dict `consumers`, the same walk also fills
+    consumers[node]: the nodes with an edge to it (what `Capture` walks back)."""
     deps = {}
     roots = set(roots)    # a root given twice is walked once
     stack = list(roots)
     while stack:
-        for nxt, _ in stack.pop().next_functions:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
             if nxt is not None:
                 count = deps.get(nxt)
                 if count is None:   # first visit
                     deps[nxt] = 1
+                    if consumers is not None:
+                        consumers[nxt] = [node]
                     if nxt not in roots:
                         stack.append(nxt)
                 else:
                     deps[nxt] = count + 1
+                    if consumers is not None:
+                        consumers[nxt].append(node)
     return deps
 
 
@@ -35,17 +41,20 @@ class Capture:
     `at[node]`: the (output_nr, slot) pairs read from that node's incoming
     gradients; `useful`: the nodes from which a captured node can be reached
     (no other node runs its backward rule); `grads`: the result, one per edge
-    (None where nothing arrived)."""
+    (None where nothing arrived).  `deps` and `consumers` come from
+    `compute_dependencies` over the same `roots`."""
 
     __slots__ = ("at", "useful", "grads")
 
-    def __init__(self, roots, edges):
+    def __init__(self, roots, edges, deps, consumers):
         self.grads = [None] * len(edges)
         self.at = {}
         for i, (node, nr) in enumerate(edges):
             if node is not None:
                 self.at.setdefault(node, []).append((nr, i))
-        self.useful = _nodes_leading_to(roots, [n for n, _ in edges])
+        roots = set(roots)
+        reached = [n for n, _ in edges if n is not None and (n in deps or n in roots)]
+        self.useful = _nodes_leading_to(reached, consumers)
 
     def take(self, node, grads_out):
         """Keep what `node` receives (called before it runs)."""
@@ -53,21 +62,10 @@ class Capture:
             self.grads[i] = grads_out[nr]
 
 
-def _nodes_leading_to(roots, targets):
-    """The nodes from which some node in `targets` can be reached."""
-    consumers = {}
-    stack = list(roots)
-    seen = set(stack)
-    while stack:
-        n = stack.pop()
-        for nxt, _ in n.next_functions:
-            if nxt is None:
-                continue
-            consumers.setdefault(nxt, []).append(n)
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    found = set(t for t in targets if t in seen)
+def _nodes_leading_to(targets, consumers):
+    """The nodes from which some node in `targets` (all reachable) can be reached,
+    walking the `consumers` edges back."""
+    found = set(targets)
     stack = list(found)
     while stack:
         for c in consumers.get(stack.pop(), ()):
