@@ -30,10 +30,8 @@ from nbgrad.autograd.node import (
     SAVED_FREED_MESSAGE,
     check_watched,
     edge_of,
-    meta_of,
     new_node,
     node_class,
-    shared_metas,
     watch_input,
     watch_output,
 )
@@ -253,8 +251,11 @@ class Elementwise:
         bit = 1
         for a in args:
             if a.__class__ is Tensor or isinstance(a, Tensor):
-                edges.append(edge_of(a))
-                metas.append(meta_of(a._data.shape, a.dtype))
+                fn, e = a.grad_fn, a._edge   # edge_of's common case inlined
+                if fn is None or e is None or e[0] is not fn or e[1] != a._output_nr:
+                    e = edge_of(a)
+                edges.append(e)
+                metas.append((a._data.shape, a.dtype))
                 if a._requires_grad:
                     key |= bit
             else:
@@ -266,9 +267,9 @@ class Elementwise:
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plan(key)
-        needs, saved_args, save_out = plan
+        needs, saved_args, save_out, _ = plan
         node.next_functions = tuple(edges)
-        node.input_meta = shared_metas(tuple(metas))
+        node.input_meta = tuple(metas)
         if saved_args or save_out:
             saved = {}
             watched = []
@@ -284,9 +285,9 @@ class Elementwise:
             node.watched = watched
         else:
             node.saved = {}
-        params = _PARAMS.get((compute, needs))
+        params = plan[3].get(compute)
         if params is None:   # one shared tuple per (dtype, needs): see node.meta_of
-            params = _PARAMS[(compute, needs)] = (compute, needs)
+            params = plan[3][compute] = (compute, needs)
         node.params = params
         result._requires_grad = True
         result.grad_fn = node
@@ -310,7 +311,7 @@ class Elementwise:
             needs[1] = _SAME
         plan = (tuple(needs),
                 tuple((i, n) for i, n in enumerate(self.inputs) if n in wanted),
-                "out" in wanted)
+                "out" in wanted, {})   # the last: compute dtype -> the nodes' params
         self._plans[key] = plan
         return plan
 
@@ -419,7 +420,6 @@ class Elementwise:
         return plan
 
 _NO_EDGE = (None, 0)
-_PARAMS = {}   # (compute dtype, needs) -> that tuple, shared by the nodes that have it
 _SAME_TENSOR = 1 << 20   # _record's key for "both arguments are one tensor"
 _SAME = "same"           # needs[1] then: input 1's gradient is summed into input 0's
 _BOOL_OUT = [np.bool_]
