@@ -10,10 +10,14 @@
   kernel cache), in seconds.
 
 The workloads are `compile_workloads`' (``compile_ratio.py`` times the same code
-beside PyTorch).  A column that cannot run here (no ``nbgrad.compile`` yet, no C
-compiler) is skipped: its setup raises NotImplementedError, asv's skip signal.
+beside PyTorch).  Each timed call turns Python's cycle collector back on (asv
+times through ``timeit``, which turns it off), as ``compile_ratio.py`` does: a
+program runs with it, and nbgrad's graphs are Python objects it traverses.
+A column that cannot run here (no ``nbgrad.compile`` yet, no C compiler) is
+skipped: its setup raises NotImplementedError, asv's skip signal.
 """
 
+import gc
 import time
 import warnings
 
@@ -60,6 +64,7 @@ class ScalarGraph:
             self.run = _runner(cw.scalar_case(nb), impl)
 
     def time_step(self, impl):
+        gc.enable()
         self.run()
 
 
@@ -80,6 +85,7 @@ class TutorialStep:
             self.run = _runner(cw.tutorial_case(nb, shape), impl)
 
     def time_step(self, size, impl):
+        gc.enable()
         self.run()
 
 
@@ -94,6 +100,7 @@ class MLPTrainStep:
         self.run = _runner(cw.mlp_case(nb), impl)
 
     def time_step(self, impl):
+        gc.enable()
         self.run()
 
 
