@@ -57,8 +57,9 @@ class KernelFamily:
     """The generated kernels computing `fns` (one output each, or their sum as
     the one output when `summed`) from `arg_names`.
 
-    ``_kernels`` holds the CPU backend's compiled variants (its elementwise hot
-    path reads that dict directly); the CUDA backend keeps its own table."""
+    ``_kernels`` holds the CPU backend's compiled variants, and ``_serial_flat``
+    its serial flat ones again by argument pattern alone (its elementwise hot path
+    reads these dicts directly); the CUDA backend keeps its own table."""
 
     def __init__(self, stem, fns, arg_names=None, summed=False):
         self.stem = stem
@@ -72,6 +73,7 @@ class KernelFamily:
                 arg_names.extend(p for p in ps if p not in arg_names)
         self.arg_names = tuple(arg_names)
         self._kernels = {}
+        self._serial_flat = {}   # pattern -> the serial flat kernel (run's hot path)
 
     @functools.cached_property
     def fp(self):

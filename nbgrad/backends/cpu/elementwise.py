@@ -129,7 +129,7 @@ def run(family, args, out_dtypes, shape, outs=None):
     for a in args:
         if a.__class__ is _ndarray:
             if a.shape == shape and a.flags.c_contiguous:
-                kargs.append(a.ravel())
+                kargs.append(a if a.ndim == 1 else a.ravel())
                 pattern += "a"
                 continue
             if a.size == 1:
@@ -155,6 +155,24 @@ def run(family, args, out_dtypes, shape, outs=None):
             if not _run_rows(family, arrays, shape, outs):
                 _run_nd4(family, arrays, shape, outs)
         return outs
+    if outs is None and len(out_dtypes) == 1:
+        # allocated in its final shape (not a reshaped view): a result owns its
+        # buffer, which lets the engine hand it to a leaf's .grad without a copy
+        try:
+            out = np.empty(shape, out_dtypes[0])
+        except MemoryError:
+            out = _empty(shape, out_dtypes[0])   # raises PyTorch's RuntimeError
+        n = out.size
+        # serial kernels by pattern alone: no key tuple on the hot path
+        k = (family._serial_flat.get(pattern) if n < PARALLEL_THRESHOLD else
+             family._kernels.get((pattern, "flat", True)))
+        if k is None:
+            k = kernel(family, pattern, "flat", n >= PARALLEL_THRESHOLD)
+            if n < PARALLEL_THRESHOLD:
+                family._serial_flat[pattern] = k
+        if n:
+            k(*kargs, out if out.ndim == 1 else out.ravel())
+        return [out]
     n = 1
     for d in shape:
         n *= d
@@ -163,16 +181,6 @@ def run(family, args, out_dtypes, shape, outs=None):
     if k is None:
         k = kernel(family, *key)
     if outs is None:
-        # allocated in their final shape (not reshaped views): a result owns its
-        # buffer, which lets the engine hand it to a leaf's .grad without a copy
-        if len(out_dtypes) == 1:
-            try:
-                out = np.empty(shape, out_dtypes[0])
-            except MemoryError:
-                out = _empty(shape, out_dtypes[0])   # raises PyTorch's RuntimeError
-            if n:
-                k(*kargs, out.ravel())
-            return [out]
         outs = [_empty(shape, dt) for dt in out_dtypes]
         if n:
             k(*kargs, *[o.ravel() for o in outs])
