@@ -38,44 +38,40 @@ SAVED_FREED_MESSAGE = (
 # collector, and a graph's nodes live until backward: each one is traversed by every
 # collection until then, and a full collection also traverses every object Numba
 # holds.  On a graph of 10,000 small ops the collector took a third of the forward and
-# backward (33 us per op against 23 with it disabled).  A node's (shape, dtype) pair
-# per input is therefore shared between nodes, one object per distinct pair.
+# backward (33 us per op against 23 with it disabled).  What function-style nodes keep
+# of their inputs, (shape, dtype) pairs and input_meta tuples, is therefore shared
+# between nodes: one object per distinct value (elementwise nodes build theirs: see
+# docs/architecture.md).
 _METAS = {}
 _METAS_OF_ONE = {}
 _METAS_OF_MANY = {}
-_METAS_MAX = 4096   # distinct pairs kept; past it the caches start again (shapes vary)
+_METAS_MAX = 4096   # distinct values kept per cache; past it a cache starts again
+
+
+def _kept(cache, key, value):
+    """`value`, stored in `cache` under `key` (emptied first when full)."""
+    if len(cache) >= _METAS_MAX:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def meta_of(shape, dtype):
     """The shared ``(shape, dtype)`` pair a node keeps for an input."""
     key = (shape, dtype)
-    m = _METAS.get(key)
-    if m is None:
-        if len(_METAS) >= _METAS_MAX:
-            _METAS.clear()
-        m = _METAS[key] = key
-    return m
+    return _METAS.get(key) or _kept(_METAS, key, key)
 
 
 def metas_of_one(shape, dtype):
     """The shared ``input_meta`` of a node with one input: ``((shape, dtype),)``."""
     key = (shape, dtype)
-    m = _METAS_OF_ONE.get(key)
-    if m is None:
-        if len(_METAS_OF_ONE) >= _METAS_MAX:
-            _METAS_OF_ONE.clear()
-        m = _METAS_OF_ONE[key] = (meta_of(shape, dtype),)
-    return m
+    return _METAS_OF_ONE.get(key) or _kept(_METAS_OF_ONE, key, (meta_of(shape, dtype),))
 
 
 def shared_metas(metas):
-    """The shared tuple equal to `metas` (a node's ``input_meta``, built by the caller)."""
-    m = _METAS_OF_MANY.get(metas)
-    if m is None:
-        if len(_METAS_OF_MANY) >= _METAS_MAX:
-            _METAS_OF_MANY.clear()
-        m = _METAS_OF_MANY[metas] = metas
-    return m
+    """The shared tuple equal to `metas` (a node's ``input_meta``, built by the caller:
+    never empty)."""
+    return _METAS_OF_MANY.get(metas) or _kept(_METAS_OF_MANY, metas, metas)
 
 
 # -- version checks of saved tensors ------------------------------------------------
