@@ -251,10 +251,7 @@ class Elementwise:
         bit = 1
         for a in args:
             if a.__class__ is Tensor or isinstance(a, Tensor):
-                fn, e = a.grad_fn, a._edge   # edge_of's common case inlined
-                if fn is None or e is None or e[0] is not fn or e[1] != a._output_nr:
-                    e = edge_of(a)
-                edges.append(e)
+                edges.append(edge_of(a))
                 metas.append((a._data.shape, a.dtype))
                 if a._requires_grad:
                     key |= bit
@@ -267,7 +264,7 @@ class Elementwise:
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plan(key)
-        needs, saved_args, save_out, _ = plan
+        needs, saved_args, save_out, params_by_dtype = plan
         node.next_functions = tuple(edges)
         node.input_meta = tuple(metas)
         if saved_args or save_out:
@@ -285,9 +282,9 @@ class Elementwise:
             node.watched = watched
         else:
             node.saved = {}
-        params = plan[3].get(compute)
+        params = params_by_dtype.get(compute)
         if params is None:   # one shared tuple per (dtype, needs): see node.meta_of
-            params = plan[3][compute] = (compute, needs)
+            params = params_by_dtype[compute] = (compute, needs)
         node.params = params
         result._requires_grad = True
         result.grad_fn = node

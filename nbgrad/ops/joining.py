@@ -15,7 +15,7 @@ from nbgrad import _dtypes
 from nbgrad.autograd import grad_mode
 from nbgrad.backends import dispatch
 from nbgrad.ops.argcheck import check_int, check_same_device, check_sequence, check_tensor
-from nbgrad.ops.movement import getitem
+from nbgrad.ops.movement import getitem, unrecorded_view
 from nbgrad.ops.registry import intercepted, op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
@@ -130,17 +130,11 @@ def stack(ctx, tensors, dim=0):
 
 @stack.backward
 def stack_backward(ctx, g):
-    a = g._data
-    if grad_mode._state.enabled or a.__class__ is not _ndarray or intercepted():
+    if grad_mode._state.enabled or g._data.__class__ is not _ndarray or intercepted():
         return tuple(getitem(g, _at(ctx.dim, i)) for i in range(ctx.n))
-    # the engine's backward (nothing recorded): the views `getitem` would make, without
-    # its dispatch and checks (the index is in range by construction); 2.5 us a piece
-    parts = []
-    for i in range(ctx.n):
-        t = Tensor._make(a[_at(ctx.dim, i) + (Ellipsis,)], g.dtype, g.device)
-        t._view_of(g)
-        parts.append(t)
-    return tuple(parts)
+    # the engine's backward (nothing recorded): getitem's views without its dispatch and
+    # checks (the index is in range by construction); 2.5 us a piece
+    return tuple(unrecorded_view(g, _at(ctx.dim, i) + (Ellipsis,)) for i in range(ctx.n))
 
 
 def _split_views(ctx, x, sizes, d):

@@ -193,10 +193,7 @@ class FunctionOp:
                     ctx = new_node(self.node_class)
                     if len(inputs) == 1:   # most function ops: no list to build
                         x = inputs[0]
-                        fn, e = x.grad_fn, x._edge   # edge_of's common case inlined
-                        if fn is None or e is None or e[0] is not fn or e[1] != x._output_nr:
-                            e = edge_of(x)
-                        ctx.next_functions = (e,)
+                        ctx.next_functions = (edge_of(x),)
                         ctx.input_meta = metas_of_one(x._data.shape, x.dtype)
                     else:
                         ctx.next_functions = tuple([edge_of(t) for t in inputs])
