@@ -300,6 +300,14 @@ class Tensor:
         self._version_counter = base._shared_version_counter()
         self._base = base if base._base is None else base._base
 
+    def _unrecorded_view(self, key):
+        """``self[key]`` of a host tensor for a basic `key` already checked (a tuple
+        ending in Ellipsis), when nothing records it: the view the `getitem` op makes,
+        sharing the version counter, without the op's dispatch and checks."""
+        t = Tensor._make(self._data[key], self.dtype, self.device)
+        t._view_of(self)
+        return t
+
     def _shared_version_counter(self):
         vc = self._version_counter
         if vc is None:

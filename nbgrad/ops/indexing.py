@@ -40,7 +40,7 @@ from nbgrad.ops.elementwise import broadcast_shapes
 from nbgrad.ops.index_plan import IndexPlan, _as_tuple, _masked, _put, _take, index_plan, parse_key
 from nbgrad.ops.inplace import check_inplace, commit_inplace
 from nbgrad.ops.joining import cat, chunk, concat, concatenate, split, stack, unbind
-from nbgrad.ops.movement import getitem, slice_scatter_zeros, unrecorded_view
+from nbgrad.ops.movement import getitem, slice_scatter_zeros
 from nbgrad.ops.registry import batch_hook, intercepted, op, tensor_method
 from nbgrad.ops.scatter import gather, scatter, scatter_add
 from nbgrad.tensor import Tensor, _wrap_dim
@@ -245,7 +245,7 @@ def _getitem(self, key):
     if ints:
         if self._data.__class__ is _ndarray and not intercepted() and \
                 not (self._requires_grad and grad_mode._state.enabled):
-            return unrecorded_view(self, ints + (Ellipsis,))   # x[i], x[i, j]
+            return self._unrecorded_view(ints + (Ellipsis,))   # x[i], x[i, j]
         if not batch_hook:   # recorded (or on a device): PyTorch's chain of selects
             for i in ints:
                 self = select(self, 0, i)

@@ -15,7 +15,7 @@ from nbgrad import _dtypes
 from nbgrad.autograd import grad_mode
 from nbgrad.backends import dispatch
 from nbgrad.ops.argcheck import check_int, check_same_device, check_sequence, check_tensor
-from nbgrad.ops.movement import getitem, unrecorded_view
+from nbgrad.ops.movement import getitem
 from nbgrad.ops.registry import intercepted, op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
@@ -134,7 +134,7 @@ def stack_backward(ctx, g):
         return tuple(getitem(g, _at(ctx.dim, i)) for i in range(ctx.n))
     # the engine's backward (nothing recorded): getitem's views without its dispatch and
     # checks (the index is in range by construction); 2.5 us a piece
-    return tuple(unrecorded_view(g, _at(ctx.dim, i) + (Ellipsis,)) for i in range(ctx.n))
+    return tuple(g._unrecorded_view(_at(ctx.dim, i) + (Ellipsis,)) for i in range(ctx.n))
 
 
 def _split_views(ctx, x, sizes, d):

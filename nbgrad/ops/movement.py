@@ -313,16 +313,6 @@ def _check_index(a, key):
     return key if ellipsis else key + (Ellipsis,)
 
 
-def unrecorded_view(x, key):
-    """``x[key]`` of a host tensor for a basic `key` already checked (a tuple ending in
-    Ellipsis), when nothing records it (grad mode off or x not requiring grad, and no
-    `registry.intercepted()`): the view `getitem` makes, sharing the version counter,
-    without the op's dispatch and checks."""
-    t = Tensor._make(x._data[key], x.dtype, x.device)
-    t._view_of(x)
-    return t
-
-
 @op("getitem", node="SliceBackward0", view=True)
 def getitem(ctx, x, key):
     """``x[key]`` for ints, slices, None and Ellipsis (a view).  ``Tensor.__getitem__``
