@@ -199,8 +199,10 @@ class FusedKernel:
         body = self._forward_body(forward, "        ", False)
         locals_ = self.arrays + [r[2] for r in forward if r[0][1] not in ("sum", "mean")]
         body += [f"        g{o} = 0.0" for o in locals_]
+        body += [f"        t{o} = 0.0" for o in self.scalars]
         for row in backward:
             body += self._reverse_lines(row)
+        body += [f"        h{o} += t{o}" for o in self.scalars]
         after = []
         for row in grads:
             leaf = row[3] if row[0][1] == "grad_out" else row[5]
@@ -229,7 +231,9 @@ class FusedKernel:
                 args = ", ".join(where[q] for q in op._grad_params[inp])
                 off = row[3 + 2 * j]
                 step = 0 if late else row[4 + 2 * j]
-                target = "g" if step else "G" if off in self.computed else "h"
+                # a scalar's gradient: summed per element into t, t into h once (two
+                # updates of h in one iteration are no reduction prange accepts)
+                target = "g" if step else "G" if off in self.computed else "h" if late else "t"
                 lines.append(f"        {target}{off} += {fn}({args})")
         return lines
 
