@@ -23,6 +23,7 @@ from nbgrad.autograd import grad_mode
 from nbgrad.compiler.lowering import Unsupported, lower
 from nbgrad.compiler.recorder import Recording
 from nbgrad.compiler.recorder import _active as _recording
+from nbgrad.compiler.arrays import ArrayPlan, NotArrayReplayable
 from nbgrad.compiler.fused import FusedPlan, fusable
 from nbgrad.compiler.guards import fast_check
 from nbgrad.compiler.replay import TapePlan, live_outputs, template
@@ -167,14 +168,23 @@ def _plan(rec, flat, result):
 
 def _large_plan(program, tpl, roots, largest):
     """A `FusedPlan` when the program has the fused form (elementwise rows, full
-    reductions, one reverse pass), else the eager kernels (no warning: a choice
-    of strategy, not a fallback)."""
+    reductions, one reverse pass), else an `ArrayPlan` when its large rows have
+    array forms, else the eager kernels (no warning: a choice of strategy, not a
+    fallback)."""
     n = fusable(program)
-    if n is not None and not live_outputs(tpl, roots):
+    live = live_outputs(tpl, roots)
+    if n is not None and not live:
         return FusedPlan(program, tpl, n)
-    raise _LargeTensors(f"a tensor of {largest} elements: large tensors that are not an "
-                        f"elementwise chain ending in reductions run on the eager kernels "
-                        f"(the tape interpreter serves up to {TAPE_MAX_ELEMENTS})")
+    why = "a returned tensor that requires grad"
+    if not live:
+        try:
+            return ArrayPlan(program, tpl, roots)
+        except NotArrayReplayable as exc:
+            why = str(exc)
+    raise _LargeTensors(f"a tensor of {largest} elements with {why}: the step runs on the "
+                        f"eager kernels (the tape interpreter serves up to "
+                        f"{TAPE_MAX_ELEMENTS} elements a tensor; the array replay runs "
+                        f"elementwise rows, full sums, matrix products, softmax and nll_loss)")
 
 
 def _aliasing(flat):

@@ -74,14 +74,16 @@ class _Writer:
         return name
 
 
-def copy_in_function(plan):
-    """``copy_in(flat, A)``: the arguments, captured tensors and read ``.grad`` values
-    written into arena `A`."""
+def copy_in_function(plan, skip=()):
+    """``copy_in(flat, A)``: the arguments, captured tensors (but those whose id is in
+    `skip`) and read ``.grad`` values written into arena `A`."""
     w = _Writer(plan)
     for i, s in plan.p.inputs:
         w.lines.append(f"A[{s.off}] = flat[{i}]._data" if s.shape == () else
                        f"A[{s.off}:{s.off + s.n}] = flat[{i}]._data.reshape(-1)")
     for t, lo, hi, _, _ in plan.captured:
+        if id(t) in skip:
+            continue
         w.lines.append(f"A[{lo}:{hi}] = {w.const(t)}._data.reshape(-1)")
     for ref, s in plan.p.grads_in:
         w.lines.append(f"A[{s.off}:{s.off + s.n}] = {w.leaf(ref)}._grad._data.reshape(-1)")

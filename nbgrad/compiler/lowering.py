@@ -52,11 +52,13 @@ class Program:
         self.side_captured = []  # (tensor, shape, dtype): captured, read by host ops only
         self.dtype = None
         self.largest = 0        # the most elements of one slot
+        self.all_slots = []     # every slot, views of others included
 
     def alloc(self, shape, rg=False):
         n = int(np.prod(shape, dtype=np.int64))
         self.largest = max(self.largest, n)
         s = Slot(self.size, n, tuple(shape), rg)
+        self.all_slots.append(s)
         self.size += max(n, 1)
         return s
 
@@ -407,6 +409,7 @@ class _Lowering(Gathers):
             raise Unsupported("a view outside its base")
         self._check(result)
         s = Slot(base.off + delta, r.size, tuple(r.shape), result._requires_grad)
+        self.p.all_slots.append(s)
         self.slots[id(result)] = s
         self.keep.append(result)
 

@@ -217,13 +217,17 @@ class TapePlan:
         block = A[self.out_lo:self.out_hi].copy()
         if self.rev is not None:
             self.node = self._reverse_node(flat, A, state)
+        self._write_back(flat, A)
+        return self.finish(self, flat, block)
+
+    def _write_back(self, flat, A):
+        """The arguments and captured tensors the function updated in place."""
         for kind, t, s, count in self.p.writes:
             if kind == "arg":
                 t = flat[t]
             t._data[...] = A[s.off:s.off + s.n].reshape(s.shape)
             for _ in range(count):
                 t._bump_version()
-        return self.finish(self, flat, block)
 
     def _reverse_node(self, flat, A, state):
         node = new_node(CompiledFunctionBackwardWithValues)

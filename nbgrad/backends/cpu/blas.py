@@ -26,7 +26,7 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import get_cython_function_address, intrinsic
 
-__all__ = ["gemm_2d", "add_gemm_2d", "layouts", "available"]
+__all__ = ["gemm_2d", "add_gemm_2d", "gemm_into", "layouts", "available"]
 
 # below this many multiply-adds one thread does the product (a parallel launch
 # costs more than it saves)
@@ -160,11 +160,18 @@ def add_gemm_2d(c, a, b, threads):
     """``c += a @ b`` in c's buffer (gemm with beta 1: the sum costs no pass of its
     own), `c` C-contiguous of the product's shape and dtype; False, with nothing
     written, where BLAS is not used."""
+    return gemm_into(c, a, b, 1.0, threads)
+
+
+def gemm_into(c, a, b, beta, threads):
+    """``c = a @ b + beta * c`` in c's buffer (beta 0: c is only written), `c`
+    C-contiguous of the product's shape and dtype; False, with nothing written,
+    where BLAS is not used."""
     lay = layouts(a, b)
     if lay is None or c.dtype != a.dtype or not c.flags.c_contiguous or \
             c.shape != (a.shape[0], b.shape[1]):
         return False
-    _product(a, b, c, 1.0, threads, lay)
+    _product(a, b, c, beta, threads, lay)
     return True
 
 

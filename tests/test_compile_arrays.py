@@ -1,0 +1,217 @@
+"""nb.compile's array-level replay of large tensors (`nbgrad.compiler.arrays`): a
+training step with matrix products, log_softmax and nll_loss replays as direct
+kernel calls and gives eager's values, gradients and parameters."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import nbgrad as nb
+from nbgrad.compiler.arrays import ArrayPlan
+
+F = nb.nn.functional
+
+
+def _plan_kinds(step):
+    return [type(p).__name__ for plans in step._plans.values() for p in plans]
+
+
+def _mlp(dtype, seed=0, sizes=(64, 96, 128, 10)):
+    rng = np.random.default_rng(seed)
+    n, d_in, hidden, classes = sizes
+    model = nb.nn.Sequential(nb.nn.Linear(d_in, hidden), nb.nn.ReLU(),
+                             nb.nn.Linear(hidden, classes))
+    with nb.no_grad():
+        for p in model.parameters():
+            p.copy_(nb.tensor(rng.uniform(-0.2, 0.2, tuple(p.shape))))
+    model.to(dtype)
+    x = nb.tensor(rng.standard_normal((n, d_in)), dtype=dtype)
+    target = nb.tensor(rng.integers(0, classes, n))
+    return model, x, target
+
+
+def _sgd_step(model, x, target, lr=0.1):
+    loss = F.cross_entropy(model(x), target)
+    loss.backward()
+    with nb.no_grad():
+        for p in model.parameters():
+            p -= lr * p.grad
+            p.grad = None
+    return loss
+
+
+def _run_both(body, make, calls=3, rtol=1e-12):
+    """`body(*make())` eagerly and compiled from equal starts, `calls` times; the
+    results and every tensor `make` gave compared after each call."""
+    eager_args, compiled_args = make(), make()
+    step = nb.compile(body)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(calls):
+            want, got = body(*eager_args), step(*compiled_args)
+            _close(want, got, rtol)
+            for a, b in zip(_tensors(eager_args), _tensors(compiled_args)):
+                _close(a, b, rtol)
+                _close(a.grad, b.grad, rtol)
+    assert step.stats["eager_calls"] == 0
+    assert step.stats["replays"] == calls - step.stats["recordings"] > 0
+    return step
+
+
+def _tensors(args):
+    for a in args:
+        if isinstance(a, nb.nn.Module):
+            yield from a.parameters()
+        elif isinstance(a, nb.Tensor):
+            yield a
+
+
+def _close(a, b, rtol):
+    if isinstance(a, (tuple, list)):
+        for x, y in zip(a, b, strict=True):
+            _close(x, y, rtol)
+        return
+    if a is None or b is None:
+        assert a is None and b is None
+        return
+    assert a.shape == b.shape and a.dtype == b.dtype
+    np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("dtype", [nb.float64, nb.float32])
+def test_a_training_step_replays_as_kernel_calls_with_eager_parameters(dtype):
+    """float32 too: the same kernels on the same values give the same numbers."""
+    step = _run_both(_sgd_step, lambda: _mlp(dtype), calls=4,
+                     rtol=1e-12 if dtype is nb.float64 else 0)
+    assert _plan_kinds(step) == ["ArrayPlan"]
+    plan = next(iter(step._plans.values()))[0]
+    assert len(plan.alias) == 2   # both weight.t() are views, not copies
+    # the first weight is updated in place (the other parameters' small updates
+    # run on the interpreter, in the arena), its .grad read where G holds it
+    assert [t.shape for t, _ in plan.bound] == [(128, 96)]
+    assert sum(m[3] is None for m in plan.moved) == 1
+
+
+def test_bound_parameters_follow_a_replaced_data_and_count_versions():
+    (model_e, x, t), (model_c, _, _) = _mlp(nb.float64), _mlp(nb.float64)
+    step = nb.compile(_sgd_step)
+    for k in range(4):
+        if k == 2:   # the weight's array replaced: the replay binds the new one
+            for m in (model_e, model_c):
+                m[0].weight.data = m[0].weight.detach() * 0.5
+        _close(_sgd_step(model_e, x, t), step(model_c, x, t), 1e-12)
+        for pe, pc in zip(model_e.parameters(), model_c.parameters()):
+            _close(pe, pc, 1e-12)
+            assert pe._version == pc._version
+    plan = next(iter(step._plans.values()))[0]
+    assert plan.bound[0][1] is model_c[0].weight._data
+
+
+def test_an_out_of_range_class_raises_on_replay_as_eagerly():
+    model, x, target = _mlp(nb.float64)
+    step = nb.compile(_sgd_step)
+    step(model, x, target)
+    bad = target.clone()
+    bad[3] = 12
+    with pytest.raises(IndexError, match="Target 12 is out of bounds."):
+        step(model, x, bad)
+    assert step.stats["replays"] == 1
+
+
+def _linear_grads(x, w, b):
+    """autograd.grad of a mean (inputs' gradients too), a bias of shape (1, C)."""
+    y = (x @ w.t() + b).tanh()
+    loss = (y * y).mean() + (y * 0.5).sum()
+    gx, gw, gb = nb.autograd.grad(loss, (x, w, b))
+    return loss, gx * 2, gw, gb
+
+
+def _linear_args(seed=1):
+    rng = np.random.default_rng(seed)
+    x = nb.tensor(rng.standard_normal((80, 60)), requires_grad=True)
+    w = nb.tensor(rng.standard_normal((50, 60)) * 0.1, requires_grad=True)
+    b = nb.tensor(rng.standard_normal((1, 50)), requires_grad=True)
+    return x, w, b
+
+
+def test_autograd_grad_of_products_and_elementwise_rows():
+    step = _run_both(_linear_grads, _linear_args)
+    assert set(_plan_kinds(step)) == {"ArrayPlan"}
+
+
+def _accumulating(x, w, b):
+    """.grad kept across calls (added into), two backward passes in one call."""
+    h = x @ w.t() + b
+    (h.relu() * h).mean().backward(retain_graph=True)
+    (h.sigmoid() * 3.0).sum().backward()
+    return h.detach()
+
+
+def test_grads_accumulate_across_calls_and_two_backward_passes():
+    step = _run_both(_accumulating, _linear_args, calls=4)
+    assert _plan_kinds(step).count("ArrayPlan") == 2   # .grad None, then set
+
+
+def _transpose_read_by_a_host_op(x, w, b):
+    wt = w.t()
+    loss = (x @ wt + b).sin().mean() + (wt.cumsum(0) * 0.01).exp().mean()
+    loss.backward()
+    return loss
+
+
+def test_a_transpose_a_host_op_reads_is_a_copy():
+    step = _run_both(_transpose_read_by_a_host_op, _linear_args)
+    plan = next(iter(step._plans.values()))[0]
+    assert isinstance(plan, ArrayPlan) and not plan.alias
+
+
+def _transpose_read_by_an_elementwise_row(x, w, b):
+    wt = w.t()
+    loss = nb.addmm(b, x, wt).tanh().mean() + (wt * wt).mean()
+    loss.backward()
+    return loss
+
+
+def test_a_transpose_an_elementwise_row_reads_is_a_copy():
+    """An elementwise step reads its operands by arena offset, not through the view."""
+    step = _run_both(_transpose_read_by_an_elementwise_row, _linear_args)
+    plan = next(iter(step._plans.values()))[0]
+    assert isinstance(plan, ArrayPlan) and not plan.alias
+
+
+def _scaled(x, s):
+    """A 0-d factor used twice (its gradient a sum over the elements) and x * x."""
+    loss = ((x * s) * (x * s)).mean() + (x * x).sum() * 0.5
+    loss.backward()
+    return loss
+
+
+def test_a_scalar_used_twice_in_a_fused_chain():
+    """Two updates of the scalar's gradient per element were no reduction prange
+    accepts: the fused kernel did not compile (a ValueError from Numba)."""
+    def make():
+        rng = np.random.default_rng(2)
+        return (nb.tensor(rng.standard_normal(5000), requires_grad=True),
+                nb.tensor(1.5, dtype=nb.float64, requires_grad=True))
+    step = _run_both(_scaled, make)
+    assert set(_plan_kinds(step)) == {"FusedPlan"}
+
+
+def _scaled_product(x, w, s):
+    h = (x @ w) * s
+    loss = (h * h).mean() + (h * x[:, :50]).sum() * 0.5
+    loss.backward()
+    return loss
+
+
+def test_a_scalar_factor_of_a_product_and_a_view():
+    """A backward row with a one-element operand: its gradient is the sum of the
+    row's per-element contributions."""
+    def make():
+        rng = np.random.default_rng(3)
+        return (nb.tensor(rng.standard_normal((100, 60)), requires_grad=True),
+                nb.tensor(rng.standard_normal((60, 50)), requires_grad=True),
+                nb.tensor(0.7, dtype=nb.float64, requires_grad=True))
+    step = _run_both(_scaled_product, make)
+    assert set(_plan_kinds(step)) == {"ArrayPlan"}
