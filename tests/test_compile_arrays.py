@@ -6,9 +6,12 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import nbgrad as nb
 from nbgrad.compiler.arrays import ArrayPlan
+from tests.test_compile_programs import programs, replay_matches_eager
 
 F = nb.nn.functional
 
@@ -205,13 +208,50 @@ def _scaled_product(x, w, s):
     return loss
 
 
+def _product_args(seed, scale):
+    """x (100, 60), w (60, 50) and a 0-d factor, all requiring grad."""
+    def make():
+        rng = np.random.default_rng(seed)
+        return (nb.tensor(rng.standard_normal((100, 60)), requires_grad=True),
+                nb.tensor(rng.standard_normal((60, 50)), requires_grad=True),
+                nb.tensor(scale, dtype=nb.float64, requires_grad=True))
+    return make
+
+
 def test_a_scalar_factor_of_a_product_and_a_view():
     """A backward row with a one-element operand: its gradient is the sum of the
     row's per-element contributions."""
-    def make():
-        rng = np.random.default_rng(3)
-        return (nb.tensor(rng.standard_normal((100, 60)), requires_grad=True),
-                nb.tensor(rng.standard_normal((60, 50)), requires_grad=True),
-                nb.tensor(0.7, dtype=nb.float64, requires_grad=True))
-    step = _run_both(_scaled_product, make)
+    step = _run_both(_scaled_product, _product_args(3, 0.7))
     assert set(_plan_kinds(step)) == {"ArrayPlan"}
+
+
+def _doubled(x, w, s):
+    h = x @ w
+    loss = ((h + h) - h * s).tanh().mean()
+    loss.backward()
+    return loss
+
+
+def test_gradients_that_are_g_itself():
+    """add's and sub's first input take the incoming gradient as it is (no kernel
+    family: found by the random programs below)."""
+    step = _run_both(_doubled, _product_args(4, 0.3))
+    assert set(_plan_kinds(step)) == {"ArrayPlan"}
+
+
+PLANS = []
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(programs(), st.booleans())
+def test_random_programs_of_large_tensors_replay_as_eager(program, x_requires_grad):
+    """test_compile_programs' random programs with every last dimension 1,500 times
+    longer (up to 9,000 elements a tensor)."""
+    step = replay_matches_eager(program, x_requires_grad, widen=1500)
+    PLANS.extend(_plan_kinds(step))
+
+
+def test_many_random_programs_of_large_tensors_ran_as_array_plans():
+    """The property above ran (same session) and the array replay served many."""
+    assert len(PLANS) >= 10 and PLANS.count("ArrayPlan") >= 5, PLANS

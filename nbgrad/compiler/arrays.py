@@ -266,6 +266,8 @@ def _elementwise_backward(plan, op, row):
     n, o, operands = row[1], row[2], _operands(op, row)
     needs = tuple(bool(row[9] >> j & 1) for j in range(len(operands)))
     fam, layout = op._backward_plan(needs)
+    if fam is None:   # every needed gradient is g itself (add, sub's first input...)
+        layout = tuple(-1 if need else None for need in needs)
     A, G = plan.A, plan.G
     where = {"g": G[o:o + n], "out": plan.at(o, n)}
     where.update((name, plan.at(off, m)) for name, (off, m) in zip(op.inputs, operands))
