@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 import nbgrad as nb
 from nbgrad.compiler.arrays import ArrayPlan
+from tests.opdb import ALL_OPS
+from tests.test_compile import _is_tape_op
 from tests.test_compile_programs import programs, replay_matches_eager
 
 F = nb.nn.functional
@@ -255,3 +257,42 @@ def test_random_programs_of_large_tensors_replay_as_eager(program, x_requires_gr
 def test_many_random_programs_of_large_tensors_ran_as_array_plans():
     """The property above ran (same session) and the array replay served many."""
     assert len(PLANS) >= 10 and PLANS.count("ArrayPlan") >= 5, PLANS
+
+
+def _float_sample(info):
+    """The first sample whose arrays are all finite float64 (a product can take them)."""
+    for sample in info.samples(np.random.default_rng(0)):
+        arrays = [a for a in sample.args if isinstance(a, np.ndarray)]
+        if arrays and all(a.dtype == np.float64 and np.isfinite(a).all() for a in arrays):
+            return sample
+    return None
+
+
+def _tape_op_cases():
+    return [pytest.param(info, id=info.id) for info in ALL_OPS
+            if _is_tape_op(info) and _float_sample(info) is not None]
+
+
+@pytest.mark.parametrize("info", _tape_op_cases())
+def test_every_tape_op_of_the_database_as_array_steps(info):
+    """Each elementwise op of the tape's vocabulary on (64, 80) operands (its first
+    float sample's values, tiled), followed by a matrix product: its forward and
+    backward rows run as array steps and give eager's values and gradients."""
+    sample = _float_sample(info)
+    arrays = [np.resize(a, (64, 80)) for a in sample.args if isinstance(a, np.ndarray)]
+    diff = set(sample.diff_positions()) if info.grad else set()
+
+    def body(w, *ts):
+        it = iter(ts)
+        args = [next(it) if isinstance(a, np.ndarray) else a for a in sample.args]
+        out = info.call(*args, **sample.kwargs)
+        loss = (out @ w).tanh().sum()
+        if loss.requires_grad:
+            loss.backward()
+        return loss.detach(), out.detach()
+
+    def make():
+        w = nb.tensor(np.random.default_rng(1).standard_normal((80, 3)), requires_grad=True)
+        return [w] + [nb.tensor(a, requires_grad=i in diff) for i, a in enumerate(arrays)]
+    step = _run_both(body, make)
+    assert set(_plan_kinds(step)) == {"ArrayPlan"}
