@@ -4,7 +4,7 @@ backward run, called directly on an `ArrayPlan`'s views of the arena.
 A `HostCall` replays an op through the op itself: Tensors wrapping the arena,
 a node recorded for the backward, the op's checks, about 10-30 us of Python a
 call.  For the ops a training step of large tensors is made of (a linear
-layer's transpose and addmm, log_softmax, nll_loss) a form here calls the same
+layer's transpose and addmm or mm, log_softmax, nll_loss) a form here calls the same
 kernels on views fixed when the plan is built: BLAS gemm with the layouts
 found once, writing into the result's slot, and each input's gradient written
 into its gradient slot (``"set"``) or added there (``"add"``), as the plan's
@@ -94,21 +94,24 @@ class _Addmm(_Form):
     """``bias + m1 @ m2`` (F.linear): the bias broadcast into the result, gemm adding
     the product there; the backward's products written into the gradient slots."""
     arena_inputs = 3
+    first = 1   # the input index of m1
 
     def __init__(self, call, views):
         super().__init__(call, views)
-        if call.kwargs.get("beta", 1) != 1 or call.kwargs.get("alpha", 1) != 1 or \
-                set(call.kwargs) - {"beta", "alpha"}:
-            raise _NotServed
-        bias, m1, m2 = (views.a(s) for s in call.slots)
+        self._check_arguments(call)
+        arrays = [views.a(s) for s in call.slots]
+        m1, m2 = arrays[self.first:]
         out = views.a(self.out)
         if m1.ndim != 2 or m2.ndim != 2 or blas.layouts(m1, m2) is None or \
-                not out.flags.c_contiguous or bias.shape not in (out.shape[1:], (1,) +
-                                                                  out.shape[1:], out.shape):
+                not out.flags.c_contiguous:
             raise _NotServed
-        self.bias, self.m1, self.m2, self.o = bias, m1, m2, out
+        self.bias = arrays[0] if self.first else None
+        if self.first and self.bias.shape not in (out.shape[1:], (1,) + out.shape[1:],
+                                                  out.shape):
+            raise _NotServed
+        self.m1, self.m2, self.o = m1, m2, out
         for slot, k in self.targets:
-            if k == 0:
+            if k < self.first:
                 continue
             a, b = self._factors(k, out)
             target = views.g(slot)
@@ -116,20 +119,30 @@ class _Addmm(_Form):
                                                   target.T.flags.c_contiguous):
                 raise _NotServed
 
+    @staticmethod
+    def _check_arguments(call):
+        if call.kwargs.get("beta", 1) != 1 or call.kwargs.get("alpha", 1) != 1 or \
+                set(call.kwargs) - {"beta", "alpha"}:
+            raise _NotServed
+
     def _factors(self, k, g):
-        """The product giving input k's gradient (k 1: m1's, 2: m2's) from g."""
-        return (g, self.m2.T) if k == 1 else (self.m1.T, g)
+        """The product giving input k's gradient (m1's or m2's) from g."""
+        return (g, self.m2.T) if k == self.first else (self.m1.T, g)
 
     def forward(self, state):
-        array.copy_into(self.o, self.bias)
-        blas.gemm_into(self.o, self.m1, self.m2, 1.0, numba.get_num_threads())
+        threads = numba.get_num_threads()
+        if self.bias is None:
+            blas.gemm_into(self.o, self.m1, self.m2, 0.0, threads)
+        else:
+            array.copy_into(self.o, self.bias)
+            blas.gemm_into(self.o, self.m1, self.m2, 1.0, threads)
 
     def backward(self, modes):
         g = self.views.g(self.out)
         parts = []
         for (slot, k), mode in zip(self.targets, modes):
             target = self.views.g(slot)
-            if k == 0:
+            if k < self.first:
                 parts.append(self._bias_gradient(g, target, mode))
             else:
                 a, b = self._factors(k, g)
@@ -153,6 +166,18 @@ class _Addmm(_Form):
             reduce.sum_arb(rows, out, _ZERO, _ONE)
             deliver(target, out.reshape(target.shape), "add")
         return (add_sum,)
+
+
+class _Mm(_Addmm):
+    """``m1 @ m2`` of 2-D tensors (``x @ w``, a Linear without bias): gemm writing
+    the result's slot."""
+    arena_inputs = 2
+    first = 0
+
+    @staticmethod
+    def _check_arguments(call):
+        if call.kwargs or len(call.args) != 2:
+            raise _NotServed
 
 
 def _canonical(shape, dim):
@@ -242,5 +267,5 @@ class _NllLoss(_Form):
         return step
 
 
-_Softmax.arena_inputs = _NllLoss.arena_inputs = 1
-_FORMS = {"addmm": _Addmm, "log_softmax": _Softmax, "softmax": _Softmax, "nll_loss": _NllLoss}
+_FORMS = {"addmm": _Addmm, "mm": _Mm, "log_softmax": _Softmax, "softmax": _Softmax,
+          "nll_loss": _NllLoss}

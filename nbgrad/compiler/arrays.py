@@ -53,6 +53,7 @@ class ArrayPlan(TapePlan):
         self.alias = {}   # id(slot) -> the slot it is a transposed view of
         self.moved = []   # (lo, hi, array, tensor or None): A's lo:hi kept in `array`
         self.bound = []   # (tensor, its array): captured tensors the steps use in place
+        self.hosted = []  # the ops of host rows run through their HostCall
         self._build()
 
     def _build(self):
@@ -159,6 +160,7 @@ class _Builder:
                 forms[i] = "view"
             else:
                 forms[i] = form_of(call, self.plan)
+        self.plan.hosted = [c.op.name for i, c in enumerate(self.p.hosts) if forms[i] is None]
         units = {}
         for k, row in enumerate(self.rows):
             if row is None:
