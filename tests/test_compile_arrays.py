@@ -243,6 +243,39 @@ def test_gradients_that_are_g_itself():
     assert set(_plan_kinds(step)) == {"ArrayPlan"}
 
 
+def _attention_like(x, w, s):
+    """softmax over the last dimension (a tape row), a stack of large tensors (a
+    gather row) and its sum."""
+    h = x @ w
+    p = (h * s).softmax(-1)
+    both = nb.stack([p, h, p])
+    loss = (both * both).mean() + both[1].tanh().sum() * 0.01
+    loss.backward()
+    return loss
+
+
+def test_softmax_rows_and_stacks_of_large_tensors():
+    step = _run_both(_attention_like, _product_args(5, 0.9))
+    assert set(_plan_kinds(step)) == {"ArrayPlan"}
+
+
+def _sgd_with_alpha(model, x, target, lr=0.1):
+    """``p.add_(p.grad, alpha=-lr)``: the update computed, then copied into p (a
+    forward copy row)."""
+    loss = F.cross_entropy(model(x), target)
+    loss.backward()
+    with nb.no_grad():
+        for p in model.parameters():
+            p.add_(p.grad, alpha=-lr)
+            p.grad = None
+    return loss
+
+
+def test_updates_committed_by_a_copy():
+    step = _run_both(_sgd_with_alpha, lambda: _mlp(nb.float64), calls=4)
+    assert _plan_kinds(step) == ["ArrayPlan"]
+
+
 PLANS = []
 
 

@@ -23,7 +23,7 @@ what the eager kernels write, in the same order of operations (the same values).
 
 import numpy as np
 
-from nbgrad.backends.cpu import array, elementwise, reduce
+from nbgrad.backends.cpu import array, elementwise, nn, reduce
 from nbgrad.backends.family import IDENTITY as _COPY
 from nbgrad.compiler.array_forms import deliver, form_of, transpose_source
 from nbgrad.compiler.copies import copy_in_function
@@ -190,6 +190,8 @@ class _Builder:
             return _full_reduction(self.plan, row)
         if name in _MOVES and row[1] >= ARRAY_MIN_ELEMENTS:
             return _move(self.plan, row)
+        if name in _SHAPED and row[1] >= ARRAY_MIN_ELEMENTS:
+            return _SHAPED[name](self.plan, row)
         return None
 
     def _check_large_rows(self, units):
@@ -330,11 +332,65 @@ def _move(plan, row):
         return _Unit(lambda modes: lambda state: deliver(dst, src, modes[0]), [], [(o, n)])
     if o < a + n and a < o + n:
         return None   # an overlapping copy: the interpreter's order
-    if kind == "x":
+    if kind != "b":
         dst, src = plan.at(o, n), plan.at(a, n)
         return _Unit(lambda modes: lambda state: array.copy_into(dst, src))
     dst, src = G[a:a + n], G[o:o + n]
     return _Unit(lambda modes: lambda state: deliver(dst, src, modes[0]), [(o, n)], [(a, n)])
+
+
+def _softmax(plan, row):
+    """softmax over rows of e elements (the last dimension), with the eager kernels."""
+    (kind, _), n, o, a, e = row[0], row[1], row[2], row[3], row[9]
+    if e <= 0 or n % e or (o < a + n and a < o + n):
+        return None
+    shape3, G = (n // e, e, 1), plan.G
+    o3 = plan.at(o, n).reshape(shape3)
+    if kind != "b":
+        x3 = plan.at(a, n).reshape(shape3)
+        return _Unit(lambda modes: lambda state: nn.softmax(x3, o3, False))
+    g3, target = G[o:o + n].reshape(shape3), G[a:a + n].reshape(shape3)
+
+    def make(modes):
+        (mode,) = modes
+
+        def step(state):
+            gx = target if mode == "set" else np.empty(shape3, G.dtype)
+            nn.softmax_backward(g3, o3, gx, False)
+            if mode == "add":
+                deliver(target, gx, "add")
+        return step
+    return _Unit(make, [(o, n)], [(a, n)])
+
+
+def _gather(plan, row):
+    """A stack written block by block from its sources (offsets in aux), and its
+    backward: each block's gradient delivered to its source."""
+    (kind, _), n, o, a, b, e = row[0], row[1], row[2], row[3], row[5], row[9]
+    sources = plan.p.aux[a:a + b]
+    if e <= 0 or any(src < o + n and o < src + e for src in sources):
+        return None
+    if kind != "b":
+        pairs = [(plan.at(o + q * e, e), plan.at(src, e)) for q, src in enumerate(sources)]
+
+        def step(state):
+            for dst, src in pairs:
+                array.copy_into(dst, src)
+        return _Unit(lambda modes: step)
+    G = plan.G
+    blocks = [(G[src:src + e], G[o + q * e:o + (q + 1) * e]) for q, src in enumerate(sources)]
+
+    def make(modes):
+        parts = [(target, g, mode) for (target, g), mode in zip(blocks, modes)]
+
+        def step(state):
+            for target, g, mode in parts:
+                deliver(target, g, mode)
+        return step
+    return _Unit(make, [(o, n)], [(src, e) for src in sources])
+
+
+_SHAPED = {"softmax": _softmax, "gather": _gather}
 
 
 def _full_reduction(plan, row):
@@ -425,7 +481,7 @@ class _GradientModes:
                 return [], []
             op = self.b.plan.ops[name]
             return [(o, n)], [r for j, r in enumerate(_operands(op, row)) if row[9] >> j & 1]
-        if kind == "x":
+        if kind != "b":   # forward rows read no gradient, but these
             return {"seed": ([], [(o, n)]), "seed_from": ([], [(o, n)]),
                     "grad_out": ([(a, n)], []), "add_prev": ([(row[5], n)], [])}.get(
                         name, ([], []))

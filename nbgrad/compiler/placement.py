@@ -20,6 +20,7 @@ ranges by offset, in the arena's order, not through the transposed view).
 __all__ = ["moves_of", "unplaced"]
 
 _G_WRITERS = {"zero_grad", "seed", "seed_from"}
+_GATHERS = ("gather", "gather_sum", "gather_softmax")   # rows reading sources via aux
 
 
 def moves_of(plan, rows, min_elements):
@@ -45,27 +46,32 @@ def moves_of(plan, rows, min_elements):
 
 def unplaced(plan, rows, units):
     """(ids of aliased slots, moved ranges) that a row addresses in the arena."""
-    points, spans, offset_points = set(), [], set()
+    arena, by_offset = [], []   # (lo, hi) ranges rows read or write by offset
     for k, row in enumerate(rows):
         unit = units.get(k)
-        if row is not None and row[0] == ("x", "zero_grad"):
+        if row is not None and row[0] == ("x", "zero_grad") or unit is not None and \
+                unit.by_slot:
             continue
-        if unit is not None:
-            if not unit.by_slot:
-                offset_points.update(int(v) for v in plan.code[k, 2:])
-            continue
-        if row is not None and row[0][1] == "host":
-            call = plan.p.hosts[row[2]]
-            spans += [(s.off, s.off + max(s.n, 1)) for s in call.slots + [call.out]
-                      if s.__class__ is not tuple]
-        else:
-            points.update(int(v) for v in plan.code[k, 2:])
+        (by_offset if unit is not None else arena).extend(_addressed(plan, k, row))
 
-    def addressed(lo, hi, extra=()):
-        return any(lo <= v < hi for v in points) or any(lo <= v < hi for v in extra) or \
-            any(a < hi and lo < b for a, b in spans)
+    def hit(lo, hi, ranges):
+        return any(a < hi and lo < b for a, b in ranges)
 
     aliases = [id(c.out) for c in plan.p.hosts if id(c.out) in plan.alias and
-               addressed(c.out.off, c.out.off + max(c.out.n, 1), offset_points)]
-    moves = [m for m in plan.moved if addressed(m[0], m[1])]
+               hit(c.out.off, c.out.off + max(c.out.n, 1), arena + by_offset)]
+    moves = [m for m in plan.moved if hit(m[0], m[1], arena)]
     return aliases, moves
+
+
+def _addressed(plan, k, row):
+    """The arena ranges row k may address: a host op's slots, a gather's sources
+    (through aux), else each offset field as a one-element range."""
+    if row is not None and row[0][1] == "host":
+        call = plan.p.hosts[row[2]]
+        return [(s.off, s.off + max(s.n, 1)) for s in call.slots + [call.out]
+                if s.__class__ is not tuple]
+    out = [(int(v), int(v) + 1) for v in plan.code[k, 2:]]
+    if row is not None and row[0][1] in _GATHERS:
+        a, b, e = row[3], row[5], max(row[9], 1)
+        out += [(src, src + e) for src in plan.p.aux[a:a + b]]
+    return out
