@@ -186,6 +186,20 @@ def test_a_transpose_an_elementwise_row_reads_is_a_copy():
     assert isinstance(plan, ArrayPlan) and not plan.alias
 
 
+def _transpose_read_by_a_stack(x, w, b):
+    wt = w.t()
+    loss = nb.addmm(b, x, wt).tanh().mean() + (nb.stack([wt, wt]) ** 2).mean()
+    loss.backward()
+    return loss
+
+
+def test_a_transpose_a_stack_reads_is_a_copy():
+    """A stack reads its sources through aux offsets, not the rows' fields."""
+    step = _run_both(_transpose_read_by_a_stack, _linear_args)
+    plan = next(iter(step._plans.values()))[0]
+    assert isinstance(plan, ArrayPlan) and not plan.alias
+
+
 def _scaled(x, s):
     """A 0-d factor used twice (its gradient a sum over the elements) and x * x."""
     loss = ((x * s) * (x * s)).mean() + (x * x).sum() * 0.5
