@@ -9,16 +9,21 @@ kernels the eager op runs, on views of the arena fixed when the plan is built:
 - an elementwise row of `ARRAY_MIN_ELEMENTS` or more: its op's kernel family
   (`elementwise.run`, parallel when large) writing the row's result, and for a
   backward row the fused derivative kernel writing each input's gradient;
-- a host row whose op has a form (`array_forms`: addmm, softmax, nll_loss):
+- a large full sum or mean, softmax row, stack (gather) or copy: its kernels;
+- a host row whose op has a form (`array_forms`: addmm, mm, softmax, nll_loss):
   those kernels; a 2-D transpose is no step at all: its result is viewed as
   the transposed source, values and gradients (a linear layer's ``weight.t()``);
-- every other row: the interpreter, a run of consecutive rows a call.
+- every other row: the interpreter, a run of consecutive rows a call.  A large
+  row only the interpreter runs makes the plan refuse (`NotArrayReplayable`:
+  the caller runs the eager kernels instead).
 
 The gradient arena is not cleared per backward: a gradient slot whose first
 write in a reverse pass is a step's and which no other slot overlaps is
 *set* by that step (gemm with beta 0, a kernel writing it); the slots read or
-added into before anything set them are zeroed, only those.  Every step writes
-what the eager kernels write, in the same order of operations (the same values).
+added into before anything set them are zeroed, only those.  Steps reach A
+through `ArrayPlan.at`, so `placement` can keep a parameter's values in the
+parameter itself and read a gradient where G holds it.  Every step writes what
+the eager kernels write, in the same order of operations (the same values).
 """
 
 import numpy as np
@@ -27,7 +32,7 @@ from nbgrad.backends.cpu import array, elementwise, nn, reduce
 from nbgrad.backends.family import IDENTITY as _COPY
 from nbgrad.compiler.array_forms import deliver, form_of, transpose_source
 from nbgrad.compiler.copies import copy_in_function
-from nbgrad.compiler.placement import moves_of, unplaced
+from nbgrad.compiler.placement import GATHERS, moves_of, unplaced
 from nbgrad.compiler.replay import TapePlan
 from nbgrad.ops.registry import REGISTRY
 
@@ -37,7 +42,6 @@ __all__ = ["ArrayPlan", "ARRAY_MIN_ELEMENTS", "NotArrayReplayable"]
 # (1-2 us) costs more than the interpreter's serial loop over it
 ARRAY_MIN_ELEMENTS = 2048
 _DIV, _ADD = REGISTRY["div"].forward_family, REGISTRY["add"].forward_family
-_GATHERS = {"gather", "gather_sum", "gather_softmax"}   # rows addressed through aux
 
 
 class NotArrayReplayable(Exception):
@@ -467,7 +471,7 @@ class _GradientModes:
         """(G ranges read, G ranges added into) of a row the interpreter runs."""
         kind, name = row[0]
         n, o, a = row[1], row[2], row[3]
-        if name in _GATHERS:
+        if name in GATHERS:
             return None
         if name == "host":
             call = self.b.p.hosts[row[2]]

@@ -17,10 +17,10 @@ is checked the same way, and also against elementwise steps (they read flat
 ranges by offset, in the arena's order, not through the transposed view).
 """
 
-__all__ = ["moves_of", "unplaced"]
+__all__ = ["moves_of", "unplaced", "GATHERS"]
 
 _G_WRITERS = {"zero_grad", "seed", "seed_from"}
-_GATHERS = ("gather", "gather_sum", "gather_softmax")   # rows reading sources via aux
+GATHERS = ("gather", "gather_sum", "gather_softmax")   # rows reading sources via aux
 
 
 def moves_of(plan, rows, min_elements):
@@ -71,7 +71,7 @@ def _addressed(plan, k, row):
         return [(s.off, s.off + max(s.n, 1)) for s in call.slots + [call.out]
                 if s.__class__ is not tuple]
     out = [(int(v), int(v) + 1) for v in plan.code[k, 2:]]
-    if row is not None and row[0][1] in _GATHERS:
+    if row is not None and row[0][1] in GATHERS:
         a, b, e = row[3], row[5], max(row[9], 1)
         out += [(src, src + e) for src in plan.p.aux[a:a + b]]
     return out
