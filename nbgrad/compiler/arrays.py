@@ -97,7 +97,7 @@ class ArrayPlan(TapePlan):
         """The tensor a host op reads outside the arena (an argument, a captured one)."""
         return state["flat"][s[1]] if s[0] == "arg" else s[1]
 
-    def __call__(self, flat):
+    def _replay(self, flat):
         for t, data in self.bound:
             if t._data is not data:   # its .data was replaced: bind the new array
                 self._build()

@@ -256,7 +256,7 @@ class FusedPlan(TapePlan):
         k.run(0, *[empty] * len(k.arrays), np.zeros(len(k.scalars)),
               *[empty] * (len(k.outputs) + len(k.prev)))
 
-    def __call__(self, flat):
+    def _replay(self, flat):
         k, p, npdt = self.kernel, self.p, self.dtype.np
         data = {s.off: flat[i]._data for i, s in p.inputs}
         data.update((s.off, t._data) for t, s in p.captured)

@@ -9,6 +9,8 @@ arguments returned as they are, leaves' ``.grad`` written as the eager
 backward writes them (set when it was None, updated in place otherwise).
 """
 
+import threading
+
 import numpy as np
 
 from nbgrad import _dtypes
@@ -119,6 +121,7 @@ class TapePlan:
         self.consumed = _consumed_node()
         self.node = None   # the last replay's reverse node (a plan with live outputs)
         self.hosts = p.hosts
+        self._lock, self._owner = threading.Lock(), None   # see __call__
         self.captured = [(t, s.off, s.off + s.n, t._data.shape, t._requires_grad)
                          for t, s in p.captured]
 
@@ -206,6 +209,22 @@ class TapePlan:
         return True
 
     def __call__(self, flat):
+        """One replay at a time per plan: its arenas and buffers serve every call, so
+        a second thread waits (two replays interleaved would mix their values)."""
+        lock = self._lock
+        if not lock.acquire(False):
+            if self._owner == threading.get_ident():
+                raise RuntimeError("nb.compile: a compiled function called from inside its "
+                                   "own replay (an op it runs calling it again)")
+            lock.acquire()
+        self._owner = threading.get_ident()
+        try:
+            return self._replay(flat)
+        finally:
+            self._owner = None
+            lock.release()
+
+    def _replay(self, flat):
         hosts = self.hosts
         A = self.A.copy() if hosts else self.A
         state = {"flat": flat} if hosts else None
