@@ -82,12 +82,13 @@ class _Form:
 
 def _gemm_into(c, a, b, beta):
     """c = a @ b + beta c with BLAS on a C-contiguous `c` or one whose transpose is
-    (then c.T = b.T @ a.T); False where BLAS does not serve."""
+    (then c.T = b.T @ a.T).  The forms check the layouts when the plan is built; a
+    product BLAS then refuses raises rather than leave `c` unwritten."""
     if not c.flags.c_contiguous:
-        if not c.T.flags.c_contiguous:
-            return False
         c, a, b = c.T, b.T, a.T
-    return blas.gemm_into(c, a, b, beta, numba.get_num_threads())
+    if not blas.gemm_into(c, a, b, beta, numba.get_num_threads()):
+        raise RuntimeError(f"nb.compile: BLAS did not take a planned product of "
+                           f"{a.shape} and {b.shape} into {c.shape}")
 
 
 class _Addmm(_Form):
@@ -130,12 +131,11 @@ class _Addmm(_Form):
         return (g, self.m2.T) if k == self.first else (self.m1.T, g)
 
     def forward(self, state):
-        threads = numba.get_num_threads()
         if self.bias is None:
-            blas.gemm_into(self.o, self.m1, self.m2, 0.0, threads)
+            _gemm_into(self.o, self.m1, self.m2, 0.0)
         else:
             array.copy_into(self.o, self.bias)
-            blas.gemm_into(self.o, self.m1, self.m2, 1.0, threads)
+            _gemm_into(self.o, self.m1, self.m2, 1.0)
 
     def backward(self, modes):
         g = self.views.g(self.out)
