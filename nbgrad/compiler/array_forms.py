@@ -24,7 +24,7 @@ from nbgrad.backends.cpu import array, blas, elementwise, nn, reduce
 from nbgrad.ops.nn import _contiguous
 from nbgrad.ops.registry import REGISTRY
 
-__all__ = ["form_of", "deliver", "transpose_source"]
+__all__ = ["form_of", "deliver", "into_gradient", "transpose_source"]
 
 _ADD = REGISTRY["add"].forward_family
 _ZERO, _ONE = np.float64(0), np.float64(1)
@@ -36,6 +36,15 @@ def deliver(target, value, mode):
         array.copy_into(target, value)
     else:
         elementwise.run(_ADD, [target, value], [target.dtype], target.shape, outs=[target])
+
+
+def into_gradient(target, mode, kernel):
+    """``kernel(out)`` writing a gradient: into `target` itself ("set"), or into a new
+    buffer of its shape then added to `target` ("add")."""
+    out = target if mode == "set" else np.empty(target.shape, target.dtype)
+    kernel(out)
+    if mode == "add":
+        deliver(target, out, "add")
 
 
 def transpose_source(call):
@@ -158,14 +167,8 @@ class _Addmm(_Form):
         if target.shape == g.shape:
             return (deliver, target, g, mode)
         rows = g.reshape(1, g.shape[0], g.shape[1])
-        if mode == "set":
-            return (reduce.sum_arb, rows, target.reshape(1, -1), _ZERO, _ONE)
-
-        def add_sum():
-            out = np.empty((1, g.shape[1]), g.dtype)
-            reduce.sum_arb(rows, out, _ZERO, _ONE)
-            deliver(target, out.reshape(target.shape), "add")
-        return (add_sum,)
+        return (into_gradient, target.reshape(1, -1), mode,
+                lambda out: reduce.sum_arb(rows, out, _ZERO, _ONE))
 
 
 class _Mm(_Addmm):
@@ -207,13 +210,8 @@ class _Softmax(_Form):
         g3 = self.views.g(self.out).reshape(self.shape3)
         target = self.views.g(slot).reshape(self.shape3)
         o3, log = self.o3, self.log
-
-        def step(state):
-            gx = target if mode == "set" else np.empty(self.shape3, target.dtype)
-            nn.softmax_backward(g3, o3, gx, log)
-            if mode == "add":
-                deliver(target, gx, "add")
-        return step
+        return lambda state: into_gradient(
+            target, mode, lambda gx: nn.softmax_backward(g3, o3, gx, log))
 
 
 class _NllLoss(_Form):
@@ -260,10 +258,8 @@ class _NllLoss(_Form):
 
         def step(state):
             t2, scale = state[self.key]
-            gx = target if mode == "set" else np.empty(self.x3.shape, target.dtype)
-            nn.nll_backward(t2, self.weight, self.ignore, g, scale, gx)
-            if mode == "add":
-                deliver(target, gx, "add")
+            into_gradient(target, mode, lambda gx: nn.nll_backward(
+                t2, self.weight, self.ignore, g, scale, gx))
         return step
 
 

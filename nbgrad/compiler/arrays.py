@@ -30,7 +30,7 @@ import numpy as np
 
 from nbgrad.backends.cpu import array, elementwise, nn, reduce
 from nbgrad.backends.family import IDENTITY as _COPY
-from nbgrad.compiler.array_forms import deliver, form_of, transpose_source
+from nbgrad.compiler.array_forms import deliver, form_of, into_gradient, transpose_source
 from nbgrad.compiler.copies import copy_in_function
 from nbgrad.compiler.placement import GATHERS, moves_of, unplaced
 from nbgrad.compiler.replay import TapePlan
@@ -62,8 +62,8 @@ class ArrayPlan(TapePlan):
 
     def _build(self):
         self.steps = _Builder(self).steps()
-        skip = {id(t) for t, _ in self.bound}
-        self.copy_in = copy_in_function(self, skip)
+        self.in_place = frozenset(id(t) for t, _ in self.bound)
+        self.copy_in = copy_in_function(self, self.in_place)
 
     # -- views of the arenas, as steps read and write them ------------------------
     def a(self, s):
@@ -110,16 +110,6 @@ class ArrayPlan(TapePlan):
         block = A[self.out_lo:self.out_hi].copy()
         self._write_back(flat, A)
         return self.finish(self, flat, block)
-
-    def _write_back(self, flat, A):
-        bound = {id(t) for t, _ in self.bound}
-        for kind, t, s, count in self.p.writes:
-            if kind == "arg":
-                t = flat[t]
-            if id(t) not in bound:   # a bound tensor was updated in place already
-                t._data[...] = A[s.off:s.off + s.n].reshape(s.shape)
-            for _ in range(count):
-                t._bump_version()
 
 
 class _Unit:
@@ -356,14 +346,8 @@ def _softmax(plan, row):
     g3, target = G[o:o + n].reshape(shape3), G[a:a + n].reshape(shape3)
 
     def make(modes):
-        (mode,) = modes
-
-        def step(state):
-            gx = target if mode == "set" else np.empty(shape3, G.dtype)
-            nn.softmax_backward(g3, o3, gx, False)
-            if mode == "add":
-                deliver(target, gx, "add")
-        return step
+        return lambda state: into_gradient(
+            target, modes[0], lambda gx: nn.softmax_backward(g3, o3, gx, False))
     return _Unit(make, [(o, n)], [(a, n)])
 
 
@@ -411,14 +395,8 @@ def _full_reduction(plan, row):
     args = [g] if divisor is None else [g, divisor]
 
     def make(modes):
-        (mode,) = modes
-
-        def step(state):
-            value = elementwise.run(fam, args, dts, (n,))[0] if mode == "add" else \
-                elementwise.run(fam, args, dts, (n,), [target])[0]
-            if mode == "add":
-                deliver(target, value, "add")
-        return step
+        return lambda state: into_gradient(
+            target, modes[0], lambda out: elementwise.run(fam, args, dts, (n,), [out]))
     return _Unit(make, [(o, 1)], [(a, n)])
 
 
@@ -429,7 +407,15 @@ class _GradientModes:
 
     def __init__(self, builder, units):
         self.b, self.units = builder, units
-        self.exclusive = _exclusive(self._all_ranges())
+        # (G ranges read, G ranges written) per row but zero_grad's; None: not known
+        self.effects = {k: (units[k].reads, units[k].writes) if k in units else
+                        self._row_effects(row) for k, row in enumerate(builder.rows)
+                        if row is not None and row[0] != ("x", "zero_grad")}
+        ranges = {builder.plan.storage(s) for s in builder.p.all_slots}
+        for effects in self.effects.values():
+            if effects is not None:
+                ranges.update(effects[0] + effects[1])
+        self.exclusive = _exclusive(ranges)
 
     def run(self):
         modes, zeros, current = {}, {}, None
@@ -439,8 +425,7 @@ class _GradientModes:
                 continue
             if current is None or row is None:
                 continue
-            unit = self.units.get(k)
-            effects = (unit.reads, unit.writes) if unit else self._row_effects(row)
+            unit, effects = self.units.get(k), self.effects[k]
             if effects is None:
                 zeros[current], unknown = None, True
                 continue
@@ -491,17 +476,6 @@ class _GradientModes:
                         name, ([], []))
         reduced = name in ("sum", "mean")
         return [(o, 1 if reduced else n)], [(a, n)]
-
-    def _all_ranges(self):
-        ranges = {self.b.plan.storage(s) for s in self.b.p.all_slots}
-        for k, row in enumerate(self.b.rows):
-            if row is None or row[0] == ("x", "zero_grad"):
-                continue
-            unit = self.units.get(k)
-            effects = (unit.reads, unit.writes) if unit else self._row_effects(row)
-            if effects is not None:
-                ranges.update(effects[0] + effects[1])
-        return ranges
 
 
 def _exclusive(ranges):

@@ -31,6 +31,11 @@ class Slot:
     def __init__(self, off, n, shape, rg):
         self.off, self.n, self.shape, self.rg = off, n, shape, rg
 
+    @property
+    def end(self):
+        """Where its arena range ends (an empty tensor still has one element there)."""
+        return self.off + max(self.n, 1)
+
 
 class Program:
     """A lowered recording: what `nbgrad.compiler.replay` runs."""
@@ -100,7 +105,7 @@ class Program:
             if name == "host":
                 call = self.hosts[row[2]]
                 slots = [s for s in call.slots if s.__class__ is not tuple] + [call.out]
-                ranges += [(s.off, s.off + max(s.n, 1)) for s in slots]
+                ranges += [(s.off, s.end) for s in slots]
             elif name in ("softmax", "gather_softmax"):
                 ranges.append((row[2], row[2] + row[1]))
             elif name not in BUILTINS:
@@ -276,7 +281,7 @@ class _Lowering(Gathers):
         call = HostCall(len(self.p.hosts), op, args, kwargs, positions, slots, out)
         self.p.hosts.append(call)
         if getattr(op, "view", False):   # its result is a copy here, not a view
-            self.copied_views += [(s.off, s.off + max(s.n, 1), out) for s in slots
+            self.copied_views += [(s.off, s.end, out) for s in slots
                                   if s.__class__ is not tuple]
         self.p.emit(("x", "host"), 0, call.index)
         if out.rg:
@@ -349,7 +354,7 @@ class _Lowering(Gathers):
         if id(target) in self.made:
             raise Unsupported("an in-place update of a tensor made inside the function")
         for lo, hi, view in self.copied_views:
-            if lo < ts.off + max(ts.n, 1) and ts.off < hi:
+            if lo < ts.end and ts.off < hi:
                 self.stale.add(id(view))   # the copy no longer shows its base
         entry = self.writes.setdefault(id(target), [target, ts, 0])
         entry[2] += 1

@@ -58,7 +58,7 @@ def unplaced(plan, rows, units):
         return any(a < hi and lo < b for a, b in ranges)
 
     aliases = [id(c.out) for c in plan.p.hosts if id(c.out) in plan.alias and
-               hit(c.out.off, c.out.off + max(c.out.n, 1), arena + by_offset)]
+               hit(c.out.off, c.out.end, arena + by_offset)]
     moves = [m for m in plan.moved if hit(m[0], m[1], arena)]
     return aliases, moves
 
@@ -68,7 +68,7 @@ def _addressed(plan, k, row):
     (through aux), else each offset field as a one-element range."""
     if row is not None and row[0][1] == "host":
         call = plan.p.hosts[row[2]]
-        return [(s.off, s.off + max(s.n, 1)) for s in call.slots + [call.out]
+        return [(s.off, s.end) for s in call.slots + [call.out]
                 if s.__class__ is not tuple]
     out = [(int(v), int(v) + 1) for v in plan.code[k, 2:]]
     if row is not None and row[0][1] in GATHERS:

@@ -122,6 +122,7 @@ class TapePlan:
         self.node = None   # the last replay's reverse node (a plan with live outputs)
         self.hosts = p.hosts
         self._lock, self._owner = threading.Lock(), None   # see __call__
+        self.in_place = frozenset()   # ids of tensors the replay updates in their arrays
         self.captured = [(t, s.off, s.off + s.n, t._data.shape, t._requires_grad)
                          for t, s in p.captured]
 
@@ -153,7 +154,7 @@ class TapePlan:
             return
         reads = p.reverse_reads()
         for w in p.written:
-            if any(lo < w.off + max(w.n, 1) and w.off < hi for lo, hi in reads):
+            if any(lo < w.end and w.off < hi for lo, hi in reads):
                 raise Unsupported("returning a tensor that requires grad whose backward "
                                   "reads a tensor the function then updates in place")
         self.wrt_inputs = [i for i, s in p.inputs if s.rg]
@@ -240,11 +241,14 @@ class TapePlan:
         return self.finish(self, flat, block)
 
     def _write_back(self, flat, A):
-        """The arguments and captured tensors the function updated in place."""
+        """The arguments and captured tensors the function updated in place (those whose
+        id is in ``in_place`` were updated in their own arrays: versions only)."""
+        in_place = self.in_place
         for kind, t, s, count in self.p.writes:
             if kind == "arg":
                 t = flat[t]
-            t._data[...] = A[s.off:s.off + s.n].reshape(s.shape)
+            if id(t) not in in_place:
+                t._data[...] = A[s.off:s.off + s.n].reshape(s.shape)
             for _ in range(count):
                 t._bump_version()
 
