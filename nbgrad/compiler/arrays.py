@@ -64,6 +64,17 @@ class ArrayPlan(TapePlan):
         self.steps = _Builder(self).steps()
         self.in_place = frozenset(id(t) for t, _ in self.bound)
         self.copy_in = copy_in_function(self, self.in_place)
+        self.collect = self._collect()
+
+    def _collect(self):
+        """(offset in the block, length, where the steps left the value) per copy row
+        that `TapePlan._gather_outputs` appended: a replay copies each value straight
+        into a new block (one pass; a gradient is read where G holds it)."""
+        out = []
+        for row in self.code[len(self.p.rows):]:
+            n, o, a = int(row[1]), int(row[2]), int(row[3])
+            out.append((o - self.out_lo, n, self.at(a, n)))
+        return out
 
     # -- views of the arenas, as steps read and write them ------------------------
     def a(self, s):
@@ -107,7 +118,12 @@ class ArrayPlan(TapePlan):
         self.copy_in(flat, A)
         for step in self.steps:
             step(state)
-        block = A[self.out_lo:self.out_hi].copy()
+        block = np.empty(self.out_hi - self.out_lo, A.dtype)
+        for o, n, src in self.collect:
+            if n >= ARRAY_MIN_ELEMENTS:
+                array.copy_into(block[o:o + n], src)
+            else:
+                block[o:o + n] = src
         self._write_back(flat, A)
         return self.finish(self, flat, block)
 
@@ -124,7 +140,7 @@ class _Unit:
 class _Builder:
     def __init__(self, plan):
         self.plan, self.p = plan, plan.p
-        self.rows = self.p.rows + [None] * (len(plan.code) - len(self.p.rows))
+        self.rows = self.p.rows   # not the output copies after them: see ArrayPlan._collect
 
     def steps(self):
         plan = self.plan
