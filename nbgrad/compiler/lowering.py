@@ -13,6 +13,7 @@ eagerly instead (never an approximate replay).
 import numpy as np
 
 from nbgrad._device import cpu_device
+from nbgrad.compiler.epilogue import Epilogue
 from nbgrad.compiler.gathers import Gathers
 from nbgrad.compiler.hostops import HostCall, tensor_positions
 from nbgrad.compiler.interpreter import BUILTINS, E_LIMIT, WIDTH, Vocabulary, encode_row
@@ -58,6 +59,7 @@ class Program:
         self.dtype = None
         self.largest = 0        # the most elements of one slot
         self.all_slots = []     # every slot, views of others included
+        self.epilogue = None    # the optimizer steps run after the program (`epilogue`)
 
     def alloc(self, shape, rg=False):
         n = int(np.prod(shape, dtype=np.int64))
@@ -124,15 +126,19 @@ def lower(rec, flat_args, result=None):
     """The `Program` replaying `rec` (raises `Unsupported`) and a function giving
     the slot of a tensor the function returned (`result`, for its template)."""
     low = _Lowering(flat_args, rec.made)
+    epilogue = Epilogue()
     for entry, where in zip(rec.entries, rec.locations):
         try:
-            getattr(low, "entry_" + entry[0])(*entry[1:])
+            if not epilogue.take(entry, low._ref):
+                getattr(low, "entry_" + entry[0])(*entry[1:])
         except Unsupported as exc:
             raise Unsupported(f"{exc} at {where}") from None
     for t in _tensors_in(result):   # a returned stack needs its values
         if id(t) in low.pending:
             low.materialize(t)
-    return low.finish(), low.result_slot
+    program = low.finish()
+    program.epilogue = epilogue if epilogue.actions else None
+    return program, low.result_slot
 
 
 def _tensors_in(value):

@@ -7,6 +7,10 @@ are not logged: the outermost op is the unit that replays.  ``backward()`` and
 ``autograd.grad`` are logged as one entry each, with the engine running
 eagerly underneath.
 
+``optimizer.step()`` and ``lr_scheduler.step()`` are logged as one entry each
+(``"host_step"``), with what the step updates: a replay calls them again, after
+the program has run (see `nbgrad.compiler.lowering`, "the epilogue").
+
 Everything the tape cannot replay faithfully is noted instead of recorded, with
 the user's file and line: a tensor's value read into Python (``item()``,
 ``bool(t)``, ``tolist()``, ``numpy()``: control flow may depend on it), an
@@ -67,6 +71,7 @@ class Recording:
         self.depth = 0       # > 0 inside an op or the engine: nothing is logged there
         self.in_engine = False
         self.in_into = False
+        self.in_host_step = False
 
     def refuse(self, reason):
         """Mark the run as not replayable (the first reason wins)."""
@@ -187,7 +192,7 @@ def _patch_state(rec, patch):
     bump = Tensor._bump_version
 
     def tracked_bump(self):
-        if not rec.in_engine and not rec.in_into:
+        if not (rec.in_engine or rec.in_into or rec.in_host_step):
             rec.refuse("an in-place change of a tensor (other than an elementwise op "
                        "written into its target, e.g. `p -= lr * p.grad` under no_grad)")
         bump(self)
@@ -208,6 +213,7 @@ def _patch_state(rec, patch):
         patch(_random, name, _refusing(rec, getattr(_random, name), "a random draw"))
     _patch_copies(rec, patch)
     _patch_modules(rec, patch)
+    _patch_host_steps(rec, patch)
 
 
 def _patch_modules(rec, patch):
@@ -221,6 +227,59 @@ def _patch_modules(rec, patch):
         return call(self, *args, **kwargs)
 
     patch(Module, "__call__", logged_call)
+
+
+def _patch_host_steps(rec, patch):
+    """``step()`` of every optimizer and learning-rate scheduler class: run as a whole
+    (its ops, state and version bumps unlogged) and logged as one ``host_step``."""
+    from nbgrad.optim.lr_scheduler import LRScheduler
+    from nbgrad.optim.optimizer import Optimizer
+    for base in (Optimizer, LRScheduler):
+        for cls in _with_subclasses(base):
+            step = cls.__dict__.get("step")
+            if step is not None:
+                patch(cls, "step", _host_step(rec, step))
+
+
+def _with_subclasses(cls):
+    out, todo = [], [cls]
+    while todo:
+        c = todo.pop()
+        if c not in out:
+            out.append(c)
+            todo.extend(c.__subclasses__())
+    return out
+
+
+def _host_step(rec, step):
+    def call(self, *args, **kwargs):
+        if rec.depth:
+            return step(self, *args, **kwargs)
+        if any(a is not None for a in args) or any(v is not None for v in kwargs.values()):
+            # a closure re-runs the model on this call's data; a metric is a value
+            rec.refuse(f"{type(self).__name__}.step() with an argument (a closure, an epoch "
+                       "or a metric)")
+            return step(self, *args, **kwargs)
+        rec.depth += 1
+        rec.in_host_step = True
+        try:
+            result = step(self, *args, **kwargs)
+        finally:
+            rec.depth -= 1
+            rec.in_host_step = False
+        rec.entries.append(("host_step", self, _stepped_tensors(self)))
+        rec.locations.append(user_location())
+        return result
+    call.__name__ = step.__name__
+    return call
+
+
+def _stepped_tensors(obj):
+    """The tensors an optimizer's step updates (a scheduler's: none)."""
+    groups = getattr(obj, "param_groups", None)
+    if groups is None or not hasattr(obj, "state"):
+        return []
+    return [p for g in groups for p in g["params"]]
 
 
 def _patch_copies(rec, patch):

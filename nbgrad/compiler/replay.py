@@ -121,6 +121,7 @@ class TapePlan:
         self.consumed = _consumed_node()
         self.node = None   # the last replay's reverse node (a plan with live outputs)
         self.hosts = p.hosts
+        self.epilogue = p.epilogue
         self._lock, self._owner = threading.Lock(), None   # see __call__
         self.in_place = frozenset()   # ids of tensors the replay updates in their arrays
         self.captured = [(t, s.off, s.off + s.n, t._data.shape, t._requires_grad)
@@ -152,6 +153,10 @@ class TapePlan:
         self.rev = None
         if not self.live:
             return
+        if p.epilogue is not None and p.epilogue.stepped:
+            # its backward, run later, would read the values from before the step
+            raise Unsupported("returning a tensor that requires grad from a function that "
+                              "calls optimizer.step()")
         reads = p.reverse_reads()
         for w in p.written:
             if any(lo < w.end and w.off < hi for lo, hi in reads):
@@ -220,7 +225,10 @@ class TapePlan:
             lock.acquire()
         self._owner = threading.get_ident()
         try:
-            return self._replay(flat)
+            result = self._replay(flat)
+            if self.epilogue is not None:
+                self.epilogue.run(flat)
+            return result
         finally:
             self._owner = None
             lock.release()

@@ -100,12 +100,16 @@ def _patch_track_step_called(scheduler, opt):
         return
     opt_ref = ref(opt)
     func = opt.step.__func__
+    # the class's own step is looked up per call, so that a class patched later (as
+    # nb.compile's recording does) is seen through this wrapper too
+    late = func is getattr(type(opt), "step", None)
 
     @wraps(func)
     def wrapper(*args, **kwargs):
         o = opt_ref()
         o._opt_called = True
-        return func.__get__(o, o.__class__)(*args, **kwargs)
+        f = type(o).step if late else func
+        return f.__get__(o, o.__class__)(*args, **kwargs)
 
     wrapper._wrapped_by_lr_sched = True
     opt.step = wrapper
