@@ -104,6 +104,21 @@ class MLPTrainStep:
         self.run()
 
 
+class MLPOptimStep:
+    """The MLP step with ``optim.SGD(momentum=0.9)`` updating and ``zero_grad()`` after."""
+
+    params = [EAGER, COMPILED]  # noqa: RUF012
+    param_names = ["implementation"]  # noqa: RUF012
+    timeout = 180
+
+    def setup(self, impl):
+        self.run = _runner(cw.mlp_optim_case(nb), impl)
+
+    def time_step(self, impl):
+        gc.enable()
+        self.run()
+
+
 class CompileFirstCall:
     """Seconds of the first call of ``nb.compile(scalar graph step)``: recording and
     compiling 9,998 ops (kernels already in the on-disk cache)."""

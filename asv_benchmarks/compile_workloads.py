@@ -98,6 +98,23 @@ def mlp_step(torch, model, x, target, lr=LR):
     return loss
 
 
+def mlp_optim_case(torch, seed=0, momentum=0.9):
+    """The MLP step with ``torch.optim.SGD`` (momentum) doing the update and
+    ``zero_grad()`` after it: a compiled replay calls the optimizer's step."""
+    model, x, target = mlp_model(torch, seed)
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=momentum)
+
+    def step(x, target):
+        loss = torch.nn.functional.cross_entropy(model(x), target)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss
+    case = Case(step, (x, target))
+    case.model = model
+    return case
+
+
 def mlp_case(torch, seed=0):
     model, x, target = mlp_model(torch, seed)
 
