@@ -14,7 +14,9 @@ the program has run (see `nbgrad.compiler.lowering`, "the epilogue").
 Everything the tape cannot replay faithfully is noted instead of recorded, with
 the user's file and line: a tensor's value read into Python (``item()``,
 ``bool(t)``, ``tolist()``, ``numpy()``: control flow may depend on it), an
-in-place change of a tensor, an assignment to ``.grad``, a random draw.  The
+in-place change of a tensor, an assignment to ``.grad``, a random draw of
+integers.  A float random factory (``nb.randn``...) is logged as an op of no
+tensors (`RandomDraw`) that a replay calls again.  The
 caller then runs the function eagerly (see `nbgrad.compiler.api`).
 
 Recording patches classes and module attributes for its duration, so it is
@@ -179,7 +181,8 @@ def _patch_ops(rec, patch):
 
 
 def _patch_state(rec, patch):
-    """Tensors made outside ops, in-place changes, .grad assignments, random draws."""
+    """Tensors made outside ops, in-place changes, .grad assignments, random draws (float
+    factories logged, integer ones refused)."""
     make = Tensor.__dict__["_make"].__func__
 
     def tracked_make(cls, data, dtype=None, device=cpu_device):
@@ -209,8 +212,10 @@ def _patch_state(rec, patch):
         grad_prop.fset(self, value)
 
     patch(Tensor, "grad", property(grad_prop.fget, set_grad, grad_prop.fdel))
-    for name in ("_random", "_integers", "_permutation"):
-        patch(_random, name, _refusing(rec, getattr(_random, name), "a random draw"))
+    patch(_random, "_random", _logged_draw(rec, _random._random))
+    for name in ("_integers", "_permutation"):
+        patch(_random, name, _refusing(rec, getattr(_random, name),
+                                       "a random draw of integers (randint, randperm)"))
     _patch_copies(rec, patch)
     _patch_modules(rec, patch)
     _patch_host_steps(rec, patch)
@@ -302,6 +307,37 @@ def _holds_tensor(data):
     if isinstance(data, Tensor):
         return True
     return isinstance(data, (list, tuple)) and any(_holds_tensor(d) for d in data)
+
+
+class RandomDraw:
+    """A float random factory call (``nb.rand``, ``nb.randn``, their ``_like`` forms)
+    as an op of no tensors: lowered to a host row, which calls the factory again on
+    every replay, so each replay draws fresh numbers from the live generator, at the
+    same point of the program as an eager call (the same numbers after one seed)."""
+
+    def __init__(self, draw, name):
+        self.draw, self.name = draw, name
+
+    def __call__(self, *args, **kwargs):
+        return self.draw(*args, **kwargs)
+
+
+def _logged_draw(rec, draw):
+    def call(size, op, *args, **kwargs):
+        if rec.depth:   # inside an op: its result would be recorded as a constant
+            rec.refuse("a random draw inside an op")
+            return draw(size, op, *args, **kwargs)
+        rec.depth += 1
+        try:
+            result = draw(size, op, *args, **kwargs)
+        finally:
+            rec.depth -= 1
+        if result._requires_grad:
+            rec.refuse(f"{op}(requires_grad=True): a random leaf made inside the function")
+        rec.entries.append(("op", RandomDraw(draw, op), (size, op) + args, kwargs, result))
+        rec.locations.append(user_location())
+        return result
+    return call
 
 
 def _refusing(rec, fn, reason):
