@@ -36,21 +36,36 @@ class CompileWarning(UserWarning):
     """A compiled function's signature runs eagerly (the message says why and where)."""
 
 
-def compile(fn=None, *, cache_size_limit=8):
-    """`fn` recorded on its first call per signature and replayed as one compiled
-    tape call after (see the module docstring).  Also a decorator::
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
+            options=None, disable=False, cache_size_limit=8):
+    """`model` (a function or a module) recorded on its first call per signature and
+    replayed as one compiled call after (see the module docstring).  Also a
+    decorator::
 
         @nb.compile
         def step(x):
             loss = ((x + 2) * (x + 2) * 3).mean()
             loss.backward()
             return loss
+
+    A module gives an `OptimizedModule`, as ``torch.compile`` does.  ``disable=True``
+    returns `model` itself; ``fullgraph``, ``dynamic``, ``backend``, ``mode`` and
+    ``options`` are PyTorch's and accepted for its code, with no effect: every
+    signature is recorded for its shapes, and what cannot replay runs eagerly
+    with a `CompileWarning`.
     """
-    if fn is None:
-        return functools.partial(compile, cache_size_limit=cache_size_limit)
-    if not callable(fn):
-        raise TypeError(f"nb.compile expects a callable, got {type(fn).__name__}")
-    return CompiledFunction(fn, cache_size_limit)
+    if model is None:
+        return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic,
+                                 backend=backend, mode=mode, options=options,
+                                 disable=disable, cache_size_limit=cache_size_limit)
+    if not callable(model):
+        raise TypeError(f"nb.compile expects a callable, got {type(model).__name__}")
+    if disable:
+        return model
+    from nbgrad.compiler.modules import Module, OptimizedModule
+    if isinstance(model, Module):   # torch.compile(model): a module, as PyTorch returns
+        return OptimizedModule(model, CompiledFunction(model, cache_size_limit, wrap=False))
+    return CompiledFunction(model, cache_size_limit)
 
 
 # The tape interpreter runs one row at a time, serially: past a few thousand
@@ -73,14 +88,15 @@ class _LargeTensors(Exception):
 class CompiledFunction:
     """The callable `compile` returns; ``stats`` counts what each call did."""
 
-    def __init__(self, fn, cache_size_limit):
+    def __init__(self, fn, cache_size_limit, wrap=True):
         self.fn = fn
         self.cache_size_limit = cache_size_limit
         self._plans = {}
         self._fast = []      # (check, plan): generated signature checks, see `guards`
         self.stats = {"recordings": 0, "replays": 0, "eager_calls": 0, "evictions": 0}
         self.last_reason = None   # why the last recording runs eagerly (None: it replays)
-        functools.update_wrapper(self, fn)
+        if wrap:   # not for a module: its __dict__ (parameters, training) is its own
+            functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
         if _recording:   # inside another compiled function's recording: be part of it
@@ -124,7 +140,8 @@ class CompiledFunction:
                 plan = _Eager(str(exc), warn=False)
         self.last_reason = getattr(plan, "reason", None)
         if plan.__class__ is _Eager and plan.warn:
-            warnings.warn(f"nb.compile: {getattr(self.fn, '__qualname__', self.fn)} runs "
+            name = getattr(self.fn, "__qualname__", None) or type(self.fn).__name__
+            warnings.warn(f"nb.compile: {name} runs "
                           f"eagerly for this signature: {plan.reason}", CompileWarning,
                           stacklevel=3)
         # one plan per guard state (x.grad None on the first step, set after)
