@@ -368,14 +368,21 @@ def test_ops_outside_the_vocabulary_replay_on_their_eager_kernels():
     assert step.stats["replays"] == 3
 
 
-def test_large_tensors_outside_the_fused_form_run_eagerly_without_a_warning():
-    step = nb.compile(lambda x: (x.cumsum(0) * x).sum())
+def _backward_and_live(x):
+    y = x.cumsum(0) * x
+    (y * y).sum().backward()
+    return y   # still requires grad: a later y.sum().backward() must work
+
+
+def test_large_tensors_the_array_replay_cannot_serve_run_eagerly_without_a_warning():
+    step = nb.compile(_backward_and_live)
     x = nb.ones(10_000, requires_grad=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         step(x)
         step(x)
     assert step.stats["eager_calls"] == 1 and "eager kernels" in step.last_reason
+    assert "with its own backward" in step.last_reason
 
 
 def fused_body(x, y, w):

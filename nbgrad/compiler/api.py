@@ -192,12 +192,10 @@ def _large_plan(program, tpl, roots, largest):
     live = live_outputs(tpl, roots)
     if n is not None and not live:
         return FusedPlan(program, tpl, n)
-    why = "a returned tensor that requires grad"
-    if not live:
-        try:
-            return ArrayPlan(program, tpl, roots)
-        except NotArrayReplayable as exc:
-            why = str(exc)
+    try:
+        return ArrayPlan(program, tpl, roots)
+    except NotArrayReplayable as exc:
+        why = str(exc)
     raise _LargeTensors(f"a tensor of {largest} elements with {why}: the step runs on the "
                         f"eager kernels (the tape interpreter serves up to "
                         f"{TAPE_MAX_ELEMENTS} elements a tensor; the array replay runs "

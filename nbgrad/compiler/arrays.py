@@ -26,9 +26,12 @@ parameter itself and read a gradient where G holds it.  Every step writes what
 the eager kernels write, in the same order of operations (the same values).
 """
 
+import threading
+
 import numpy as np
 
 from nbgrad.backends.cpu import array, elementwise, nn, reduce
+from nbgrad.compiler import array_reverse
 from nbgrad.backends.family import IDENTITY as _COPY
 from nbgrad.compiler.array_forms import deliver, form_of, into_gradient, transpose_source
 from nbgrad.compiler.copies import copy_in_function
@@ -58,10 +61,17 @@ class ArrayPlan(TapePlan):
         self.moved = []   # (lo, hi, array, tensor or None): A's lo:hi kept in `array`
         self.bound = []   # (tensor, its array): captured tensors the steps use in place
         self.hosted = []  # the ops of host rows run through their HostCall
+        self.gather = self.code[len(program.rows):]   # the output copies: see _collect
+        self.rows, self.n_forward, self.pending = program.rows, len(program.rows), None
+        if self.live:   # the outputs' later backward: reverse rows after these
+            why = array_reverse.prepare(self)
+            if why is not None:
+                raise NotArrayReplayable(why)
         self._build()
 
     def _build(self):
-        self.steps = _Builder(self).steps()
+        steps = _Builder(self).steps()
+        self.steps, self.reverse_steps = steps[:self.split], steps[self.split:]
         self.in_place = frozenset(id(t) for t, _ in self.bound)
         self.copy_in = copy_in_function(self, self.in_place)
         self.collect = self._collect()
@@ -71,7 +81,7 @@ class ArrayPlan(TapePlan):
         that `TapePlan._gather_outputs` appended: a replay copies each value straight
         into a new block (one pass; a gradient is read where G holds it)."""
         out = []
-        for row in self.code[len(self.p.rows):]:
+        for row in self.gather:
             n, o, a = int(row[1]), int(row[2]), int(row[3])
             out.append((o - self.out_lo, n, self.at(a, n)))
         return out
@@ -113,6 +123,8 @@ class ArrayPlan(TapePlan):
             if t._data is not data:   # its .data was replaced: bind the new array
                 self._build()
                 break
+        if self.pending is not None:
+            array_reverse.save_pending(self)
         state = {"flat": flat}
         A = self.A
         self.copy_in(flat, A)
@@ -124,8 +136,27 @@ class ArrayPlan(TapePlan):
                 array.copy_into(block[o:o + n], src)
             else:
                 block[o:o + n] = src
+        if self.rev is not None:
+            node = self.node = self._reverse_node(flat, None, state)
+            self.pending = array_reverse.Pending(node)
+            node.params = (self, self.pending, state)
         self._write_back(flat, A)
-        return self.finish(self, flat, block)
+        result = self.finish(self, flat, block)
+        self.node = None   # only the outputs keep it: a dropped output frees it (array_reverse)
+        return result
+
+    def run_reverse(self, pending, state, grads):
+        """The outputs' backward (see `array_reverse`), one at a time with replays."""
+        lock = self._lock
+        if not lock.acquire(False):
+            if self._owner == threading.get_ident():
+                raise RuntimeError("nb.compile: a compiled call's backward run from inside "
+                                   "a replay of the same function")
+            lock.acquire()
+        try:
+            return array_reverse.run(self, pending, state, grads)
+        finally:
+            lock.release()
 
 
 class _Unit:
@@ -140,7 +171,7 @@ class _Unit:
 class _Builder:
     def __init__(self, plan):
         self.plan, self.p = plan, plan.p
-        self.rows = self.p.rows   # not the output copies after them: see ArrayPlan._collect
+        self.rows = plan.rows   # not the output copies after them: see ArrayPlan._collect
 
     def steps(self):
         plan = self.plan
@@ -222,6 +253,8 @@ class _Builder:
             if start is not None:
                 steps.append(_interpreted(plan, plan.code[start:k]))
                 start = None
+            if k == plan.n_forward:   # the later backward's steps start here
+                plan.split = len(steps)
             if is_zero:
                 steps.append(_zeroing(plan, zeros[k]))
             elif unit is not None and unit.make is not None:

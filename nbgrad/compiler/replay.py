@@ -53,6 +53,8 @@ class _ReverseOp:
     @staticmethod
     def backward(node, grads):
         plan, arena, state = node.params
+        if node.released:   # a backward without retain_graph ran: its values may be gone
+            raise RuntimeError(SAVED_FREED_MESSAGE)
         if node.watched:
             check_watched(node, node.watched)
         if grad_mode._state.enabled:
@@ -167,6 +169,7 @@ class TapePlan:
         wrt = [s for _, s in p.inputs if s.rg] + [s for _, s in p.captured if s.rg]
         rows, seeds, grads = p.reverse_rows([t[1] for t in self.live], wrt)
         self.rev = (p.encode(rows), seeds, grads)
+        self.rev_rows = rows
 
     def execute(self, code, A, G, state):
         """Run `code`; host rows are run here, between interpreter calls."""
@@ -244,7 +247,7 @@ class TapePlan:
             self.run_tape(self.code, A, self.G, 0, self.aux)
         block = A[self.out_lo:self.out_hi].copy()
         if self.rev is not None:
-            self.node = self._reverse_node(flat, A, state)
+            self.node = self._reverse_node(flat, A if hosts else A.copy(), state)
         self._write_back(flat, A)
         return self.finish(self, flat, block)
 
@@ -260,14 +263,16 @@ class TapePlan:
             for _ in range(count):
                 t._bump_version()
 
-    def _reverse_node(self, flat, A, state):
+    def _reverse_node(self, flat, arena, state):
+        """The grad_fn of the live outputs; `arena`: what its backward reads values from."""
         node = new_node(CompiledFunctionBackwardWithValues)
         tensors = [flat[i] for i in self.wrt_inputs] + self.wrt_captured
         node.next_functions = tuple(edge_of(t) for t in tensors)
         node.input_meta = tuple((t._data.shape, t.dtype) for t in tensors)
         node.watched = [watch_input(t) for t in tensors]
         node.n_outputs = len(self.live)
-        node.params = (self, A if self.hosts else A.copy(), state)
+        node.params = (self, arena, state)
+        node.saved = {}   # the engine releases it after a backward without retain_graph
         return node
 
 
