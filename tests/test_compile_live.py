@@ -11,6 +11,7 @@ import pytest
 import nbgrad as nb
 from nbgrad.compiler import CompileWarning
 from nbgrad.compiler.arrays import ArrayPlan
+from tests.test_compile_arrays import _float_sample, _plan_kinds, _tape_op_cases
 
 F = nb.nn.functional
 BATCH, IN, HIDDEN, CLASSES = 96, 80, 64, 10
@@ -132,3 +133,36 @@ def test_a_small_replay_frees_its_graph_after_one_backward_too():
         out.backward()
         with pytest.raises(RuntimeError, match="backward through the graph a second time"):
             out.backward()
+
+
+@pytest.mark.parametrize("info", _tape_op_cases())
+def test_every_tape_op_of_the_database_backward_later(info):
+    """Each elementwise op of the tape's vocabulary at (64, 80), then a product, its
+    result returned still requiring grad: ``autograd.grad`` of it later, through the
+    replay's reverse steps, gives eager's gradients."""
+    sample = _float_sample(info)
+    arrays = [np.resize(a, (64, 80)) for a in sample.args if isinstance(a, np.ndarray)]
+    diff = set(sample.diff_positions()) if info.grad else set()
+
+    def body(w, *ts):
+        it = iter(ts)
+        args = [next(it) if isinstance(a, np.ndarray) else a for a in sample.args]
+        return (info.call(*args, **sample.kwargs) @ w).tanh()
+
+    def make():
+        w = nb.tensor(np.random.default_rng(1).standard_normal((80, 3)), requires_grad=True)
+        return [w] + [nb.tensor(a, requires_grad=i in diff) for i, a in enumerate(arrays)]
+    eager_args, args = make(), make()
+    step = nb.compile(body)
+    for call in range(3):
+        want_out, out = body(*eager_args), step(*args)
+        np.testing.assert_allclose(out.detach().numpy(), want_out.detach().numpy(),
+                                   rtol=1e-12, atol=1e-12)
+        leaves = [k for k, t in enumerate(args) if t.requires_grad]
+        seed = nb.tensor(np.random.default_rng(call).standard_normal((64, 3)))
+        want = nb.autograd.grad(want_out, [eager_args[k] for k in leaves], seed)
+        got = nb.autograd.grad(out, [args[k] for k in leaves], seed)
+        for g, e in zip(got, want):
+            np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=1e-12, atol=1e-12)
+    assert step.stats["replays"] == 2
+    assert set(_plan_kinds(step)) == {"ArrayPlan"}
