@@ -119,6 +119,22 @@ class MLPOptimStep:
         self.run()
 
 
+class MLPCompiledModule:
+    """The MLP step with only the model compiled (``nb.compile(model)``): loss,
+    ``backward()`` and ``optim.SGD`` outside, the backward through the replay."""
+
+    params = [EAGER, COMPILED]  # noqa: RUF012
+    param_names = ["implementation"]  # noqa: RUF012
+    timeout = 180
+
+    def setup(self, impl):
+        self.run = _runner(cw.mlp_module_case(nb), impl)
+
+    def time_step(self, impl):
+        gc.enable()
+        self.run()
+
+
 class CompileFirstCall:
     """Seconds of the first call of ``nb.compile(scalar graph step)``: recording and
     compiling 9,998 ops (kernels already in the on-disk cache)."""

@@ -48,10 +48,10 @@ from asv_benchmarks.ratios import fmt_time, interleaved_best, timer
 
 ROWS = {"scalar": "scalar graph, per op", "2x2": "tutorial 2x2",
         "10M": "tutorial 10M float32", "mlp": "MLP train step",
-        "mlp_optim": "MLP step, optim.SGD"}
+        "mlp_optim": "MLP step, optim.SGD", "mlp_module": "MLP, compile(model)"}
 # (samples per round, seconds per sample at least) for each row
 SAMPLING = {"scalar": (3, 0.0), "2x2": (15, 0.005), "10M": (8, 0.0), "mlp": (10, 0.005),
-            "mlp_optim": (10, 0.005)}
+            "mlp_optim": (10, 0.005), "mlp_module": (10, 0.005)}
 COLUMNS = ("torch_own", "torch_here", "eager", "reference", "compiled")
 
 
@@ -61,7 +61,8 @@ def cases_of(torch, keys):
               "2x2": lambda: cw.tutorial_case(torch, cw.TUTORIAL_SHAPES["2x2"]),
               "10M": lambda: cw.tutorial_case(torch, cw.TUTORIAL_SHAPES["10M"]),
               "mlp": lambda: cw.mlp_case(torch),
-              "mlp_optim": lambda: cw.mlp_optim_case(torch)}
+              "mlp_optim": lambda: cw.mlp_optim_case(torch),
+              "mlp_module": lambda: cw.mlp_module_case(torch)}
     return {k: makers[k]() for k in keys}
 
 
@@ -414,7 +415,7 @@ def _in_a_loop(fns):
         run, ref = cols.get("compiled"), cols.get("reference")
         if run is None:
             continue
-        number = 20 if key in ("scalar", "10M", "mlp", "mlp_optim") else 2000
+        number = 20 if key in ("scalar", "10M") or key.startswith("mlp") else 2000
         best = [float("inf"), float("inf")]
         for _ in range(3):
             for j, f in enumerate((run, ref)):

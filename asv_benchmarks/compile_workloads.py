@@ -30,12 +30,16 @@ LR = 0.01
 class Case:
     """A step function, its arguments, and a reset run before every call."""
 
-    def __init__(self, fn, args, before=None):
+    def __init__(self, fn, args, before=None, compiled=None):
         self.fn, self.args, self.before = fn, args, before
+        self.compiled = compiled   # compile_fn -> step: what compiling means, if not fn
 
     def runner(self, compile_fn=None):
         """Zero-argument callable: one step, eager or through ``compile_fn(fn)``."""
-        fn = self.fn if compile_fn is None else compile_fn(self.fn)
+        if compile_fn is None:
+            fn = self.fn
+        else:
+            fn = compile_fn(self.fn) if self.compiled is None else self.compiled(compile_fn)
         args, before = self.args, self.before
         if before is None:
             return lambda: fn(*args)
@@ -111,6 +115,26 @@ def mlp_optim_case(torch, seed=0, momentum=0.9):
         opt.zero_grad()
         return loss
     case = Case(step, (x, target))
+    case.model = model
+    return case
+
+
+def mlp_module_case(torch, seed=0):
+    """The MLP step as ``torch.compile(model)`` code runs it: the model's forward is
+    what is compiled; the loss, ``backward()`` and ``optim.SGD`` run outside."""
+    model, x, target = mlp_model(torch, seed)
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+
+    def step_of(m):
+        def step(x, target):
+            loss = torch.nn.functional.cross_entropy(m(x), target)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            return loss
+        return step
+    case = Case(step_of(model), (x, target), compiled=lambda compile_fn: step_of(
+        compile_fn(model)))
     case.model = model
     return case
 
