@@ -205,10 +205,8 @@ def test_p_values_match_known_values():
 
 # -- nb.compile ----------------------------------------------------------------------------
 @pytest.mark.parametrize("draw", [lambda x: x + nb.randperm(3, dtype=nb.float64),
-                                  lambda x: x + nb.randint(0, 9, (3,)),
-                                  lambda x: x + nb.normal(0.0, 1.0, (3,), dtype=nb.float64),
-                                  lambda x: x * nb.rand_like(x)])
-def test_random_factories_run_eagerly_under_compile(draw):
+                                  lambda x: x + nb.randint(0, 9, (3,))])
+def test_integer_random_factories_run_eagerly_under_compile(draw):
     from nbgrad.compiler import CompileWarning
     step = nb.compile(draw)
     x = nb.ones(3, dtype=nb.float64)
@@ -216,8 +214,25 @@ def test_random_factories_run_eagerly_under_compile(draw):
         step(x)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        outs = {tuple(step(x).tolist()) for _ in range(3)}
-    assert len(outs) == 3
+        outs = {tuple(step(x).tolist()) for _ in range(6)}
+    assert len(outs) > 1
+
+
+@pytest.mark.parametrize("draw", [lambda x: x + nb.normal(0.0, 1.0, (3,), dtype=nb.float64),
+                                  lambda x: x * nb.rand_like(x)])
+def test_float_random_factories_replay_eager_draws_under_compile(draw):
+    step = nb.compile(draw)
+    x = nb.ones(3, dtype=nb.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        step(x)
+        nb.manual_seed(5)
+        compiled = [step(x).tolist() for _ in range(3)]
+    nb.manual_seed(5)
+    eager = [draw(x).tolist() for _ in range(3)]
+    assert compiled == eager
+    assert len({tuple(c) for c in compiled}) == 3
+    assert step.stats["replays"] >= 3
 
 
 def test_random_ops_replay_with_fresh_numbers():
