@@ -2,8 +2,10 @@
 from ``torch.compile`` in tests/compile_data), whose calls replay; PyTorch's
 keyword arguments of ``torch.compile`` are accepted."""
 
+import copy
 import json
 import os
+import pickle
 import warnings
 
 import numpy as np
@@ -90,3 +92,23 @@ def test_torch_compile_keywords_are_accepted():
         np.testing.assert_array_equal(fn(x).numpy(), [2.0, 2.0, 2.0])
         assert fn.stats["replays"] == 1
     assert nb.compile(double, disable=True) is double
+
+
+def test_a_copy_of_a_compiled_module_records_anew_on_its_own_parameters():
+    model = _net()
+    compiled = nb.compile(model)
+    x = nb.randn(4, 6, dtype=nb.float64)
+    compiled.eval()
+    compiled(x)
+    compiled(x)
+    for copied in (copy.deepcopy(compiled), pickle.loads(pickle.dumps(compiled))):
+        assert copied._compiled_call.fn is copied._orig_mod   # the copy's own module
+        with nb.no_grad():
+            copied.body[0].weight.mul_(2)
+        copied(x)
+        np.testing.assert_array_equal(copied(x).detach().numpy(),
+                                      copied._orig_mod(x).detach().numpy())
+        assert copied.stats == {"recordings": 1, "replays": 1, "eager_calls": 0,
+                                "evictions": 0}
+    np.testing.assert_array_equal(compiled(x).detach().numpy(), model(x).detach().numpy())
+    assert compiled.stats["replays"] == 2

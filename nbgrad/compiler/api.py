@@ -98,6 +98,15 @@ class CompiledFunction:
         if wrap:   # not for a module: its __dict__ (parameters, training) is its own
             functools.update_wrapper(self, fn)
 
+    def __getstate__(self):
+        """Copies and pickles keep the function, not the recordings (arenas, locks):
+        a copy records again on its first call, as PyTorch's recompiles."""
+        return {"fn": self.fn, "cache_size_limit": self.cache_size_limit,
+                "wrap": "__wrapped__" in self.__dict__}
+
+    def __setstate__(self, state):
+        self.__init__(state["fn"], state["cache_size_limit"], state["wrap"])
+
     def __call__(self, *args, **kwargs):
         if _recording:   # inside another compiled function's recording: be part of it
             return self.fn(*args, **kwargs)

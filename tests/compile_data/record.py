@@ -4,12 +4,15 @@
 
 Recorded with PyTorch 2.13 (CPU): the type, repr, state-dict keys and parameter
 names of ``torch.compile(Sequential(Linear(6, 5), ReLU(), Linear(5, 3)))``, whether
-it keeps the module and its parameters, what ``eval()`` does to the module, what
-indexing it raises, and that ``disable=True`` returns the module itself.
+it keeps the module and its parameters, what a deep copy and a pickle give, what
+``eval()`` does to the module, what indexing it raises, and that ``disable=True``
+returns the module itself.
 """
 
+import copy
 import json
 import os
+import pickle
 
 
 def describe(lib):
@@ -24,6 +27,10 @@ def describe(lib):
            "same_params": [a is b for a, b in zip(cm.parameters(), m.parameters())],
            "is_module": isinstance(cm, nn.Module),
            "disable_returns_model": lib.compile(m, disable=True) is m}
+    copied = copy.deepcopy(cm)
+    out["deepcopy"] = [type(copied).__name__, copied._orig_mod is not m,
+                       copied._orig_mod[0].weight is not m[0].weight]
+    out["pickled"] = type(pickle.loads(pickle.dumps(cm))).__name__
     cm.eval()
     out["orig_training_after_eval"] = m.training
     try:
