@@ -252,3 +252,27 @@ def test_gradients_clipped_before_the_step_replay_as_eagerly(size):
     assert min(norms_e) > 1   # the clip changed every step's gradients
     for a, b in zip(norms_e + params_e, norms_c + params_c):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+
+
+def test_a_fused_elementwise_step_with_an_optimizer_replays_as_eagerly():
+    results = []
+    for compiled in (False, True):
+        nb.manual_seed(0)
+        w = nb.randn(20_000, dtype=nb.float64, requires_grad=True)
+        opt = nb.optim.Adam([w], lr=0.01)
+
+        def step(x):
+            loss = ((x * w).tanh() * 3 + w * w).sum()
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            return loss
+        fn = nb.compile(step) if compiled else step
+        nb.manual_seed(1)
+        losses = [fn(nb.randn(20_000, dtype=nb.float64)).detach().numpy() for _ in range(4)]
+        results.append(losses + [w.detach().numpy().copy()])
+        if compiled:
+            assert fn.stats["replays"] == 3
+            assert {type(p).__name__ for ps in fn._plans.values() for p in ps} == {"FusedPlan"}
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
