@@ -24,6 +24,8 @@ added into before anything set them are zeroed, only those.  Steps reach A
 through `ArrayPlan.at`, so `placement` can keep a parameter's values in the
 parameter itself and read a gradient where G holds it.  Every step writes what
 the eager kernels write, in the same order of operations (the same values).
+Returned tensors that still require grad get a backward of steps too
+(`array_reverse`).
 """
 
 import threading
@@ -31,8 +33,8 @@ import threading
 import numpy as np
 
 from nbgrad.backends.cpu import array, elementwise, nn, reduce
-from nbgrad.compiler import array_reverse
 from nbgrad.backends.family import IDENTITY as _COPY
+from nbgrad.compiler import array_reverse
 from nbgrad.compiler.array_forms import deliver, form_of, into_gradient, transpose_source
 from nbgrad.compiler.copies import copy_in_function
 from nbgrad.compiler.placement import GATHERS, moves_of, unplaced

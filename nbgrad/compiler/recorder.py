@@ -9,7 +9,7 @@ eagerly underneath.
 
 ``optimizer.step()`` and ``lr_scheduler.step()`` are logged as one entry each
 (``"host_step"``), with what the step updates: a replay calls them again, after
-the program has run (see `nbgrad.compiler.lowering`, "the epilogue").
+the program has run (see `nbgrad.compiler.epilogue`).
 
 Everything the tape cannot replay faithfully is noted instead of recorded, with
 the user's file and line: a tensor's value read into Python (``item()``,
