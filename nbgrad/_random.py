@@ -12,8 +12,9 @@ is a Mersenne twister).  Its state (`Generator.get_state`) is 16 bytes: the
 seed and the offset as little-endian uint64.
 
 Every factory draw goes through `_random` (floats), `_integers` or
-`_permutation`, looked up in this module at each call: ``nb.compile``'s
-recorder patches these three to refuse a random draw.  The
+`_permutation`, looked up in this module at each call and called as
+``draw(size, op, ...)`` with the factory's name `op`: ``nb.compile``'s recorder
+patches these three to log each draw, which a replay makes again.  The
 random ops on tensors (``normal``, ``bernoulli``, ``multinomial``, the
 in-place ``uniform_``...) are in `nbgrad._random_ops`.  Errors are PyTorch's:
 a random float factory of an integer dtype is NotImplementedError, randint
@@ -252,14 +253,14 @@ def _randint_bounds(low, high, d):
     return bounds[0], bounds[1]
 
 
-def _integers(shape, low, high, d, dev, generator, op):
-    """A new array of `shape` and dtype `d` on `dev`, integers uniform in [low, high)."""
+def _integers(shape, op, low, high, d, dev, requires_grad, generator=None):
+    """A new tensor of `shape` and dtype `d` on `dev`, integers uniform in [low, high)."""
     data = _alloc(shape, np.int64, dev)
     b = dispatch.backend(dev)
     if data.size:
         s, o = generator_for(generator, dev, op)._take(data.size)
         b.creation.integers(b.reshape(data, (data.size,)), s, o, low, (high - low) % _U64)
-    return data if d is _dtypes.int64 else b.cast(data, d)
+    return _on(data if d is _dtypes.int64 else b.cast(data, d), d, dev, requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
@@ -278,8 +279,8 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     d = _dtypes.int64 if dtype is None else _dtypes.dtype_arg(dtype, "randint")
     low, high = _randint_bounds(low, high, d)
     dev = _device(device)
-    data = _integers(_shape((size,), "randint"), low, high, d, dev, generator, "randint")
-    return _on(data, d, dev, requires_grad)
+    return _integers(_shape((size,), "randint"), "randint", low, high, d, dev, requires_grad,
+                     generator)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
@@ -300,17 +301,17 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
         raise RuntimeError(f"value cannot be converted to type {d.name} without overflow "
                            f"(randperm({n}) of dtype {d!r})")
     dev = _device(device)
-    return _on(_permutation(n, d, dev, generator), d, dev, requires_grad)
+    return _permutation(n, "randperm", d, dev, requires_grad, generator)
 
 
-def _permutation(n, d, dev, generator):
-    """A new array of dtype `d` on `dev`: a uniform permutation of 0..n-1."""
+def _permutation(n, op, d, dev, requires_grad, generator=None):
+    """A new tensor of dtype `d` on `dev`: a uniform permutation of 0..n-1."""
     data = _alloc((n,), np.int64, dev)
     b = dispatch.backend(dev)
     if n:
-        s, o = generator_for(generator, dev, "randperm")._take(n)
+        s, o = generator_for(generator, dev, op)._take(n)
         b.creation.randperm(data, s, o)
-    return data if d is _dtypes.int64 else b.cast(data, d)
+    return _on(data if d is _dtypes.int64 else b.cast(data, d), d, dev, requires_grad)
 
 
 def rand_like(t, *, generator=None, dtype=None, device=None, requires_grad=False,

@@ -348,6 +348,12 @@ class Tensor:
             return self._data
         return dispatch.backend(self.device).to_host(self._data)
 
+    def _host_for(self, reader):
+        """`_host` for library code outside the ops whose result depends on the values
+        (`reader` names it: ``nonzero``, whose result's shape does): nb.compile's
+        recorder sees it as a value read, as ``item()``."""
+        return self._host()
+
     def numpy(self, *, force=False):
         """The values as a NumPy array sharing memory (CPU tensors only, as PyTorch)."""
         if self.device is not cpu_device and not force:

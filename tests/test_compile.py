@@ -158,8 +158,8 @@ def test_the_same_tensor_twice_is_another_signature():
     (lambda x: x * x.sum().item(), "Tensor.item()"),
     (lambda x: x * float(x.sum()), "float(tensor)"),
     (lambda x: x * len(x.tolist()), "Tensor.tolist()"),
-    (lambda x: x + nb.randint(0, 3, (3,)), "a random draw of integers"),
-    (lambda x: x * x.argmax(), "a tensor of dtype torch.int64 (the tape holds floats) at "),
+    (lambda x: x[x > 0], "indexes with a mask (its result's shape depends on the mask's"),
+    (lambda x: x[x.argmax()], "Tensor.item()"),
 ])
 def test_what_cannot_replay_runs_eagerly_with_one_warning_naming_the_line(body, what):
     step = nb.compile(body)
@@ -167,8 +167,7 @@ def test_what_cannot_replay_runs_eagerly_with_one_warning_naming_the_line(body, 
     with pytest.warns(CompileWarning, match=re.escape(what)) as caught:
         first = step(x)
     assert f"{__file__}:" in str(caught[0].message)
-    if what != "a random draw of integers":
-        _same(_np(body(x)), _np(first))
+    _same(_np(body(x)), _np(first))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         step(x)

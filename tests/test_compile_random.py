@@ -1,8 +1,8 @@
-"""nb.compile of functions that draw random tensors with the float factories
-(``nb.rand``, ``nb.randn``, ``randn_like``...): each replay draws fresh numbers
-from the live generator at the point the eager call draws them, so after one
-seed a compiled run gives the eager run's numbers; what cannot replay that way
-runs eagerly with a warning."""
+"""nb.compile of functions that draw random tensors with the factories (``nb.rand``,
+``nb.randn``, ``randn_like``, ``nb.randint``, ``nb.randperm``...): each replay draws
+fresh numbers from the live generator at the point the eager call draws them, so
+after one seed a compiled run gives the eager run's numbers; what cannot replay
+that way runs eagerly with a warning."""
 
 import warnings
 
@@ -28,19 +28,26 @@ def _runs(fn, x, calls, seed=3):
     return [[v.detach().numpy().copy() for v in fn(x)] for _ in range(calls)]
 
 
-@pytest.mark.parametrize("shape", [(5,), (64, 128)], ids=["tape", "arrays"])
-def test_float_factories_draw_fresh_numbers_as_eagerly(shape):
-    x = nb.ones(*shape, dtype=nb.float64)
-    step = nb.compile(_noisy)
+def _replays_eager_draws(fn, x, drawn):
+    """4 seeded calls of `fn` compiled give the eager calls' results, with fresh numbers
+    in result `drawn` on every call, and no warning; returns the compiled function."""
+    step = nb.compile(fn)
     with warnings.catch_warnings():
         warnings.simplefilter("error", CompileWarning)
         got = _runs(step, x, 4)
-    want = _runs(_noisy, x, 4)
+    want = _runs(fn, x, 4)
     for g, w in zip(got, want):
         for a, b in zip(g, w):
             np.testing.assert_array_equal(a, b)
-    assert len({g[1].tobytes() for g in got}) == 4   # fresh numbers on every call
-    assert step.stats["replays"] == 3
+    assert len({g[drawn].tobytes() for g in got}) == 4
+    assert step.stats["replays"] == 3 and step.stats["eager_calls"] == 0
+    return step
+
+
+@pytest.mark.parametrize("shape", [(5,), (64, 128)], ids=["tape", "arrays"])
+def test_float_factories_draw_fresh_numbers_as_eagerly(shape):
+    x = nb.ones(*shape, dtype=nb.float64)
+    step = _replays_eager_draws(_noisy, x, 1)
     if len(shape) > 1:
         assert all(isinstance(p, ArrayPlan) for ps in step._plans.values() for p in ps)
 
@@ -91,7 +98,7 @@ def test_a_vae_training_step_replays_as_eagerly(batch, sizes, plan):
 @pytest.mark.parametrize("body, what", [
     (lambda x: x * nb.randn(3, dtype=nb.float64, requires_grad=True),
      "randn(requires_grad=True)"),
-    (lambda x: x * nb.randint(0, 3, (3,)), "a random draw of integers"),
+    (lambda x: x * nb.randn(1, dtype=nb.float64).item(), "item"),
 ])
 def test_what_a_replay_cannot_draw_runs_eagerly_with_a_warning(body, what):
     step = nb.compile(body)
@@ -100,3 +107,70 @@ def test_what_a_replay_cannot_draw_runs_eagerly_with_a_warning(body, what):
         step(x)
     step(x)
     assert step.stats["eager_calls"] == 1 and step.stats["replays"] == 0
+
+
+def _makemore(sizes, dtype=nb.float64):
+    """Karpathy's makemore MLP step: a minibatch drawn with ``randint`` indexes the
+    data, its rows index the embedding table, and SGD updates the parameters."""
+    n, emb, hidden, batch = sizes
+    g = nb.Generator().manual_seed(1)
+    X = nb.randint(0, 27, (n, 3), generator=g)
+    Y = nb.randint(0, 27, (n,), generator=g)
+    C = nb.randn((27, emb), generator=g, dtype=dtype, requires_grad=True)
+    W1 = nb.randn((3 * emb, hidden), generator=g, dtype=dtype).mul_(0.2).requires_grad_()
+    b1 = nb.zeros(hidden, dtype=dtype, requires_grad=True)
+    W2 = nb.randn((hidden, 27), generator=g, dtype=dtype).mul_(0.1).requires_grad_()
+    b2 = nb.zeros(27, dtype=dtype, requires_grad=True)
+    params = [C, W1, b1, W2, b2]
+
+    def step(lr):
+        ix = nb.randint(0, X.shape[0], (batch,))
+        h = nb.tanh(C[X[ix]].view(-1, 3 * emb) @ W1 + b1)
+        loss = F.cross_entropy(h @ W2 + b2, Y[ix])
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with nb.no_grad():
+            for p in params:
+                p -= lr * p.grad
+        return loss
+    return step, params
+
+
+@pytest.mark.parametrize("sizes, plan", [((40, 4, 8, 8), TapePlan),
+                                         ((500, 32, 256, 64), ArrayPlan)],
+                         ids=["tape", "arrays"])
+def test_a_minibatch_drawn_with_randint_indexes_as_eagerly(sizes, plan):
+    results = []
+    for compiled in (False, True):
+        step, params = _makemore(sizes)
+        fn = nb.compile(step) if compiled else step
+        nb.manual_seed(4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", CompileWarning)
+            losses = [fn(0.1).item() for _ in range(5)]
+        results.append([losses] + [p.detach().numpy().copy() for p in params])
+        if compiled:
+            assert fn.stats["replays"] == 4 and fn.stats["eager_calls"] == 0
+            assert {type(p) for ps in fn._plans.values() for p in ps} == {plan}
+    assert len(set(results[0][0])) == 5   # a new minibatch, so a new loss, every step
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("body", [
+    lambda x: x[nb.randperm(x.shape[0])] * 2,                  # a shuffle
+    lambda x: x * (nb.rand_like(x) > 0.5),                      # a bool mask, as dropout
+    lambda x: nb.where(x > 0.2, x, nb.zeros_like(x)) + nb.randint(0, 5, x.shape),
+    lambda x: x + nb.randperm(x.shape[0], dtype=x.dtype),       # a float permutation
+], ids=["randperm-index", "mask", "where-randint", "float-randperm"])
+@pytest.mark.parametrize("n", [6, 3000], ids=["tape", "arrays"])
+def test_integer_and_bool_results_replay_as_eagerly(body, n):
+    x = nb.linspace(-1, 1, n, dtype=nb.float64, requires_grad=True)
+
+    def fn(x):
+        out = body(x)
+        (g,) = nb.autograd.grad(out.sum(), x)
+        return out.detach(), g
+
+    _replays_eager_draws(fn, x, 0)

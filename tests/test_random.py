@@ -204,23 +204,11 @@ def test_p_values_match_known_values():
 
 
 # -- nb.compile ----------------------------------------------------------------------------
-@pytest.mark.parametrize("draw", [lambda x: x + nb.randperm(3, dtype=nb.float64),
-                                  lambda x: x + nb.randint(0, 9, (3,))])
-def test_integer_random_factories_run_eagerly_under_compile(draw):
-    from nbgrad.compiler import CompileWarning
-    step = nb.compile(draw)
-    x = nb.ones(3, dtype=nb.float64)
-    with pytest.warns(CompileWarning, match="a random draw"):
-        step(x)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        outs = {tuple(step(x).tolist()) for _ in range(6)}
-    assert len(outs) > 1
-
-
 @pytest.mark.parametrize("draw", [lambda x: x + nb.normal(0.0, 1.0, (3,), dtype=nb.float64),
-                                  lambda x: x * nb.rand_like(x)])
-def test_float_random_factories_replay_eager_draws_under_compile(draw):
+                                  lambda x: x * nb.rand_like(x),
+                                  lambda x: x + nb.randperm(3, dtype=nb.float64),
+                                  lambda x: x + nb.randint(0, 9, (3,))])
+def test_random_factories_replay_eager_draws_under_compile(draw):
     step = nb.compile(draw)
     x = nb.ones(3, dtype=nb.float64)
     with warnings.catch_warnings():

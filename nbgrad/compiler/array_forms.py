@@ -62,7 +62,8 @@ def transpose_source(call):
 def form_of(call, views):
     """The form replaying `call` on `views` (an `ArrayPlan`), or None."""
     kind = _FORMS.get(call.op.name)
-    if kind is None or any(s.__class__ is tuple for s in call.slots[:kind.arena_inputs]):
+    if kind is None or call.out.__class__ is tuple or \
+            any(s.__class__ is tuple for s in call.slots[:kind.arena_inputs]):
         return None
     try:
         return kind(call, views)

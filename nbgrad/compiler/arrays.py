@@ -34,7 +34,7 @@ import numpy as np
 
 from nbgrad.backends.cpu import array, elementwise, nn, reduce
 from nbgrad.backends.family import IDENTITY as _COPY
-from nbgrad.compiler import array_reverse
+from nbgrad.compiler import array_reverse, hostops
 from nbgrad.compiler.array_forms import deliver, form_of, into_gradient, transpose_source
 from nbgrad.compiler.copies import copy_in_function
 from nbgrad.compiler.placement import GATHERS, moves_of, unplaced
@@ -115,10 +115,7 @@ class ArrayPlan(TapePlan):
         src = self.alias.get(id(s))
         return self.storage(src) if src is not None else (s.off, max(s.n, 1))
 
-    @staticmethod
-    def source(s, state):
-        """The tensor a host op reads outside the arena (an argument, a captured one)."""
-        return state["flat"][s[1]] if s[0] == "arg" else s[1]
+    source = staticmethod(hostops.source)
 
     def _replay(self, flat):
         for t, data in self.bound:
@@ -143,7 +140,7 @@ class ArrayPlan(TapePlan):
             self.pending = array_reverse.Pending(node)
             node.params = (self, self.pending, state)
         self._write_back(flat, A)
-        result = self.finish(self, flat, block)
+        result = self.finish(self, flat, block, state)
         self.node = None   # only the outputs keep it: a dropped output frees it (array_reverse)
         return result
 

@@ -53,6 +53,8 @@ class _Writer:
             return self.const(tpl[1])
         if kind == "slot":
             return self.slot(tpl)
+        if kind == "hostval":
+            return f"state[{self.const(tpl[1])}]"
         items = [self.result(v) for v in tpl[1]]
         if kind is tuple:
             return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
@@ -93,12 +95,13 @@ def copy_in_function(plan, skip=()):
 
 
 def finish_function(plan):
-    """``finish(plan, flat, block)``: set the leaves' ``.grad`` and return the result,
-    built from `block` (the arena's output region) as `plan`'s template says."""
+    """``finish(plan, flat, block, state)``: set the leaves' ``.grad`` and return the
+    result, built from `block` (the arena's output region) and the host values in the
+    replay's `state` as `plan`'s template says."""
     w = _Writer(plan)
     w.grads(plan.p.grads_out)
     ret = w.result(plan.template)
     body = "\n".join("    " + line for line in w.lines + [f"return {ret}"])
-    src = f"def finish(plan, flat, block):\n{body}\n"
+    src = f"def finish(plan, flat, block, state):\n{body}\n"
     exec(compile(src, "<nb.compile copy-out>", "exec"), w.env)
     return w.env["finish"]

@@ -15,7 +15,7 @@ import numpy as np
 from nbgrad._device import cpu_device
 from nbgrad.compiler.epilogue import Epilogue
 from nbgrad.compiler.gathers import Gathers
-from nbgrad.compiler.hostops import HostCall, tensor_positions
+from nbgrad.compiler.host_rows import HostRows
 from nbgrad.compiler.interpreter import BUILTINS, E_LIMIT, WIDTH, Vocabulary, encode_row
 from nbgrad.compiler.unsupported import Unsupported
 from nbgrad.ops.elementwise import Elementwise
@@ -159,7 +159,7 @@ def _opcode(key, vocab):
     return base + (kind == "b")
 
 
-class _Lowering(Gathers):
+class _Lowering(Gathers, HostRows):
     def __init__(self, flat_args, made):
         self.p = Program()
         self.slots = {}      # id(tensor) -> Slot
@@ -174,6 +174,7 @@ class _Lowering(Gathers):
         self.writes = {}     # id(target) -> [target, slot, number of in-place rows]
         self.copied_views = []   # (lo, hi, view slot): ranges host ops copied views of
         self.stale = set()       # ids of such view slots whose base was updated since
+        self.values = {}         # id(tensor) -> ("val", k): host op k's result, not in A
         for i, a in enumerate(flat_args):
             if isinstance(a, Tensor) and id(a) not in self.input_index:
                 self.input_index[id(a)] = i
@@ -240,8 +241,10 @@ class _Lowering(Gathers):
     def result_slot(self, t):
         """The slot of tensor `t` the function returns, or None: a recorded value, or a
         tensor made outside the ops (a detach() of one: its alias; a factory's: a
-        constant, new per call)."""
+        constant, new per call); for a host value, its ``("val", k)``."""
         s = self.slots.get(id(t))
+        if s is None and id(t) in self.values:
+            return self.values[id(t)]
         if s is None and id(t) in self.made:
             s = self.slot(t)
         return s
@@ -272,42 +275,6 @@ class _Lowering(Gathers):
             rule(result, *args, **kwargs)
         except Unsupported as exc:
             self._host(op, args, kwargs, result, exc)
-
-    def _host(self, op, args, kwargs, result, why):
-        """`op` run by Python between rows with its eager kernels (`hostops`)."""
-        if not isinstance(result, Tensor) or any(isinstance(v, Tensor)
-                                                 for v in kwargs.values()):
-            raise Unsupported(f"{why}, and it returns several values or takes a tensor "
-                              f"keyword")
-        self.flush_pending()   # the op may write a stack's source
-        positions = tensor_positions(args)
-        slots = [self._host_input(args[p[0]] if len(p) == 1 else args[p[0]][p[1]])
-                 for p in positions]
-        out = self.result(result)
-        call = HostCall(len(self.p.hosts), op, args, kwargs, positions, slots, out)
-        self.p.hosts.append(call)
-        if getattr(op, "view", False):   # its result is a copy here, not a view
-            self.copied_views += [(s.off, s.end, out) for s in slots
-                                  if s.__class__ is not tuple]
-        self.p.emit(("x", "host"), 0, call.index)
-        if out.rg:
-            self.p.forward.append([("b", "host"), 0, call.index, 0, 0, 0, 0, 0, 0, 0])
-
-    def _host_input(self, t):
-        """A host op's input: its slot, or for a tensor the arena cannot hold (int64
-        class targets, bool masks) that the function did not compute, the tensor
-        itself: ("arg", flat index) read per call, or ("obj", tensor) captured."""
-        try:
-            return self.slot(t)
-        except Unsupported:
-            if t.grad_fn is not None or t._requires_grad or t.device is not cpu_device:
-                raise
-            if id(t) in self.input_index:
-                return ("arg", self.input_index[id(t)])
-            if id(t) not in self.made:
-                self.p.side_captured.append((t, t._data.shape, t.dtype))
-            self.keep.append(t)
-            return ("obj", t)
 
     def _elementwise(self, op, args, result):
         out = self.result(result)

@@ -14,9 +14,9 @@ the program has run (see `nbgrad.compiler.epilogue`).
 Everything the tape cannot replay faithfully is noted instead of recorded, with
 the user's file and line: a tensor's value read into Python (``item()``,
 ``bool(t)``, ``tolist()``, ``numpy()``: control flow may depend on it), an
-in-place change of a tensor, an assignment to ``.grad``, a random draw of
-integers.  A float random factory (``nb.randn``...) is logged as an op of no
-tensors (`RandomDraw`) that a replay calls again.  The
+in-place change of a tensor, an assignment to ``.grad``.  A random factory
+(``nb.randn``, ``nb.randint``...) is logged as an op of no tensors
+(`RandomDraw`) that a replay calls again.  The
 caller then runs the function eagerly (see `nbgrad.compiler.api`).
 
 Recording patches classes and module attributes for its duration, so it is
@@ -212,10 +212,8 @@ def _patch_state(rec, patch):
         grad_prop.fset(self, value)
 
     patch(Tensor, "grad", property(grad_prop.fget, set_grad, grad_prop.fdel))
-    patch(_random, "_random", _logged_draw(rec, _random._random))
-    for name in ("_integers", "_permutation"):
-        patch(_random, name, _refusing(rec, getattr(_random, name),
-                                       "a random draw of integers (randint, randperm)"))
+    for name in ("_random", "_integers", "_permutation"):
+        patch(_random, name, _logged_draw(rec, getattr(_random, name)))
     _patch_copies(rec, patch)
     _patch_modules(rec, patch)
     _patch_host_steps(rec, patch)
@@ -310,10 +308,12 @@ def _holds_tensor(data):
 
 
 class RandomDraw:
-    """A float random factory call (``nb.rand``, ``nb.randn``, their ``_like`` forms)
-    as an op of no tensors: lowered to a host row, which calls the factory again on
-    every replay, so each replay draws fresh numbers from the live generator, at the
-    same point of the program as an eager call (the same numbers after one seed)."""
+    """A random factory call (``nb.rand``, ``nb.randn``, ``nb.randint``, ``nb.randperm``,
+    their ``_like`` forms) as an op of no tensors: lowered to a host row, which calls
+    the factory again on every replay, so each replay draws fresh numbers from the live
+    generator, at the same point of the program as an eager call (the same numbers
+    after one seed).  An integer draw's result lives outside the arena (a host value,
+    see `nbgrad.compiler.lowering`)."""
 
     def __init__(self, draw, name):
         self.draw, self.name = draw, name
@@ -337,13 +337,6 @@ def _logged_draw(rec, draw):
         rec.entries.append(("op", RandomDraw(draw, op), (size, op) + args, kwargs, result))
         rec.locations.append(user_location())
         return result
-    return call
-
-
-def _refusing(rec, fn, reason):
-    def call(*args, **kwargs):
-        rec.refuse(reason)
-        return fn(*args, **kwargs)
     return call
 
 
@@ -415,6 +408,15 @@ def _patch_escapes(rec, patch):
         method = Tensor.__dict__.get(name)
         if method is not None:
             patch(Tensor, name, _escape(rec, method, name))
+    host_for = Tensor._host_for
+
+    def read_for(self, reader):
+        if not rec.depth:
+            rec.refuse(f"{reader}(tensor) reads a tensor's values outside the ops (its "
+                       f"result depends on them)")
+        return host_for(self, reader)
+
+    patch(Tensor, "_host_for", read_for)
 
 
 def _escape(rec, method, name):

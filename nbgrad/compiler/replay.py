@@ -82,6 +82,8 @@ def template(value, slot_of, flat_args, captured=()):
         s = slot_of(value)
         if s is None:
             raise Unsupported("returning a tensor not computed by the function's ops")
+        if s.__class__ is tuple:   # a host value: the tensor its op returns on each call
+            return ("hostval", s)
         if value._requires_grad and value.grad_fn is None:
             raise Unsupported("returning a leaf made inside the function")
         if any(np.may_share_memory(value._data, a._data) for a in list(flat_args) + list(captured)):
@@ -249,7 +251,7 @@ class TapePlan:
         if self.rev is not None:
             self.node = self._reverse_node(flat, A if hosts else A.copy(), state)
         self._write_back(flat, A)
-        return self.finish(self, flat, block)
+        return self.finish(self, flat, block, state)
 
     def _write_back(self, flat, A):
         """The arguments and captured tensors the function updated in place (those whose

@@ -38,6 +38,9 @@ def _index_array(k):
     if isinstance(k, Tensor):
         a, name = k._host(), k.dtype.name   # an index on the device: planned on the host
     else:
+        if isinstance(k, (list, tuple)) and any(isinstance(e, (Tensor, list, tuple))
+                                                for e in k):
+            k = _read_tensors(k)
         a = np.asarray(k)
         if a.dtype.kind in "SU":   # PyTorch makes a tensor of the sequence, and refuses str
             raise TypeError(f"new(): invalid data type 'str': an index holds integers or "
@@ -54,13 +57,26 @@ def _index_array(k):
         a = a.view(np.bool_)
         name = "bool"
     if name == "bool":
-        return ("bool", bool(a)) if a.ndim == 0 else ("mask", a)
+        return ("bool", bool(_value(k, a))) if a.ndim == 0 else ("mask", a)
     if name not in ("int64", "int32"):
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors "
                          f"(got an index of dtype {name} and shape {list(a.shape)})")
     if a.ndim == 0:
-        return ("int", int(a))
+        return ("int", int(_value(k, a)))
     return ("array", a)
+
+
+# A key's tensors whose values become Python numbers (a 0-d index, tensors in a list)
+# are read through Tensor methods, which nb.compile's recorder sees as value reads: a
+# replay would otherwise index with the recorded values.
+def _value(k, a):
+    return k.item() if isinstance(k, Tensor) else a
+
+
+def _read_tensors(k):
+    """List index `k` with its tensors read as Python numbers (``Tensor.tolist``)."""
+    return [e.tolist() if isinstance(e, Tensor) else
+            _read_tensors(e) if isinstance(e, (list, tuple)) else e for e in k]
 
 
 def _classify(k):
@@ -220,7 +236,7 @@ class IndexPlan:
     """
 
     __slots__ = ("basic", "perm", "P", "NA", "NB", "Q", "flat", "out_shape", "_placed",
-                 "sources")
+                 "sources", "remake")
 
     def __init__(self, basic, perm, P, NA, Q, flat, out_shape):
         self.basic, self.perm = basic, perm
@@ -228,6 +244,7 @@ class IndexPlan:
         self.flat, self.out_shape = flat, out_shape
         self._placed = None   # (backend, flat in its memory) of the last use
         self.sources = ()   # the index tensors of the key (their versions are checked)
+        self.remake = None   # (shape, key) it was planned from, when sources are set
 
     def view(self, a):
         b = dispatch.backend_for(a)

@@ -64,7 +64,7 @@ def nonzero(input, *, as_tuple=False):
     check_tensor("nonzero", input)
     with grad_mode.no_grad():
         mask = input if input.dtype is _dtypes.bool else input != 0   # a kernel, NaN is True
-    m = mask._host()
+    m = mask._host_for("nonzero")
     if as_tuple and m.ndim == 0:
         m = m.reshape(1)
     flat = host.contiguous(m).reshape(-1)
@@ -296,11 +296,40 @@ def _write_element(self, ints, value):
 
 
 def _plan_of(shape, basic, adv, key):
-    """`index_plan`, remembering the key's tensors (backward checks their versions)."""
+    """`index_plan`, remembering the key's tensors (backward checks their versions) and
+    what it was planned from (`replan`)."""
     plan = index_plan(shape, basic, adv)
     items = key if isinstance(key, tuple) else (key,)
     plan.sources = tuple(k for k in items if isinstance(k, Tensor))
+    if plan.sources:
+        plan.remake = (shape, key)
     return plan
+
+
+_KEY_TENSOR = object()   # where a key template (`key_template`) had a tensor
+
+
+def key_template(plan):
+    """(shape, key) that `plan` was planned from, its tensors left out: with `replan`,
+    how ``nb.compile``'s replay of an indexing op plans from each call's index
+    tensors (keeping the recorded ones would keep the recorded graph alive)."""
+    shape, key = plan.remake
+    if isinstance(key, tuple):
+        return shape, tuple(_KEY_TENSOR if isinstance(k, Tensor) else k for k in key)
+    return shape, _KEY_TENSOR
+
+
+def replan(template, tensors):
+    """The plan of `template` (from `key_template`) with its tensors taken in order from
+    `tensors`; IndexError as eagerly for an index out of range."""
+    shape, key = template
+    given = iter(tensors)
+    if key is _KEY_TENSOR:
+        key = next(given)
+    else:
+        key = tuple(next(given) if k is _KEY_TENSOR else k for k in key)
+    basic, adv = parse_key(shape, key)
+    return _plan_of(shape, basic, adv, key)
 
 
 def _records(target, value):
