@@ -3,9 +3,10 @@ and parameter updates, or fall back with a warning; never a different number.
 
 A program is a list of steps over a pool of tensors that starts with two
 arguments and a captured parameter: unary, binary (broadcasting), scalar,
-reduction, matmul, stack and indexing steps, optionally a branch on a tensor's
-value (must fall back), then a backward of the sum of everything and an SGD
-update of the parameter in place.
+reduction, matmul, stack and indexing steps (an int, or a third argument: an
+int64 index tensor that differs on every call), a bool mask (``t * (t > 0)``),
+optionally a branch on a tensor's value (must fall back), then a backward of the
+sum of everything and an SGD update of the parameter in place.
 """
 
 import warnings
@@ -37,7 +38,7 @@ def programs(draw):
     for _ in range(draw(st.integers(1, 8))):
         n = len(shapes)
         kind = draw(st.sampled_from(["unary", "binary", "scalar", "reduce", "matmul",
-                                     "stack", "index"]))
+                                     "stack", "index", "take", "mask"]))
         i, j = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
         a, b = shapes[i], shapes[j]
         if kind == "unary":
@@ -61,11 +62,17 @@ def programs(draw):
         elif kind == "index" and a:
             steps.append(("index", i))
             shapes.append(a[1:])
+        elif kind == "take" and a:   # rows picked by the index argument (values 0, 1)
+            steps.append(("take", i))
+            shapes.append((2,) + a[1:])
+        elif kind == "mask":
+            steps.append(("mask", i))
+            shapes.append(a)
     branch = draw(st.booleans()) and draw(st.integers(0, 9)) == 0
     return shapes[:2], steps, branch
 
 
-def run(program, x, y, w):
+def run(program, x, y, w, idx):
     _, steps, branch = program
     pool = [x, y, w]
     for step in steps:
@@ -83,6 +90,10 @@ def run(program, x, y, w):
             pool.append(pool[step[1]] @ pool[step[2]])
         elif kind == "stack":
             pool.append(nb.stack([pool[step[1]], pool[step[2]]]))
+        elif kind == "take":
+            pool.append(pool[step[1]][idx])
+        elif kind == "mask":
+            pool.append(pool[step[1]] * (pool[step[1]] > 0))
         else:
             pool.append(pool[step[1]][0])
     if branch and pool[-1].sum() > 0:   # control flow on a value: must fall back
@@ -115,15 +126,16 @@ def replay_matches_eager(program, x_requires_grad, widen=1):
     (large tensors: the array replay). Returns the compiled function."""
     shapes = [s[:-1] + (s[-1] * widen,) if s else s for s in program[0]]
     w_eager, w = _t((3 * widen,), 2, True), _t((3 * widen,), 2, True)
-    step = nb.compile(lambda x, y: run(program, x, y, w))
+    step = nb.compile(lambda x, y, idx: run(program, x, y, w, idx))
     warned = []
     for call in range(3):
         x, y = _t(shapes[0], 10 + call, x_requires_grad), _t(shapes[1], 20 + call)
         xe, ye = _t(shapes[0], 10 + call, x_requires_grad), _t(shapes[1], 20 + call)
-        expected = run(program, xe, ye, w_eager)
+        idx = nb.tensor([[1, 0], [0, 0], [1, 1]][call])
+        expected = run(program, xe, ye, w_eager, idx)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CompileWarning)
-            got = step(x, y)
+            got = step(x, y, idx)
         for e, g in zip(expected, got):
             np.testing.assert_allclose(g.detach().numpy(), e.detach().numpy(),
                                        rtol=1e-12, atol=1e-12)
