@@ -152,3 +152,19 @@ class CompileFirstCall:
         t0 = time.perf_counter()
         run()
         return time.perf_counter() - t0
+
+
+class MakemoreStep:
+    """Karpathy's makemore MLP step: a ``randint`` minibatch, ``C[X[ix]]``, tanh,
+    cross_entropy, the SGD update by hand."""
+
+    params = [EAGER, COMPILED]  # noqa: RUF012
+    param_names = ["implementation"]  # noqa: RUF012
+    timeout = 180
+
+    def setup(self, impl):
+        self.run = _runner(cw.makemore_case(nb), impl)
+
+    def time_step(self, impl):
+        gc.enable()
+        self.run()

@@ -48,10 +48,11 @@ from asv_benchmarks.ratios import fmt_time, interleaved_best, timer
 
 ROWS = {"scalar": "scalar graph, per op", "2x2": "tutorial 2x2",
         "10M": "tutorial 10M float32", "mlp": "MLP train step",
-        "mlp_optim": "MLP step, optim.SGD", "mlp_module": "MLP, compile(model)"}
+        "mlp_optim": "MLP step, optim.SGD", "mlp_module": "MLP, compile(model)",
+        "makemore": "makemore step (randint)"}
 # (samples per round, seconds per sample at least) for each row
 SAMPLING = {"scalar": (3, 0.0), "2x2": (15, 0.005), "10M": (8, 0.0), "mlp": (10, 0.005),
-            "mlp_optim": (10, 0.005), "mlp_module": (10, 0.005)}
+            "mlp_optim": (10, 0.005), "mlp_module": (10, 0.005), "makemore": (10, 0.005)}
 COLUMNS = ("torch_own", "torch_here", "eager", "reference", "compiled")
 
 
@@ -62,7 +63,8 @@ def cases_of(torch, keys):
               "10M": lambda: cw.tutorial_case(torch, cw.TUTORIAL_SHAPES["10M"]),
               "mlp": lambda: cw.mlp_case(torch),
               "mlp_optim": lambda: cw.mlp_optim_case(torch),
-              "mlp_module": lambda: cw.mlp_module_case(torch)}
+              "mlp_module": lambda: cw.mlp_module_case(torch),
+              "makemore": lambda: cw.makemore_case(torch)}
     return {k: makers[k]() for k in keys}
 
 
@@ -203,7 +205,9 @@ def check_compiled(nb, keys):
             warnings.simplefilter("ignore")
             try:
                 comp = comp_case.runner(nb.compile)
-                diffs = [_maxdiff(comp(), eager()) for _ in range(3)]
+                # one seed per pair of calls: the makemore step draws its minibatch
+                diffs = [_maxdiff(_seeded(nb, comp, k), _seeded(nb, eager, k))
+                         for k in range(3)]
             except Exception as e:
                 lines.append(f"compiled vs eager, {key}: FAILED: {type(e).__name__}: {e}")
                 continue
@@ -212,6 +216,11 @@ def check_compiled(nb, keys):
         lines.append(f"compiled vs eager, {key} (3 calls{', x.grad' if len(diffs) > 3 else ''})"
                      f": max relative difference {max(diffs):.1e}")
     return lines
+
+
+def _seeded(nb, fn, seed):
+    nb.manual_seed(seed)
+    return fn()
 
 
 def check_fused(nb, key):
@@ -415,7 +424,7 @@ def _in_a_loop(fns):
         run, ref = cols.get("compiled"), cols.get("reference")
         if run is None:
             continue
-        number = 20 if key in ("scalar", "10M") or key.startswith("mlp") else 2000
+        number = 20 if key in ("scalar", "10M", "makemore") or key.startswith("mlp") else 2000
         best = [float("inf"), float("inf")]
         for _ in range(3):
             for j, f in enumerate((run, ref)):

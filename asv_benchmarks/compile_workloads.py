@@ -15,7 +15,11 @@ function (``nbgrad.compile``).  This module imports neither torch nor nbgrad.
   256 float32 rows, cross_entropy, backward, then the SGD update
   ``p -= lr * p.grad`` and ``p.grad = None`` under ``no_grad``.
   Data and weights come from NumPy's generator, so both libraries start from
-  the same numbers.
+  the same numbers;
+- makemore step (Karpathy's character-level MLP): a minibatch of 32 drawn with
+  ``randint`` from 10,000 examples, ``C[X[ix]]`` embedding (27 x 10, 3
+  characters), tanh layer of 200, cross_entropy over 27 classes, backward, the
+  SGD update by hand (each library draws its minibatches from its own generator).
 """
 
 import numpy as np
@@ -137,6 +141,38 @@ def mlp_module_case(torch, seed=0):
         compile_fn(model)))
     case.model = model
     return case
+
+
+MM_N, MM_VOCAB, MM_BLOCK, MM_EMB, MM_HIDDEN, MM_BATCH = 10_000, 27, 3, 10, 200, 32
+
+
+def makemore_case(torch, seed=0, lr=0.1):
+    """The makemore MLP step; returns the loss."""
+    rng = np.random.default_rng(seed)
+    X = torch.tensor(rng.integers(0, MM_VOCAB, (MM_N, MM_BLOCK)))
+    Y = torch.tensor(rng.integers(0, MM_VOCAB, (MM_N,)))
+
+    def param(shape, scale):
+        values = (rng.standard_normal(shape) * scale).astype(np.float32)
+        return torch.tensor(values, requires_grad=True)
+    C = param((MM_VOCAB, MM_EMB), 1.0)
+    W1, b1 = param((MM_BLOCK * MM_EMB, MM_HIDDEN), 0.2), param((MM_HIDDEN,), 0.01)
+    W2, b2 = param((MM_HIDDEN, MM_VOCAB), 0.01), param((MM_VOCAB,), 0.0)
+    params = [C, W1, b1, W2, b2]
+
+    def step(lr):
+        ix = torch.randint(0, X.shape[0], (MM_BATCH,))
+        emb = C[X[ix]]
+        h = torch.tanh(emb.view(-1, MM_BLOCK * MM_EMB) @ W1 + b1)
+        loss = torch.nn.functional.cross_entropy(h @ W2 + b2, Y[ix])
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+        return loss
+    return Case(step, (lr,))
 
 
 def mlp_case(torch, seed=0):
