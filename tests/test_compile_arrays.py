@@ -151,6 +151,38 @@ def test_autograd_grad_of_products_and_elementwise_rows():
     assert set(_plan_kinds(step)) == {"ArrayPlan"}
 
 
+def _by_hand(dtype, bias_shape, bias_first):
+    """A tanh layer written by hand, ``x @ w + b`` (or ``b + x @ w``), cross_entropy and
+    SGD: the bias add is an array step (`_AddRow`), its gradient a sum of rows."""
+    rng = np.random.default_rng(3)
+    w = nb.tensor(rng.standard_normal((60, 40)) * 0.2, dtype=dtype, requires_grad=True)
+    b = nb.tensor(rng.standard_normal(bias_shape) * 0.1, dtype=dtype, requires_grad=True)
+    x = nb.tensor(rng.standard_normal((80, 60)), dtype=dtype)
+    target = nb.tensor(rng.integers(0, 40, 80))
+
+    def step(x, target, w, b):
+        h = b + x @ w if bias_first else x @ w + b
+        loss = F.cross_entropy(h.tanh() * 3.0, target)
+        loss.backward()
+        with nb.no_grad():
+            for p in (w, b):
+                p -= 0.1 * p.grad
+                p.grad = None
+        return loss
+    return step, (x, target, w, b)
+
+
+@pytest.mark.parametrize("dtype", [nb.float64, nb.float32])
+@pytest.mark.parametrize("bias_shape, bias_first", [((40,), False), ((1, 40), False),
+                                                    ((40,), True)])
+def test_a_bias_added_by_hand_replays_as_an_array_step(dtype, bias_shape, bias_first):
+    step_fn = _by_hand(dtype, bias_shape, bias_first)[0]
+    step = _run_both(step_fn, lambda: _by_hand(dtype, bias_shape, bias_first)[1], calls=4,
+                     rtol=1e-12 if dtype is nb.float64 else 0)
+    assert _plan_kinds(step) == ["ArrayPlan"]
+    assert _the_plan(step).hosted == []   # mm, the add, log_softmax, nll_loss: forms
+
+
 def _accumulating(x, w, b):
     """.grad kept across calls (added into), two backward passes in one call."""
     h = x @ w.t() + b

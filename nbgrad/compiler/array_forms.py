@@ -4,11 +4,12 @@ backward run, called directly on an `ArrayPlan`'s views of the arena.
 A `HostCall` replays an op through the op itself: Tensors wrapping the arena,
 a node recorded for the backward, the op's checks, about 10-30 us of Python a
 call.  For the ops a training step of large tensors is made of (a linear
-layer's transpose and addmm or mm, log_softmax, nll_loss) a form here calls the same
-kernels on views fixed when the plan is built: BLAS gemm with the layouts
-found once, writing into the result's slot, and each input's gradient written
-into its gradient slot (``"set"``) or added there (``"add"``), as the plan's
-analysis of the reverse pass says (`nbgrad.compiler.arrays`).
+layer's transpose and addmm or mm, a bias added by hand, log_softmax, nll_loss)
+a form here calls the same kernels on views fixed when the plan is built: BLAS
+gemm with the layouts found once, writing into the result's slot, and each
+input's gradient written into its gradient slot (``"set"``) or added there
+(``"add"``), as the plan's analysis of the reverse pass says
+(`nbgrad.compiler.arrays`).
 
 `form_of` returns None where a form does not serve the call (another op, other
 arguments, layouts BLAS does not read): the row then runs through its HostCall.
@@ -184,6 +185,40 @@ class _Mm(_Addmm):
             raise _NotServed
 
 
+class _AddRow(_Form):
+    """``x + b`` of a 2-D x and a row b broadcast over it (``x @ w + b``, a bias added
+    by hand): the eager add kernel (its rows loop) writing the result's slot; x's
+    gradient is g, b's the sum of g's rows."""
+    arena_inputs = 2
+
+    def __init__(self, call, views):
+        super().__init__(call, views)
+        if call.kwargs or len(call.args) != 2:
+            raise _NotServed
+        self.x, self.y = (views.a(s) for s in call.slots)
+        self.o = views.a(self.out)
+        full = self.o.shape
+        row = (full[1:], (1,) + full[1:])
+        if len(full) != 2 or not self.o.flags.c_contiguous or not (
+                self.x.shape == full and self.y.shape in row or
+                self.y.shape == full and self.x.shape in row):
+            raise _NotServed
+
+    def forward(self, state):
+        o = self.o
+        elementwise.run(_ADD, [self.x, self.y], [o.dtype], o.shape, outs=[o])
+
+    def backward(self, modes):
+        g = self.views.g(self.out)
+        parts = [_Addmm._bias_gradient(g, self.views.g(slot), mode)
+                 for (slot, _), mode in zip(self.targets, modes)]
+
+        def step(state):
+            for fn, *args in parts:
+                fn(*args)
+        return step
+
+
 def _canonical(shape, dim):
     return (math.prod(shape[:dim]), shape[dim] if shape else 1, math.prod(shape[dim + 1:]))
 
@@ -265,4 +300,4 @@ class _NllLoss(_Form):
 
 
 _FORMS = {"addmm": _Addmm, "mm": _Mm, "log_softmax": _Softmax, "softmax": _Softmax,
-          "nll_loss": _NllLoss}
+          "nll_loss": _NllLoss, "add": _AddRow}
