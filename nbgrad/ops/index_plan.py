@@ -264,13 +264,41 @@ class IndexPlan:
 def index_plan(shape, basic, adv):
     """The IndexPlan of key (basic, adv) from `parse_key` for a tensor of `shape`."""
     vshape = _basic_shape(shape, basic)
+    bshape, flat = (_one_index if len(adv) == 1 else _raveled)(vshape, adv)
+    dims = [d for d, _, _ in adv]
+    na = math.prod(vshape[d] for d in dims)
+    if dims == list(range(dims[0], dims[0] + len(dims))):
+        pre, post = vshape[:dims[0]], vshape[dims[-1] + 1:]
+        return IndexPlan(basic, None, math.prod(pre), na, math.prod(post), flat,
+                         pre + tuple(bshape) + post)
+    # indexed dimensions apart: the result's indexed block goes first (PyTorch/NumPy)
+    rest = [d for d in range(len(vshape)) if d not in dims]
+    rest_shape = tuple(vshape[d] for d in rest)
+    return IndexPlan(basic, tuple(dims + rest), 1, na, math.prod(rest_shape), flat,
+                     tuple(bshape) + rest_shape)
+
+
+def _one_index(vshape, adv):
+    """(shape, flat positions) of one index array (``x[ix]``, ``C[X[ix]]``): its values
+    wrapped and checked, with none of `_raveled`'s broadcasting and summing."""
+    ((d, a, src),) = adv
+    full = a if a.dtype == _int64 and a.flags.c_contiguous else host.cast(a, _dtypes.int64)
+    full = full.reshape(-1)
+    flat = np.empty(full.shape, np.int64)
+    bad = host.movement.wrap_index(flat, full, vshape[d]) if full.size else -1
+    if bad >= 0:
+        raise _out_of_bounds(full[bad], src, vshape[d])
+    return a.shape, flat
+
+
+def _raveled(vshape, adv):
+    """(broadcast shape, flat positions in the indexed block) of several index arrays."""
     try:
         bshape = np.broadcast_shapes(*[a.shape for _, a, _ in adv])
     except ValueError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together "
                          "with shapes " + ", ".join(str(list(a.shape)) for _, a, _ in adv)
                          ) from None
-    dims = [d for d, _, _ in adv]
     nb = math.prod(bshape)
     flat = _filled((nb,), 0)
     stride = 1
@@ -283,19 +311,14 @@ def index_plan(shape, basic, adv):
             full = full.reshape(-1)
             bad = host.movement.ravel_index(flat, full, size, stride)
             if bad >= 0:
-                where = "" if src is None else f" for dimension {src}"
-                raise IndexError(f"index {full[bad]} is out of bounds{where} with size {size}")
+                raise _out_of_bounds(full[bad], src, size)
         stride *= size
-    na = stride
-    if dims == list(range(dims[0], dims[0] + len(dims))):
-        pre, post = vshape[:dims[0]], vshape[dims[-1] + 1:]
-        return IndexPlan(basic, None, math.prod(pre), na, math.prod(post), flat,
-                         pre + tuple(bshape) + post)
-    # indexed dimensions apart: the result's indexed block goes first (PyTorch/NumPy)
-    rest = [d for d in range(len(vshape)) if d not in dims]
-    rest_shape = tuple(vshape[d] for d in rest)
-    return IndexPlan(basic, tuple(dims + rest), 1, na, math.prod(rest_shape), flat,
-                     tuple(bshape) + rest_shape)
+    return bshape, flat
+
+
+def _out_of_bounds(value, src, size):
+    where = "" if src is None else f" for dimension {src}"
+    return IndexError(f"index {value} is out of bounds{where} with size {size}")
 
 
 def _take(a, plan, dtype):

@@ -93,6 +93,21 @@ def ravel_index(flat, idx, size, stride):
 
 
 @njit(cache=True)
+def wrap_index(flat, idx, size):
+    """flat = wrap(idx), negative indices counting from the end (`ravel_index` of one
+    index array, written instead of added).  Returns the position of the first value
+    outside [-size, size), or -1."""
+    for j in range(idx.shape[0]):
+        v = idx[j]
+        if v < 0:
+            v += size
+        if v < 0 or v >= size:
+            return j
+        flat[j] = v
+    return -1
+
+
+@njit(cache=True)
 def count_true(mask):
     n = 0
     for j in range(mask.shape[0]):
