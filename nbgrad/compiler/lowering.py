@@ -394,6 +394,11 @@ class _Lowering(Gathers, HostRows):
     def _op_getitem(self, result, x, key):
         self._view(result, x)
 
+    def _op_view(self, result, x, *shape, dtype=None):   # reshapes: the same block
+        self._view(result, x)
+
+    _op_reshape = _op_squeeze = _op_unsqueeze = _op_view
+
     def _op_select(self, result, x, dim, index):   # x[i] of a tensor that requires grad
         self._view(result, x)
 
