@@ -4,7 +4,8 @@ backward run, called directly on an `ArrayPlan`'s views of the arena.
 A `HostCall` replays an op through the op itself: Tensors wrapping the arena,
 a node recorded for the backward, the op's checks, about 10-30 us of Python a
 call.  For the ops a training step of large tensors is made of (a linear
-layer's transpose and addmm or mm, a bias added by hand, log_softmax, nll_loss)
+layer's transpose and addmm or mm, a bias added by hand, an embedding lookup,
+log_softmax, nll_loss)
 a form here calls the same kernels on views fixed when the plan is built: BLAS
 gemm with the layouts found once, writing into the result's slot, and each
 input's gradient written into its gradient slot (``"set"``) or added there
@@ -21,7 +22,9 @@ import numba
 import numpy as np
 
 from nbgrad import _dtypes
-from nbgrad.backends.cpu import array, blas, elementwise, nn, reduce
+from nbgrad.backends.cpu import array, blas, elementwise, movement, nn, reduce
+from nbgrad.ops.index_plan import _put as put
+from nbgrad.ops.indexing import replan
 from nbgrad.ops.nn import _contiguous
 from nbgrad.ops.registry import REGISTRY
 
@@ -219,6 +222,40 @@ class _AddRow(_Form):
         return step
 
 
+class _Gather(_Form):
+    """``x[ix]`` of an arena tensor by one index tensor (an embedding lookup
+    ``C[X[ix]]``): the index planned again from each call's index tensor, the eager
+    take kernel writing the result's slot, the eager put kernel (accumulating, as
+    ``index_put``) making x's gradient."""
+
+    def __init__(self, call, views):
+        super().__init__(call, views)
+        if call.kwargs or len(call.args) != 2 or len(call.positions) != 2 or \
+                len(call.positions[1]) != 3:
+            raise _NotServed
+        self.x, self.template = views.a(call.slots[0]), call.args[1]
+        self.index, self.o = call.slots[1], views.a(self.out)
+        self.key = id(self)
+
+    def forward(self, state):
+        plan = replan(self.template, [self.views.source(self.index, state)])
+        rows = (plan.P, plan.NA, plan.Q)
+        v = plan.view(self.x)
+        v = v.reshape(rows) if v.flags.c_contiguous else _contiguous(v, None).reshape(rows)
+        movement.take(v, plan.flat, self.o.reshape(plan.P, plan.NB, plan.Q))
+        state[self.key] = plan
+
+    def backward(self, modes):
+        ((slot, _),), (mode,) = self.targets, modes
+        target, g = self.views.g(slot), self.views.g(self.out)
+
+        def gradient(gx, plan):
+            array.fill(gx, 0)
+            put(gx, plan, g.reshape(plan.out_shape), True)
+        return lambda state: into_gradient(target, mode,
+                                           lambda gx: gradient(gx, state[self.key]))
+
+
 def _canonical(shape, dim):
     return (math.prod(shape[:dim]), shape[dim] if shape else 1, math.prod(shape[dim + 1:]))
 
@@ -300,4 +337,4 @@ class _NllLoss(_Form):
 
 
 _FORMS = {"addmm": _Addmm, "mm": _Mm, "log_softmax": _Softmax, "softmax": _Softmax,
-          "nll_loss": _NllLoss, "add": _AddRow}
+          "nll_loss": _NllLoss, "add": _AddRow, "index": _Gather}
