@@ -159,6 +159,8 @@ def test_the_same_tensor_twice_is_another_signature():
     (lambda x: x * float(x.sum()), "float(tensor)"),
     (lambda x: x * len(x.tolist()), "Tensor.tolist()"),
     (lambda x: x[x > 0], "indexes with a mask (its result's shape depends on the mask's"),
+    (lambda x: x * 2 if print(x) is None else x, "str(tensor)"),   # a replay would not print
+    (lambda x: x * 2 if f"{x.sum():.2f}" else x, "format(tensor)"),
     (lambda x: x[x.argmax()], "Tensor.item()"),
 ])
 def test_what_cannot_replay_runs_eagerly_with_one_warning_naming_the_line(body, what):

@@ -13,7 +13,8 @@ the program has run (see `nbgrad.compiler.epilogue`).
 
 Everything the tape cannot replay faithfully is noted instead of recorded, with
 the user's file and line: a tensor's value read into Python (``item()``,
-``bool(t)``, ``tolist()``, ``numpy()``: control flow may depend on it), an
+``bool(t)``, ``tolist()``, ``numpy()``: control flow may depend on it;
+``print(t)``: a replay would not print), an
 in-place change of a tensor, an assignment to ``.grad``.  A random factory
 (``nb.randn``, ``nb.randint``...) is logged as an op of no tensors
 (`RandomDraw`) that a replay calls again.  The
@@ -47,8 +48,9 @@ _lock = threading.Lock()
 # that skip the wrapped dispatch points step aside while it is non-empty
 _active = registry.dispatch_wrapped
 
+# (printing is one: a replay would not print)
 _ESCAPES = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
-            "__array__")
+            "__array__", "__repr__", "__str__", "__format__")
 
 
 def user_location():
