@@ -4,9 +4,9 @@ and parameter updates, or fall back with a warning; never a different number.
 A program is a list of steps over a pool of tensors that starts with two
 arguments and a captured parameter: unary, binary (broadcasting), scalar,
 reduction, matmul, stack and indexing steps (an int, or a third argument: an
-int64 index tensor that differs on every call), a bool mask (``t * (t > 0)``),
-optionally a branch on a tensor's value (must fall back), then a backward of the
-sum of everything and an SGD update of the parameter in place.
+int64 index tensor that differs on every call), a bool mask (``t * (t > 0)``), a
+reshape, optionally a branch on a tensor's value (must fall back), then a
+backward of the sum of everything and an SGD update of the parameter in place.
 """
 
 import warnings
@@ -38,7 +38,7 @@ def programs(draw):
     for _ in range(draw(st.integers(1, 8))):
         n = len(shapes)
         kind = draw(st.sampled_from(["unary", "binary", "scalar", "reduce", "matmul",
-                                     "stack", "index", "take", "mask"]))
+                                     "stack", "index", "take", "mask", "flatten"]))
         i, j = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
         a, b = shapes[i], shapes[j]
         if kind == "unary":
@@ -68,6 +68,9 @@ def programs(draw):
         elif kind == "mask":
             steps.append(("mask", i))
             shapes.append(a)
+        elif kind == "flatten":   # a view aliasing its base on the tape
+            steps.append(("flatten", i))
+            shapes.append((int(np.prod(a)),))
     branch = draw(st.booleans()) and draw(st.integers(0, 9)) == 0
     return shapes[:2], steps, branch
 
@@ -94,6 +97,8 @@ def run(program, x, y, w, idx):
             pool.append(pool[step[1]][idx])
         elif kind == "mask":
             pool.append(pool[step[1]] * (pool[step[1]] > 0))
+        elif kind == "flatten":
+            pool.append(pool[step[1]].reshape(-1))
         else:
             pool.append(pool[step[1]][0])
     if branch and pool[-1].sum() > 0:   # control flow on a value: must fall back
