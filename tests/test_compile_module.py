@@ -12,7 +12,7 @@ import numpy as np
 
 import nbgrad as nb
 from nbgrad.compiler import CompileWarning
-from tests.compile_data.record import describe
+from tests.compile_data.record import describe, describe_inplace
 
 F = nb.nn.functional
 _DATA = os.path.join(os.path.dirname(__file__), "compile_data", "torch_compile_module.json")
@@ -112,3 +112,26 @@ def test_a_copy_of_a_compiled_module_records_anew_on_its_own_parameters():
                                 "evictions": 0}
     np.testing.assert_array_equal(compiled(x).detach().numpy(), model(x).detach().numpy())
     assert compiled.stats["replays"] == 2
+
+
+def test_module_compile_compiles_in_place_as_pytorch():
+    """``model.compile()``: PyTorch's in-place form (facts recorded from PyTorch)."""
+    with open(_DATA) as f:
+        assert describe_inplace(nb) == json.load(f)["module_compile"]
+    m = nb.nn.Sequential(nb.nn.Linear(6, 5), nb.nn.ReLU(), nb.nn.Linear(5, 3))
+    eager = copy.deepcopy(m)
+    assert m.compile() is None
+    x = nb.ones(2, 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ys = [m(x) for _ in range(3)]
+    assert m._compiled_call_impl.stats["replays"] == 2   # the module's own calls replay
+    ys[-1].sum().backward()
+    eager(x).sum().backward()
+    for p, q in zip(m.parameters(), eager.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6)
+    m.eval()   # the training flag is guarded: a new recording, not the training one
+    m(x)
+    assert m._compiled_call_impl.stats["recordings"] == 2
+    m.compile(disable=True)
+    assert m._compiled_call_impl is None

@@ -263,6 +263,11 @@ class Module:
                 + list(self._modules) + list(self._buffers))
         return sorted(k for k in keys if not k[0].isdigit())
 
+    def __getstate__(self):   # a copy or pickle is not compiled (as PyTorch's)
+        state = self.__dict__.copy()
+        state.pop("_compiled_call_impl", None)
+        return state
+
     def __setstate__(self, state):
         self.__dict__.update(state)
 
@@ -431,12 +436,23 @@ class Module:
 
     # -- calling ---------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        compiled = self.__dict__.get("_compiled_call_impl")   # set by compile()
+        if compiled is not None:
+            return compiled(*args, **kwargs)
         if not (self._forward_pre_hooks or self._forward_hooks
                 or _hooks.global_forward_pre_hooks or _hooks.global_forward_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
     _call_impl = __call__
+    _compiled_call_impl = None   # compile()'s compiled calls, in the instance's __dict__
+
+    def compile(self, *args, **kwargs):
+        """Compile this module's calls in place (PyTorch's ``Module.compile``): later
+        calls replay through ``nb.compile``; the module, its parameters and its
+        state-dict keys stay as they are.  Takes `nb.compile`'s keywords."""
+        from nbgrad.compiler.modules import compiled_calls   # the compiler is above nn
+        self.__dict__["_compiled_call_impl"] = compiled_calls(self, *args, **kwargs)
 
     def _run_pre_hooks(self, args, kwargs):
         for hook_id, hook in (*_hooks.global_forward_pre_hooks.items(),
