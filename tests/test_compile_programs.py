@@ -62,13 +62,15 @@ def programs(draw):
         elif kind == "index" and a:
             steps.append(("index", i))
             shapes.append(a[1:])
-        elif kind == "take" and a:   # rows picked by the index argument (values 0, 1)
+        elif kind == "take" and a and a[0] >= 2:   # rows picked by the index argument
+            # (values 0, 1; a flattened 0-d tensor has one row)
             steps.append(("take", i))
             shapes.append((2,) + a[1:])
         elif kind == "mask":
             steps.append(("mask", i))
             shapes.append(a)
-        elif kind == "flatten":   # a view aliasing its base on the tape
+        elif kind == "flatten" and i >= 3:   # a view aliasing its base on the tape, of
+            # a computed tensor (a view of an argument returned must run eagerly)
             steps.append(("flatten", i))
             shapes.append((int(np.prod(a)),))
     branch = draw(st.booleans()) and draw(st.integers(0, 9)) == 0
