@@ -244,7 +244,7 @@ class IndexPlan:
         self.flat, self.out_shape = flat, out_shape
         self._placed = None   # (backend, flat in its memory) of the last use
         self.sources = ()   # the index tensors of the key (their versions are checked)
-        self.remake = None   # (shape, key) it was planned from, when sources are set
+        self.remake = None   # (shape, key as a tuple) it was planned from, with sources
 
     def view(self, a):
         b = dispatch.backend_for(a)

@@ -299,10 +299,10 @@ def _plan_of(shape, basic, adv, key):
     """`index_plan`, remembering the key's tensors (backward checks their versions) and
     what it was planned from (`replan`)."""
     plan = index_plan(shape, basic, adv)
-    items = key if isinstance(key, tuple) else (key,)
+    items = _as_tuple(key)   # a list key of tensors is a tuple of indices (parse_key's rule)
     plan.sources = tuple(k for k in items if isinstance(k, Tensor))
     if plan.sources:
-        plan.remake = (shape, key)
+        plan.remake = (shape, items)
     return plan
 
 
@@ -313,21 +313,16 @@ def key_template(plan):
     """(shape, key) that `plan` was planned from, its tensors left out: with `replan`,
     how ``nb.compile``'s replay of an indexing op plans from each call's index
     tensors (keeping the recorded ones would keep the recorded graph alive)."""
-    shape, key = plan.remake
-    if isinstance(key, tuple):
-        return shape, tuple(_KEY_TENSOR if isinstance(k, Tensor) else k for k in key)
-    return shape, _KEY_TENSOR
+    shape, items = plan.remake
+    return shape, tuple(_KEY_TENSOR if isinstance(k, Tensor) else k for k in items)
 
 
 def replan(template, tensors):
     """The plan of `template` (from `key_template`) with its tensors taken in order from
     `tensors`; IndexError as eagerly for an index out of range."""
-    shape, key = template
+    shape, items = template
     given = iter(tensors)
-    if key is _KEY_TENSOR:
-        key = next(given)
-    else:
-        key = tuple(next(given) if k is _KEY_TENSOR else k for k in key)
+    key = tuple(next(given) if k is _KEY_TENSOR else k for k in items)
     basic, adv = parse_key(shape, key)
     return _plan_of(shape, basic, adv, key)
 
