@@ -22,8 +22,9 @@ import numba
 import numpy as np
 
 from nbgrad import _dtypes
-from nbgrad.backends.cpu import array, blas, elementwise, movement, nn, reduce
+from nbgrad.backends.cpu import array, blas, elementwise, nn, reduce
 from nbgrad.ops.index_plan import _put as put
+from nbgrad.ops.index_plan import _take as take
 from nbgrad.ops.indexing import replan
 from nbgrad.ops.nn import _contiguous
 from nbgrad.ops.registry import REGISTRY
@@ -105,6 +106,14 @@ def _gemm_into(c, a, b, beta):
                            f"{a.shape} and {b.shape} into {c.shape}")
 
 
+def _calls(parts):
+    """A step calling each ``(fn, *args)`` of `parts` in order."""
+    def step(state):
+        for fn, *args in parts:
+            fn(*args)
+    return step
+
+
 class _Addmm(_Form):
     """``bias + m1 @ m2`` (F.linear): the bias broadcast into the result, gemm adding
     the product there; the backward's products written into the gradient slots."""
@@ -162,10 +171,7 @@ class _Addmm(_Form):
                 a, b = self._factors(k, g)
                 parts.append((_gemm_into, target, a, b, 0.0 if mode == "set" else 1.0))
 
-        def step(state):
-            for fn, *args in parts:
-                fn(*args)
-        return step
+        return _calls(parts)
 
     @staticmethod
     def _bias_gradient(g, target, mode):
@@ -213,13 +219,8 @@ class _AddRow(_Form):
 
     def backward(self, modes):
         g = self.views.g(self.out)
-        parts = [_Addmm._bias_gradient(g, self.views.g(slot), mode)
-                 for (slot, _), mode in zip(self.targets, modes)]
-
-        def step(state):
-            for fn, *args in parts:
-                fn(*args)
-        return step
+        return _calls([_Addmm._bias_gradient(g, self.views.g(slot), mode)
+                       for (slot, _), mode in zip(self.targets, modes)])
 
 
 class _Gather(_Form):
@@ -235,14 +236,13 @@ class _Gather(_Form):
             raise _NotServed
         self.x, self.template = views.a(call.slots[0]), call.args[1]
         self.index, self.o = call.slots[1], views.a(self.out)
+        if not self.o.flags.c_contiguous:   # take writes it through a reshape
+            raise _NotServed
         self.key = id(self)
 
     def forward(self, state):
         plan = replan(self.template, [self.views.source(self.index, state)])
-        rows = (plan.P, plan.NA, plan.Q)
-        v = plan.view(self.x)
-        v = v.reshape(rows) if v.flags.c_contiguous else _contiguous(v, None).reshape(rows)
-        movement.take(v, plan.flat, self.o.reshape(plan.P, plan.NB, plan.Q))
+        take(self.x, plan, None, out=self.o)
         state[self.key] = plan
 
     def backward(self, modes):

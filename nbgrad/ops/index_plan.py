@@ -321,10 +321,13 @@ def _out_of_bounds(value, src, size):
     return IndexError(f"index {value} is out of bounds{where} with size {size}")
 
 
-def _take(a, plan, dtype):
+def _take(a, plan, dtype, out=None):
+    """`a`'s elements at the plan's positions: a new array of `dtype`, or written into
+    `out` (C-contiguous, of the plan's out_shape)."""
     b, flat = plan.kernels_for(a)
     v = b.contiguous(plan.view(a))
-    out = b.empty((plan.P, plan.NB, plan.Q), dtype.np)
+    rows = (plan.P, plan.NB, plan.Q)
+    out = b.empty(rows, dtype.np) if out is None else b.reshape(out, rows)
     b.movement.take(b.reshape(v, (plan.P, plan.NA, plan.Q)), flat, out)
     return b.reshape(out, plan.out_shape)
 
