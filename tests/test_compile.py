@@ -248,15 +248,16 @@ def test_in_place_update_of_a_tensor_sharing_memory_with_another_is_refused():
         nb.compile(body)(base)
 
 
-def _samples(info):
-    rng = np.random.default_rng(0)
+def _samples(info, seed=0):
+    rng = np.random.default_rng(seed)
     return info.samples(rng)[:2]
 
 
 def _db_cases():
-    """(OpInfo, sample) of every op of the op database (two samples each)."""
-    return [pytest.param(info, s, id=f"{info.id}-{s.desc}") for info in ALL_OPS
-            for s in _samples(info)]
+    """(OpInfo, sample, the sample drawn with another seed) of every op of the op
+    database (two samples each): the same shapes and arguments, other values."""
+    return [pytest.param(info, s, t, id=f"{info.id}-{s.desc}") for info in ALL_OPS
+            for s, t in zip(_samples(info), _samples(info, seed=1))]
 
 
 def _is_tape_op(info):
@@ -269,11 +270,15 @@ def _float_tensors(out):
     return [o for o in outs if isinstance(o, nb.Tensor) and o.dtype.is_floating_point]
 
 
-@pytest.mark.parametrize("info, sample", _db_cases())
-def test_every_op_of_the_database_replays_as_eager(info, sample):
+@pytest.mark.parametrize("info, sample, other", _db_cases())
+def test_every_op_of_the_database_replays_as_eager(info, sample, other):
     """Forward and gradients of every op, compiled vs eager (float64): ops of the
-    tape's vocabulary run as rows, the others as host rows or eagerly."""
+    tape's vocabulary run as rows, the others as host rows or eagerly.  The
+    recording is made on `sample`'s values and replayed on `other`'s (a value
+    kept from the recording would show as a difference), then on `sample`'s."""
     arrays = [a for a in sample.args if isinstance(a, np.ndarray)]
+    others = [a for a in other.args if isinstance(a, np.ndarray)]
+    assert [(a.shape, a.dtype) for a in others] == [(a.shape, a.dtype) for a in arrays]
     diff = [i for i, a in enumerate(arrays) if i in sample.diff_positions() and info.grad]
 
     def fn(*ts):
@@ -289,26 +294,39 @@ def test_every_op_of_the_database_replays_as_eager(info, sample):
             loss = loss + o.sum()
         return out, nb.autograd.grad(loss, wrt, allow_unused=True)
 
-    def inputs():
-        return [nb.tensor(a, requires_grad=i in diff) for i, a in enumerate(arrays)]
+    def inputs(values):
+        return [nb.tensor(a, requires_grad=i in diff) for i, a in enumerate(values)]
     try:
         nb.manual_seed(7)   # random ops (dropout) then draw the same numbers in both
-        expected = fn(*inputs())
+        fn(*inputs(arrays))
     except Exception as exc:   # a sample of an error case: compiled raises the same
         with pytest.raises(type(exc)):
-            nb.compile(fn)(*inputs())
+            nb.compile(fn)(*inputs(arrays))
         return
     step = nb.compile(fn)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CompileWarning)
-        step(*inputs())
-        nb.manual_seed(7)
-        got = step(*inputs())
-    _same(_np(expected), _np(got))
+        step(*inputs(arrays))
+        for values in (others, arrays):
+            _replays_as_eager(fn, step, inputs(values), inputs(values))
     same_shape = len({a.shape for a in arrays}) == 1 and all(
         a.dtype == np.float64 for a in arrays)
     if same_shape and _is_tape_op(info):
-        assert step.stats["replays"] == 1, f"{info.id} fell back: see CompileWarning"
+        assert step.stats["replays"] == 2, f"{info.id} fell back: see CompileWarning"
+
+
+def _replays_as_eager(fn, step, eager_inputs, compiled_inputs):
+    """step(*inputs) gives fn's results, or raises fn's error type."""
+    try:
+        nb.manual_seed(7)
+        expected = fn(*eager_inputs)
+    except Exception as exc:   # these values are an error case (a singular matrix...)
+        with pytest.raises(type(exc)):
+            nb.manual_seed(7)
+            step(*compiled_inputs)
+        return
+    nb.manual_seed(7)
+    _same(_np(expected), _np(step(*compiled_inputs)))
 
 
 def test_backward_after_the_call_runs_the_compiled_reverse():
