@@ -120,7 +120,8 @@ def _t(shape, seed, rg=False):
     return nb.tensor(values, dtype=nb.float64, requires_grad=rg)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(programs(), st.booleans())
 def test_random_programs_replay_as_eager(program, x_requires_grad):
     step = replay_matches_eager(program, x_requires_grad)
