@@ -3,6 +3,7 @@ ratios of a change measured in one run on one machine.
 
     git worktree add /tmp/before <commit>
     python asv_benchmarks/compare_trees.py /tmp/before .        # ratio = after / before
+    python asv_benchmarks/compare_trees.py /tmp/before . --only scalar tutorial
 
 Each round starts one process per tree, in turn; a process times every
 workload (median of its samples, kernels compiled before timing).  The
@@ -61,16 +62,25 @@ z = nb.randn(100_000, requires_grad=True)
 def bce_logits():
     nb.nn.functional.binary_cross_entropy_with_logits(z, big[:100_000]).backward()
 
-work = {"tutorial 2x2": tutorial((2, 2)), "tutorial 1M": tutorial((1_000_000,)),
+from asv_benchmarks.scalar_graph import make_inputs, step as graph_step
+xs = make_inputs(nb)
+def scalar_graph():   # issue 12's graph of 0-d tensors, 300 of its 1,428 rounds
+    graph_step(nb, xs, rounds=300)
+
+work = {"scalar graph 2.1k ops": scalar_graph,
+        "tutorial 2x2": tutorial((2, 2)), "tutorial 1M": tutorial((1_000_000,)),
         "chain 100 ops": chain, "exp 1M": elementwise("exp"), "sigmoid 1M": elementwise("sigmoid"),
         "sum 1M": reduction("sum"), "var 1M": reduction("var"), "amax 1M": reduction("amax"),
         "index grad": index_grad, "scatter_add": scatter_add, "cross_entropy": cross_entropy,
         "bce_logits 100k": bce_logits}
+only = sys.argv[1:]
 out = {}
 for name, f in work.items():
+    if only and not any(name.startswith(o) for o in only):
+        continue
     f(); f()
     samples = []
-    reps = 20 if "1M" in name or "100k" in name else 200
+    reps = 20 if "1M" in name or "100k" in name else 3 if "graph" in name else 200
     for _ in range(15):
         t = time.perf_counter()
         for _ in range(reps):
@@ -82,9 +92,10 @@ print(json.dumps(out))
 """
 
 
-def _run(tree):
+def _run(tree, only):
     env = dict(os.environ, PYTHONPATH=os.path.abspath(tree))
-    res = subprocess.run([sys.executable, "-c", _CHILD], env=env, cwd=os.path.abspath(tree),
+    res = subprocess.run([sys.executable, "-c", _CHILD, *only], env=env,
+                         cwd=os.path.abspath(tree),
                          capture_output=True, text=True, check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
 
@@ -94,11 +105,13 @@ def main():
     p.add_argument("before")
     p.add_argument("after")
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--only", nargs="*", default=[],
+                   help="workloads whose names start with these words (default: all)")
     args = p.parse_args()
     runs = {"before": [], "after": []}
     for _ in range(args.rounds):
-        runs["before"].append(_run(args.before))
-        runs["after"].append(_run(args.after))
+        runs["before"].append(_run(args.before, args.only))
+        runs["after"].append(_run(args.after, args.only))
     print(f"{'workload':16s} {'before':>12s} {'after':>12s} {'after/before':>13s}")
     for name in runs["before"][0]:
         b = statistics.median(r[name] for r in runs["before"])

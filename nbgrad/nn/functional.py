@@ -23,6 +23,7 @@ and pools (`_functional_conv`, which call the ops once they are declared).
 
 import warnings
 
+import nbgrad as _nbgrad   # its ops, read on use (the package is still importing now)
 from nbgrad.ops import nn as _nn
 from nbgrad.ops.addmm import addmm as _addmm
 from nbgrad.ops.linalg import matmul as _matmul
@@ -38,10 +39,9 @@ __all__ = ["relu", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid", "
 def _op(name):
     """The op `name` (``nbgrad.<name>``, else the registry), looked up on use so
     that this module imports whichever ops exist."""
-    import nbgrad
-    f = getattr(nbgrad, name, None)
+    f = getattr(_nbgrad, name, None)
     if f is None:
-        f = nbgrad._REGISTRY.get(name)
+        f = _nbgrad._REGISTRY.get(name)
     if f is None:
         raise NotImplementedError(f"nbgrad.nn.functional.{name}: the {name!r} op is not "
                                   "declared in this version of nbgrad")

@@ -38,7 +38,8 @@ def _number_params(*names):
     def check(op, x, *params):
         floating_only(op, x)
         for name, p in zip(names, params):
-            if isinstance(p, bool) or not isinstance(p, (int, float)):
+            if p.__class__ is not float and (isinstance(p, bool) or
+                                             not isinstance(p, (int, float))):
                 raise TypeError(f"{op.name}(): argument '{name}' must be a number, not "
                                 f"{type(p).__name__}")
     return check

@@ -18,7 +18,7 @@ import math
 
 from nbgrad import _dtypes
 from nbgrad.ops import scalar as s
-from nbgrad.ops.elementwise import Elementwise, declare, elementwise
+from nbgrad.ops.elementwise import Elementwise, _tensor_cls, declare, elementwise
 from nbgrad.ops.registry import tensor_method
 
 __all__ = ["neg", "negative", "abs", "absolute", "sign", "exp", "expm1", "log", "log1p",
@@ -57,7 +57,7 @@ def describe(t):
 
 
 def _tensors(args):
-    from nbgrad.tensor import Tensor
+    Tensor = _tensor_cls()
     return [a for a in args if isinstance(a, Tensor)]
 
 
@@ -72,6 +72,9 @@ def no_bool(op, *args):
 
 def floating_only(op, *args):
     """NotImplementedError unless every tensor argument has a floating dtype."""
+    if len(args) == 1 and args[0].__class__ is _tensor_cls() and \
+            args[0].dtype.is_floating_point:
+        return   # the usual call, one floating tensor: no list to build
     for t in _tensors(args):
         if not t.dtype.is_floating_point:
             raise NotImplementedError(
