@@ -13,9 +13,11 @@ compositions such as cross_entropy) is in `nbgrad.nn.functional`.
 
 import math
 
+import numpy as np
+
 from nbgrad import _dtypes, _random
 from nbgrad.autograd import grad_mode
-from nbgrad.backends import dispatch
+from nbgrad.backends import cpu, dispatch
 from nbgrad.ops.argcheck import check_same_device, check_scalar_type, require_tensor, scalar_name
 from nbgrad.ops.elementwise import broadcast_shapes
 from nbgrad.ops.registry import op, tensor_method
@@ -68,6 +70,8 @@ def _keep(ctx, array, dtype, device):
 
 
 # -- softmax and log_softmax ---------------------------------------------------
+_ndarray = np.ndarray
+_KERNEL_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))   # host arrays' kernel dtypes
 def _canonical(a, dim):
     """(A, R, B) shape that reduces axis `dim` of an array of a.shape."""
     shape = tuple(a.shape)
@@ -75,6 +79,18 @@ def _canonical(a, dim):
 
 
 def _softmax_forward(ctx, x, dim, log):
+    a = x._data
+    if a.__class__ is _ndarray and a.dtype in _KERNEL_FLOATS and a.flags.c_contiguous and \
+            dim.__class__ is int:   # the common case: none of the checks and wrappers below
+        d = _wrap_dim(dim, a.ndim, "log_softmax" if log else "softmax")
+        out = np.empty(a.shape, a.dtype)
+        if out.size:
+            shape3 = _canonical(a, d)
+            cpu.nn.softmax(a.reshape(shape3), out.reshape(shape3), log)
+        ctx.dim, ctx.log = d, log
+        if ctx.needs_input_grad:
+            _keep(ctx, out, x.dtype, x.device)
+        return out
     name = "log_softmax" if log else "softmax"
     _check_half(name, x.dtype)
     if not x.dtype.is_floating_point:
@@ -97,6 +113,14 @@ def _softmax_forward(ctx, x, dim, log):
 def _softmax_backward(ctx, g):
     (out,) = ctx.saved_tensors
     g = _grad_like(g, out.dtype)
+    gd = g._data
+    if not grad_mode._state.enabled and gd.__class__ is _ndarray and gd.flags.c_contiguous:
+        gx = np.empty(gd.shape, gd.dtype)   # the common case, as the forward's
+        if gx.size:
+            shape3 = _canonical(gx, ctx.dim)
+            cpu.nn.softmax_backward(gd.reshape(shape3), out._data.reshape(shape3),
+                                    gx.reshape(shape3), ctx.log)
+        return Tensor._make(gx, out.dtype, g.device)
     if not grad_mode.is_grad_enabled():
         b = dispatch.backend(g.device)
         gx = b.empty(tuple(out._data.shape), out.dtype.np)
