@@ -190,6 +190,22 @@ def run(family, args, out_dtypes, shape, outs=None):
     return outs
 
 
+def sum_of_two(family, a, b):
+    """A new array, ``a + b`` by `family` (the add kernel), `a` and `b` C-contiguous
+    arrays of one shape and dtype (checked by the caller: the engine's gradient
+    accumulation): the flat kernel, none of `run`'s sorting."""
+    out = np.empty(a.shape, a.dtype)
+    n = out.size
+    if n:
+        k = family._serial_flat.get("aa") if n < PARALLEL_THRESHOLD else None
+        if k is None:
+            k = kernel(family, "aa", "flat", n >= PARALLEL_THRESHOLD)
+            if n < PARALLEL_THRESHOLD:
+                family._serial_flat["aa"] = k
+        k(a.ravel(), b.ravel(), out.ravel())
+    return out
+
+
 def write_flat(family, out, kargs):
     """``out = f(out, *kargs)`` in place, `out` a 1-D C-contiguous array and `kargs`
     arrays of its size or scalars of its dtype, checked by the caller (the in-place
