@@ -161,7 +161,21 @@ def stack_backward(ctx, g):
         return tuple(getitem(g, _at(ctx.dim, i)) for i in range(ctx.n))
     # the engine's backward (nothing recorded): getitem's views without its dispatch and
     # checks (the index is in range by construction); 2.5 us a piece
-    return tuple(g._unrecorded_view(_at(ctx.dim, i) + (Ellipsis,)) for i in range(ctx.n))
+    keys = _UNSTACK_KEYS.get((ctx.dim, ctx.n))
+    if keys is None:
+        keys = _unstack_keys(ctx.dim, ctx.n)
+    view = g._unrecorded_view
+    return tuple([view(k) for k in keys])
+
+
+_UNSTACK_KEYS = {}   # (dim, n) -> the keys of stack_backward's n views
+
+
+def _unstack_keys(dim, n):
+    keys = tuple(_at(dim, i) + (Ellipsis,) for i in range(n))
+    if len(_UNSTACK_KEYS) < 1024 and n <= 64:   # the small stacks scalar code makes
+        _UNSTACK_KEYS[dim, n] = keys
+    return keys
 
 
 def _split_views(ctx, x, sizes, d):
