@@ -38,14 +38,14 @@ def _signature(t):
 
 
 def _argument(k, a, env):
-    """(test expression, loop lines, flat expression) for positional argument `a`, or
-    None when the keyed lookup must judge it."""
+    """(test expression, loop lines, its items in the flat list) for positional
+    argument `a`, or None when the keyed lookup must judge it."""
     name = f"a{k}"
     if _plain(a):
-        return _tensor_test(name, a, env, k), [], f"[{name}]"
+        return _tensor_test(name, a, env, k), [], name
     if a.__class__ in _SCALARS:
         env[f"C{k}"], env[f"V{k}"] = a.__class__, a
-        return f"{name}.__class__ is C{k} and {name} == V{k}", [], "[]"
+        return f"{name}.__class__ is C{k} and {name} == V{k}", [], None
     if a.__class__ in (list, tuple) and a and all(_plain(t) for t in a):
         first = a[0]
         if any(_signature(t) != _signature(first) for t in a):
@@ -55,7 +55,7 @@ def _argument(k, a, env):
                 f"        if not ({_tensor_test('t', first, env, k)}):",
                 "            return None"]
         return (f"{name}.__class__ is {a.__class__.__name__} and len({name}) == {len(a)}",
-                loop, f"list({name})")
+                loop, f"*{name}")
     return None
 
 
@@ -73,7 +73,8 @@ def fast_check(args, grad_enabled, plan):
             return None
         tests.append(parts[0])
         loops += parts[1]
-        flats.append(parts[2])
+        if parts[2] is not None:
+            flats.append(parts[2])
     tensors = [t for a in args for t in ((a,) if _plain(a) else
                                          a if a.__class__ in (list, tuple) else ())]
     if len(set(map(id, tensors))) != len(tensors):
@@ -84,7 +85,8 @@ def fast_check(args, grad_enabled, plan):
     if args:
         lines.append(f"    {', '.join(f'a{k}' for k in range(len(args)))}, = args")
     lines += [f"    if not ({' and '.join(tests)}):", "        return None"] + loops
-    lines.append(f"    flat = {' + '.join(flats) if flats else '[]'}")
+    # one list display (100 tensor arguments: [a0, ..., a99], not 100 lists added)
+    lines.append(f"    flat = [{', '.join(flats)}]")
     if len(tensors) > 1:
         lines += ["    if len(set(map(id, flat))) != len(flat):", "        return None"]
     lines.append("    return flat if guards_hold(flat) else None")
