@@ -182,13 +182,16 @@ def run_backward(edges, grads, retain_graph, create_graph, capture=None, batched
 
 def _execute(ready, buffers, deps, holders, cap, call, retain_graph, create_graph, batched):
     """The loop: run each ready node, hand its results to its inputs' nodes."""
+    # autograd.grad's capture, read once: the nodes whose gradient it keeps, and
+    # those worth running (without a capture every node with a gradient runs)
+    captured, useful = (cap.at, cap.useful) if cap is not None else ((), None)
     while ready:
         node = ready.pop()
         grads_out = buffers.pop(node, None)
         if grads_out is not None:
             if node.pre_hooks:
                 grads_out = run_pre_hooks(node, grads_out)
-            if cap is not None:
+            if node in captured:
                 cap.take(node, grads_out)
         if node.__class__ is AccumulateGrad:
             if grads_out is not None and cap is None:
@@ -197,7 +200,7 @@ def _execute(ready, buffers, deps, holders, cap, call, retain_graph, create_grap
                 if node.post_hooks:
                     run_leaf_post_hooks(node, node.variable)
             continue
-        if grads_out is None or (cap is not None and node not in cap.useful):
+        if grads_out is None or (useful is not None and node not in useful):
             grads_in = None    # nothing to run here
         else:
             if call is not None:
