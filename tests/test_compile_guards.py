@@ -127,3 +127,22 @@ def test_fused_plan_reuses_an_output_buffer_only_when_nothing_refers_to_it():
     step(x)
     assert x.grad.numpy().ctypes.data == address
     np.testing.assert_allclose(x.grad.numpy(), 6 * 3 / 10_000)
+
+
+def test_fast_check_orders_tensors_of_mixed_arguments_as_the_keyed_lookup():
+    """Tensor, list of tensors, number, tensor: the fast check's flat list must put
+    each tensor where the recording read it (a swap would mix the values up)."""
+    def fn(x, pair, k, y):
+        return x * 1 + pair[0] * 10 + pair[1] * 100 + y * 1000 * k
+
+    f = nb.compile(fn)
+
+    def args(base):
+        t = [nb.tensor([base + i], dtype=nb.float64) for i in range(4)]
+        return t[0], [t[1], t[2]], 2.0, t[3]
+    f(*args(0.0))
+    assert len(f._fast) == 1
+    for base in (1.0, 5.0):
+        out, d = _calls(f, *args(base))
+        assert d["replays"] == 1
+        assert out.item() == fn(*args(base)).item()
