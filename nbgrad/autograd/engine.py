@@ -182,9 +182,7 @@ def run_backward(edges, grads, retain_graph, create_graph, capture=None, batched
 
 def _execute(ready, buffers, deps, holders, cap, call, retain_graph, create_graph, batched):
     """The loop: run each ready node, hand its results to its inputs' nodes."""
-    # autograd.grad's capture, read once: the nodes whose gradient it keeps, and
-    # those worth running (without a capture every node with a gradient runs)
-    captured, useful = (cap.at, cap.useful) if cap is not None else ((), None)
+    captured, useful = _capture_lookups(cap)
     while ready:
         node = ready.pop()
         grads_out = buffers.pop(node, None)
@@ -219,8 +217,7 @@ def _execute(ready, buffers, deps, holders, cap, call, retain_graph, create_grap
         edges = node.next_functions
         if len(grads_in) != len(edges):
             raise arity_error(node, grads_in)
-        # a rule that hands its incoming gradient on as is (add, reshape...) gives it
-        # new holders: count how often (one incoming gradient: inline, the usual case)
+        # a gradient a rule hands on as is (add, reshape...) gets new holders: count them
         g0, n0 = (grads_out[0], 0) if len(grads_out) == 1 else (None, -1)
         for (nxt, nr), g, meta in zip(edges, grads_in, node.input_meta):
             if nxt is not None:
@@ -243,6 +240,13 @@ def _execute(ready, buffers, deps, holders, cap, call, retain_graph, create_grap
             handed_on(holders, g0, n0)
         elif n0 < 0:
             pass_through(holders, node, grads_out, grads_in)
+
+
+def _capture_lookups(cap):
+    """What the loop reads of autograd.grad's capture, once per backward rather than
+    per node: the nodes whose incoming gradient it keeps, and those worth running
+    (None: every node that receives a gradient runs, as without a capture)."""
+    return ((), None) if cap is None else (cap.at, cap.useful)
 
 
 def _pass_nothing(node, deps, ready):
