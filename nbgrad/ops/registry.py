@@ -256,8 +256,8 @@ def _watch_outputs(ctx, outs):
     max/min) or as a saved tensor wrapping the output buffer; both are tied to
     the outputs' version counters here."""
     d = ctx.__dict__
-    kept = ([outs[0]] if "out" in d else []) + ([outs[-1]] if "idx" in d else [])
-    if kept:
+    if "out" in d or "idx" in d:
+        kept = ([outs[0]] if "out" in d else []) + ([outs[-1]] if "idx" in d else [])
         ctx.watched = list(ctx.watched) + [watch_output(t, ctx) for t in kept]
     saved = ctx.saved
     if not saved:
