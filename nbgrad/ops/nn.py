@@ -72,6 +72,8 @@ def _keep(ctx, array, dtype, device):
 # -- softmax and log_softmax ---------------------------------------------------
 _ndarray = np.ndarray
 _KERNEL_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))   # host arrays' kernel dtypes
+
+
 def _canonical(a, dim):
     """(A, R, B) shape that reduces axis `dim` of an array of a.shape."""
     shape = tuple(a.shape)
