@@ -156,23 +156,7 @@ def run(family, args, out_dtypes, shape, outs=None):
                 _run_nd4(family, arrays, shape, outs)
         return outs
     if outs is None and len(out_dtypes) == 1:
-        # allocated in its final shape (not a reshaped view): a result owns its
-        # buffer, which lets the engine hand it to a leaf's .grad without a copy
-        try:
-            out = np.empty(shape, out_dtypes[0])
-        except MemoryError:
-            out = _empty(shape, out_dtypes[0])   # raises PyTorch's RuntimeError
-        n = out.size
-        # serial kernels by pattern alone: no key tuple on the hot path
-        k = (family._serial_flat.get(pattern) if n < PARALLEL_THRESHOLD else
-             family._kernels.get((pattern, "flat", True)))
-        if k is None:
-            k = kernel(family, pattern, "flat", n >= PARALLEL_THRESHOLD)
-            if n < PARALLEL_THRESHOLD:
-                family._serial_flat[pattern] = k
-        if n:
-            k(*kargs, out if out.ndim == 1 else out.ravel())
-        return [out]
+        return [_flat_result(family, pattern, kargs, shape, out_dtypes[0])]
     n = 1
     for d in shape:
         n *= d
@@ -190,20 +174,33 @@ def run(family, args, out_dtypes, shape, outs=None):
     return outs
 
 
+def _flat_result(family, pattern, kargs, shape, dtype):
+    """The family's one output, a new array of `shape` and `dtype`, by the flat kernel
+    of `pattern` from `kargs` (flat arrays of its size and scalars)."""
+    # allocated in its final shape (not a reshaped view): a result owns its
+    # buffer, which lets the engine hand it to a leaf's .grad without a copy
+    try:
+        out = np.empty(shape, dtype)
+    except MemoryError:
+        out = _empty(shape, dtype)   # raises PyTorch's RuntimeError
+    n = out.size
+    # serial kernels by pattern alone: no key tuple on the hot path
+    k = (family._serial_flat.get(pattern) if n < PARALLEL_THRESHOLD else
+         family._kernels.get((pattern, "flat", True)))
+    if k is None:
+        k = kernel(family, pattern, "flat", n >= PARALLEL_THRESHOLD)
+        if n < PARALLEL_THRESHOLD:
+            family._serial_flat[pattern] = k
+    if n:
+        k(*kargs, out if out.ndim == 1 else out.ravel())
+    return out
+
+
 def sum_of_two(family, a, b):
     """A new array, ``a + b`` by `family` (the add kernel), `a` and `b` C-contiguous
     arrays of one shape and dtype (checked by the caller: the engine's gradient
     accumulation): the flat kernel, none of `run`'s sorting."""
-    out = np.empty(a.shape, a.dtype)
-    n = out.size
-    if n:
-        k = family._serial_flat.get("aa") if n < PARALLEL_THRESHOLD else None
-        if k is None:
-            k = kernel(family, "aa", "flat", n >= PARALLEL_THRESHOLD)
-            if n < PARALLEL_THRESHOLD:
-                family._serial_flat["aa"] = k
-        k(a.ravel(), b.ravel(), out.ravel())
-    return out
+    return _flat_result(family, "aa", [a.ravel(), b.ravel()], a.shape, a.dtype)
 
 
 def write_flat(family, out, kargs):
