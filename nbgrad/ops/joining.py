@@ -13,7 +13,7 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad.autograd import grad_mode
-from nbgrad.backends import cpu, dispatch
+from nbgrad.backends import dispatch
 from nbgrad.ops.argcheck import check_int, check_same_device, check_sequence, check_tensor
 from nbgrad.ops.movement import getitem
 from nbgrad.ops.registry import intercepted, op, tensor_method
@@ -123,19 +123,12 @@ def _alike_on_cpu(tensors):
     return shape, dtype
 
 
-@op("stack", node="StackBackward0")
-def stack(ctx, tensors, dim=0):
-    """Join same-shaped tensors along a new dimension: ``nb.stack([x, y], 0)``."""
+def _stack_inputs(tensors):
+    """(shape, promoted dtype) of stack's `tensors` after its checks, in PyTorch's
+    words; a list `_alike_on_cpu` accepts needs none of them."""
     alike = _alike_on_cpu(tensors)
-    if alike is not None and dim.__class__ is int:
-        shape, dtype = alike
-        d = _wrap_dim(dim, len(shape) + 1, "stack")
-        out = np.empty(shape[:d] + (len(tensors),) + shape[d:], dtype.np)
-        if out.size and not cpu.movement.stack_values([t._data for t in tensors], out):
-            for i, t in enumerate(tensors):
-                cpu.copy_into(out[_at(d, i) + (Ellipsis,)], t._data)
-        ctx.dim, ctx.n = d, len(tensors)
-        return out
+    if alike is not None:
+        return alike
     tensors = _tensor_list("stack", tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -145,9 +138,16 @@ def stack(ctx, tensors, dim=0):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(shape)} at entry 0 and {list(t._data.shape)} at entry "
                                f"{i}")
+    return shape, _promoted(tensors)
+
+
+@op("stack", node="StackBackward0")
+def stack(ctx, tensors, dim=0):
+    """Join same-shaped tensors along a new dimension: ``nb.stack([x, y], 0)``."""
+    shape, dtype = _stack_inputs(tensors)
     d = _wrap_dim(dim, len(shape) + 1, "stack")
     b = dispatch.backend(tensors[0].device)
-    out = b.empty(shape[:d] + (len(tensors),) + shape[d:], _promoted(tensors).np)
+    out = b.empty(shape[:d] + (len(tensors),) + shape[d:], dtype.np)
     if out.size and not b.movement.stack_values([t._data for t in tensors], out):
         for i, t in enumerate(tensors):
             b.copy_into(b.getitem(out, _at(d, i) + (Ellipsis,)), t._data)
