@@ -4,7 +4,8 @@ addresses its elements: the basic part of the key (a view), an optional
 permutation bringing the indexed dimensions together, and one flat index over
 the indexed block, so that the data is an (outer, block, inner) array and the
 row take/put kernels of the backend's `movement` module do the work (`_take`,
-`_put`).  The ops built on plans are in `nbgrad.ops.indexing`.
+`_put`).  The ops built on plans are in `nbgrad.ops.indexing`.  A basic key's
+backward writes into zeros (`zeros_with_slice`).
 
 The plan is always made on the host, by the CPU backend's kernels (index
 tensors on a device are copied there first: one synchronisation, as PyTorch
@@ -365,3 +366,15 @@ def _copy_written(b, region, tmp, flat, block, rows):
     b.movement.put(hit, flat, ones, False)
     b.run(_masked, [b.reshape(hit, tuple(region.shape)), tmp, region], [region.dtype],
           tuple(region.shape), outs=[region])
+
+
+def zeros_with_slice(b, g, dtype, shape, key):
+    """A new zero array of `shape` and `dtype` on backend `b` with array `g` written at
+    the basic `key` (a tuple): slice_scatter_zeros's result, unrecorded."""
+    out = b.empty(shape, dtype)
+    if out.size:
+        b.fill(out, 0)
+        dst = b.getitem(out, key if any(k is Ellipsis for k in key) else key + (Ellipsis,))
+        if dst.size:
+            b.copy_into(dst, g)
+    return out

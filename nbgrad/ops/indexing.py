@@ -37,7 +37,8 @@ from nbgrad.ops import overlap
 from nbgrad.ops.argcheck import check_same_device, require_tensor
 from nbgrad.ops.binary import where
 from nbgrad.ops.elementwise import broadcast_shapes
-from nbgrad.ops.index_plan import IndexPlan, _as_tuple, _masked, _put, _take, index_plan, parse_key
+from nbgrad.ops.index_plan import (IndexPlan, _as_tuple, _masked, _put, _take, index_plan,
+                                   parse_key, zeros_with_slice)
 from nbgrad.ops.inplace import check_inplace, commit_inplace
 from nbgrad.ops.joining import cat, chunk, concat, concatenate, split, stack, unbind
 from nbgrad.ops.movement import getitem, slice_scatter_zeros
@@ -234,10 +235,8 @@ def select_backward(ctx, g):
         return slice_scatter_zeros(g, ctx.shape, ctx.key)
     # the engine's backward (nothing recorded): slice_scatter_zeros's result without
     # its dispatch (scalar code's x[i] of a small vector: a third of the time)
-    out = host.empty(ctx.shape, g.dtype.np)
-    host.fill(out, 0)
-    host.copy_into(out[ctx.key], g._data)
-    return Tensor._make(out, g.dtype, g.device)
+    return Tensor._make(zeros_with_slice(host, g._data, g.dtype.np, ctx.shape, ctx.key),
+                        g.dtype, g.device)
 
 
 @tensor_method("select")

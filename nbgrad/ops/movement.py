@@ -24,6 +24,7 @@ from nbgrad._device import as_device, check_device
 from nbgrad._finfo import check_memory_format
 from nbgrad.autograd import batching
 from nbgrad.backends import dispatch
+from nbgrad.ops.index_plan import zeros_with_slice
 from nbgrad.ops.registry import FunctionOp, op, tensor_method
 from nbgrad.tensor import Tensor, _wrap_dim
 
@@ -333,16 +334,9 @@ def getitem_backward(ctx, g):
 @op("slice_scatter_zeros", node="SliceScatterBackward0")
 def slice_scatter_zeros(ctx, g, shape, key):
     """A zero tensor of `shape` with `g` written at `key` (getitem's backward)."""
-    b = dispatch.backend(g.device)
-    out = b.empty(shape, g.dtype.np)
     key = key if isinstance(key, tuple) else (key,)
-    if out.size:
-        b.fill(out, 0)
-        dst = b.getitem(out, key if any(k is Ellipsis for k in key) else key + (Ellipsis,))
-        if dst.size:
-            b.copy_into(dst, g._data)
     ctx.key = key
-    return out
+    return zeros_with_slice(dispatch.backend(g.device), g._data, g.dtype.np, shape, key)
 
 
 @slice_scatter_zeros.backward
