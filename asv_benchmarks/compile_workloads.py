@@ -158,12 +158,21 @@ def makemore_case(torch, seed=0, lr=0.1):
     C = param((MM_VOCAB, MM_EMB), 1.0)
     W1, b1 = param((MM_BLOCK * MM_EMB, MM_HIDDEN), 0.2), param((MM_HIDDEN,), 0.01)
     W2, b2 = param((MM_HIDDEN, MM_VOCAB), 0.01), param((MM_VOCAB,), 0.0)
-    params = [C, W1, b1, W2, b2]
+    return Case(makemore_step(torch, X, Y, [C, W1, b1, W2, b2], MM_BATCH), (lr,))
+
+
+def makemore_step(torch, X, Y, params, batch):
+    """``step(lr)``: one makemore step (a minibatch of `batch` rows of X drawn with
+    randint, their embeddings through the tanh layer, cross_entropy against Y's rows,
+    backward, SGD by hand) on `params` = [C, W1, b1, W2, b2]; returns the loss.
+    tests/test_compile_random.py runs it too."""
+    C, W1, b1, W2, b2 = params
+    width = X.shape[1] * C.shape[1]
 
     def step(lr):
-        ix = torch.randint(0, X.shape[0], (MM_BATCH,))
+        ix = torch.randint(0, X.shape[0], (batch,))
         emb = C[X[ix]]
-        h = torch.tanh(emb.view(-1, MM_BLOCK * MM_EMB) @ W1 + b1)
+        h = torch.tanh(emb.view(-1, width) @ W1 + b1)
         loss = torch.nn.functional.cross_entropy(h @ W2 + b2, Y[ix])
         for p in params:
             p.grad = None
@@ -172,7 +181,7 @@ def makemore_case(torch, seed=0, lr=0.1):
             for p in params:
                 p -= lr * p.grad
         return loss
-    return Case(step, (lr,))
+    return step
 
 
 def mlp_case(torch, seed=0):

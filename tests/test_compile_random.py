@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import nbgrad as nb
+from asv_benchmarks import compile_workloads
 from nbgrad.compiler import CompileWarning
 from nbgrad.compiler.arrays import ArrayPlan
 from nbgrad.compiler.replay import TapePlan
@@ -110,7 +111,8 @@ def test_what_a_replay_cannot_draw_runs_eagerly_with_a_warning(body, what):
 
 
 def _makemore(sizes, dtype=nb.float64):
-    """Karpathy's makemore MLP step: a minibatch drawn with ``randint`` indexes the
+    """Karpathy's makemore MLP step (the benchmark's `makemore_step`) on data and
+    parameters of `sizes` and `dtype`: a minibatch drawn with ``randint`` indexes the
     data, its rows index the embedding table, and SGD updates the parameters."""
     n, emb, hidden, batch = sizes
     g = nb.Generator().manual_seed(1)
@@ -122,18 +124,7 @@ def _makemore(sizes, dtype=nb.float64):
     W2 = nb.randn((hidden, 27), generator=g, dtype=dtype).mul_(0.1).requires_grad_()
     b2 = nb.zeros(27, dtype=dtype, requires_grad=True)
     params = [C, W1, b1, W2, b2]
-
-    def step(lr):
-        ix = nb.randint(0, X.shape[0], (batch,))
-        h = nb.tanh(C[X[ix]].view(-1, 3 * emb) @ W1 + b1)
-        loss = F.cross_entropy(h @ W2 + b2, Y[ix])
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with nb.no_grad():
-            for p in params:
-                p -= lr * p.grad
-        return loss
+    step = compile_workloads.makemore_step(nb, X, Y, params, batch)
     return step, params
 
 
