@@ -25,7 +25,7 @@ from nbgrad.backends.cpu import elementwise as cpu_elementwise
 from nbgrad.backends.family import KernelFamily
 from nbgrad.compiler.unsupported import Unsupported
 
-__all__ = ["WIDTH", "BUILTINS", "Vocabulary", "encode_row"]
+__all__ = ["WIDTH", "BUILTINS", "Vocabulary", "vocabulary", "encode_row"]
 
 WIDTH = 6
 _E_SHIFT = 11   # word = opcode (8 bits) | sa << 8 | sb << 9 | sc << 10 | e << 11
@@ -176,6 +176,19 @@ class Vocabulary:
         if self._run is None:
             self._run = _build(self.ops)
         return self._run
+
+
+_vocabularies = {}   # frozenset of op names -> Vocabulary (one interpreter per op set)
+
+
+def vocabulary(ops):
+    """The one `Vocabulary` of this set of elementwise ops."""
+    names = {op.name: op for op in ops}
+    key = frozenset(names)
+    vocab = _vocabularies.get(key)
+    if vocab is None:
+        vocab = _vocabularies[key] = Vocabulary(names.values())
+    return vocab
 
 
 def _register(stem, fn):

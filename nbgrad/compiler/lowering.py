@@ -16,15 +16,12 @@ from nbgrad._device import cpu_device
 from nbgrad.compiler.epilogue import Epilogue
 from nbgrad.compiler.gathers import Gathers
 from nbgrad.compiler.host_rows import HostRows
-from nbgrad.compiler.interpreter import BUILTINS, E_LIMIT, WIDTH, Vocabulary, encode_row
+from nbgrad.compiler.interpreter import BUILTINS, E_LIMIT, WIDTH, encode_row, vocabulary
 from nbgrad.compiler.unsupported import Unsupported
 from nbgrad.ops.elementwise import Elementwise
 from nbgrad.tensor import Tensor
 
 __all__ = ["Unsupported", "Slot", "Program", "lower", "share_memory"]
-
-_vocabularies = {}   # frozenset of op names -> Vocabulary (one interpreter per op set)
-
 
 class Slot:
     __slots__ = ("off", "n", "shape", "rg")
@@ -480,12 +477,7 @@ class _Lowering(Gathers, HostRows):
         p = self.p
         # a leaf made inside the function is a new tensor per call: its .grad is
         # not written back (it is reachable only through what the function returns)
-        names = {op.name: op for op in p.ops}
-        key = frozenset(names)
-        vocab = _vocabularies.get(key)
-        if vocab is None:
-            vocab = _vocabularies[key] = Vocabulary(names.values())
-        p.vocab = vocab
+        p.vocab = vocabulary(p.ops)
         p.code = p.encode(p.rows)
         p.aux_array = np.array(p.aux + [0], dtype=np.int32)
         p.grads_out = [(self._ref(leaf), None if s is _CLEARED else s,
