@@ -35,7 +35,13 @@ from nbgrad.autograd.node import AccumulateGrad, edge_of
 from nbgrad.autograd.roots import as_tensors, check_grad_types, make_grads, root_edges
 from nbgrad.tensor import Tensor
 
-__all__ = ["backward", "grad", "run_backward", "conform", "arity_error"]
+__all__ = ["backward", "grad", "run_backward", "conform", "arity_error", "graph_replay"]
+
+# nb.compile's replay of a backward whose graph structure was seen before
+# (`nbgrad.compiler.backward_replay`, a layer above: it registers itself here).  Called
+# as (edges, grads, retain_graph, capture); returns None (this engine runs the graph)
+# or a 1-tuple of what `run_backward` returns.
+graph_replay = []
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -155,6 +161,10 @@ def run_backward(edges, grads, retain_graph, create_graph, capture=None, batched
     batched: every gradient has a leading batch dimension (``is_grads_batched``).
     Returns the captured gradients (None where nothing arrived).
     """
+    if graph_replay and not (create_graph or batched or anomaly_mode.FLAGS[0]):
+        done = graph_replay[0](edges, grads, retain_graph, capture)
+        if done is not None:
+            return done[0]
     call = None   # None: the fast path, node.apply(grads)
     if batched or anomaly_mode.FLAGS[0]:
         call = _slow_call(batched, anomaly_mode.FLAGS[0])

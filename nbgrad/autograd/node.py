@@ -20,7 +20,7 @@ import weakref
 from nbgrad.autograd.anomaly_mode import FLAGS as _ANOMALY
 from nbgrad.autograd.anomaly_mode import capture as _capture_trace
 
-__all__ = ["Node", "AccumulateGrad", "RetainGradHook", "node_class", "edge_of", "meta_of",
+__all__ = ["Node", "AccumulateGrad", "made", "RetainGradHook", "node_class", "edge_of", "meta_of",
            "metas_of_one", "shared_metas",
            "SAVED_FREED_MESSAGE", "watch_input", "watch_output", "check_watched",
            "check_saved_version", "saved_version_error"]
@@ -216,8 +216,14 @@ class _RemovableHandle:
         return False
 
 
+# nodes made so far: what `nbgrad.compiler.backward_replay` reads to skip, without a walk,
+# the backward of a graph too small to replay (fewer nodes made since the last backward)
+made = [0]
+
+
 def new_node(cls):
     """An empty node of class `cls` (fields filled by the recording op)."""
+    made[0] += 1
     n = object.__new__(cls)
     n.saved = n.saved_versions = n.params = n.pre_hooks = n.post_hooks = n.metadata = None
     n.watched = ()
