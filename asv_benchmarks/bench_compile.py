@@ -45,15 +45,25 @@ def _runner(case, impl):
     return run
 
 
-class ScalarGraph:
-    """9,998 ops on 0-d float64 tensors, forward + gradients of the 100 inputs."""
+ENGINE_ONLY = "nbgrad eager, engine only"
 
-    params = [EAGER, COMPILED, "C tape"]  # noqa: RUF012 (asv reads class attributes)
+
+class ScalarGraph:
+    """9,998 ops on 0-d float64 tensors, forward + gradients of the 100 inputs.
+
+    "nbgrad eager" replays the backward of the graph seen before on the tape
+    (`nbgrad.compiler.backward_replay`); "engine only" turns that off."""
+
+    params = [EAGER, ENGINE_ONLY, COMPILED, "C tape"]  # noqa: RUF012 (asv reads them)
     param_names = ["implementation"]  # noqa: RUF012
     timeout = 180
 
     def setup(self, impl):
-        if impl == "C tape":
+        if impl == ENGINE_ONLY:
+            from nbgrad.compiler import backward_replay
+            backward_replay.enabled[0] = False
+            self.run = _runner(cw.scalar_case(nb), EAGER)
+        elif impl == "C tape":
             from . import c_tape
             try:
                 self.run = c_tape.CTape().run
@@ -66,6 +76,10 @@ class ScalarGraph:
     def time_step(self, impl):
         gc.enable()
         self.run()
+
+    def teardown(self, impl):
+        from nbgrad.compiler import backward_replay
+        backward_replay.enabled[0] = True
 
 
 class TutorialStep:

@@ -362,6 +362,24 @@ def print_mlp_share(nb, torch, fns, scale):
               f"{max(0.0, 1 - t / s):.0%}")
 
 
+def print_engine_only(nb, fns, scale):
+    """The eager scalar graph with its backward replayed on the tape (the default, as
+    in the table) and with the engine only, sampled in turn."""
+    from nbgrad.compiler import backward_replay
+    step = fns["scalar"]["eager"]
+
+    def engine_only():
+        backward_replay.enabled[0] = False
+        try:
+            step()
+        finally:
+            backward_replay.enabled[0] = True
+    replayed, engine = interleaved_best([step, engine_only], *sampling("scalar", scale))
+    per = scalar_graph.N_OPS
+    print(f"eager scalar graph, per op: {fmt(replayed / per)} with its backward replayed "
+          f"on the tape, {fmt(engine / per)} with the engine only")
+
+
 # -- main ------------------------------------------------------------------------------
 def header(torch):
     import numba
@@ -462,6 +480,8 @@ def main(argv=None):
     if second:
         print("second calls of nb.compile (s): " + ", ".join(f"{k} {fmt(v)}"
                                                            for k, v in second.items()))
+    if "scalar" in args.keys:
+        print_engine_only(nb, fns, args.scale)
     if "mlp" in args.keys:
         print_mlp_share(nb, torch, fns, args.scale)
     print_targets(args.keys, best, firsts, loops)
