@@ -4,13 +4,15 @@ and the engine itself for whatever the tape does not run."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nbgrad as nb
 from asv_benchmarks.scalar_graph import make_inputs, scalar_graph
 from nbgrad.autograd.node import SAVED_FREED_MESSAGE
 from nbgrad.compiler import backward_replay
+from tests.test_compile_programs import programs
+from tests.test_compile_programs import run as run_program
 
 F = nb.nn.functional
 ROUNDS = 12   # 84 ops: above backward_replay.MIN_NODES
@@ -249,3 +251,56 @@ def test_graphs_that_never_replay_are_walked_one_in_sixteen_and_a_repeat_still_r
     for _ in range(3):   # once it replays, every backward is walked again
         _grads(_graph(xs), xs)
     assert _delta(before) == {"walks": 3, "builds": 0, "replays": 3}
+
+
+# -- nb.compile's random programs, eagerly: replay against the engine ----------------------
+REPLAYED = []
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(programs(), st.booleans())
+def test_compile_programs_backward_as_the_engine(program, x_requires_grad):
+    """tests/test_compile_programs' programs (broadcasting, masks, matmul, stacks,
+    indexing, an SGD update of a parameter in place) run eagerly three times, with the
+    replay and with the engine only: the same losses, values, parameters and .grad."""
+    backward_replay.clear()
+    min_nodes = backward_replay.MIN_NODES
+    backward_replay.MIN_NODES = 1
+    try:
+        replayed = _run_program(program, x_requires_grad, True)
+        engine = _run_program(program, x_requires_grad, False)
+    finally:
+        backward_replay.MIN_NODES = min_nodes
+        backward_replay.enabled[0] = True
+    for got, want in zip(replayed[0], engine[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    REPLAYED.append(replayed[1])
+
+
+def _run_program(program, x_requires_grad, replay):
+    """(the arrays of 3 calls: loss, last value, parameter, x.grad; replays made)."""
+    backward_replay.enabled[0] = replay
+    before = backward_replay.stats["replays"]
+    w = _tensor((3,), 2, True)
+    out = []
+    for call in range(3):
+        x = _tensor(program[0][0], 10 + call, x_requires_grad)
+        y = _tensor(program[0][1], 20 + call)
+        idx = nb.tensor([[1, 0], [0, 0], [1, 1]][call])
+        loss, last = run_program(program, x, y, w, idx)
+        out += [loss.detach().numpy().copy(), last.detach().numpy().copy(),
+                w.detach().numpy().copy()]
+        if x_requires_grad:
+            out.append(x.grad.numpy().copy())
+    return out, backward_replay.stats["replays"] - before
+
+
+def _tensor(shape, seed, rg=False):
+    values = np.random.default_rng(seed).uniform(-1, 1, size=shape)
+    return nb.tensor(values, dtype=nb.float64, requires_grad=rg)
+
+
+def test_a_share_of_the_compile_programs_replayed():
+    assert len(REPLAYED) == 60
+    assert sum(1 for r in REPLAYED if r) >= 40, REPLAYED   # 51 when written
