@@ -30,8 +30,10 @@ from nbgrad.autograd.node import (
     SAVED_FREED_MESSAGE,
     check_watched,
     edge_of,
+    meta_of,
     new_node,
     node_class,
+    shared_metas,
     watch_input,
     watch_output,
 )
@@ -252,7 +254,7 @@ class Elementwise:
         for a in args:
             if a.__class__ is Tensor or isinstance(a, Tensor):
                 edges.append(edge_of(a))
-                metas.append((a._data.shape, a.dtype))
+                metas.append(meta_of(a._data.shape, a.dtype))
                 if a._requires_grad:
                     key |= bit
             else:
@@ -266,7 +268,7 @@ class Elementwise:
             plan = self._plan(key)
         needs, saved_args, save_out, params_by_dtype = plan
         node.next_functions = tuple(edges)
-        node.input_meta = tuple(metas)
+        node.input_meta = shared_metas(tuple(metas))   # shared: see node.meta_of
         if saved_args or save_out:
             saved = {}
             watched = []

@@ -225,7 +225,9 @@ def select(ctx, input, dim, index):
         raise IndexError(f"select(): index {index} out of range for tensor of size "
                          f"{list(a.shape)} at dimension {d}")
     key = (slice(None),) * d + (index, Ellipsis)
-    ctx.shape, ctx.dtype, ctx.key = a.shape, input.dtype, key
+    # what backward reads, no more: a node attribute that refers to a tracked object
+    # (a dtype) would keep the node's dict on the cycle collector's lists
+    ctx.shape, ctx.key = a.shape, key
     return dispatch.backend_for(a).getitem(a, key)
 
 
