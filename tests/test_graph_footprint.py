@@ -102,3 +102,4 @@ def test_the_shared_pair_caches_are_bounded(monkeypatch, n):
     assert len(node_module._METAS) <= 4
     assert len(node_module._METAS_OF_ONE) <= 4
     assert len(node_module._METAS_OF_MANY) <= 4
+    assert len(node_module._METAS_FLAT) <= 4

@@ -21,7 +21,7 @@ from nbgrad.autograd.anomaly_mode import FLAGS as _ANOMALY
 from nbgrad.autograd.anomaly_mode import capture as _capture_trace
 
 __all__ = ["Node", "AccumulateGrad", "made", "RetainGradHook", "node_class", "edge_of", "meta_of",
-           "metas_of_one", "shared_metas",
+           "metas_of_one", "metas_of_flat", "shared_metas",
            "SAVED_FREED_MESSAGE", "watch_input", "watch_output", "check_watched",
            "check_saved_version", "saved_version_error"]
 
@@ -45,6 +45,7 @@ SAVED_FREED_MESSAGE = (
 _METAS = {}
 _METAS_OF_ONE = {}
 _METAS_OF_MANY = {}
+_METAS_FLAT = {}
 _METAS_MAX = 4096   # distinct values kept per cache; past it a cache starts again
 
 
@@ -66,6 +67,23 @@ def metas_of_one(shape, dtype):
     """The shared ``input_meta`` of a node with one input: ``((shape, dtype),)``."""
     key = (shape, dtype)
     return _METAS_OF_ONE.get(key) or _kept(_METAS_OF_ONE, key, (meta_of(shape, dtype),))
+
+
+def metas_of_flat(flat):
+    """The shared ``input_meta`` described by `flat`: each input's shape and dtype in
+    turn, or None for a number (an elementwise node's inputs: one lookup for all)."""
+    metas = _METAS_FLAT.get(flat)
+    if metas is None:
+        out, k = [], 0
+        while k < len(flat):
+            if flat[k] is None:
+                out.append(None)
+                k += 1
+            else:
+                out.append(meta_of(flat[k], flat[k + 1]))
+                k += 2
+        metas = _kept(_METAS_FLAT, flat, shared_metas(tuple(out)))
+    return metas
 
 
 def shared_metas(metas):

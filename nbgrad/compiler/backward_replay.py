@@ -51,7 +51,8 @@ _VERDICTS_SIZE = 64
 # about a quarter of the engine's time, and is wasted on such graphs.
 _PATIENCE, _SAMPLE = 8, 16
 _streak = [0, 0]   # backwards in a row without a replay; backwards since the last walk
-_made_before = [0]   # `node.made` at the last backward
+_made = _node.made   # nodes made so far (a list, counted in place)
+_made_before = [0]   # its count at the last backward
 
 
 def clear():
@@ -64,11 +65,11 @@ def clear():
 def replay(edges, grads, retain_graph, capture):
     """The engine's hook: None (the engine runs the graph), or a 1-tuple holding what
     `run_backward` returns (the captured gradients, or None)."""
-    made = _node.made[0]
-    fresh = made - _made_before[0]   # nodes made since the last backward
+    made = _made[0]
+    before = _made_before[0]
     _made_before[0] = made
-    if fresh < MIN_NODES or not enabled[0] or intercepted():
-        return None   # a small graph (or one backward again): not worth a walk
+    if made - before < MIN_NODES or not enabled[0] or intercepted():
+        return None   # few nodes made since the last backward: not worth a walk
     streak = _streak
     if streak[0] >= _PATIENCE:
         streak[1] += 1

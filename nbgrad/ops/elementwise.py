@@ -30,10 +30,9 @@ from nbgrad.autograd.node import (
     SAVED_FREED_MESSAGE,
     check_watched,
     edge_of,
-    meta_of,
+    metas_of_flat,
     new_node,
     node_class,
-    shared_metas,
     watch_input,
     watch_output,
 )
@@ -254,7 +253,8 @@ class Elementwise:
         for a in args:
             if a.__class__ is Tensor or isinstance(a, Tensor):
                 edges.append(edge_of(a))
-                metas.append(meta_of(a._data.shape, a.dtype))
+                metas.append(a._data.shape)
+                metas.append(a.dtype)
                 if a._requires_grad:
                     key |= bit
             else:
@@ -268,7 +268,7 @@ class Elementwise:
             plan = self._plan(key)
         needs, saved_args, save_out, params_by_dtype = plan
         node.next_functions = tuple(edges)
-        node.input_meta = shared_metas(tuple(metas))   # shared: see node.meta_of
+        node.input_meta = metas_of_flat(tuple(metas))   # shared: see node.meta_of
         if saved_args or save_out:
             saved = {}
             watched = []
@@ -371,8 +371,8 @@ class Elementwise:
             if len(layout) == 1:
                 return (Tensor._make(res[0], compute, device),)
             # layout: per input, None (not needed), -1 (g itself) or the output index
-            return tuple(None if k is None else g if k < 0 else
-                         Tensor._make(res[k], compute, device) for k in layout)
+            return tuple([None if k is None else g if k < 0 else   # a list: no generator
+                          Tensor._make(res[k], compute, device) for k in layout])
         env = {"g": g}
         for n, v in saved.items():
             if n == "out":
