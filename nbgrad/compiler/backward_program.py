@@ -68,6 +68,8 @@ class BackwardProgram:
         return self.off[i], math.prod(shape), shape
 
     def _finish(self, dest):
+        if self.size >= 2 ** 31:   # rows hold int32 offsets
+            raise Unsupported("an arena of 2**31 elements or more")
         vocab = vocabulary(self.ops.values())
         for row in self.rows:
             if row[0].__class__ is str:   # an elementwise op's backward: [name, ..., bits]
