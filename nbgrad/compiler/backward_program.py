@@ -15,13 +15,14 @@ import math
 import numpy as np
 
 from nbgrad import _dtypes
+from nbgrad.autograd.graph import Capture, compute_dependencies
+from nbgrad.compiler.api import TAPE_MAX_ELEMENTS
 from nbgrad.compiler.graph_walk import ELEMENTWISE, LEAF, kind_of
 from nbgrad.compiler.interpreter import BUILTINS, E_LIMIT, WIDTH, encode_row, vocabulary
 from nbgrad.compiler.unsupported import Unsupported
 
-__all__ = ["BackwardProgram", "TAPE_MAX_ELEMENTS"]
+__all__ = ["BackwardProgram"]
 
-TAPE_MAX_ELEMENTS = 4096   # as nb.compile's tape: past it the eager kernels are faster
 _F64 = _dtypes.float64
 
 
@@ -42,9 +43,15 @@ class BackwardProgram:
         self.rows.append(encode_row(BUILTINS["zero_grad"], 0, 0))   # n set below
         self._values(order, dest)
         received = self._seeds(index, edges, grads, dest)
-        useful = None if capture is None else _leading_to(self.links, index, capture)
+        # the engine's own walk: how many consumers each node waits for and, for
+        # autograd.grad, the nodes it runs (those leading to a captured one)
+        roots = [n for n, _ in edges if n is not None]
+        consumers = {}
+        deps = compute_dependencies(roots, consumers)
+        useful = None if capture is None else \
+            {index[n] for n in Capture(roots, capture, deps, consumers).useful}
         self.ran = []
-        for i in _consumers_first(self.links):
+        for i in _consumers_first(self.links, [deps.get(n, 0) for n in order]):
             if received[i] and (useful is None or i in useful) and self.kinds[i] is not LEAF:
                 self.ran.append(i)
                 self._emit(order[i], i, received)
@@ -244,13 +251,9 @@ def _set_shape(shapes, j, shape):
         raise Unsupported("one output seen with two shapes")
 
 
-def _consumers_first(links):
-    """Node numbers in an order where each comes after every node with an edge to it."""
-    deps = [0] * len(links)
-    for node_links in links:
-        for link in node_links:
-            if link is not None:
-                deps[link[0]] += 1
+def _consumers_first(links, deps):
+    """Node numbers in an order where each comes after every node with an edge to it;
+    `deps[i]`: how many edges point at node i."""
     ready = [i for i, d in enumerate(deps) if d == 0]
     out = []
     while ready:
@@ -263,21 +266,3 @@ def _consumers_first(links):
                 if deps[j] == 0:
                     ready.append(j)
     return out
-
-
-def _leading_to(links, index, capture):
-    """The nodes from which a captured node can be reached (autograd.grad runs only
-    these), captured nodes included."""
-    consumers = [[] for _ in links]
-    for i, node_links in enumerate(links):
-        for link in node_links:
-            if link is not None:
-                consumers[link[0]].append(i)
-    found = {index[n] for n, _ in capture if n in index}
-    stack = list(found)
-    while stack:
-        for c in consumers[stack.pop()]:
-            if c not in found:
-                found.add(c)
-                stack.append(c)
-    return found

@@ -94,9 +94,8 @@ def walk(roots):
 def _elementwise_values(node, values):
     """Append what an elementwise node saved (its dict's order: the op's inputs, then
     ``out``); False if a watched tensor changed in place."""
-    for vc, expected, _, _, _ in node.watched:
-        if vc.value != expected:
-            return False
+    if not _unchanged(node.watched):
+        return False
     saved = node.saved
     if saved:
         for v in saved.values():
@@ -114,13 +113,21 @@ def _elementwise_values(node, values):
 
 def _function_values(node, values):
     """Append what a function-style node saved; False if one changed in place."""
-    for vc, expected, _, _, _ in node.watched:
-        if vc.value != expected:
-            return False
+    if not _unchanged(node.watched):
+        return False
     saved = node.saved
     if saved:
         for t, version in zip(saved, node.saved_versions):
             if t._version != version or t._data.__class__ is not _ndarray:
                 return False
             values.append(t._data)
+    return True
+
+
+def _unchanged(watched):
+    """True if no tensor of the node's watches (`node.watch_input`, `watch_output`)
+    changed in place since (`node.check_watched` is the engine's: it raises)."""
+    for vc, expected, _, _, _ in watched:
+        if vc.value != expected:
+            return False
     return True
