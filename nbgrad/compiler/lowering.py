@@ -10,6 +10,8 @@ vocabulary raises `Unsupported` with the reason; the caller runs the function
 eagerly instead (never an approximate replay).
 """
 
+import math
+
 import numpy as np
 
 from nbgrad._device import cpu_device
@@ -59,7 +61,7 @@ class Program:
         self.epilogue = None    # the optimizer steps run after the program (`epilogue`)
 
     def alloc(self, shape, rg=False):
-        n = int(np.prod(shape, dtype=np.int64))
+        n = math.prod(shape)   # Python ints: no overflow, and no NumPy call per slot
         self.largest = max(self.largest, n)
         s = Slot(self.size, n, tuple(shape), rg)
         self.all_slots.append(s)

@@ -53,10 +53,21 @@ _ESCAPES = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__in
             "__array__", "__repr__", "__str__", "__format__")
 
 
+_in_nbgrad = {}   # a code object's file name -> whether it is one of nbgrad's files
+
+
+def _is_nbgrad_file(filename):
+    # memoized: a recording asks for every op, and abspath costs a few microseconds
+    inside = _in_nbgrad.get(filename)
+    if inside is None:
+        inside = _in_nbgrad[filename] = os.path.abspath(filename).startswith(_NBGRAD_DIR)
+    return inside
+
+
 def user_location():
     """'file:line' of the innermost frame outside nbgrad (the user's code)."""
     f = sys._getframe(1)
-    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(_NBGRAD_DIR):
+    while f is not None and _is_nbgrad_file(f.f_code.co_filename):
         f = f.f_back
     return "<unknown>" if f is None else f"{f.f_code.co_filename}:{f.f_lineno}"
 
