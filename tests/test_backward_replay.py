@@ -112,6 +112,26 @@ def test_a_saved_tensor_changed_in_place_raises_the_engines_error():
     assert _delta(before)["replays"] == 0
 
 
+@pytest.mark.parametrize("through", ["view", "detach"])
+def test_a_saved_input_changed_through_a_later_alias_raises_the_engines_error(through):
+    """An elementwise node watches its saved inputs by reading the tensor's version
+    when checked (it keeps no counter): a view or detach() made after the forward
+    gets a counter that the tensor shares, and a change through it is still seen."""
+    xs = make_inputs(nb, 20)
+    _replaying(_graph, xs)
+
+    def changed(xs):
+        loss = _graph(xs)
+        alias = xs[-1].view(1) if through == "view" else xs[-1].detach()
+        with nb.no_grad():
+            alias.mul_(2.0)   # softplus of the newest input saved it
+        return loss
+    before = _counts()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        _grads(changed(xs), xs)
+    assert _delta(before)["replays"] == 0
+
+
 def test_freed_graph_raises_and_a_retained_graph_gives_the_same_gradients_twice():
     xs = make_inputs(nb, 20)
     _replaying(_graph, xs)

@@ -189,6 +189,31 @@ def test_changes_through_data_are_hidden_and_through_detach_are_checked():
         y.sum().backward()
 
 
+@pytest.mark.parametrize("through", ["itself", "view", "detach", "data"])
+def test_a_saved_input_is_checked_through_aliases_made_after_the_forward(through):
+    """An elementwise node keeps no version counter for the inputs it saves (it reads
+    the tensor's version at backward): a view or detach() made later shares the
+    counter they then get, so a change through them raises as in PyTorch; ``.data``
+    stays hidden.  `x` has no counter before the forward."""
+    x = nb.tensor([1.0, 2.0], dtype=nb.float64, requires_grad=True).clone()
+    w = nb.tensor([3.0, 4.0], dtype=nb.float64, requires_grad=True)
+    assert x._version_counter is None
+    y = x * w                 # saves x (w's gradient reads it) and w
+    assert x._version_counter is None and w._version_counter is None
+    alias = {"itself": lambda: x, "view": lambda: x[:1], "detach": lambda: x.detach(),
+             "data": lambda: x.data}[through]()
+    with nb.no_grad():
+        alias.mul_(2)
+    if through == "data":     # hidden from autograd: w's gradient reads the new values
+        np.testing.assert_allclose(nb.autograd.grad(y.sum(), w)[0].numpy(), [2.0, 4.0])
+        return
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: "
+                                           r"\[torch\.DoubleTensor \[2\]\], which is output 0 "
+                                           r"of \w+, is at version 1; expected "
+                                           r"version 0 instead"):
+        y.sum().backward()
+
+
 def test_outputs_that_no_backward_reads_may_change():
     """As in PyTorch: max(dim)'s values and var's result are not saved."""
     x = nb.rand(3, 4, requires_grad=True, dtype=nb.float64)

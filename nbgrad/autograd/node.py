@@ -23,6 +23,7 @@ from nbgrad.autograd.anomaly_mode import capture as _capture_trace
 __all__ = ["Node", "AccumulateGrad", "made", "RetainGradHook", "node_class", "edge_of", "meta_of",
            "metas_of_one", "metas_of_flat", "shared_metas",
            "SAVED_FREED_MESSAGE", "watch_input", "watch_output", "check_watched",
+           "watches_of", "joined_watches", "watched_version",
            "check_saved_version", "saved_version_error"]
 
 SAVED_FREED_MESSAGE = (
@@ -94,35 +95,61 @@ def shared_metas(metas):
 
 # -- version checks of saved tensors ------------------------------------------------
 # A node that needs a tensor's values at backward (an input, its own output,
-# or an index or mask it keeps in derived form) records a watch: the tensor's
-# version counter, the version it had, and what to name in the error.  Watches
-# of outputs hold the counter and a (dtype, shape) description, never the
-# output tensor itself (that would make a reference cycle through grad_fn).
+# or an index or mask it keeps in derived form) records a watch: five fields
+# (counter, expected version, what, producer, output number) laid end to end in
+# the node's flat ``watched`` tuple, so that a node holds one object for all its
+# watches (the cycle collector traverses each object a graph keeps: a list of
+# 5-tuples and a version counter per saved input were a fifth of the scalar
+# graph's).  A watch of an input keeps the tensor itself and no counter: its
+# version is read from the tensor when checked, as a function-style node's
+# ``saved_versions`` are.  A watch of an output holds the output's counter and a
+# (dtype, shape) description, never the output tensor itself (that would make a
+# reference cycle through grad_fn).
 _THIS_NODE = "this node"
 
 
 def watch_input(t):
-    """A watch on input tensor `t` (checked by `check_watched`)."""
-    vc = t._shared_version_counter()
-    return (vc, vc.value, t, t.grad_fn, t._output_nr)
+    """The watch fields of input tensor `t` (checked by `check_watched`)."""
+    return (None, t._version, t, t.grad_fn, t._output_nr)
 
 
 def watch_output(t, node):
-    """A watch on `t`, an output of `node` being recorded."""
+    """The watch fields of `t`, an output of `node` being recorded."""
     vc = t._shared_version_counter()
     return (vc, vc.value, (t.dtype, t._data.shape), _THIS_NODE, t._output_nr)
 
 
+def watches_of(watched):
+    """The watches of a node's flat ``watched`` tuple, as 5-tuples."""
+    it = iter(watched)
+    return zip(it, it, it, it, it)
+
+
+def joined_watches(watches):
+    """The flat ``watched`` tuple of `watches` (5-tuples)."""
+    return tuple([field for w in watches for field in w])
+
+
+def watched_version(vc, what):
+    """The current version a watch compares: its counter's, or its input tensor's."""
+    if vc is None:
+        vc = what._version_counter
+        return 0 if vc is None else vc.value
+    return vc.value
+
+
 def check_watched(node, watches):
     """RuntimeError (PyTorch's message) if a watched tensor changed in place."""
-    for vc, expected, what, producer, output_nr in watches:
-        if vc.value != expected:
+    it = iter(watches)
+    for vc, expected, what, producer, output_nr in zip(it, it, it, it, it):
+        current = watched_version(vc, what)
+        if current != expected:
             if producer is _THIS_NODE:
                 dtype, shape = what
                 producer = node
             else:
                 dtype, shape = what.dtype, what._data.shape
-            raise saved_version_error(dtype, shape, producer, output_nr, vc.value, expected)
+            raise saved_version_error(dtype, shape, producer, output_nr, current, expected)
 
 
 def check_saved_version(node, t, version, producer=None):

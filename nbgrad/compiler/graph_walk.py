@@ -127,7 +127,12 @@ def _function_values(node, values):
 def _unchanged(watched):
     """True if no tensor of the node's watches (`node.watch_input`, `watch_output`)
     changed in place since (`node.check_watched` is the engine's: it raises)."""
-    for vc, expected, _, _, _ in watched:
-        if vc.value != expected:
+    it = iter(watched)   # flat: five fields a watch
+    for vc, expected, what, _, _ in zip(it, it, it, it, it):
+        if vc is None:   # an input's watch: the tensor's own counter (inlined watched_version)
+            vc = what._version_counter
+            if (0 if vc is None else vc.value) != expected:
+                return False
+        elif vc.value != expected:
             return False
     return True

@@ -15,8 +15,8 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad.autograd import grad_mode
-from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, Node, check_watched, edge_of, new_node,
-                                  watch_input)
+from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, Node, check_watched, edge_of,
+                                  joined_watches, new_node, watch_input)
 from nbgrad.compiler.interpreter import BUILTINS, encode_row
 from nbgrad.compiler.lowering import Unsupported, share_memory
 from nbgrad.compiler.copies import copy_in_function, finish_function
@@ -271,7 +271,7 @@ class TapePlan:
         tensors = [flat[i] for i in self.wrt_inputs] + self.wrt_captured
         node.next_functions = tuple(edge_of(t) for t in tensors)
         node.input_meta = tuple((t._data.shape, t.dtype) for t in tensors)
-        node.watched = [watch_input(t) for t in tensors]
+        node.watched = joined_watches(watch_input(t) for t in tensors)
         node.n_outputs = len(self.live)
         node.params = (self, arena, state)
         node.saved = {}   # the engine releases it after a backward without retain_graph

@@ -271,15 +271,15 @@ class Elementwise:
         node.input_meta = metas_of_flat(tuple(metas))   # shared: see node.meta_of
         if saved_args or save_out:
             saved = {}
-            watched = []
+            watched = ()   # flat: one tuple for all watches (see node.watch_input)
             for i, name in saved_args:
                 a = args[i]
                 saved[name] = a
                 if a.__class__ is Tensor or isinstance(a, Tensor):
-                    watched.append(watch_input(a))
+                    watched += watch_input(a)
             if save_out:
                 saved["out"] = out
-                watched.append(watch_output(result, node))
+                watched += watch_output(result, node)
             node.saved = saved
             node.watched = watched
         else:

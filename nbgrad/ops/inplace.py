@@ -27,7 +27,7 @@ from nbgrad._device import cpu_device
 from nbgrad._dtypes import _FLOAT
 from nbgrad.autograd import grad_mode
 from nbgrad.autograd.function import Function
-from nbgrad.autograd.node import watch_input
+from nbgrad.autograd.node import joined_watches, watch_input, watches_of
 from nbgrad.backends import dispatch
 from nbgrad.ops import binary, unary
 from nbgrad.ops.elementwise import plain_subclasses
@@ -125,7 +125,8 @@ def _snapshot_saved_target(node, target):
         copy = _snapshot(target)
         for k in keys:
             saved[k] = copy
-        node.watched = [watch_input(copy) if w[2] is target else w for w in node.watched]
+        node.watched = joined_watches(watch_input(copy) if w[2] is target else w
+                                      for w in watches_of(node.watched))
     elif isinstance(saved, tuple) and any(t is target for t in saved):
         copy = _snapshot(target)
         node.saved = tuple(copy if t is target else t for t in saved)
@@ -141,8 +142,8 @@ def _adopt_saved_output(node, result, target):
     if vc is None or not node.watched:
         return
     after = target._version + 1   # the version this write gives target
-    node.watched = [(target._shared_version_counter(), after) + w[2:] if w[0] is vc else w
-                    for w in node.watched]
+    node.watched = joined_watches((target._shared_version_counter(), after) + w[2:]
+                                  if w[0] is vc else w for w in watches_of(node.watched))
 
 
 def _snapshot(t):

@@ -39,7 +39,8 @@ import numpy as np
 from nbgrad._dtypes import _FLOAT
 from nbgrad.autograd import grad_mode, profiler
 from nbgrad.autograd.function import saved_of
-from nbgrad.autograd.node import (Node, check_saved_version, check_watched, edge_of, meta_of,
+from nbgrad.autograd.node import (Node, check_saved_version, check_watched, edge_of,
+                                  joined_watches, meta_of,
                                   metas_of_one, new_node, shared_metas, watch_input,
                                   watch_output)
 
@@ -123,8 +124,8 @@ class FunctionNode(Node):
 
     def watch(self, *tensors):
         """Check these tensors' versions at backward (read there in a derived form)."""
-        self.watched = list(self.watched) + [watch_input(t) for t in tensors
-                                             if t is not None and hasattr(t, "_data")]
+        self.watched = self.watched + joined_watches(watch_input(t) for t in tensors
+                                                     if t is not None and hasattr(t, "_data"))
 
 
 def _tensor_inputs(args, Tensor):
@@ -258,7 +259,7 @@ def _watch_outputs(ctx, outs):
     d = ctx.__dict__
     if "out" in d or "idx" in d:
         kept = ([outs[0]] if "out" in d else []) + ([outs[-1]] if "idx" in d else [])
-        ctx.watched = list(ctx.watched) + [watch_output(t, ctx) for t in kept]
+        ctx.watched = ctx.watched + joined_watches(watch_output(t, ctx) for t in kept)
     saved = ctx.saved
     if not saved:
         return
