@@ -180,6 +180,16 @@ def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix():
     np.testing.assert_allclose(A.grad.numpy(), cof, atol=1e-12)
 
 
+def test_det_second_derivative_near_a_singular_matrix():
+    """|det| = 7e-18, not 0: the recorded backward (create_graph) takes the SVD formula
+    below 100 eps, as PyTorch's linalg_det_backward; det times the inverse's
+    transpose differentiates wrongly there.  (A rank-2 matrix built by a product
+    has a det of 0 or 1e-17 depending on the BLAS: this one is exact.)"""
+    A = _t([[1.0, 0.0, 0.0], [2.0, 0.7, 0.0], [3.0, 5.0, 1e-17]], grad=True)
+    assert nb.linalg.det(A).item() == 7e-18
+    assert nb.autograd.gradgradcheck(nb.linalg.det, (A,))
+
+
 def test_eigh_gradient_is_symmetric_and_ignores_the_unused_output():
     X = _t(_spd(3), grad=True)
     w, V = nb.linalg.eigh(X)

@@ -140,8 +140,7 @@ def watched_version(vc, what):
 
 def check_watched(node, watches):
     """RuntimeError (PyTorch's message) if a watched tensor changed in place."""
-    it = iter(watches)
-    for vc, expected, what, producer, output_nr in zip(it, it, it, it, it):
+    for vc, expected, what, producer, output_nr in watches_of(watches):
         current = watched_version(vc, what)
         if current != expected:
             if producer is _THIS_NODE:

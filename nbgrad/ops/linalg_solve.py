@@ -12,6 +12,8 @@ the forward result from the input, as a function of it; otherwise it reads
 the saved output buffer.
 """
 
+import numpy as np
+
 from nbgrad.autograd.grad_mode import is_grad_enabled
 from nbgrad.ops.binary import where
 from nbgrad.ops.linalg import matmul
@@ -51,10 +53,21 @@ def _det_backward(ctx, g):
     # d det / dA = det(A) A^-T (the cofactors); singular matrices: from the SVD
     A = ctx.saved_tensors[0]
     d = _saved_or(ctx, lambda: _det(A))
-    if (host(d._data) == 0).any():
+    if _singular(host(d._data), A.dtype):
         from nbgrad.ops.linalg_decomp import cofactors
         return g[..., None, None] * cofactors(A)
     return (g * d)[..., None, None] * inv(A).mT
+
+
+def _singular(det, dtype):
+    """Whether det's backward takes the SVD formula: for an exactly singular matrix,
+    and, when the backward is recorded (create_graph), for |det| < 100 eps too, as
+    PyTorch's linalg_det_backward: the inverse's own derivatives blow up near a
+    singular matrix (a rank-2 3x3 built in float64 has a det of 1e-17 or 0,
+    depending on the BLAS that multiplied it)."""
+    if is_grad_enabled():
+        return bool((np.abs(det) < 100 * np.finfo(dtype.np).eps).any())
+    return bool((det == 0).any())
 
 
 def det(A):
