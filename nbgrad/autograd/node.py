@@ -23,7 +23,7 @@ from nbgrad.autograd.anomaly_mode import capture as _capture_trace
 __all__ = ["Node", "AccumulateGrad", "made", "RetainGradHook", "node_class", "edge_of", "meta_of",
            "metas_of_one", "metas_of_flat", "shared_metas",
            "SAVED_FREED_MESSAGE", "watch_input", "watch_output", "check_watched",
-           "watches_of", "joined_watches", "watched_version",
+           "watches_of", "joined_watches", "changed_watch",
            "check_saved_version", "saved_version_error"]
 
 SAVED_FREED_MESSAGE = (
@@ -130,25 +130,35 @@ def joined_watches(watches):
     return tuple([field for w in watches for field in w])
 
 
-def watched_version(vc, what):
-    """The current version a watch compares: its counter's, or its input tensor's."""
-    if vc is None:
-        vc = what._version_counter
-        return 0 if vc is None else vc.value
-    return vc.value
+def changed_watch(watched):
+    """The first watch of a node's flat `watched` tuple whose tensor changed in place
+    since it was saved, as (vc, expected, what, producer, output_nr, current); None if
+    none did. An input's watch has no counter of its own (``vc`` None): it reads the
+    tensor's. The engine raises for it (`check_watched`); the backward replay's walk
+    only needs to know."""
+    it = iter(watched)   # flat: five fields a watch
+    for vc, expected, what, producer, output_nr in zip(it, it, it, it, it):
+        if vc is None:
+            counter = what._version_counter
+            current = 0 if counter is None else counter.value
+        else:
+            current = vc.value
+        if current != expected:
+            return vc, expected, what, producer, output_nr, current
+    return None
 
 
 def check_watched(node, watches):
     """RuntimeError (PyTorch's message) if a watched tensor changed in place."""
-    for vc, expected, what, producer, output_nr in watches_of(watches):
-        current = watched_version(vc, what)
-        if current != expected:
-            if producer is _THIS_NODE:
-                dtype, shape = what
-                producer = node
-            else:
-                dtype, shape = what.dtype, what._data.shape
-            raise saved_version_error(dtype, shape, producer, output_nr, current, expected)
+    changed = changed_watch(watches)
+    if changed is not None:
+        _, expected, what, producer, output_nr, current = changed
+        if producer is _THIS_NODE:
+            dtype, shape = what
+            producer = node
+        else:
+            dtype, shape = what.dtype, what._data.shape
+        raise saved_version_error(dtype, shape, producer, output_nr, current, expected)
 
 
 def check_saved_version(node, t, version, producer=None):

@@ -17,7 +17,7 @@ from operator import itemgetter
 
 import numpy as np
 
-from nbgrad.autograd.node import AccumulateGrad
+from nbgrad.autograd.node import AccumulateGrad, changed_watch
 from nbgrad.ops.elementwise import Elementwise
 from nbgrad.ops.registry import FunctionOp
 
@@ -94,7 +94,7 @@ def walk(roots):
 def _elementwise_values(node, values):
     """Append what an elementwise node saved (its dict's order: the op's inputs, then
     ``out``); False if a watched tensor changed in place."""
-    if not _unchanged(node.watched):
+    if changed_watch(node.watched) is not None:
         return False
     saved = node.saved
     if saved:
@@ -113,7 +113,7 @@ def _elementwise_values(node, values):
 
 def _function_values(node, values):
     """Append what a function-style node saved; False if one changed in place."""
-    if not _unchanged(node.watched):
+    if changed_watch(node.watched) is not None:
         return False
     saved = node.saved
     if saved:
@@ -121,18 +121,4 @@ def _function_values(node, values):
             if t._version != version or t._data.__class__ is not _ndarray:
                 return False
             values.append(t._data)
-    return True
-
-
-def _unchanged(watched):
-    """True if no tensor of the node's watches (`node.watch_input`, `watch_output`)
-    changed in place since (`node.check_watched` is the engine's: it raises)."""
-    it = iter(watched)   # flat: five fields a watch
-    for vc, expected, what, _, _ in zip(it, it, it, it, it):
-        if vc is None:   # an input's watch: the tensor's own counter (inlined watched_version)
-            vc = what._version_counter
-            if (0 if vc is None else vc.value) != expected:
-                return False
-        elif vc.value != expected:
-            return False
     return True
