@@ -580,3 +580,50 @@ def test_int_indexing_replays_as_views_of_the_tape():
     assert step.stats["replays"] == 2
     (plan,) = next(iter(step._plans.values()))
     assert plan.hosts == []
+
+
+def test_the_cycle_collector_pauses_while_recording_only():
+    """A recording runs with the collector off (it only re-scans the live graph there)
+    and gives it back as it found it: on, off, or on after the function raised."""
+    import gc
+    seen = []
+
+    def step(x):
+        seen.append(gc.isenabled())
+        return (x * 2).sum()
+
+    f = nb.compile(step)
+    x = nb.ones(3, requires_grad=True)
+    assert gc.isenabled()
+    f(x)
+    f(x)   # a replay does not run step
+    f(nb.ones(4, requires_grad=True))   # a new signature records again
+    assert seen == [False, False] and gc.isenabled()
+    assert f.stats["replays"] == 1
+    gc.disable()
+    try:
+        f(nb.ones(5, requires_grad=True))
+        assert not gc.isenabled()   # the user's choice stays
+    finally:
+        gc.enable()
+
+    def broken(x):
+        raise ValueError("inside the recording")
+
+    with pytest.raises(ValueError, match="inside the recording"):
+        nb.compile(broken)(x)
+    assert gc.isenabled()
+
+
+def test_the_collector_stays_paused_until_the_last_recording_ends():
+    """Two recordings overlapping (threads: one lowers while the next records): the one
+    that ends first leaves the collector off under the other; the last turns it on."""
+    import gc
+    from nbgrad.compiler.api import _collector_paused
+    first, second = _collector_paused(), _collector_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
