@@ -55,3 +55,72 @@ def test_concurrent_calls_give_each_thread_its_own_result(fn, shape, calls, kind
     np.testing.assert_allclose(want, [fn(*args).item() for args in inputs], rtol=1e-12)
     assert _hammer(step, inputs, want, calls) == []
     assert [type(p).__name__ for ps in step._plans.values() for p in ps] == [kind]
+
+
+def _while_recording(record, other):
+    """Run `other()` in a second thread while `record()` is inside its recording
+    (`record` calls `meanwhile()` at that point)."""
+    started, finished = threading.Event(), threading.Event()
+    errors = []
+
+    def second():
+        started.wait(30)
+        try:
+            other()
+        except Exception as exc:   # reported below, not lost in the thread
+            errors.append(exc)
+        finished.set()
+
+    def meanwhile():
+        started.set()
+        assert finished.wait(30), "the other thread did not finish"
+
+    t = threading.Thread(target=second)
+    t.start()
+    record(meanwhile)
+    t.join()
+    assert errors == []
+
+
+def test_another_threads_update_during_a_recording_does_not_replay():
+    """Thread B updates its own tensor in place (no_grad, the replayable form of an
+    update) while thread A records: A's replays must not repeat B's update (they did
+    when the recorder's patches logged every thread's calls)."""
+    w = nb.zeros(3)
+    hold = []
+
+    def step_a(x):
+        y = x * 2
+        hold[0]()
+        return (y + 1).sum()
+
+    def update_b():
+        with nb.no_grad():
+            w.add_(nb.full((3,), 2.0))
+
+    compiled = nb.compile(step_a)
+    x = nb.ones(3)
+    _while_recording(lambda meanwhile: (hold.append(meanwhile), compiled(x)), update_b)
+    assert w.tolist() == [2.0, 2.0, 2.0]
+    for _ in range(3):
+        assert compiled(x).item() == 9.0
+    assert compiled.stats["replays"] == 3
+    assert w.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_another_threads_value_read_does_not_refuse_a_recording():
+    """A value read into Python in thread B (item(), printing) says nothing about A's
+    function: A's recording still replays."""
+    hold = []
+
+    def step_a(x):
+        hold[0]()
+        return (x * 3).sum()
+
+    compiled = nb.compile(step_a)
+    x = nb.ones(2)
+    other = nb.ones(2)
+    _while_recording(lambda meanwhile: (hold.append(meanwhile), compiled(x)),
+                     lambda: (other.sum().item(), repr(other)))
+    assert compiled.last_reason is None
+    assert compiled(x).item() == 6.0 and compiled.stats["replays"] == 1

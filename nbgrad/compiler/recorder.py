@@ -21,13 +21,16 @@ in-place change of a tensor, an assignment to ``.grad``.  A random factory
 caller then runs the function eagerly (see `nbgrad.compiler.api`).
 
 Recording patches classes and module attributes for its duration, so it is
-serialised by a lock; eager calls in other threads during a recording are
-logged too, which can only make a graph fall back, never replay wrongly.
+serialised by a lock.  The patches act for the recording's own thread only: a
+call from another thread during a recording runs the unpatched code, neither
+logged into it (an in-place update made there would replay with it) nor
+refusing it (a value read there says nothing about the recorded function).
 """
 
 import os
 import sys
 import threading
+from threading import get_ident
 
 from nbgrad import _factories, _random
 from nbgrad.autograd import engine
@@ -96,6 +99,7 @@ class Recording:
 
     def __enter__(self):
         _lock.acquire()
+        self.thread = threading.get_ident()
         _active.append(self)
         self._saved = _install(self)
         return self
@@ -124,15 +128,33 @@ def _install(rec):
     saved = []
 
     def patch(owner, name, value):
-        saved.append((owner, name, owner.__dict__[name] if isinstance(owner, type)
-                      else getattr(owner, name)))
-        setattr(owner, name, value)
+        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+        saved.append((owner, name, original))
+        setattr(owner, name, _in_thread(rec.thread, value, original))
 
     _patch_ops(rec, patch)
     _patch_state(rec, patch)
     _patch_engine(rec, patch)
     _patch_escapes(rec, patch)
     return saved
+
+
+def _in_thread(thread, patched, original):
+    """`patched` for calls from thread `thread` (the recording's), `original` for calls
+    from any other: a function, or the functions of a classmethod or property."""
+    if isinstance(patched, classmethod):
+        return classmethod(_in_thread(thread, patched.__func__, original.__func__))
+    if isinstance(patched, property):
+        return property(*(p if p is o else _in_thread(thread, p, o) for p, o in (
+            (patched.fget, original.fget), (patched.fset, original.fset),
+            (patched.fdel, original.fdel))))
+
+    def routed(*args, **kwargs):
+        if get_ident() == thread:
+            return patched(*args, **kwargs)
+        return original(*args, **kwargs)
+    routed.__name__ = patched.__name__
+    return routed
 
 
 def _uninstall(saved):
