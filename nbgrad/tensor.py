@@ -85,7 +85,7 @@ class Tensor:
 
     __slots__ = ("_data", "dtype", "_requires_grad", "_grad", "grad_fn", "_output_nr",
                  "_accumulator", "_version_counter", "_base", "_backward_hooks",
-                 "_retains_grad", "device", "_edge", "__weakref__")
+                 "_retains_grad", "device", "__weakref__")
 
     # -- construction -----------------------------------------------------
     def __init__(self, *args, **kwargs):
@@ -103,7 +103,7 @@ class Tensor:
         t.dtype = dtype if dtype is not None else _dtypes.from_numpy_dtype(data.dtype)
         t._requires_grad = t._retains_grad = False
         t._grad = t.grad_fn = t._accumulator = t._version_counter = t._base = None
-        t._backward_hooks = t._edge = None
+        t._backward_hooks = None
         t._output_nr = 0
         t.device = device
         return t
@@ -327,7 +327,7 @@ class Tensor:
         if self._base is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead (this "
                                f"tensor of shape {list(self._data.shape)} is a view).")
-        self.grad_fn = self._edge = None
+        self.grad_fn = None
         self._requires_grad = False
         return self
 

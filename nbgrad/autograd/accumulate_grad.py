@@ -16,6 +16,7 @@ import numpy as np
 
 from nbgrad.autograd import provided
 from nbgrad.autograd.buffers import detached_copy
+from nbgrad.autograd.node import edges_of
 from nbgrad.tensor import Tensor
 
 __all__ = ["new_holders", "handed_on", "pass_through", "accumulate_leaf", "accumulate_into"]
@@ -48,7 +49,7 @@ def pass_through(holders, node, grads_out, grads_in):
     for g_out in grads_out:
         if g_out is not None:
             n = 0
-            for (nxt, _), g_in in zip(node.next_functions, grads_in):
+            for (nxt, _), g_in in zip(edges_of(node), grads_in):
                 if g_in is g_out and nxt is not None:
                     n += 1
             if n:

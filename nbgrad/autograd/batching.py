@@ -33,7 +33,7 @@ def native(node, grads_out):
 def _one_to_one(rule):
     """`rule(node, g)` for a node of one input and one output that got a gradient."""
     def batched(node, grads_out):
-        if len(grads_out) != 1 or len(node.next_functions) != 1 or grads_out[0] is None:
+        if len(grads_out) != 1 or len(node._next) != 2 or grads_out[0] is None:
             return None
         return rule(node, grads_out[0])
     batched.__name__ = rule.__name__

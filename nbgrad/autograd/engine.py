@@ -31,7 +31,7 @@ from nbgrad.autograd.buffers import zeros
 from nbgrad.autograd.graph import Capture, compute_dependencies
 from nbgrad.autograd.hooks import run_leaf_post_hooks, run_post_hooks, run_pre_hooks
 from nbgrad.autograd.input_buffer import add_input, add_to_slot
-from nbgrad.autograd.node import AccumulateGrad, edge_of
+from nbgrad.autograd.node import AccumulateGrad, edge_of, edges_of
 from nbgrad.autograd.roots import as_tensors, check_grad_types, make_grads, root_edges
 from nbgrad.tensor import Tensor
 
@@ -224,12 +224,12 @@ def _execute(ready, buffers, deps, holders, cap, call, retain_graph, create_grap
             continue
         if node.post_hooks:
             grads_in = run_post_hooks(node, grads_in, grads_out)
-        edges = node.next_functions
-        if len(grads_in) != len(edges):
+        if len(grads_in) * 2 != len(node._next):   # flat: node, output number of each input
             raise arity_error(node, grads_in)
         # a gradient a rule hands on as is (add, reshape...) gets new holders: count them
         g0, n0 = (grads_out[0], 0) if len(grads_out) == 1 else (None, -1)
-        for (nxt, nr), g, meta in zip(edges, grads_in, node.input_meta):
+        it = iter(node._next)
+        for nxt, nr, g, meta in zip(it, it, grads_in, node.input_meta):
             if nxt is not None:
                 if g is not None:
                     if g._data.shape != meta[0] or g.dtype is not meta[1]:
@@ -261,7 +261,7 @@ def _capture_lookups(cap):
 
 def _pass_nothing(node, deps, ready):
     """No gradient flows on from `node`, but its inputs' nodes may get ready."""
-    for nxt, _ in node.next_functions:
+    for nxt, _ in edges_of(node):
         if nxt is not None:
             left = deps[nxt] - 1
             deps[nxt] = left
@@ -278,7 +278,7 @@ def _pass_nothing(node, deps, ready):
 def arity_error(node, grads_in):
     """The error for a rule that returned a wrong number of gradients."""
     return RuntimeError(f"function {type(node).__name__} returned an incorrect number of "
-                        f"gradients (expected {len(node.next_functions)}, got {len(grads_in)})")
+                        f"gradients (expected {len(node._next) // 2}, got {len(grads_in)})")
 
 
 def conform(g, meta, batched):

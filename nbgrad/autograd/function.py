@@ -116,7 +116,7 @@ class BackwardCFunction(Node, FunctionCtx):
         result = cls.backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
-        n = len(self.next_functions)
+        n = len(self._next) // 2
         name = type(self).__name__
         if len(result) != n:
             if len(result) > n and all(r is None for r in result[n:]):

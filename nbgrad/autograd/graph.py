@@ -19,7 +19,8 @@ def compute_dependencies(roots, consumers=None):
     stack = list(roots)
     while stack:
         node = stack.pop()
-        for nxt, _ in node.next_functions:
+        it = iter(node._next)   # flat: node, output number of each input
+        for nxt, _ in zip(it, it):
             if nxt is not None:
                 count = deps.get(nxt)
                 if count is None:   # first visit

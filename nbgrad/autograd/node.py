@@ -1,8 +1,9 @@
 """Node: one entry of the tape.
 
 A node is created by a recorded op and is the ``grad_fn`` of the op's outputs.
-It holds the edges to the nodes of its inputs (`next_functions`, as in
-PyTorch), what the op saved for backward, and the op's parameters.  Each op
+It holds the edges to the nodes of its inputs (``_next``: flat, node and output
+number of each input in turn; PyTorch's pairs as `next_functions`), what the op
+saved for backward, and the op's parameters.  Each op
 has its own Node subclass named as in PyTorch (``MulBackward0``), made by
 `node_class`; leaves that require grad get an `AccumulateGrad` node.
 
@@ -22,6 +23,7 @@ from nbgrad.autograd.anomaly_mode import capture as _capture_trace
 
 __all__ = ["Node", "AccumulateGrad", "made", "RetainGradHook", "node_class", "edge_of", "meta_of",
            "metas_of_one", "metas_of_flat", "shared_metas",
+           "flat_edges", "edges_of",
            "SAVED_FREED_MESSAGE", "watch_input", "watch_output", "check_watched",
            "watches_of", "joined_watches", "changed_watch",
            "check_saved_version", "saved_version_error"]
@@ -204,7 +206,7 @@ class Node:
     the engine calls directly (one Python frame less per node than `apply`).
     """
 
-    __slots__ = ("next_functions", "input_meta", "saved", "saved_versions", "watched", "params",
+    __slots__ = ("_next", "input_meta", "saved", "saved_versions", "watched", "params",
                  "n_outputs", "pre_hooks", "post_hooks", "released", "metadata", "anomaly_trace",
                  "__weakref__")
     op = None
@@ -218,8 +220,17 @@ class Node:
         return f"<{type(self).__name__} object at {hex(id(self))}>"
 
     @property
+    def next_functions(self):
+        """The (node, output_nr) edge of each input, as PyTorch's (None: no gradient)."""
+        return tuple(edges_of(self))
+
+    @next_functions.setter
+    def next_functions(self, edges):
+        self._next = tuple([field for edge in edges for field in edge])
+
+    @property
     def needs_input_grad(self):
-        return tuple(nf[0] is not None for nf in self.next_functions)
+        return tuple(nxt is not None for nxt, _ in edges_of(self))
 
     def apply(self, grads):
         """Input gradients (a tuple aligned with next_functions) from output gradients."""
@@ -325,28 +336,36 @@ def node_class(name, op):
 
 
 def edge_of(t):
-    """The (node, output_nr) edge through which gradient reaches tensor `t`.
-
-    The tuple is kept on the tensor (``_edge``) and handed to every later consumer
-    while the tensor's node and output number stay the same: one object per tensor
-    instead of one per use, for the cycle collector (see `meta_of`)."""
+    """The (node, output_nr) edge through which gradient reaches tensor `t`: a new
+    tuple, which a consumer's node does not keep. A node keeps its inputs' edges
+    flat, in one tuple (``_next``): an edge tuple per input would be one more object
+    per op for the cycle collector to scan (see `meta_of`)."""
     fn = t.grad_fn
+    if fn is not None:
+        return fn, t._output_nr
+    if not t._requires_grad:
+        return _NO_EDGE
+    fn = t._accumulator
     if fn is None:
-        if not t._requires_grad:
-            return _NO_EDGE
-        fn = t._accumulator
-        if fn is None:
-            fn = t._accumulator = new_node(AccumulateGrad)
-            fn.next_functions = ()
-            fn.input_meta = ()
-            fn._variable = weakref.ref(t)
-        nr = 0
-    else:
-        nr = t._output_nr
-    e = t._edge
-    if e is None or e[0] is not fn or e[1] != nr:
-        e = t._edge = (fn, nr)
-    return e
+        fn = t._accumulator = new_node(AccumulateGrad)
+        fn._next = ()
+        fn.input_meta = ()
+        fn._variable = weakref.ref(t)
+    return fn, 0
+
+
+def flat_edges(tensors):
+    """A node's ``_next`` for input `tensors`: each one's node and output number."""
+    flat = []
+    for t in tensors:
+        flat += edge_of(t)
+    return tuple(flat)
+
+
+def edges_of(node):
+    """The (node, output_nr) pairs of `node`'s inputs, read from its flat ``_next``."""
+    it = iter(node._next)
+    return zip(it, it)
 
 
 _NO_EDGE = (None, 0)

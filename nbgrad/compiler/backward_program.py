@@ -16,6 +16,7 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad.autograd.graph import Capture, compute_dependencies
+from nbgrad.autograd.node import edges_of
 from nbgrad.compiler.api import TAPE_MAX_ELEMENTS
 from nbgrad.compiler.graph_walk import ELEMENTWISE, LEAF, kind_of
 from nbgrad.compiler.interpreter import BUILTINS, E_LIMIT, WIDTH, encode_row, vocabulary
@@ -32,7 +33,7 @@ class BackwardProgram:
     def __init__(self, order, edges, grads, capture):
         index = {n: i for i, n in enumerate(order)}
         self.links = [[None if nxt is None else (index[nxt], nr)
-                       for nxt, nr in n.next_functions] for n in order]
+                       for nxt, nr in edges_of(n)] for n in order]
         self.kinds = [kind_of(n.__class__) for n in order]
         self.shapes = _output_shapes(order, self.links, index, edges, grads)
         self.off = []

@@ -78,7 +78,8 @@ def walk(roots):
                 add(_PARAMETERS[kind](node.__dict__))
                 if (node.saved or node.watched) and not _function_values(node, values):
                     return None
-        for nxt, nr in node.next_functions:
+        it = iter(node._next)   # flat: node, output number of each input
+        for nxt, nr in zip(it, it):
             if nxt is None:
                 add(-1)
                 continue

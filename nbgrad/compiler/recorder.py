@@ -34,7 +34,7 @@ from threading import get_ident
 
 from nbgrad import _factories, _random
 from nbgrad.autograd import engine
-from nbgrad.autograd.node import AccumulateGrad
+from nbgrad.autograd.node import AccumulateGrad, edges_of
 from nbgrad.ops import inplace, registry
 from nbgrad.ops.elementwise import Elementwise
 from nbgrad.ops.registry import FunctionOp
@@ -434,7 +434,7 @@ def reachable_leaves(tensors):
             if leaf is not None:
                 out.append(leaf)
             continue
-        stack.extend(fn for fn, _ in node.next_functions if fn is not None)
+        stack.extend(fn for fn, _ in edges_of(node) if fn is not None)
     return out
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from nbgrad import _dtypes
 from nbgrad.autograd import grad_mode
-from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, Node, check_watched, edge_of,
+from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, Node, check_watched, flat_edges,
                                   joined_watches, new_node, watch_input)
 from nbgrad.compiler.interpreter import BUILTINS, encode_row
 from nbgrad.compiler.lowering import Unsupported, share_memory
@@ -269,7 +269,7 @@ class TapePlan:
         """The grad_fn of the live outputs; `arena`: what its backward reads values from."""
         node = new_node(CompiledFunctionBackwardWithValues)
         tensors = [flat[i] for i in self.wrt_inputs] + self.wrt_captured
-        node.next_functions = tuple(edge_of(t) for t in tensors)
+        node._next = flat_edges(tensors)
         node.input_meta = tuple((t._data.shape, t.dtype) for t in tensors)
         node.watched = joined_watches(watch_input(t) for t in tensors)
         node.n_outputs = len(self.live)
@@ -280,7 +280,7 @@ class TapePlan:
 
 def _consumed_node():
     node = new_node(CompiledFunctionBackward)
-    node.next_functions = ()
+    node._next = ()
     node.input_meta = ()
     node.released = True
     return node

@@ -246,19 +246,19 @@ class Elementwise:
 
     def _record(self, args, result, out, compute, Tensor):
         node = new_node(self.node_class)
-        edges = []
+        edges = []   # flat: node, output number of each argument (see node.edge_of)
         metas = []
         key = 0   # bit i: argument i is a tensor that requires grad
         bit = 1
         for a in args:
             if a.__class__ is Tensor or isinstance(a, Tensor):
-                edges.append(edge_of(a))
+                edges += edge_of(a)
                 metas.append(a._data.shape)
                 metas.append(a.dtype)
                 if a._requires_grad:
                     key |= bit
             else:
-                edges.append(_NO_EDGE)
+                edges += _NO_EDGE
                 metas.append(None)
             bit <<= 1
         if key == 3 and self.arity == 2 and args[0] is args[1]:
@@ -267,7 +267,7 @@ class Elementwise:
         if plan is None:
             plan = self._plan(key)
         needs, saved_args, save_out, params_by_dtype = plan
-        node.next_functions = tuple(edges)
+        node._next = tuple(edges)
         node.input_meta = metas_of_flat(tuple(metas))   # shared: see node.meta_of
         if saved_args or save_out:
             saved = {}

@@ -39,7 +39,7 @@ import numpy as np
 from nbgrad._dtypes import _FLOAT
 from nbgrad.autograd import grad_mode, profiler
 from nbgrad.autograd.function import saved_of
-from nbgrad.autograd.node import (Node, check_saved_version, check_watched, edge_of,
+from nbgrad.autograd.node import (Node, check_saved_version, check_watched, edge_of, flat_edges,
                                   joined_watches, meta_of,
                                   metas_of_one, new_node, shared_metas, watch_input,
                                   watch_output)
@@ -194,10 +194,10 @@ class FunctionOp:
                     ctx = new_node(self.node_class)
                     if len(inputs) == 1:   # most function ops: no list to build
                         x = inputs[0]
-                        ctx.next_functions = (edge_of(x),)
+                        ctx._next = edge_of(x)   # flat: its node, output number
                         ctx.input_meta = metas_of_one(x._data.shape, x.dtype)
                     else:
-                        ctx.next_functions = tuple([edge_of(t) for t in inputs])
+                        ctx._next = flat_edges(inputs)
                         ctx.input_meta = shared_metas(tuple([meta_of(t._data.shape, t.dtype)
                                                               for t in inputs]))
                     return self._wrap(ctx, True, inputs, self.forward(ctx, *args, **kwargs))
