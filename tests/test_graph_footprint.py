@@ -60,6 +60,8 @@ def test_nodes_share_their_input_meta_and_keep_edges_flat():
     # a node keeps its inputs' edges in one flat tuple: no edge tuple per input
     assert a.grad_fn._next == (y.grad_fn, 0)
     assert a.grad_fn.next_functions == ((y.grad_fn, 0),)   # PyTorch's pairs, made on access
+    with pytest.raises(AttributeError):   # read-only, as PyTorch's
+        a.grad_fn.next_functions = ()
     s, m = y.sum(), y.mean()
     assert s.grad_fn._next == (y.grad_fn, 0)
     assert (y * x).grad_fn._next == (y.grad_fn, 0, x._accumulator, 0)

@@ -17,7 +17,8 @@ import functools
 from nbgrad._device import cuda_device
 from nbgrad.autograd import grad_mode
 from nbgrad.autograd.buffers import zeros
-from nbgrad.autograd.node import SAVED_FREED_MESSAGE, Node, check_saved_version, edge_of, new_node
+from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, Node, check_saved_version, flat_edges,
+                                  new_node)
 from nbgrad.backends import dispatch
 from nbgrad.tensor import Tensor
 
@@ -226,8 +227,7 @@ class Function(metaclass=_FunctionMeta):
                     record = True
                     break
         ctx = new_node(cls._backward_cls)
-        ctx.next_functions = tuple(edge_of(a) if isinstance(a, Tensor) else (None, 0)
-                                   for a in args)
+        ctx._next = flat_edges([a if isinstance(a, Tensor) else None for a in args])
         ctx.input_meta = tuple((a._data.shape, a.dtype) if isinstance(a, Tensor) else None
                                for a in args)
         ctx.input_devices = tuple(a.device if isinstance(a, Tensor) else None for a in args)

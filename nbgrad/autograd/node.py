@@ -221,12 +221,9 @@ class Node:
 
     @property
     def next_functions(self):
-        """The (node, output_nr) edge of each input, as PyTorch's (None: no gradient)."""
+        """The (node, output_nr) edge of each input, as PyTorch's (None: no gradient);
+        read-only, as PyTorch's (a recording op sets ``_next``)."""
         return tuple(edges_of(self))
-
-    @next_functions.setter
-    def next_functions(self, edges):
-        self._next = tuple([field for edge in edges for field in edge])
 
     @property
     def needs_input_grad(self):
@@ -355,10 +352,11 @@ def edge_of(t):
 
 
 def flat_edges(tensors):
-    """A node's ``_next`` for input `tensors`: each one's node and output number."""
+    """A node's ``_next`` for input `tensors`: each one's node and output number
+    (None in `tensors`: an argument that is no tensor, no edge)."""
     flat = []
     for t in tensors:
-        flat += edge_of(t)
+        flat += _NO_EDGE if t is None else edge_of(t)
     return tuple(flat)
 
 

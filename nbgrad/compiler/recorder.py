@@ -99,7 +99,7 @@ class Recording:
 
     def __enter__(self):
         _lock.acquire()
-        self.thread = threading.get_ident()
+        self.thread = get_ident()
         _active.append(self)
         self._saved = _install(self)
         return self
