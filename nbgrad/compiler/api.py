@@ -28,6 +28,7 @@ from nbgrad.compiler.recorder import Recording
 from nbgrad.compiler.recorder import _active as _recording
 from nbgrad.compiler.arrays import ArrayPlan, NotArrayReplayable
 from nbgrad.compiler.fused import FusedPlan, fusable
+from nbgrad.compiler.free_values import module_entries, snapshot as free_values_snapshot
 from nbgrad.compiler.guards import fast_check
 from nbgrad.compiler.replay import TapePlan, live_outputs, template
 from nbgrad.tensor import Tensor, cpu_device
@@ -138,10 +139,13 @@ class CompiledFunction:
     def _record(self, key, flat, args, kwargs):
         self.stats["recordings"] += 1
         with _collector_paused():
+            free = free_values_snapshot(self.fn)   # what fn reads as it is called
             rec = Recording()
             with rec:
                 result = self.fn(*args, **kwargs)
             plan = _plan_or_eager(rec, flat, result)
+        if plan.__class__ is not _Eager:
+            plan.free_values = free + module_entries(m for m, _ in plan.modules)
         self.last_reason = getattr(plan, "reason", None)
         if plan.__class__ is _Eager and plan.warn:
             name = getattr(self.fn, "__qualname__", None) or type(self.fn).__name__

@@ -17,6 +17,7 @@ from nbgrad import _dtypes
 from nbgrad.autograd import grad_mode
 from nbgrad.autograd.node import (SAVED_FREED_MESSAGE, Node, check_watched, flat_edges,
                                   joined_watches, new_node, watch_input)
+from nbgrad.compiler.free_values import hold as free_values_hold
 from nbgrad.compiler.interpreter import BUILTINS, encode_row
 from nbgrad.compiler.lowering import Unsupported, share_memory
 from nbgrad.compiler.copies import copy_in_function, finish_function
@@ -122,6 +123,7 @@ class TapePlan:
         self.dtype = p.dtype or _dtypes.float64
         self.template = result_template
         self.modules = []   # (module, training flag): set by api._plan, guarded
+        self.free_values = ()   # fn's globals and cells as recorded: set by api, guarded
         self.consumed = _consumed_node()
         self.node = None   # the last replay's reverse node (a plan with live outputs)
         self.hosts = p.hosts
@@ -196,7 +198,10 @@ class TapePlan:
 
     def guards_hold(self, flat=None):
         """Captured tensors and leaves' .grad still look as when recorded (and, when the
-        program writes tensors in place, no two of its tensors share memory)."""
+        program writes tensors in place, no two of its tensors share memory), and the
+        globals and closure cells the function read still hold what they held."""
+        if self.free_values and not free_values_hold(self.free_values):
+            return False
         for module, training in self.modules:
             if module.training is not training:
                 return False

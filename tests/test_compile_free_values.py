@@ -1,0 +1,232 @@
+"""A compiled function's globals and closure cells are guarded (free_values.py).
+
+Before the guards, rebinding a name the function read -- a float global, a
+closure variable, a global tensor updated functionally, a global model -- left
+every later call replaying the recorded value: a silently wrong result.  Each test
+here fails on that code (the replay returns the old value)."""
+
+import math
+
+import pytest
+
+import nbgrad as nb
+
+SCALE = 2.0
+W = nb.tensor([1.0, 2.0], dtype=nb.float64, requires_grad=True)
+USE_SHIFT = False
+ALPHA = 0.5
+MODEL = None
+
+# every function here replays (a warning would mean it ran eagerly: nothing tested)
+pytestmark = pytest.mark.filterwarnings("error::nbgrad.compiler.CompileWarning")
+
+
+def _scaled(x):
+    return (x * SCALE * W).sum()
+
+
+def _x():
+    return nb.tensor([1.0, 1.0], dtype=nb.float64)
+
+
+@pytest.fixture
+def restore_globals():
+    saved = dict(SCALE=SCALE, W=W, USE_SHIFT=USE_SHIFT, ALPHA=ALPHA, MODEL=MODEL)
+    yield
+    globals().update(saved)
+
+
+def test_a_rebound_global_number_records_again(restore_globals):
+    global SCALE
+    f = nb.compile(_scaled)
+    x = _x()
+    for _ in range(3):
+        assert f(x).item() == 6.0
+    SCALE = 3.0
+    assert f(x).item() == 9.0 == _scaled(x).item()
+    assert f(x).item() == 9.0
+    assert f.stats["recordings"] == 2
+    SCALE = 2.0   # the first recording holds again: replayed, not recorded
+    assert f(x).item() == 6.0
+    assert f.stats["recordings"] == 2
+
+
+def test_a_number_of_another_class_records_again(restore_globals):
+    global SCALE
+    f = nb.compile(_scaled)
+    x = _x()
+    f(x)
+    f(x)
+    SCALE = 2   # equal to 2.0, but an int: the recording read a float
+    f(x)
+    assert f.stats["recordings"] == 2
+
+
+def test_a_rebound_closure_variable_records_again():
+    k = 1.0
+
+    def g(x):
+        return (x * k).sum()
+    cg = nb.compile(g)
+    x = _x()
+    for _ in range(3):
+        assert cg(x).item() == 2.0
+    k = 7.0
+    assert cg(x).item() == 14.0 == g(x).item()
+
+
+def test_a_global_tensor_updated_functionally_is_read_anew(restore_globals):
+    """``W = W - lr * grad`` outside the function: each call uses the new W."""
+    global W
+    f = nb.compile(_scaled)
+    x = _x()
+    for _ in range(4):
+        want = (x * SCALE * W.detach()).sum().item()
+        loss = f(x)
+        assert loss.item() == want
+        loss.backward()
+        W = (W - 0.1 * W.grad).detach().requires_grad_()
+
+
+def test_a_global_flag_steering_python_records_again(restore_globals):
+    global USE_SHIFT
+
+    def h(x):
+        y = x * 2
+        if USE_SHIFT:
+            y = y + 10
+        return y.sum()
+    ch = nb.compile(h)
+    x = _x()
+    assert ch(x).item() == ch(x).item() == 4.0
+    USE_SHIFT = True
+    assert ch(x).item() == 24.0
+
+
+def _helper(y):
+    return y * ALPHA
+
+
+def _calls_helper(x):
+    return _helper(x).sum()
+
+
+def test_a_helpers_global_is_guarded(restore_globals):
+    global ALPHA
+    f = nb.compile(_calls_helper)
+    x = _x()
+    assert f(x).item() == f(x).item() == 1.0
+    ALPHA = 4.0
+    assert f(x).item() == 8.0
+
+
+class _Net(nb.nn.Module):
+    def __init__(self, value):
+        super().__init__()
+        self.w = nb.nn.Parameter(nb.full((2,), value, dtype=nb.float64))
+
+    def forward(self, x):
+        return (x * self.w * SCALE).sum()
+
+
+def _uses_model(x):
+    return MODEL(x)
+
+
+def test_a_rebound_global_model_records_again(restore_globals):
+    global MODEL
+    MODEL = _Net(1.0)
+    f = nb.compile(_uses_model)
+    x = _x()
+    assert f(x).item() == f(x).item() == 4.0
+    MODEL = _Net(5.0)
+    assert f(x).item() == 20.0
+
+
+def test_a_compiled_modules_forward_globals_are_guarded(restore_globals):
+    global SCALE
+    model = nb.compile(_Net(1.0))
+    x = _x()
+    assert model(x).item() == model(x).item() == 4.0
+    SCALE = 0.5
+    assert model(x).item() == 1.0
+
+
+def test_a_deleted_global_raises_as_eagerly(restore_globals):
+    global ALPHA
+    f = nb.compile(_calls_helper)
+    x = _x()
+    f(x)
+    f(x)
+    del ALPHA
+    with pytest.raises(NameError):
+        f(x)
+
+
+def test_unchanged_names_keep_replaying(restore_globals):
+    """The guards fail only on a rebinding: a global list the function appends to
+    (same object), modules and functions it calls, all hold."""
+    log = []
+
+    def step(x):
+        loss = (x * SCALE * W).sum()
+        log.append(math.pi)
+        return nb.nn.functional.softplus(loss)
+    f = nb.compile(step)
+    x = _x()
+    for _ in range(5):
+        f(x)
+    assert f.stats["recordings"] == 1 and f.stats["replays"] == 4
+
+
+def test_library_modules_guard_nothing_of_theirs():
+    from nbgrad.compiler.free_values import snapshot
+    assert snapshot(nb.nn.Linear(2, 3)) == ()
+    assert snapshot(nb.nn.functional.softplus) == ()
+    assert [e[1] for e in snapshot(_calls_helper)] == ["_helper", "ALPHA"]
+
+
+class _Scaled(nb.nn.Module):
+    """A module whose forward reads a number attribute and a submodule."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nb.nn.Linear(2, 1).double()
+        self.scale = 2.0
+
+    def forward(self, x):
+        return (self.lin(x) * self.scale).sum()
+
+
+def _eager_scaled(model, x):
+    with nb.no_grad():
+        return (nb.nn.functional.linear(x, model.lin.weight, model.lin.bias)
+                * model.scale).sum().item()
+
+
+@pytest.mark.parametrize("change", ["number attribute", "parameter", "submodule"])
+def test_a_changed_module_member_records_again(change):
+    model = _Scaled()
+    compiled = nb.compile(model)
+    x = _x()
+    assert compiled(x).item() == compiled(x).item() == pytest.approx(_eager_scaled(model, x))
+    if change == "number attribute":
+        model.scale = -3.0
+    elif change == "parameter":
+        model.lin.weight = nb.nn.Parameter(nb.full((1, 2), 4.0, dtype=nb.float64))
+    else:
+        model.lin = nb.nn.Linear(2, 1).double()
+    assert compiled(x).item() == pytest.approx(_eager_scaled(model, x), abs=0, rel=1e-15)
+    assert compiled.stats["recordings"] == 2
+
+
+def test_a_modules_dropout_probability_is_guarded():
+    model = nb.nn.Sequential(nb.nn.Linear(2, 2).double(), nb.nn.Dropout(0.5))
+    compiled = nb.compile(model)
+    x = _x()
+    compiled(x)
+    compiled(x)
+    model[1].p = 0.0   # no dropout: the output is the linear layer's
+    with nb.no_grad():
+        want = model[0](x)
+    assert nb.equal(compiled(x).detach(), want)
