@@ -6,6 +6,7 @@ every later call replaying the recorded value: a silently wrong result.  Each te
 here fails on that code (the replay returns the old value)."""
 
 import math
+import types
 
 import pytest
 
@@ -16,6 +17,13 @@ W = nb.tensor([1.0, 2.0], dtype=nb.float64, requires_grad=True)
 USE_SHIFT = False
 ALPHA = 0.5
 MODEL = None
+
+
+def _config():
+    return types.SimpleNamespace(lr=0.5, inner=types.SimpleNamespace(depth=2.0))
+
+
+CFG = _config()
 
 # every function here replays (a warning would mean it ran eagerly: nothing tested)
 pytestmark = pytest.mark.filterwarnings("error::nbgrad.compiler.CompileWarning")
@@ -31,7 +39,9 @@ def _x():
 
 @pytest.fixture
 def restore_globals():
-    saved = dict(SCALE=SCALE, W=W, USE_SHIFT=USE_SHIFT, ALPHA=ALPHA, MODEL=MODEL)
+    saved = dict(SCALE=SCALE, W=W, USE_SHIFT=USE_SHIFT, ALPHA=ALPHA, MODEL=MODEL,
+                 CFG=CFG)
+    globals()["CFG"] = _config()   # a fresh one: a test changes its attributes
     yield
     globals().update(saved)
 
@@ -118,6 +128,60 @@ def test_a_helpers_global_is_guarded(restore_globals):
     assert f(x).item() == f(x).item() == 1.0
     ALPHA = 4.0
     assert f(x).item() == 8.0
+
+
+def _reads_config(x):
+    return (x * CFG.lr * CFG.inner.depth).sum()
+
+
+@pytest.mark.parametrize("change", ["attribute", "nested attribute", "object"])
+def test_a_config_objects_attributes_are_guarded(restore_globals, change):
+    global CFG
+    f = nb.compile(_reads_config)
+    x = _x()
+    assert f(x).item() == f(x).item() == 2.0
+    if change == "attribute":
+        CFG.lr = 2.0
+    elif change == "nested attribute":
+        CFG.inner.depth = 8.0
+    else:
+        CFG = types.SimpleNamespace(lr=2.0, inner=CFG.inner)
+    assert f(x).item() == _reads_config(x).item() != 2.0
+
+
+def test_an_attribute_of_a_module_object_and_a_class_is_guarded():
+    settings = types.ModuleType("settings")   # `import settings; settings.SCALE`
+    settings.SCALE = 3.0
+
+    class Consts:
+        SHIFT = 1.0
+
+    def g(x):
+        return (x * settings.SCALE + Consts.SHIFT).sum()
+    cg = nb.compile(g)
+    x = _x()
+    assert cg(x).item() == cg(x).item() == 8.0
+    settings.SCALE = 1.0
+    assert cg(x).item() == 4.0
+    Consts.SHIFT = -1.0
+    assert cg(x).item() == 0.0
+
+
+class _Trainer:
+    def __init__(self):
+        self.temperature = 2.0
+
+    def step(self, x):
+        return (x / self.temperature).sum()
+
+
+def test_a_compiled_methods_self_attributes_are_guarded():
+    trainer = _Trainer()
+    step = nb.compile(trainer.step)
+    x = _x()
+    assert step(x).item() == step(x).item() == 1.0
+    trainer.temperature = 0.5
+    assert step(x).item() == 4.0
 
 
 class _Net(nb.nn.Module):

@@ -11,14 +11,16 @@ again (eagerly right, as a recording runs ``fn`` itself).
 
 What is guarded: every global name a code object loads (``LOAD_GLOBAL``, in ``fn``,
 its nested functions, lambdas and comprehensions) that the function's module defines,
-and every closure cell of ``fn``.  Numbers, strings, bytes and None are compared by
+every closure cell of ``fn``, and the attributes read of those and of ``self``
+(``cfg.lr``, ``args.model.depth``: three deep), where they live in the owner's
+``__dict__``.  Numbers, strings, bytes and None are compared by
 class and value; anything else by identity.  User functions found that way (a helper
 ``loss_fn`` reading a global ``alpha``) are scanned too, to `_DEPTH` calls deep;
-library functions (nbgrad, NumPy, Numba, PyTorch) are guarded by identity only.  What
-is not guarded: attributes (``cfg.lr``) other than those of the modules called while
-recording (`module_entries`: ``self.scale``, a dropout's ``p``, which parameter
-``self.weight`` is), items of a list or dict, and default arguments -- see
-docs/compile.md.
+library functions (nbgrad, NumPy, Numba, PyTorch) are guarded by identity only, and
+their modules, classes and objects' attributes not at all.  The modules called while
+recording are guarded by `module_entries` (``self.scale``, a dropout's ``p``, which
+parameter ``self.weight`` is).  Not guarded: items of a list or dict, attributes a
+class inherits or a property computes, default arguments -- see docs/compile.md.
 """
 
 import dis
@@ -35,11 +37,12 @@ _CELL = object()   # an entry's key for a closure cell (the container is the cel
 
 def snapshot(fn):
     """The entries ``(container, key, value, by_value)`` guarding what `fn` reads:
-    ``container[key]`` for a global, ``container.cell_contents`` for a cell."""
+    ``container[key]`` for a global or an attribute (``container`` is then the
+    owner's ``__dict__``), ``container.cell_contents`` for a cell."""
     entries = []
-    code_fn = _function_of(fn)
+    code_fn, owner = _function_of(fn)
     if code_fn is not None and _user_code(code_fn):
-        _scan(code_fn, entries, set(), _DEPTH)
+        _scan(code_fn, owner, entries, set(), _DEPTH)
     return tuple(entries)
 
 
@@ -73,56 +76,112 @@ def hold(entries):
 
 
 def _function_of(fn):
-    """The Python function whose code runs when `fn` is called (None: not Python)."""
+    """(the Python function whose code runs when `fn` is called, the object its first
+    argument is bound to or None); (None, None) when no Python function runs."""
+    owner = None
     for _ in range(8):   # partials of methods of ...: a few layers at most
         if isinstance(fn, types.FunctionType):
-            return fn
+            return fn, owner
         if isinstance(fn, types.MethodType):
-            fn = fn.__func__
+            owner, fn = fn.__self__, fn.__func__
         elif isinstance(fn, functools.partial):
-            fn = fn.func
+            owner, fn = None, fn.func
         else:   # a module (its forward) or another callable object (its __call__)
+            owner = fn
             forward = getattr(type(fn), "forward", None)
             fn = forward if isinstance(forward, types.FunctionType) else \
                 getattr(type(fn), "__call__", None)
             if not isinstance(fn, types.FunctionType):
-                return None
-    return None
+                return None, None
+    return None, None
 
 
-def _scan(fn, entries, seen, depth):
-    """Append `fn`'s globals and cells to `entries`; scan the user functions found."""
-    if fn.__code__ in seen:
+def _scan(fn, owner, entries, seen, depth):
+    """Append entries for `fn`'s cells, the globals it loads and the attributes it
+    reads of them (and of `owner`, its ``self``); scan the user functions found."""
+    code = fn.__code__
+    if code in seen:
         return
-    seen.add(fn.__code__)
+    seen.add(code)
     found = []
-    names = fn.__globals__
-    for name in sorted(_global_loads(fn.__code__)):
-        if name in names:
-            value = names[name]
-            entries.append((names, name, value, value.__class__ in _BY_VALUE))
-            found.append(value)
-    for cell in fn.__closure__ or ():
+    cells = {}
+    for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
         try:
-            value = cell.cell_contents
+            cells[name] = cell.cell_contents
         except ValueError:   # not yet assigned when recorded: nothing was read from it
             continue
-        entries.append((cell, _CELL, value, value.__class__ in _BY_VALUE))
-        found.append(value)
+        _guard(entries, found, cell, _CELL, cells[name])
+    first = code.co_varnames[0] if owner is not None and code.co_argcount else None
+    names = fn.__globals__
+    for kind, name, path in sorted(_reads(code, first)):
+        if kind == "global" and name in names:
+            base = names[name]
+            _guard(entries, found, names, name, base)
+        elif kind == "cell" and name in cells:
+            base = cells[name]
+        elif kind == "self":
+            base = owner
+        else:   # a builtin, a cell of an enclosing call of a nested function
+            continue
+        for attr in path:
+            members = _members(base)
+            if members is None or attr not in members:
+                break
+            base = members[attr]
+            _guard(entries, found, members, attr, base)
     if depth > 0:
         for value in found:
             if isinstance(value, types.FunctionType) and _user_code(value):
-                _scan(value, entries, seen, depth - 1)
+                _scan(value, None, entries, seen, depth - 1)
 
 
-def _global_loads(code):
-    """The names `code` and the code objects nested in it load as globals."""
-    names = {ins.argval for ins in dis.get_instructions(code)
-             if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+def _guard(entries, found, container, key, value):
+    entries.append((container, key, value, value.__class__ in _BY_VALUE))
+    found.append(value)
+
+
+_LOADS = {"LOAD_GLOBAL": "global", "LOAD_NAME": "global", "LOAD_DEREF": "cell",
+          "LOAD_CLASSDEREF": "cell"}
+
+
+def _reads(code, first=None):
+    """``(kind, name, attribute path)`` for each global, cell (and, when `first` names
+    the bound first argument, ``self``) that `code` or a code object nested in it
+    loads, with the attributes read after it (``cfg.model.depth``: ``("model",
+    "depth")``; a method looked up ends the path)."""
+    reads = set()
+    loads = list(dis.get_instructions(code))
+    for k, ins in enumerate(loads):
+        kind = _LOADS.get(ins.opname)
+        if kind is None:
+            if ins.opname != "LOAD_FAST" or first is None or ins.argval != first:
+                continue
+            kind = "self"
+        path = []
+        for after in loads[k + 1:k + 4]:   # three attributes deep at most
+            if after.opname not in ("LOAD_ATTR", "LOAD_METHOD"):
+                break
+            path.append(after.argval)
+            if after.opname == "LOAD_METHOD":
+                break
+        reads.add((kind, ins.argval, tuple(path)))
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            names |= _global_loads(const)
-    return names
+            reads |= _reads(const)
+    return reads
+
+
+def _members(obj):
+    """The namespace an attribute of `obj` is read from, or None where it is not
+    guarded: library modules, classes and their instances, objects without one."""
+    if isinstance(obj, types.ModuleType):
+        owner = obj.__name__
+    else:
+        owner = getattr(obj if isinstance(obj, type) else type(obj), "__module__", None)
+    if (owner or "").partition(".")[0] in _LIBRARIES:
+        return None
+    members = getattr(obj, "__dict__", None)
+    return members if isinstance(members, (dict, types.MappingProxyType)) else None
 
 
 def _user_code(fn):
