@@ -167,6 +167,36 @@ def test_an_attribute_of_a_module_object_and_a_class_is_guarded():
     assert cg(x).item() == 0.0
 
 
+HP = {"lr": 0.5}
+PARAMS = [nb.tensor([1.0, 2.0], dtype=nb.float64)]
+
+
+def _reads_items(x):
+    return (x * HP["lr"] * PARAMS[0]).sum()
+
+
+@pytest.mark.parametrize("change", ["dict item", "list item", "list shortened"])
+def test_constant_subscripts_are_guarded(change):
+    saved = dict(HP), list(PARAMS)
+    try:
+        f = nb.compile(_reads_items)
+        x = _x()
+        assert f(x).item() == f(x).item() == 1.5
+        if change == "dict item":
+            HP["lr"] = 2.0
+        elif change == "list item":
+            PARAMS[0] = nb.tensor([3.0, 3.0], dtype=nb.float64)
+        else:
+            PARAMS.clear()
+            with pytest.raises(IndexError):
+                f(x)
+            return
+        assert f(x).item() == _reads_items(x).item() != 1.5
+    finally:
+        HP.update(saved[0])
+        PARAMS[:] = saved[1]
+
+
 class _Trainer:
     def __init__(self):
         self.temperature = 2.0

@@ -11,16 +11,18 @@ again (eagerly right, as a recording runs ``fn`` itself).
 
 What is guarded: every global name a code object loads (``LOAD_GLOBAL``, in ``fn``,
 its nested functions, lambdas and comprehensions) that the function's module defines,
-every closure cell of ``fn``, and the attributes read of those and of ``self``
-(``cfg.lr``, ``args.model.depth``: three deep), where they live in the owner's
-``__dict__``.  Numbers, strings, bytes and None are compared by
+every closure cell of ``fn``, and the attributes and constant subscripts read of
+those and of ``self`` (``cfg.lr``, ``args.model.depth``, ``hp["lr"]``,
+``params[0]``: three deep), where the owner's ``__dict__``, a dict or a list holds
+them.  Numbers, strings, bytes and None are compared by
 class and value; anything else by identity.  User functions found that way (a helper
 ``loss_fn`` reading a global ``alpha``) are scanned too, to `_DEPTH` calls deep;
 library functions (nbgrad, NumPy, Numba, PyTorch) are guarded by identity only, and
 their modules, classes and objects' attributes not at all.  The modules called while
 recording are guarded by `module_entries` (``self.scale``, a dropout's ``p``, which
-parameter ``self.weight`` is).  Not guarded: items of a list or dict, attributes a
-class inherits or a property computes, default arguments -- see docs/compile.md.
+parameter ``self.weight`` is).  Not guarded: items read with a computed key
+(``params[i]``), attributes a class inherits or a property computes, default
+arguments -- see docs/compile.md.
 """
 
 import dis
@@ -67,7 +69,7 @@ def hold(entries):
     for container, key, value, by_value in entries:
         try:
             now = container.cell_contents if key is _CELL else container[key]
-        except (KeyError, ValueError):   # a deleted global, an emptied cell
+        except (KeyError, IndexError, ValueError):   # deleted, shortened, emptied
             return False
         if now is not value and not (by_value and now.__class__ is value.__class__
                                      and now == value):
@@ -123,12 +125,12 @@ def _scan(fn, owner, entries, seen, depth):
             base = owner
         else:   # a builtin, a cell of an enclosing call of a nested function
             continue
-        for attr in path:
-            members = _members(base)
-            if members is None or attr not in members:
+        for is_item, key in path:
+            container = _container(base, is_item, key)
+            if container is None:
                 break
-            base = members[attr]
-            _guard(entries, found, members, attr, base)
+            base = container[key]
+            _guard(entries, found, container, key, base)
     if depth > 0:
         for value in found:
             if isinstance(value, types.FunctionType) and _user_code(value):
@@ -145,10 +147,9 @@ _LOADS = {"LOAD_GLOBAL": "global", "LOAD_NAME": "global", "LOAD_DEREF": "cell",
 
 
 def _reads(code, first=None):
-    """``(kind, name, attribute path)`` for each global, cell (and, when `first` names
-    the bound first argument, ``self``) that `code` or a code object nested in it
-    loads, with the attributes read after it (``cfg.model.depth``: ``("model",
-    "depth")``; a method looked up ends the path)."""
+    """``(kind, name, path)`` for each global, cell (and, when `first` names the bound
+    first argument, ``self``) that `code` or a code object nested in it loads, with
+    the attributes and constant subscripts read after it (`_path`)."""
     reads = set()
     loads = list(dis.get_instructions(code))
     for k, ins in enumerate(loads):
@@ -157,18 +158,45 @@ def _reads(code, first=None):
             if ins.opname != "LOAD_FAST" or first is None or ins.argval != first:
                 continue
             kind = "self"
-        path = []
-        for after in loads[k + 1:k + 4]:   # three attributes deep at most
-            if after.opname not in ("LOAD_ATTR", "LOAD_METHOD"):
-                break
-            path.append(after.argval)
-            if after.opname == "LOAD_METHOD":
-                break
-        reads.add((kind, ins.argval, tuple(path)))
+        reads.add((kind, ins.argval, _path(loads, k + 1)))
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             reads |= _reads(const)
     return reads
+
+
+def _path(loads, j):
+    """The attributes and constant subscripts read from ``loads[j]`` on, three at
+    most: ``(is_item, key)`` pairs (a method looked up ends the path)."""
+    path = []
+    while len(path) < 3 and j < len(loads):
+        op = loads[j].opname
+        if op in ("LOAD_ATTR", "LOAD_METHOD"):
+            path.append((False, loads[j].argval))
+            if op == "LOAD_METHOD":
+                break
+            j += 1
+        elif op == "LOAD_CONST" and j + 1 < len(loads) and \
+                loads[j + 1].opname == "BINARY_SUBSCR" and \
+                loads[j].argval.__class__ in (str, int):
+            path.append((True, loads[j].argval))   # cfg["lr"], params[0]
+            j += 2
+        else:
+            break
+    return tuple(path)
+
+
+def _container(base, is_item, key):
+    """Where ``base.key`` (``base[key]`` when `is_item`) is read from, when it is
+    there and guarded: a dict or list item, or a namespace of `_members`."""
+    if is_item:
+        if base.__class__ is dict:
+            return base if key in base else None
+        if base.__class__ is list and key.__class__ is int and -len(base) <= key < len(base):
+            return base
+        return None
+    members = _members(base)
+    return members if members is not None and key in members else None
 
 
 def _members(obj):
