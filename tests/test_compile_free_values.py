@@ -5,12 +5,16 @@ closure variable, a global tensor updated functionally, a global model -- left
 every later call replaying the recorded value: a silently wrong result.  Each test
 here fails on that code (the replay returns the old value)."""
 
+import dataclasses
+import functools
 import math
 import types
 
+import numpy as np
 import pytest
 
 import nbgrad as nb
+from nbgrad.compiler import CompileWarning
 
 SCALE = 2.0
 W = nb.tensor([1.0, 2.0], dtype=nb.float64, requires_grad=True)
@@ -324,3 +328,63 @@ def test_a_modules_dropout_probability_is_guarded():
     with nb.no_grad():
         want = model[0](x)
     assert nb.equal(compiled(x).detach(), want)
+
+
+@dataclasses.dataclass
+class _Config:   # eq=True: unhashable, so a signature holds it by identity
+    lr: float
+
+
+class _PlainConfig:   # hashable by identity
+    def __init__(self, lr):
+        self.lr = lr
+
+
+def _with_config(x, cfg):
+    return (x * cfg.lr).sum()
+
+
+@pytest.mark.parametrize("config", [_Config, _PlainConfig])
+def test_an_argument_objects_attributes_are_guarded(config):
+    f = nb.compile(_with_config)
+    x = _x()
+    cfg = config(1.0)
+    assert f(x, cfg).item() == f(x, cfg).item() == 2.0
+    cfg.lr = 5.0
+    assert f(x, cfg).item() == 10.0
+
+
+def test_a_partials_arguments_are_bound_before_the_calls():
+    cfg = _PlainConfig(1.0)
+    f = nb.compile(functools.partial(_with_config, cfg=cfg))
+    x = _x()
+    assert f(x).item() == f(x).item() == 2.0
+    cfg.lr = 3.0
+    assert f(x).item() == 6.0
+
+
+def test_an_unhashable_argument_is_kept_alive_by_its_key():
+    """A key holding only id(cfg) replayed cfg's recording for a new object made
+    right after cfg was freed, at its address (returning 2.0 here)."""
+    f = nb.compile(_with_config)
+    x = _x()
+    cfg = _Config(1.0)
+    f(x, cfg)
+    f(x, cfg)
+    del cfg
+    cfg = _Config(5.0)   # CPython would give it the freed object's memory
+    assert f(x, cfg).item() == 10.0
+
+
+def test_a_numpy_array_argument_runs_eagerly_with_a_warning():
+    def g(x, a):
+        return (x * nb.from_numpy(a)).sum()
+    f = nb.compile(g)
+    x = _x()
+    a = np.array([1.0, 2.0])
+    with pytest.warns(CompileWarning, match="NumPy array argument"):
+        assert f(x, a).item() == 3.0
+    assert f(x, a).item() == 3.0
+    a[0] = 10.0   # a replay would keep [1, 2]
+    assert f(x, a).item() == 12.0
+    assert f.stats["eager_calls"] == 2 and "NumPy" in f.last_reason

@@ -22,6 +22,8 @@ import gc
 import threading
 import warnings
 
+import numpy as np
+
 from nbgrad.autograd import grad_mode
 from nbgrad.compiler.lowering import Unsupported, lower
 from nbgrad.compiler.recorder import Recording
@@ -138,12 +140,15 @@ class CompiledFunction:
 
     def _record(self, key, flat, args, kwargs):
         self.stats["recordings"] += 1
-        with _collector_paused():
-            free = free_values_snapshot(self.fn)   # what fn reads as it is called
-            rec = Recording()
-            with rec:
-                result = self.fn(*args, **kwargs)
-            plan = _plan_or_eager(rec, flat, result)
+        if _array_argument(key):
+            result, plan = self.fn(*args, **kwargs), _Eager(_ARRAY_REASON)
+        else:
+            with _collector_paused():
+                free = free_values_snapshot(self.fn, args, kwargs)   # what fn reads, as called
+                rec = Recording()
+                with rec:
+                    result = self.fn(*args, **kwargs)
+                plan = _plan_or_eager(rec, flat, result)
         if plan.__class__ is not _Eager:
             plan.free_values = free + module_entries(m for m, _ in plan.modules)
         self.last_reason = getattr(plan, "reason", None)
@@ -280,6 +285,35 @@ def _key(value, flat):
         return (dict,) + tuple((k, _key(v, flat)) for k, v in value.items())
     try:
         hash(value)
-    except TypeError:
-        return ("id", id(value))
+    except TypeError:   # a NumPy array (see _record), a dataclass with eq=True...
+        return (_ById, _ById(value))
     return (c, value)
+
+
+_ARRAY_REASON = ("a NumPy array argument (a recording would keep the values it read, "
+                 "and a replay miss a change made to the array in place): pass a tensor, "
+                 "nb.from_numpy(array)")
+
+
+def _array_argument(key):
+    """Whether the signature `key` holds a NumPy array (an argument keyed by identity)."""
+    if key.__class__ is _ById:
+        return isinstance(key.value, np.ndarray)
+    return key.__class__ is tuple and any(_array_argument(k) for k in key)
+
+
+class _ById:
+    """An unhashable argument in a signature key: compared by identity, and kept alive
+    by the cached key, so that no later object takes its id (a key holding the id
+    alone replayed a recording for a new object that reused a freed one's id)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __hash__(self):
+        return id(self.value)
+
+    def __eq__(self, other):
+        return other.__class__ is _ById and other.value is self.value

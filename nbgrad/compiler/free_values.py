@@ -12,9 +12,9 @@ again (eagerly right, as a recording runs ``fn`` itself).
 What is guarded: every global name a code object loads (``LOAD_GLOBAL``, in ``fn``,
 its nested functions, lambdas and comprehensions) that the function's module defines,
 every closure cell of ``fn``, and the attributes and constant subscripts read of
-those and of ``self`` (``cfg.lr``, ``args.model.depth``, ``hp["lr"]``,
-``params[0]``: three deep), where the owner's ``__dict__``, a dict or a list holds
-them.  Numbers, strings, bytes and None are compared by
+those and of its arguments (``self``, a config object passed in): ``cfg.lr``,
+``args.model.depth``, ``hp["lr"]``, ``params[0]``, three deep, where the owner's
+``__dict__``, a dict or a list holds them.  Numbers, strings, bytes and None are compared by
 class and value; anything else by identity.  User functions found that way (a helper
 ``loss_fn`` reading a global ``alpha``) are scanned too, to `_DEPTH` calls deep;
 library functions (nbgrad, NumPy, Numba, PyTorch) are guarded by identity only, and
@@ -37,14 +37,16 @@ _DEPTH = 3   # helper functions scanned below fn: fn -> helper -> helper's helpe
 _CELL = object()   # an entry's key for a closure cell (the container is the cell)
 
 
-def snapshot(fn):
-    """The entries ``(container, key, value, by_value)`` guarding what `fn` reads:
-    ``container[key]`` for a global or an attribute (``container`` is then the
-    owner's ``__dict__``), ``container.cell_contents`` for a cell."""
+def snapshot(fn, args=(), kwargs=None):
+    """The entries ``(container, key, value, by_value)`` guarding what `fn`, called
+    with `args` and `kwargs`, reads: ``container[key]`` for a global, an attribute
+    (``container`` is then the owner's ``__dict__``) or an item,
+    ``container.cell_contents`` for a cell."""
     entries = []
-    code_fn, owner = _function_of(fn)
+    code_fn, leading, keywords = _function_of(fn)
     if code_fn is not None and _user_code(code_fn):
-        _scan(code_fn, owner, entries, set(), _DEPTH)
+        bound = _bound(code_fn, leading + tuple(args), {**keywords, **(kwargs or {})})
+        _scan(code_fn, bound, entries, set(), _DEPTH)
     return tuple(entries)
 
 
@@ -78,29 +80,41 @@ def hold(entries):
 
 
 def _function_of(fn):
-    """(the Python function whose code runs when `fn` is called, the object its first
-    argument is bound to or None); (None, None) when no Python function runs."""
-    owner = None
+    """(the Python function whose code runs when `fn` is called, the arguments bound
+    before the call's -- a method's ``self``, a partial's -- and the keywords bound);
+    (None, (), {}) when no Python function runs."""
+    leading, keywords = (), {}
     for _ in range(8):   # partials of methods of ...: a few layers at most
         if isinstance(fn, types.FunctionType):
-            return fn, owner
+            return fn, leading, keywords
         if isinstance(fn, types.MethodType):
-            owner, fn = fn.__self__, fn.__func__
+            leading, fn = (fn.__self__,) + leading, fn.__func__
         elif isinstance(fn, functools.partial):
-            owner, fn = None, fn.func
+            leading, keywords = tuple(fn.args) + leading, {**fn.keywords, **keywords}
+            fn = fn.func
         else:   # a module (its forward) or another callable object (its __call__)
-            owner = fn
+            leading = (fn,) + leading
             forward = getattr(type(fn), "forward", None)
             fn = forward if isinstance(forward, types.FunctionType) else \
                 getattr(type(fn), "__call__", None)
             if not isinstance(fn, types.FunctionType):
-                return None, None
-    return None, None
+                break
+    return None, (), {}
 
 
-def _scan(fn, owner, entries, seen, depth):
-    """Append entries for `fn`'s cells, the globals it loads and the attributes it
-    reads of them (and of `owner`, its ``self``); scan the user functions found."""
+def _bound(fn, args, kwargs):
+    """Argument name -> value for the call ``fn(*args, **kwargs)`` (named ones only)."""
+    code = fn.__code__
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    bound = dict(zip(names[:code.co_argcount], args))
+    bound.update((k, v) for k, v in kwargs.items() if k in names)
+    return bound
+
+
+def _scan(fn, bound, entries, seen, depth):
+    """Append entries for `fn`'s cells, the globals it loads and the attributes and
+    items it reads of them and of its arguments in `bound` (a method's ``self``, a
+    config object passed in); scan the user functions found."""
     code = fn.__code__
     if code in seen:
         return
@@ -113,16 +127,15 @@ def _scan(fn, owner, entries, seen, depth):
         except ValueError:   # not yet assigned when recorded: nothing was read from it
             continue
         _guard(entries, found, cell, _CELL, cells[name])
-    first = code.co_varnames[0] if owner is not None and code.co_argcount else None
     names = fn.__globals__
-    for kind, name, path in sorted(_reads(code, first)):
+    for kind, name, path in sorted(_reads(code, frozenset(bound))):
         if kind == "global" and name in names:
             base = names[name]
             _guard(entries, found, names, name, base)
         elif kind == "cell" and name in cells:
             base = cells[name]
-        elif kind == "self":
-            base = owner
+        elif kind == "local":
+            base = bound[name]
         else:   # a builtin, a cell of an enclosing call of a nested function
             continue
         for is_item, key in path:
@@ -134,7 +147,7 @@ def _scan(fn, owner, entries, seen, depth):
     if depth > 0:
         for value in found:
             if isinstance(value, types.FunctionType) and _user_code(value):
-                _scan(value, None, entries, seen, depth - 1)
+                _scan(value, {}, entries, seen, depth - 1)
 
 
 def _guard(entries, found, container, key, value):
@@ -146,18 +159,18 @@ _LOADS = {"LOAD_GLOBAL": "global", "LOAD_NAME": "global", "LOAD_DEREF": "cell",
           "LOAD_CLASSDEREF": "cell"}
 
 
-def _reads(code, first=None):
-    """``(kind, name, path)`` for each global, cell (and, when `first` names the bound
-    first argument, ``self``) that `code` or a code object nested in it loads, with
-    the attributes and constant subscripts read after it (`_path`)."""
+def _reads(code, arguments=frozenset()):
+    """``(kind, name, path)`` for each global, cell and (in `code` itself) argument
+    named in `arguments` that `code` or a code object nested in it loads, with the
+    attributes and constant subscripts read after it (`_path`)."""
     reads = set()
     loads = list(dis.get_instructions(code))
     for k, ins in enumerate(loads):
         kind = _LOADS.get(ins.opname)
         if kind is None:
-            if ins.opname != "LOAD_FAST" or first is None or ins.argval != first:
+            if ins.opname != "LOAD_FAST" or ins.argval not in arguments:
                 continue
-            kind = "self"
+            kind = "local"
         reads.add((kind, ins.argval, _path(loads, k + 1)))
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
