@@ -4,6 +4,7 @@ fresh numbers from the live generator at the point the eager call draws them, so
 after one seed a compiled run gives the eager run's numbers; what cannot replay
 that way runs eagerly with a warning."""
 
+import random
 import warnings
 
 import numpy as np
@@ -100,6 +101,11 @@ def test_a_vae_training_step_replays_as_eagerly(batch, sizes, plan):
     (lambda x: x * nb.randn(3, dtype=nb.float64, requires_grad=True),
      "randn(requires_grad=True)"),
     (lambda x: x * nb.randn(1, dtype=nb.float64).item(), "item"),
+    # before: drawn once while recording, then the same number on every replay
+    (lambda x: x * random.random(), "random.random()"),
+    (lambda x: x * 2 if random.random() < 0.5 else x, "random.random()"),
+    (lambda x: x * np.random.rand(), "numpy.random.rand()"),
+    (lambda x: x[np.random.randint(3)], "numpy.random.randint()"),
 ])
 def test_what_a_replay_cannot_draw_runs_eagerly_with_a_warning(body, what):
     step = nb.compile(body)
@@ -108,6 +114,14 @@ def test_what_a_replay_cannot_draw_runs_eagerly_with_a_warning(body, what):
         step(x)
     step(x)
     assert step.stats["eager_calls"] == 1 and step.stats["replays"] == 0
+
+
+def test_python_and_numpy_random_are_restored_after_a_recording():
+    before = random.random, np.random.rand
+    step = nb.compile(lambda x: x * random.random())
+    with pytest.warns(CompileWarning):
+        step(nb.ones(3, dtype=nb.float64))
+    assert (random.random, np.random.rand) == before
 
 
 def _makemore(sizes, dtype=nb.float64):

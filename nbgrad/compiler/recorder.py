@@ -32,6 +32,8 @@ import sys
 import threading
 from threading import get_ident
 
+import numpy as np
+
 from nbgrad import _factories, _random
 from nbgrad.autograd import engine
 from nbgrad.autograd.node import AccumulateGrad, edges_of
@@ -136,6 +138,7 @@ def _install(rec):
     _patch_state(rec, patch)
     _patch_engine(rec, patch)
     _patch_escapes(rec, patch)
+    _patch_host_random(rec, patch)
     return saved
 
 
@@ -452,6 +455,32 @@ def _patch_escapes(rec, patch):
         return host_for(self, reader)
 
     patch(Tensor, "_host_for", read_for)
+
+
+def _patch_host_random(rec, patch):
+    """The functions of Python's `random` and NumPy's legacy `numpy.random` modules (the
+    methods of their global generators): a number drawn there while recording would be
+    a constant of every replay (``x * random.random()``, ``if random.random() < p``),
+    so a call refuses the recording.  A NumPy ``Generator`` (``default_rng()``) or a
+    function imported by name before the recording is not seen."""
+    import random
+
+    for module, generator in ((random, random._inst), (np.random, np.random.mtrand._rand)):
+        for name in dir(module):
+            method = getattr(module, name)
+            if getattr(method, "__self__", None) is generator and not name.startswith("_"):
+                patch(module, name, _host_draw(rec, method, f"{module.__name__}.{name}"))
+
+
+def _host_draw(rec, method, what):
+    def call(*args, **kwargs):
+        if not rec.depth:
+            rec.refuse(f"{what}() (a number drawn by Python's or NumPy's generator would "
+                       f"be a constant of every replay: draw with nb.rand, nb.randn or "
+                       f"nb.randint, which draw on every replay)")
+        return method(*args, **kwargs)
+    call.__name__ = method.__name__
+    return call
 
 
 def _escape(rec, method, name):
