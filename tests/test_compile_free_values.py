@@ -262,14 +262,15 @@ def test_a_deleted_global_raises_as_eagerly(restore_globals):
 
 
 def test_unchanged_names_keep_replaying(restore_globals):
-    """The guards fail only on a rebinding: a global list the function appends to
-    (same object), modules and functions it calls, all hold."""
-    log = []
+    """The guards fail only on a rebinding: a list the function reads an item of,
+    a list it makes and appends to, modules and functions it calls, all hold."""
+    weights = [1.5]
 
     def step(x):
-        loss = (x * SCALE * W).sum()
-        log.append(math.pi)
-        return nb.nn.functional.softplus(loss)
+        parts = []
+        parts.append((x * SCALE * W * weights[0]).sum())
+        parts.append(nb.tensor(math.pi, dtype=nb.float64))
+        return nb.nn.functional.softplus(parts[0] * parts[1])
     f = nb.compile(step)
     x = _x()
     for _ in range(5):
@@ -388,3 +389,82 @@ def test_a_numpy_array_argument_runs_eagerly_with_a_warning():
     a[0] = 10.0   # a replay would keep [1, 2]
     assert f(x, a).item() == 12.0
     assert f.stats["eager_calls"] == 2 and "NumPy" in f.last_reason
+
+
+# -- Python state the function changes: a replay would not change it ----------------------
+LAST = None
+HISTORY = []
+
+
+def _appends(x):
+    loss = (x * 2).sum()
+    HISTORY.append(loss)
+    return loss
+
+
+def _sets_global(x):
+    global LAST
+    LAST = (x * 2).sum()
+    return x.sum()
+
+
+def _stores_item(x, stats):
+    stats["loss"] = (x * 2).sum()
+    return x.sum()
+
+
+def _counts(x, counter):
+    counter.steps += 1
+    return (x * 2).sum()
+
+
+class _Remembers(nb.nn.Module):
+    def forward(self, x):
+        self.last = x * 2
+        return self.last.sum()
+
+
+def _calls_of(case):
+    """(the compiled call, what to check after three calls) for each side effect."""
+    if case == "list append":
+        HISTORY.clear()
+        return nb.compile(_appends), lambda: len(HISTORY) == 3
+    if case == "global":
+        f = nb.compile(_sets_global)
+
+        def call(x):
+            global LAST
+            LAST = None
+            return f(x)
+        return call, lambda: LAST is not None
+    if case == "dict item":
+        stats, f = {}, nb.compile(_stores_item)
+
+        def call(x):
+            stats.pop("loss", None)
+            return f(x, stats)
+        return call, lambda: "loss" in stats
+    if case == "attribute":
+        counter, f = types.SimpleNamespace(steps=0), nb.compile(_counts)
+        return (lambda x: f(x, counter)), lambda: counter.steps == 3
+    model = _Remembers()
+    compiled = nb.compile(model)
+
+    def call(x):
+        model.__dict__.pop("last", None)
+        return compiled(x)
+    return call, lambda: "last" in model.__dict__
+
+
+@pytest.mark.parametrize("case", ["list append", "global", "dict item", "attribute",
+                                  "module attribute"])
+def test_a_change_to_python_state_runs_eagerly_with_a_warning(restore_globals, case):
+    """Before, the replays skipped the change: the list kept one entry, the global
+    and the attribute the first call's values, the dict item stayed deleted."""
+    call, made = _calls_of(case)
+    x = _x()
+    with pytest.warns(CompileWarning, match="the function changes"):
+        call(x)
+    for _ in range(2):
+        call(x)
+    assert made()

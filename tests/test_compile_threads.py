@@ -34,6 +34,14 @@ def _hammer(step, inputs, want, calls):
     return bad
 
 
+@pytest.fixture
+def no_side_effect_check(monkeypatch):
+    """The function waits on events while it records (their state changes): that is
+    a change to Python state a replay would not make, which these tests are not about."""
+    from nbgrad.compiler import side_effects
+    monkeypatch.setattr(side_effects, "first_change", lambda before: None)
+
+
 def _small(x, w):
     return ((x * w + 2) * (x + 2) * 3).sum()
 
@@ -82,7 +90,7 @@ def _while_recording(record, other):
     assert errors == []
 
 
-def test_another_threads_update_during_a_recording_does_not_replay():
+def test_another_threads_update_during_a_recording_does_not_replay(no_side_effect_check):
     """Thread B updates its own tensor in place (no_grad, the replayable form of an
     update) while thread A records: A's replays must not repeat B's update (they did
     when the recorder's patches logged every thread's calls)."""
@@ -108,7 +116,7 @@ def test_another_threads_update_during_a_recording_does_not_replay():
     assert w.tolist() == [2.0, 2.0, 2.0]
 
 
-def test_another_threads_value_read_does_not_refuse_a_recording():
+def test_another_threads_value_read_does_not_refuse_a_recording(no_side_effect_check):
     """A value read into Python in thread B (item(), printing) says nothing about A's
     function: A's recording still replays."""
     hold = []

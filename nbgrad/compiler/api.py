@@ -31,6 +31,7 @@ from nbgrad.compiler.recorder import _active as _recording
 from nbgrad.compiler.arrays import ArrayPlan, NotArrayReplayable
 from nbgrad.compiler.fused import FusedPlan, fusable
 from nbgrad.compiler.free_values import module_entries, snapshot as free_values_snapshot
+from nbgrad.compiler import side_effects
 from nbgrad.compiler.guards import fast_check
 from nbgrad.compiler.replay import TapePlan, live_outputs, template
 from nbgrad.tensor import Tensor, cpu_device
@@ -145,10 +146,14 @@ class CompiledFunction:
         else:
             with _collector_paused():
                 free = free_values_snapshot(self.fn, args, kwargs)   # what fn reads, as called
+                before = side_effects.state(free, self.fn, args, kwargs)
                 rec = Recording()
                 with rec:
                     result = self.fn(*args, **kwargs)
-                plan = _plan_or_eager(rec, flat, result)
+                changed = side_effects.first_change(before)
+                plan = _Eager(f"the function changes {changed} (a replay runs its ops, not "
+                              f"its Python: the change would not be made again)") \
+                    if changed is not None else _plan_or_eager(rec, flat, result)
         if plan.__class__ is not _Eager:
             plan.free_values = free + module_entries(m for m, _ in plan.modules)
         self.last_reason = getattr(plan, "reason", None)

@@ -29,12 +29,13 @@ import dis
 import functools
 import types
 
-__all__ = ["snapshot", "module_entries", "hold"]
+__all__ = ["snapshot", "module_entries", "hold", "user_function", "bound_arguments",
+           "namespace_of"]
 
 _BY_VALUE = (int, float, bool, complex, str, bytes, type(None))
 _LIBRARIES = ("nbgrad", "numpy", "numba", "torch")   # their globals are their own
 _DEPTH = 3   # helper functions scanned below fn: fn -> helper -> helper's helper
-_CELL = object()   # an entry's key for a closure cell (the container is the cell)
+CELL = object()   # an entry's key for a closure cell (the container is the cell)
 
 
 def snapshot(fn, args=(), kwargs=None):
@@ -43,10 +44,9 @@ def snapshot(fn, args=(), kwargs=None):
     (``container`` is then the owner's ``__dict__``) or an item,
     ``container.cell_contents`` for a cell."""
     entries = []
-    code_fn, leading, keywords = _function_of(fn)
-    if code_fn is not None and _user_code(code_fn):
-        bound = _bound(code_fn, leading + tuple(args), {**keywords, **(kwargs or {})})
-        _scan(code_fn, bound, entries, set(), _DEPTH)
+    code_fn = user_function(fn)
+    if code_fn is not None:
+        _scan(code_fn, bound_arguments(fn, args, kwargs), entries, set(), _DEPTH)
     return tuple(entries)
 
 
@@ -70,13 +70,28 @@ def hold(entries):
     """Whether every global and cell in `entries` still holds its recorded value."""
     for container, key, value, by_value in entries:
         try:
-            now = container.cell_contents if key is _CELL else container[key]
+            now = container.cell_contents if key is CELL else container[key]
         except (KeyError, IndexError, ValueError):   # deleted, shortened, emptied
             return False
         if now is not value and not (by_value and now.__class__ is value.__class__
                                      and now == value):
             return False
     return True
+
+
+def user_function(fn):
+    """The Python function of user code that runs when `fn` is called, or None."""
+    code_fn = _function_of(fn)[0]
+    return code_fn if code_fn is not None and _user_code(code_fn) else None
+
+
+def bound_arguments(fn, args=(), kwargs=None):
+    """Argument name -> value for the user function `fn` runs, called with `args` and
+    `kwargs` ({} when it is library code or not Python)."""
+    code_fn, leading, keywords = _function_of(fn)
+    if code_fn is None or not _user_code(code_fn):
+        return {}
+    return _bound(code_fn, leading + tuple(args), {**keywords, **(kwargs or {})})
 
 
 def _function_of(fn):
@@ -126,7 +141,7 @@ def _scan(fn, bound, entries, seen, depth):
             cells[name] = cell.cell_contents
         except ValueError:   # not yet assigned when recorded: nothing was read from it
             continue
-        _guard(entries, found, cell, _CELL, cells[name])
+        _guard(entries, found, cell, CELL, cells[name])
     names = fn.__globals__
     for kind, name, path in sorted(_reads(code, frozenset(bound))):
         if kind == "global" and name in names:
@@ -208,11 +223,11 @@ def _container(base, is_item, key):
         if base.__class__ is list and key.__class__ is int and -len(base) <= key < len(base):
             return base
         return None
-    members = _members(base)
+    members = namespace_of(base)
     return members if members is not None and key in members else None
 
 
-def _members(obj):
+def namespace_of(obj):
     """The namespace an attribute of `obj` is read from, or None where it is not
     guarded: library modules, classes and their instances, objects without one."""
     if isinstance(obj, types.ModuleType):

@@ -29,6 +29,7 @@ refusing it (a value read there says nothing about the recorded function).
 
 import os
 import sys
+import sysconfig
 import threading
 from threading import get_ident
 
@@ -139,6 +140,7 @@ def _install(rec):
     _patch_engine(rec, patch)
     _patch_escapes(rec, patch)
     _patch_host_random(rec, patch)
+    _patch_print(rec, patch)
     return saved
 
 
@@ -472,9 +474,44 @@ def _patch_host_random(rec, patch):
                 patch(module, name, _host_draw(rec, method, f"{module.__name__}.{name}"))
 
 
+def _library_paths():
+    """Where the standard library and installed packages live (not the user's code)."""
+    paths = sysconfig.get_paths()
+    return tuple({os.path.abspath(paths[k]) for k in ("stdlib", "platstdlib", "purelib",
+                                                      "platlib") if k in paths})
+
+
+_LIBRARY_PATHS = _library_paths()
+
+
+def _called_by_user():
+    """Whether the function calling this one was called from the user's code (not
+    nbgrad, the standard library or an installed package: numba prints annotations
+    into buffers while it compiles a kernel)."""
+    f = sys._getframe(2)
+    while f is not None and _is_nbgrad_file(f.f_code.co_filename):   # the patch's wrapper
+        f = f.f_back
+    return f is not None and not os.path.abspath(f.f_code.co_filename).startswith(
+        _LIBRARY_PATHS)
+
+
+def _patch_print(rec, patch):
+    """``print()`` of anything (of a tensor, `_escape` refuses first): a replay would
+    not print."""
+    import builtins
+    print_ = builtins.print
+
+    def refusing_print(*args, **kwargs):
+        if not rec.depth and _called_by_user():
+            rec.refuse("print() (a replay would not print)")
+        return print_(*args, **kwargs)
+
+    patch(builtins, "print", refusing_print)
+
+
 def _host_draw(rec, method, what):
     def call(*args, **kwargs):
-        if not rec.depth:
+        if not rec.depth and _called_by_user():
             rec.refuse(f"{what}() (a number drawn by Python's or NumPy's generator would "
                        f"be a constant of every replay: draw with nb.rand, nb.randn or "
                        f"nb.randint, which draw on every replay)")
