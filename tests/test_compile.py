@@ -521,9 +521,13 @@ def test_returning_a_view_of_an_argument_runs_eagerly():
     assert x.tolist()[0] == [10.0, 20.0]
 
 
-def test_a_plan_does_not_keep_the_recorded_tensors_alive():
+def test_a_plan_does_not_keep_the_recorded_tensors_alive(monkeypatch):
     import gc
     import weakref
+
+    from nbgrad.compiler import side_effects
+    # `seen` spies on the recording: the extend would make it run eagerly (no plan)
+    monkeypatch.setattr(side_effects, "first_change", lambda before: None)
     seen = []
 
     def fn(x):
@@ -533,6 +537,7 @@ def test_a_plan_does_not_keep_the_recorded_tensors_alive():
         return z.sum()
     step = nb.compile(fn)
     step(nb.ones(2, 2, dtype=nb.float64))
+    assert step.last_reason is None and len(step._plans) == 1   # a plan was made
     gc.collect()
     assert [r() for r in seen] == [None, None]
 
