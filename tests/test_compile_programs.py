@@ -9,6 +9,7 @@ reshape, optionally a branch on a tensor's value (must fall back), then a
 backward of the sum of everything and an SGD update of the parameter in place.
 """
 
+import types
 import warnings
 
 import numpy as np
@@ -170,3 +171,43 @@ REPLAYED = []
 def test_most_random_programs_replayed():
     """The property above ran (same session) and most programs did replay."""
     assert len(REPLAYED) >= 20 and sum(REPLAYED) >= len(REPLAYED) // 2, REPLAYED
+
+
+REBOUND_REPLAYED = []
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(programs(), st.lists(st.sampled_from([1.0, 0.5, -2.0]), min_size=4, max_size=4))
+def test_random_programs_reading_changed_python_values_replay_as_eager(program, scales):
+    """The programs with their inputs scaled by a closure variable and shifted by a
+    config object's attribute, both changed between calls without being passed
+    (rebound: nb.compile's guards, free_values.py): every call gives the eager
+    call's values and parameter.  Before the guards, the first value was replayed."""
+    cfg = types.SimpleNamespace(shift=0.0)
+    scale = scales[0]
+    w_eager, w = _t((3,), 2, True), _t((3,), 2, True)
+
+    def fn(x, y, idx, w):
+        return run(program, x * scale + cfg.shift, y * scale, w, idx)
+    step = nb.compile(lambda x, y, idx: fn(x, y, idx, w))
+    for call, scale in enumerate(scales):
+        cfg.shift = 0.25 if call == 3 else 0.0
+        x, y = _t(program[0][0], 10 + call), _t(program[0][1], 20 + call)
+        idx = nb.tensor([[1, 0], [0, 0], [1, 1], [0, 1]][call])
+        expected = fn(x, y, idx, w_eager)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CompileWarning)
+            got = step(x, y, idx)
+        for e, g in zip(expected, got):
+            np.testing.assert_allclose(g.detach().numpy(), e.detach().numpy(),
+                                       rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(w.detach().numpy(), w_eager.detach().numpy(),
+                                   rtol=1e-12, atol=1e-12)
+    REBOUND_REPLAYED.append(step.stats["replays"] >= 1)
+
+
+def test_some_programs_with_rebound_values_replayed():
+    """The property above compared replays, not only recordings, for some programs
+    (a call whose scale and shift equal the previous call's replays)."""
+    assert len(REBOUND_REPLAYED) >= 20 and sum(REBOUND_REPLAYED) >= 5, REBOUND_REPLAYED
