@@ -116,6 +116,15 @@ def run(program, x, y, w, idx):
     return loss, pool[-1]
 
 
+def _assert_same_call(expected, got, w_eager, w):
+    """A compiled call's results and parameter are the eager call's (1e-12)."""
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g.detach().numpy(), e.detach().numpy(),
+                                   rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(w.detach().numpy(), w_eager.detach().numpy(),
+                               rtol=1e-12, atol=1e-12)
+
+
 def _t(shape, seed, rg=False):
     values = np.random.default_rng(seed).uniform(-1, 1, size=shape)
     return nb.tensor(values, dtype=nb.float64, requires_grad=rg)
@@ -145,11 +154,7 @@ def replay_matches_eager(program, x_requires_grad, widen=1):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CompileWarning)
             got = step(x, y, idx)
-        for e, g in zip(expected, got):
-            np.testing.assert_allclose(g.detach().numpy(), e.detach().numpy(),
-                                       rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(w.detach().numpy(), w_eager.detach().numpy(),
-                                   rtol=1e-12, atol=1e-12)
+        _assert_same_call(expected, got, w_eager, w)
         if x_requires_grad:
             np.testing.assert_allclose(x.grad.numpy(), xe.grad.numpy(), rtol=1e-12,
                                        atol=1e-12)
@@ -199,11 +204,7 @@ def test_random_programs_reading_changed_python_values_replay_as_eager(program, 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CompileWarning)
             got = step(x, y, idx)
-        for e, g in zip(expected, got):
-            np.testing.assert_allclose(g.detach().numpy(), e.detach().numpy(),
-                                       rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(w.detach().numpy(), w_eager.detach().numpy(),
-                                   rtol=1e-12, atol=1e-12)
+        _assert_same_call(expected, got, w_eager, w)
     REBOUND_REPLAYED.append(step.stats["replays"] >= 1)
 
 

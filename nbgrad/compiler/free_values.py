@@ -67,7 +67,8 @@ def module_entries(modules):
 
 
 def hold(entries):
-    """Whether every global and cell in `entries` still holds its recorded value."""
+    """Whether every global, cell, attribute and item in `entries` still holds its
+    recorded value."""
     for container, key, value, by_value in entries:
         try:
             now = container.cell_contents if key is CELL else container[key]
@@ -216,7 +217,7 @@ def _path(loads, j):
 
 def _container(base, is_item, key):
     """Where ``base.key`` (``base[key]`` when `is_item`) is read from, when it is
-    there and guarded: a dict or list item, or a namespace of `_members`."""
+    there and guarded: a dict or list item, or a namespace of `namespace_of`."""
     if is_item:
         if base.__class__ is dict:
             return base if key in base else None

@@ -70,11 +70,16 @@ def _is_nbgrad_file(filename):
     return inside
 
 
-def user_location():
-    """'file:line' of the innermost frame outside nbgrad (the user's code)."""
-    f = sys._getframe(1)
+def _outside_nbgrad(f):
+    """The innermost frame from `f` outwards that is not in one of nbgrad's files."""
     while f is not None and _is_nbgrad_file(f.f_code.co_filename):
         f = f.f_back
+    return f
+
+
+def user_location():
+    """'file:line' of the innermost frame outside nbgrad (the user's code)."""
+    f = _outside_nbgrad(sys._getframe(1))
     return "<unknown>" if f is None else f"{f.f_code.co_filename}:{f.f_lineno}"
 
 
@@ -488,16 +493,14 @@ def _called_by_user():
     """Whether the function calling this one was called from the user's code (not
     nbgrad, the standard library or an installed package: numba prints annotations
     into buffers while it compiles a kernel)."""
-    f = sys._getframe(2)
-    while f is not None and _is_nbgrad_file(f.f_code.co_filename):   # the patch's wrapper
-        f = f.f_back
+    f = _outside_nbgrad(sys._getframe(2))   # past the patch's wrapper
     return f is not None and not os.path.abspath(f.f_code.co_filename).startswith(
         _LIBRARY_PATHS)
 
 
 def _patch_print(rec, patch):
-    """``print()`` of anything (of a tensor, `_escape` refuses first): a replay would
-    not print."""
+    """``print()`` of anything (of a tensor too: this refusal comes before the one of
+    ``str(tensor)`` that print makes): a replay would not print."""
     import builtins
     print_ = builtins.print
 

@@ -123,7 +123,7 @@ class TapePlan:
         self.dtype = p.dtype or _dtypes.float64
         self.template = result_template
         self.modules = []   # (module, training flag): set by api._plan, guarded
-        self.free_values = ()   # fn's globals and cells as recorded: set by api, guarded
+        self.free_values = ()   # what fn read outside its arguments: set by api, guarded
         self.consumed = _consumed_node()
         self.node = None   # the last replay's reverse node (a plan with live outputs)
         self.hosts = p.hosts
@@ -199,7 +199,7 @@ class TapePlan:
     def guards_hold(self, flat=None):
         """Captured tensors and leaves' .grad still look as when recorded (and, when the
         program writes tensors in place, no two of its tensors share memory), and the
-        globals and closure cells the function read still hold what they held."""
+        Python values the function read (`free_values`) still hold what they held."""
         if self.free_values and not free_values_hold(self.free_values):
             return False
         for module, training in self.modules:
