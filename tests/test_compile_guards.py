@@ -105,6 +105,29 @@ def test_list_of_like_tensors_takes_the_fast_check_and_keeps_aliasing_apart():
     assert d["recordings"] == 1
 
 
+def test_fast_check_remembers_distinct_ids_and_still_sees_a_duplicate_put_in_later():
+    """The fast check keeps the ids of the last list that had no tensor twice, so a
+    replay with the same tensors builds no set; a list changed in place to hold a
+    tensor twice must still leave the fast path (and get eager's summed gradients)."""
+    @nb.compile
+    def f(xs):
+        loss = nb.stack(xs).sum() * xs[0]
+        return loss, nb.autograd.grad(loss, xs)
+
+    xs = [nb.tensor(float(k), dtype=nb.float64, requires_grad=True) for k in (1, 2, 3)]
+    f(xs)
+    _, d = _calls(f, xs)
+    assert d["replays"] == 1
+    check = f._fast[0][0]
+    assert check.__globals__["known"][0] == tuple(map(id, xs))
+    assert check(([nb.tensor(1.0, dtype=nb.float64, requires_grad=True)] * 3,)) is None
+    xs[2] = xs[0]                    # the same list object, now with xs[0] twice
+    assert check((xs,)) is None
+    out, d = _calls(f, xs)
+    assert d["replays"] == 0
+    assert [g.item() for g in out[1]] == [6.0, 1.0, 6.0]   # separate slots: [5, 1, 1]
+
+
 def test_fused_plan_reuses_an_output_buffer_only_when_nothing_refers_to_it():
     @nb.compile
     def step(x):
