@@ -32,7 +32,7 @@ from nbgrad.compiler.arrays import ArrayPlan, NotArrayReplayable
 from nbgrad.compiler.fused import FusedPlan, fusable
 from nbgrad.compiler.free_values import module_entries, snapshot as free_values_snapshot
 from nbgrad.compiler import side_effects
-from nbgrad.compiler.guards import fast_check
+from nbgrad.compiler.guards import fast_check, plan_guards
 from nbgrad.compiler.replay import TapePlan, live_outputs, template
 from nbgrad.tensor import Tensor, cpu_device
 
@@ -156,6 +156,7 @@ class CompiledFunction:
                     if changed is not None else _plan_or_eager(rec, flat, result)
         if plan.__class__ is not _Eager:
             plan.free_values = free + module_entries(m for m, _ in plan.modules)
+            plan.guards_hold = plan_guards(plan)
         self.last_reason = getattr(plan, "reason", None)
         if plan.__class__ is _Eager and plan.warn:
             name = getattr(self.fn, "__qualname__", None) or type(self.fn).__name__

@@ -28,7 +28,6 @@ Returned tensors that still require grad get a backward of steps too
 (`array_reverse`).
 """
 
-import threading
 
 import numpy as np
 
@@ -146,15 +145,17 @@ class ArrayPlan(TapePlan):
 
     def run_reverse(self, pending, state, grads):
         """The outputs' backward (see `array_reverse`), one at a time with replays."""
-        lock = self._lock
-        if not lock.acquire(False):
-            if self._owner == threading.get_ident():
-                raise RuntimeError("nb.compile: a compiled call's backward run from inside "
-                                   "a replay of the same function")
-            lock.acquire()
+        lock = self._lock   # re-entrant: see TapePlan.__call__
+        lock.acquire()
+        if self._busy:
+            lock.release()
+            raise RuntimeError("nb.compile: a compiled call's backward run from inside "
+                               "a replay of the same function")
+        self._busy = True
         try:
             return array_reverse.run(self, pending, state, grads)
         finally:
+            self._busy = False
             lock.release()
 
 

@@ -6,8 +6,9 @@ input read from that very tensor object, a module its parameters.  Rebinding suc
 name afterwards (``scale = 3.0``, ``w = w - lr * w.grad``, ``model = Net()``) must not
 replay the old value: ``torch._dynamo`` guards the globals and cells a frame reads, and
 so does `snapshot` here.  A snapshot is taken before ``fn`` runs for its recording;
-`hold` is part of the plan's guards, so a changed name makes the next call record
-again (eagerly right, as a recording runs ``fn`` itself).
+the plan's guards check each of its entries (`guards.plan_guards`: numbers and
+strings by class and value, the rest by identity), so a changed name makes the next
+call record again (eagerly right, as a recording runs ``fn`` itself).
 
 What is guarded: every global name a code object loads (``LOAD_GLOBAL``, in ``fn``,
 its nested functions, lambdas and comprehensions) that the function's module defines,
@@ -29,8 +30,7 @@ import dis
 import functools
 import types
 
-__all__ = ["snapshot", "module_entries", "hold", "user_function", "bound_arguments",
-           "namespace_of"]
+__all__ = ["snapshot", "module_entries", "user_function", "bound_arguments", "namespace_of"]
 
 _BY_VALUE = (int, float, bool, complex, str, bytes, type(None))
 _LIBRARIES = ("nbgrad", "numpy", "numba", "torch")   # their globals are their own
@@ -64,20 +64,6 @@ def module_entries(modules):
             items = members.get(store) or {}
             entries += [(items, name, value, False) for name, value in items.items()]
     return tuple(entries)
-
-
-def hold(entries):
-    """Whether every global, cell, attribute and item in `entries` still holds its
-    recorded value."""
-    for container, key, value, by_value in entries:
-        try:
-            now = container.cell_contents if key is CELL else container[key]
-        except (KeyError, IndexError, ValueError):   # deleted, shortened, emptied
-            return False
-        if now is not value and not (by_value and now.__class__ is value.__class__
-                                     and now == value):
-            return False
-    return True
 
 
 def user_function(fn):

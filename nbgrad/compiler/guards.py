@@ -12,9 +12,11 @@ accepts a call only when the keyed lookup would have chosen the same plan.
 """
 
 from nbgrad.autograd import grad_mode
+from nbgrad.compiler.free_values import CELL
+from nbgrad.compiler.lowering import share_memory
 from nbgrad.tensor import Tensor, cpu_device
 
-__all__ = ["fast_check"]
+__all__ = ["fast_check", "plan_guards"]
 
 _SCALARS = (int, float, bool, str, type(None))
 
@@ -109,3 +111,75 @@ def fast_check(args, grad_enabled, plan):
     src = "\n".join(lines)
     exec(compile(src, f"<nb.compile guard of {len(args)} arguments>", "exec"), env)
     return env["check"]
+
+
+# -- a plan's own guards ---------------------------------------------------------------
+class _GuardWriter:
+    """Straight-line lines for `plan_guards`, each recorded value a constant."""
+
+    def __init__(self):
+        self.env = {"share_memory": share_memory}
+        self.lines = []
+
+    def const(self, value):
+        name = f"K{len(self.env)}"
+        self.env[name] = value
+        return name
+
+    def fail_if(self, test):
+        self.lines += [f"    if {test}:", "        return False"]
+
+    def free_value(self, container, key, value, by_value):
+        got = (f"{self.const(container)}.cell_contents" if key is CELL
+               else f"{self.const(container)}[{self.const(key)}]")
+        v = self.const(value)
+        if not by_value:
+            return self.fail_if(f"{got} is not {v}")
+        self.lines.append(f"    now = {got}")
+        self.fail_if(f"now is not {v} and not (now.__class__ is {self.const(value.__class__)} "
+                     f"and now == {v})")
+
+    def tensor(self, t, shape, dtype, rg=None):
+        name = self.const(t)
+        test = f"{name}._data.shape != {shape!r} or {name}.dtype is not {self.const(dtype)}"
+        self.fail_if(test if rg is None else f"{test} or {name}._requires_grad != {rg}")
+
+    def grad(self, ref, was_none, dtype):
+        leaf = f"flat[{ref}]" if ref.__class__ is int else self.const(ref)
+        self.lines.append(f"    g = {leaf}._grad")
+        if was_none:
+            return self.fail_if("g is not None")
+        self.fail_if(f"g is None or g.dtype is not {self.const(dtype)} or g.grad_fn is not "
+                     f"None or g._data.shape != {leaf}._data.shape")
+
+
+def plan_guards(plan):
+    """``guards_hold(flat=None)`` for `plan` (a `TapePlan` whose ``free_values`` and
+    ``modules`` are set): the Python values the function read still hold what they
+    held (`free_values`), modules' training flags, captured tensors and leaves' .grad
+    still look as when recorded and, when the program writes tensors in place, no two
+    of its tensors share memory.  Generated as straight-line code: a replay after
+    other work finds the plan's lists and attributes cold (16 us for the scalar
+    graph's six values walked as data, against 1 us back to back)."""
+    w = _GuardWriter()
+    for entry in plan.free_values:
+        w.free_value(*entry)
+    body = w.lines
+    w.lines = []
+    if body:   # a deleted global, a shortened list, an emptied cell: not as recorded
+        w.lines = ["    try:"] + ["    " + line for line in body] + [
+            "    except (KeyError, IndexError, ValueError):", "        return False"]
+    for module, training in plan.modules:
+        w.fail_if(f"{w.const(module)}.training is not {training}")
+    if plan.p.writes:
+        captured = w.const([t for t, *_ in plan.captured])
+        w.fail_if(f"flat is not None and share_memory(list(flat) + {captured})")
+    for t, _, _, shape, rg in plan.captured:
+        w.tensor(t, shape, plan.dtype, rg)
+    for t, shape, dtype in plan.p.side_captured:
+        w.tensor(t, shape, dtype)
+    for ref, was_none in plan.p.grad_guards:
+        w.grad(ref, was_none, plan.dtype)
+    src = "\n".join(["def guards_hold(flat=None):"] + w.lines + ["    return True"])
+    exec(compile(src, "<nb.compile guards of a plan>", "exec"), w.env)
+    return w.env["guards_hold"]
