@@ -468,3 +468,77 @@ def test_a_change_to_python_state_runs_eagerly_with_a_warning(restore_globals, c
     for _ in range(2):
         call(x)
     assert made()
+
+
+def _training_run(compiled, decay, optimizer="SGD"):
+    """Five steps of a small regression; `decay` says where the learning rate decays:
+    "loop in step" (a loop over the groups inside the step), "scheduler in step",
+    "loop outside" (between the calls).  Returns (losses, the step's stats or None)."""
+    nb.manual_seed(0)
+    model = nb.nn.Linear(3, 1, dtype=nb.float64)
+    opt = getattr(nb.optim, optimizer)(model.parameters(), lr=0.1)
+    sched = nb.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    x = nb.linspace(-1, 1, 12, dtype=nb.float64).reshape(4, 3)
+    y = nb.ones(4, 1, dtype=nb.float64)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        if decay == "scheduler in step":
+            sched.step()
+        if decay == "loop in step":
+            for group in opt.param_groups:
+                group["lr"] *= 0.5
+        return loss
+
+    f = nb.compile(step) if compiled else step
+    losses = []
+    for _ in range(5):
+        losses.append(f(x, y).item())
+        if decay == "loop outside":
+            for group in opt.param_groups:
+                group["lr"] *= 0.5
+    return losses, getattr(f, "stats", None)
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_a_learning_rate_changed_inside_the_step_runs_eagerly(optimizer):
+    """Before, the replays skipped the decay (each replay stepped with the lr of the
+    recording's end, where eager halves it every call): the losses differed from the
+    third step on.  A loop over ``opt.param_groups`` is a path the guards do not see."""
+    eager, _ = _training_run(False, "loop in step", optimizer)
+    with pytest.warns(CompileWarning, match=r"parameter group 0 of .*\(`lr`\)"):
+        compiled, stats = _training_run(True, "loop in step", optimizer)
+    assert stats["replays"] == 0 and stats["eager_calls"] == 4
+    np.testing.assert_allclose(compiled, eager, rtol=1e-12)
+
+
+@pytest.mark.parametrize("decay", ["scheduler in step", "loop outside"])
+def test_a_learning_rate_changed_by_a_scheduler_or_between_calls_still_replays(decay):
+    """A scheduler's step inside is replayed (the epilogue calls it again), and a change
+    between calls is read by the replayed optimizer step: neither is a side effect."""
+    eager, _ = _training_run(False, decay)
+    compiled, stats = _training_run(True, decay)
+    assert stats["replays"] >= 3 and stats["eager_calls"] == 0
+    np.testing.assert_allclose(compiled, eager, rtol=1e-12)
+
+
+def test_an_optimizer_made_inside_the_step_runs_eagerly():
+    """A replay would step the optimizer of the recording (its state kept) where each
+    eager call makes a fresh one."""
+    w = nb.tensor([1.0, 2.0], dtype=nb.float64, requires_grad=True)
+
+    def step(x):
+        opt = nb.optim.Adam([w], lr=0.1)
+        opt.zero_grad()
+        loss = (w * x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    f = nb.compile(step)
+    with pytest.warns(CompileWarning, match=r"a Adam was made"):
+        f(nb.ones(2, dtype=nb.float64))
+    assert f.stats["eager_calls"] == 0 and f.stats["recordings"] == 1

@@ -147,10 +147,12 @@ class CompiledFunction:
             with _collector_paused():
                 free = free_values_snapshot(self.fn, args, kwargs)   # what fn reads, as called
                 before = side_effects.state(free, self.fn, args, kwargs)
+                groups = side_effects.optimizer_groups()
                 rec = Recording()
                 with rec:
                     result = self.fn(*args, **kwargs)
-                changed = side_effects.first_change(before)
+                changed = side_effects.first_change(before) or \
+                    side_effects.groups_change(groups, rec.step_marks)
                 plan = _Eager(f"the function changes {changed} (a replay runs its ops, not "
                               f"its Python: the change would not be made again)") \
                     if changed is not None else _plan_or_eager(rec, flat, result)

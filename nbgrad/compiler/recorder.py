@@ -38,6 +38,7 @@ import numpy as np
 from nbgrad import _factories, _random
 from nbgrad.autograd import engine
 from nbgrad.autograd.node import AccumulateGrad, edges_of
+from nbgrad.compiler.side_effects import optimizer_groups
 from nbgrad.ops import inplace, registry
 from nbgrad.ops.elementwise import Elementwise
 from nbgrad.ops.registry import FunctionOp
@@ -98,6 +99,7 @@ class Recording:
         self.in_engine = False
         self.in_into = False
         self.in_host_step = False
+        self.step_marks = []   # optimizer_groups() before and after each host step
 
     def refuse(self, reason):
         """Mark the run as not replayable (the first reason wins)."""
@@ -310,11 +312,13 @@ def _host_step(rec, step):
             return step(self, *args, **kwargs)
         rec.depth += 1
         rec.in_host_step = True
+        before = optimizer_groups()
         try:
             result = step(self, *args, **kwargs)
         finally:
             rec.depth -= 1
             rec.in_host_step = False
+        rec.step_marks.append((before, optimizer_groups()))
         rec.entries.append(("host_step", self, _stepped_tensors(self)))
         rec.locations.append(user_location())
         return result

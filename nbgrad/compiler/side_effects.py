@@ -12,7 +12,12 @@ objects and closure cells it reads), the lists, dicts and objects they hold, and
 its arguments.  `first_change` names the first of them the recording changed; the
 signature then runs eagerly, with the warning (``torch._dynamo`` replays such side
 effects; nbgrad does not yet).  A change made through a path the guards do not
-see (an object reached through a loop variable) is not detected.
+see (an object reached through a loop variable) is not detected, but for the
+hyperparameters of optimizers (``for g in opt.param_groups: g["lr"] *= 0.9``):
+`optimizer_groups` fingerprints every live optimizer's groups, and `groups_change`
+names a change that the recording's ``optimizer.step()`` and ``scheduler.step()``
+calls do not explain (a replay calls those again, so their own changes are made
+again: a scheduler's decay replays as it runs eagerly).
 """
 
 import collections
@@ -20,9 +25,10 @@ import types
 
 from nbgrad.compiler.free_values import CELL, bound_arguments, namespace_of, user_function
 
-__all__ = ["state", "first_change"]
+__all__ = ["state", "first_change", "optimizer_groups", "groups_change"]
 
 _SEQUENCES = (list, set, collections.deque, bytearray)
+_BY_VALUE = (int, float, bool, complex, str, bytes, type(None))
 
 
 def state(entries, fn, args, kwargs):
@@ -97,3 +103,57 @@ def _changed_key(obj, before, now):
         if old.get(k) != new.get(k):
             return f" (`{k}`)" if isinstance(k, str) else f" ({k!r})"
     return ""
+
+
+# -- optimizers' parameter groups ------------------------------------------------------
+def optimizer_groups():
+    """A fingerprint of every live optimizer's parameter groups: each hyperparameter
+    (``lr``, ``momentum``, ``betas``...) by value, anything else by identity."""
+    from nbgrad.optim.optimizer import live_optimizers
+    return tuple((id(opt), type(opt).__name__, tuple(_group_key(g) for g in opt.param_groups))
+                 for opt in sorted(live_optimizers(), key=id))
+
+
+def groups_change(start, step_marks):
+    """What of the groups a recording changed outside its steps, or None.  `start`: the
+    `optimizer_groups` before it; `step_marks`: (before, after) of each of its
+    ``step()`` calls, in order (`recorder`)."""
+    seen = start
+    for before, after in list(step_marks) + [(optimizer_groups(), None)]:
+        label = _groups_label(seen, before)
+        if label is not None:
+            return label
+        seen = after
+    return None
+
+
+def _group_key(group):
+    params = group.get("params", ())
+    return tuple((k, _value_key(v)) for k, v in group.items() if k != "params") + (
+        ("params", (id(params), len(params))),)
+
+
+def _value_key(v):
+    if v.__class__ in _BY_VALUE or (v.__class__ is tuple
+                                    and all(x.__class__ in _BY_VALUE for x in v)):
+        return v
+    return ("object", id(v))
+
+
+def _groups_label(old, new):
+    """Which optimizer's group and option differ from `old` in `new`, or None.  An
+    optimizer freed in between is no change; one made is (a replay would not make it)."""
+    old_by_id = {opt_id: groups for opt_id, _, groups in old}
+    for opt_id, name, groups in new:
+        if opt_id not in old_by_id:
+            return f"the optimizers (a {name} was made)"
+        before = old_by_id[opt_id]
+        if len(groups) != len(before):
+            return f"the parameter groups of {name} (a group was added)"
+        for k, (a, b) in enumerate(zip(before, groups)):
+            if a != b:
+                old_items, new_items = dict(a), dict(b)
+                key = next(key for key in list(new_items) + list(old_items)
+                           if old_items.get(key) != new_items.get(key))
+                return f"the parameter group {k} of {name} (`{key}`)"
+    return None

@@ -12,6 +12,7 @@ between the step hooks.
 
 import functools
 import warnings
+import weakref
 from collections import OrderedDict, defaultdict
 from copy import deepcopy
 from itertools import chain
@@ -19,7 +20,16 @@ from itertools import chain
 from nbgrad.autograd.grad_mode import enable_grad, no_grad
 from nbgrad.tensor import Tensor
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "required", "live_optimizers"]
+
+_live = weakref.WeakSet()   # every optimizer made or unpickled: see live_optimizers
+
+
+def live_optimizers():
+    """The optimizers alive now.  nb.compile fingerprints their parameter groups around
+    a recording: a function that changes a learning rate outside ``step()`` would
+    not change it again on replay (`nbgrad.compiler.side_effects`)."""
+    return list(_live)
 
 
 class _RequiredParameter:
@@ -109,6 +119,7 @@ class Optimizer:
             cls.step = _with_hooks(step)
 
     def __init__(self, params, defaults):
+        _live.add(self)
         self.defaults = defaults
         self._optimizer_step_pre_hooks = OrderedDict()
         self._optimizer_step_post_hooks = OrderedDict()
@@ -134,6 +145,7 @@ class Optimizer:
                 "param_groups": self.param_groups}
 
     def __setstate__(self, state):
+        _live.add(self)
         self.__dict__.update(state)
         for name in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks",
                      "_optimizer_state_dict_pre_hooks", "_optimizer_state_dict_post_hooks",
