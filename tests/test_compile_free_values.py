@@ -364,6 +364,32 @@ def test_a_partials_arguments_are_bound_before_the_calls():
     assert f(x).item() == 6.0
 
 
+_DEFAULT_CONFIG = _PlainConfig(1.0)
+
+
+def _with_default_config(x, cfg=_DEFAULT_CONFIG):
+    return (x * cfg.lr).sum()
+
+
+def _with_keyword_default_config(x, *, cfg=_DEFAULT_CONFIG):
+    return (x * cfg.lr).sum()
+
+
+@pytest.mark.parametrize("fn", [_with_default_config, _with_keyword_default_config])
+def test_a_default_arguments_attributes_are_guarded(fn):
+    """Before, a default argument was not among the arguments scanned: the replay
+    kept the recorded lr (2.0 for 6.0)."""
+    f = nb.compile(fn)
+    x = _x()
+    try:
+        assert f(x).item() == f(x).item() == 2.0
+        _DEFAULT_CONFIG.lr = 3.0
+        assert f(x).item() == 6.0
+        assert f(x, cfg=_PlainConfig(0.5)).item() == 1.0   # a passed one, not the default
+    finally:
+        _DEFAULT_CONFIG.lr = 1.0
+
+
 def test_an_unhashable_argument_is_kept_alive_by_its_key():
     """A key holding only id(cfg) replayed cfg's recording for a new object made
     right after cfg was freed, at its address (returning 2.0 here)."""

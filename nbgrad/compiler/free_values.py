@@ -13,7 +13,8 @@ call record again (eagerly right, as a recording runs ``fn`` itself).
 What is guarded: every global name a code object loads (``LOAD_GLOBAL``, in ``fn``,
 its nested functions, lambdas and comprehensions) that the function's module defines,
 every closure cell of ``fn``, and the attributes and constant subscripts read of
-those and of its arguments (``self``, a config object passed in): ``cfg.lr``,
+those and of its arguments (``self``, a config object passed in or a default
+argument's): ``cfg.lr``,
 ``args.model.depth``, ``hp["lr"]``, ``params[0]``, three deep, where the owner's
 ``__dict__``, a dict or a list holds them.  Numbers, strings, bytes and None are compared by
 class and value; anything else by identity.  User functions found that way (a helper
@@ -22,8 +23,8 @@ library functions (nbgrad, NumPy, Numba, PyTorch) are guarded by identity only, 
 their modules, classes and objects' attributes not at all.  The modules called while
 recording are guarded by `module_entries` (``self.scale``, a dropout's ``p``, which
 parameter ``self.weight`` is).  Not guarded: items read with a computed key
-(``params[i]``), attributes a class inherits or a property computes, default
-arguments -- see docs/compile.md.
+(``params[i]``), attributes a class inherits or a property computes -- see
+docs/compile.md.
 """
 
 import dis
@@ -105,11 +106,18 @@ def _function_of(fn):
 
 
 def _bound(fn, args, kwargs):
-    """Argument name -> value for the call ``fn(*args, **kwargs)`` (named ones only)."""
+    """Argument name -> value for the call ``fn(*args, **kwargs)`` (named ones only),
+    defaults included: ``def step(x, cfg=CONFIG)`` reads ``CONFIG.lr`` as ``cfg.lr``."""
     code = fn.__code__
-    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
-    bound = dict(zip(names[:code.co_argcount], args))
+    n = code.co_argcount
+    names = code.co_varnames[:n + code.co_kwonlyargcount]
+    bound = dict(zip(names[:n], args))
     bound.update((k, v) for k, v in kwargs.items() if k in names)
+    defaults = fn.__defaults__ or ()
+    for name, value in zip(names[n - len(defaults):n], defaults):
+        bound.setdefault(name, value)
+    for name, value in (fn.__kwdefaults__ or {}).items():
+        bound.setdefault(name, value)
     return bound
 
 
