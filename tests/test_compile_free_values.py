@@ -209,6 +209,44 @@ class _Trainer:
         return (x / self.temperature).sum()
 
 
+SCALES = [1.0, 2.0]
+WEIGHTS = []
+
+
+def _scaled_by_index(x):
+    return sum((x * SCALES[i]).sum() for i in range(len(SCALES)))
+
+
+def _weighted_in_a_loop(x):
+    for w in WEIGHTS:
+        x = x * w
+    return x.sum()
+
+
+@pytest.mark.parametrize("change", ["number item", "tensor item", "appended"])
+def test_a_short_lists_items_read_in_a_loop_or_by_a_computed_key_are_guarded(change):
+    """Before, only constant subscripts (``SCALES[0]``) were guarded: a replay kept the
+    recorded item after ``SCALES[1] = 5.0`` (6.0 for 12.0), the recorded tensor
+    after ``WEIGHTS[1] = other``, the recorded loop count after an append."""
+    SCALES[:] = [1.0, 2.0]
+    WEIGHTS[:] = [nb.tensor([2.0, 2.0], dtype=nb.float64), nb.tensor([3.0, 3.0], dtype=nb.float64)]
+    fn = _scaled_by_index if change == "number item" else _weighted_in_a_loop
+    f, x = nb.compile(fn), _x()
+    try:
+        assert f(x).item() == f(x).item() == fn(x).item()
+        if change == "number item":
+            SCALES[1] = 5.0
+        elif change == "tensor item":
+            WEIGHTS[1] = nb.tensor([10.0, 10.0], dtype=nb.float64)
+        else:
+            WEIGHTS.append(nb.tensor([0.5, 0.5], dtype=nb.float64))
+        assert f(x).item() == fn(x).item()
+        assert f.stats["recordings"] == 2
+    finally:
+        SCALES[:] = [1.0, 2.0]
+        WEIGHTS.clear()
+
+
 def test_a_compiled_methods_self_attributes_are_guarded():
     trainer = _Trainer()
     step = nb.compile(trainer.step)

@@ -22,21 +22,26 @@ class and value; anything else by identity.  User functions found that way (a he
 library functions (nbgrad, NumPy, Numba, PyTorch) are guarded by identity only, and
 their modules, classes and objects' attributes not at all.  The modules called while
 recording are guarded by `module_entries` (``self.scale``, a dropout's ``p``, which
-parameter ``self.weight`` is).  Not guarded: items read with a computed key
-(``params[i]``), attributes a class inherits or a property computes -- see
-docs/compile.md.
+parameter ``self.weight`` is).  A list or dict of up to `_ITEMS` items found
+that way is guarded whole (its length and every item), as a loop or a computed key
+(``for p in params``, ``params[i]``) may read any of them.  Not guarded: the items
+of a longer one read that way, attributes a class inherits or a property computes
+-- see docs/compile.md.
 """
 
 import dis
 import functools
 import types
 
-__all__ = ["snapshot", "module_entries", "user_function", "bound_arguments", "namespace_of"]
+__all__ = ["snapshot", "module_entries", "user_function", "bound_arguments", "namespace_of",
+           "CELL", "LENGTH"]
 
 _BY_VALUE = (int, float, bool, complex, str, bytes, type(None))
 _LIBRARIES = ("nbgrad", "numpy", "numba", "torch")   # their globals are their own
 _DEPTH = 3   # helper functions scanned below fn: fn -> helper -> helper's helper
 CELL = object()   # an entry's key for a closure cell (the container is the cell)
+LENGTH = object()   # an entry's key for a list's or dict's length (the container is it)
+_ITEMS = 16   # lists and dicts up to this long are guarded item by item (see _guard)
 
 
 def snapshot(fn, args=(), kwargs=None):
@@ -163,6 +168,12 @@ def _scan(fn, bound, entries, seen, depth):
 def _guard(entries, found, container, key, value):
     entries.append((container, key, value, value.__class__ in _BY_VALUE))
     found.append(value)
+    if value.__class__ in (list, dict) and len(value) <= _ITEMS:
+        # its items may be read with a computed key or in a loop (params[i], for p in
+        # params), which `_path` does not follow: a short one is guarded whole
+        entries.append((value, LENGTH, len(value), True))
+        for k, item in (value.items() if value.__class__ is dict else enumerate(value)):
+            entries.append((value, k, item, item.__class__ in _BY_VALUE))
 
 
 _LOADS = {"LOAD_GLOBAL": "global", "LOAD_NAME": "global", "LOAD_DEREF": "cell",

@@ -12,7 +12,7 @@ accepts a call only when the keyed lookup would have chosen the same plan.
 """
 
 from nbgrad.autograd import grad_mode
-from nbgrad.compiler.free_values import CELL
+from nbgrad.compiler.free_values import CELL, LENGTH
 from nbgrad.compiler.lowering import share_memory
 from nbgrad.tensor import Tensor, cpu_device
 
@@ -130,6 +130,8 @@ class _GuardWriter:
         self.lines += [f"    if {test}:", "        return False"]
 
     def free_value(self, container, key, value, by_value):
+        if key is LENGTH:
+            return self.fail_if(f"len({self.const(container)}) != {value}")
         got = (f"{self.const(container)}.cell_contents" if key is CELL
                else f"{self.const(container)}[{self.const(key)}]")
         v = self.const(value)
