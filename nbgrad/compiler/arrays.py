@@ -28,7 +28,6 @@ Returned tensors that still require grad get a backward of steps too
 (`array_reverse`).
 """
 
-
 import numpy as np
 
 from nbgrad.backends.cpu import array, elementwise, nn, reduce
@@ -145,18 +144,12 @@ class ArrayPlan(TapePlan):
 
     def run_reverse(self, pending, state, grads):
         """The outputs' backward (see `array_reverse`), one at a time with replays."""
-        lock = self._lock   # re-entrant: see TapePlan.__call__
-        lock.acquire()
-        if self._busy:
-            lock.release()
-            raise RuntimeError("nb.compile: a compiled call's backward run from inside "
-                               "a replay of the same function")
-        self._busy = True
+        self.enter("nb.compile: a compiled call's backward run from inside a replay of the "
+                   "same function")
         try:
             return array_reverse.run(self, pending, state, grads)
         finally:
-            self._busy = False
-            lock.release()
+            self.leave()
 
 
 class _Unit:

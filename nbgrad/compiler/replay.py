@@ -129,7 +129,7 @@ class TapePlan:
         self.node = None   # the last replay's reverse node (a plan with live outputs)
         self.hosts = p.hosts
         self.epilogue = p.epilogue
-        self._lock, self._busy = threading.RLock(), False   # see __call__
+        self._lock, self._busy = threading.RLock(), False   # see enter
         self.in_place = frozenset()   # ids of tensors the replay updates in their arrays
         self.captured = [(t, s.off, s.off + s.n, t._data.shape, t._requires_grad)
                          for t, s in p.captured]
@@ -198,25 +198,32 @@ class TapePlan:
                      for s in gslots)
 
     def __call__(self, flat):
-        """One replay at a time per plan: its arenas and buffers serve every call, so
-        a second thread waits (two replays interleaved would mix their values).  The
-        lock is re-entrant so that a call from inside this thread's own replay finds
-        ``_busy`` set and raises instead of waiting for itself."""
-        lock = self._lock
-        lock.acquire()
-        if self._busy:
-            lock.release()
-            raise RuntimeError("nb.compile: a compiled function called from inside its "
-                               "own replay (an op it runs calling it again)")
-        self._busy = True
+        self.enter("nb.compile: a compiled function called from inside its own replay "
+                   "(an op it runs calling it again)")
         try:
             result = self._replay(flat)
             if self.epilogue is not None:
                 self.epilogue.run(flat)
             return result
         finally:
-            self._busy = False
+            self.leave()
+
+    def enter(self, message):
+        """Take the plan for one replay (or backward): its arenas and buffers serve
+        every call, so a second thread waits (two replays interleaved would mix their
+        values).  The lock is re-entrant so that a call from inside this thread's own
+        replay finds ``_busy`` set and raises RuntimeError(`message`) instead of
+        waiting for itself."""
+        lock = self._lock
+        lock.acquire()
+        if self._busy:
             lock.release()
+            raise RuntimeError(message)
+        self._busy = True
+
+    def leave(self):
+        self._busy = False
+        self._lock.release()
 
     def _replay(self, flat):
         hosts = self.hosts
