@@ -132,3 +132,30 @@ def test_another_threads_value_read_does_not_refuse_a_recording(no_side_effect_c
                      lambda: (other.sum().item(), repr(other)))
     assert compiled.last_reason is None
     assert compiled(x).item() == 6.0 and compiled.stats["replays"] == 1
+
+
+def test_a_call_from_inside_its_own_replay_raises_and_leaves_the_plan_usable():
+    """An optimizer step hook that calls the compiled step runs inside the replay's
+    epilogue: waiting on the plan's lock would hang, so it raises; the outer call
+    then releases the plan and later calls replay."""
+    w = nb.tensor([1.0, 2.0], dtype=nb.float64, requires_grad=True)
+    opt = nb.optim.SGD([w], lr=0.1)
+    x = nb.ones(2, dtype=nb.float64)
+
+    def step(x):
+        opt.zero_grad()
+        loss = (w * x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    f = nb.compile(step)
+    f(x)
+    f(x)
+    handle = opt.register_step_post_hook(lambda optimizer, args, kwargs: f(x))
+    with pytest.raises(RuntimeError, match="from inside its own replay"):
+        f(x)
+    handle.remove()
+    replays = f.stats["replays"]
+    f(x)
+    assert f.stats["replays"] == replays + 1
