@@ -106,6 +106,7 @@ def test_a_vae_training_step_replays_as_eagerly(batch, sizes, plan):
     (lambda x: x * 2 if random.random() < 0.5 else x, "random.random()"),
     (lambda x: x * np.random.rand(), "numpy.random.rand()"),
     (lambda x: x[np.random.randint(3)], "numpy.random.randint()"),
+    (lambda x: x * np.random.default_rng().random(), "numpy.random.default_rng()"),
 ])
 def test_what_a_replay_cannot_draw_runs_eagerly_with_a_warning(body, what):
     step = nb.compile(body)
@@ -117,11 +118,61 @@ def test_what_a_replay_cannot_draw_runs_eagerly_with_a_warning(body, what):
 
 
 def test_python_and_numpy_random_are_restored_after_a_recording():
-    before = random.random, np.random.rand
+    before = random.random, np.random.rand, np.random.default_rng
     step = nb.compile(lambda x: x * random.random())
     with pytest.warns(CompileWarning):
         step(nb.ones(3, dtype=nb.float64))
-    assert (random.random, np.random.rand) == before
+    assert (random.random, np.random.rand, np.random.default_rng) == before
+
+
+GENERATOR = None   # a global generator the functions below draw from
+
+
+def _draws_from_the_global(x):
+    return x * GENERATOR.random()
+
+
+def _draws_from_its_argument(x, rng):
+    return x * rng.random()
+
+
+class _Noisy(nb.nn.Module):
+    def __init__(self, rng):
+        super().__init__()
+        self.rng = rng
+
+    def forward(self, x):
+        return x * self.rng.random()
+
+
+@pytest.mark.parametrize("make", [lambda: np.random.default_rng(7),
+                                  lambda: np.random.RandomState(7), lambda: random.Random(7)],
+                         ids=["Generator", "RandomState", "Random"])
+@pytest.mark.parametrize("where", ["global", "argument", "module attribute"])
+def test_a_generator_object_that_draws_runs_eagerly_with_the_draws_of_eager(make, where):
+    """Before, the number drawn while recording was a constant of every replay (the
+    three calls returned the same value).  A draw changes the generator's state: the
+    recording sees it as a side effect, and the calls draw as eagerly."""
+    global GENERATOR
+
+    def calls(compile_fn):
+        global GENERATOR
+        rng = GENERATOR = make()
+        fn = {"global": _draws_from_the_global, "argument": _draws_from_its_argument,
+              "module attribute": _Noisy(rng)}[where]
+        step = compile_fn(fn)
+        extra = (rng,) if where == "argument" else ()
+        x = nb.ones(2, dtype=nb.float64)
+        return [step(x, *extra)[0].item() for _ in range(3)], step
+
+    try:
+        eager, _ = calls(lambda fn: fn)
+        with pytest.warns(CompileWarning, match="random number generator"):
+            compiled, step = calls(nb.compile)
+    finally:
+        GENERATOR = None
+    assert compiled == eager and len(set(eager)) == 3
+    assert step.stats["eager_calls"] == 2
 
 
 def _makemore(sizes, dtype=nb.float64):

@@ -472,8 +472,10 @@ def _patch_host_random(rec, patch):
     """The functions of Python's `random` and NumPy's legacy `numpy.random` modules (the
     methods of their global generators): a number drawn there while recording would be
     a constant of every replay (``x * random.random()``, ``if random.random() < p``),
-    so a call refuses the recording.  A NumPy ``Generator`` (``default_rng()``) or a
-    function imported by name before the recording is not seen."""
+    so a call refuses the recording; so does ``numpy.random.default_rng()``, a generator
+    made to draw inside the function (`side_effects` sees the draws of one made
+    before: its state changes).  A function imported by name before the recording
+    (``from random import random``) is not seen."""
     import random
 
     for module, generator in ((random, random._inst), (np.random, np.random.mtrand._rand)):
@@ -481,6 +483,8 @@ def _patch_host_random(rec, patch):
             method = getattr(module, name)
             if getattr(method, "__self__", None) is generator and not name.startswith("_"):
                 patch(module, name, _host_draw(rec, method, f"{module.__name__}.{name}"))
+    patch(np.random, "default_rng",
+          _host_draw(rec, np.random.default_rng, "numpy.random.default_rng"))
 
 
 def _library_paths():

@@ -21,13 +21,21 @@ again: a scheduler's decay replays as it runs eagerly).
 """
 
 import collections
+import pickle
+import random
 import types
+
+import numpy as np
 
 from nbgrad.compiler.free_values import CELL, bound_arguments, namespace_of, user_function
 
 __all__ = ["state", "first_change", "optimizer_groups", "groups_change"]
 
 _SEQUENCES = (list, set, collections.deque, bytearray)
+# random number generators: a number one draws while recording is a constant of the
+# replays, so a draw (a change of its state) is a change like an append
+_GENERATORS = (np.random.Generator, np.random.RandomState, np.random.BitGenerator,
+               random.Random)
 _BY_VALUE = (int, float, bool, complex, str, bytes, type(None))
 
 
@@ -70,7 +78,12 @@ def _watch(watched, obj, label):
 
 
 def _watch_value(watched, value, name):
-    """Watch `value` (found as `name`): a list's or dict's items, an object's attributes."""
+    """Watch `value` (found as `name`): a list's or dict's items, an object's attributes,
+    a random number generator's state."""
+    if isinstance(value, _GENERATORS):
+        _watch(watched, value, f"the random number generator `{name}` (it drew numbers "
+               "that a replay would repeat: draw with nb.rand, nb.randn or nb.randint)")
+        return
     if isinstance(value, (dict,) + _SEQUENCES):
         _watch(watched, value, f"the {type(value).__name__} `{name}`")
         return
@@ -80,6 +93,8 @@ def _watch_value(watched, value, name):
 
 
 def _fingerprint(obj):
+    if isinstance(obj, _GENERATORS):
+        return _generator_state(obj)
     if isinstance(obj, types.CellType):
         try:
             return id(obj.cell_contents)
@@ -92,6 +107,23 @@ def _fingerprint(obj):
     if isinstance(obj, bytearray):
         return bytes(obj)
     return tuple(map(id, obj))
+
+
+def _generator_state(gen):
+    """The state of a random number generator as bytes (None for one without a state
+    to read: ``random.SystemRandom`` draws from the operating system)."""
+    try:
+        if isinstance(gen, np.random.Generator):
+            state = gen.bit_generator.state
+        elif isinstance(gen, np.random.RandomState):
+            state = gen.get_state(legacy=False)
+        elif isinstance(gen, np.random.BitGenerator):
+            state = gen.state
+        else:
+            state = gen.getstate()
+    except NotImplementedError:
+        return None
+    return pickle.dumps(state)
 
 
 def _changed_key(obj, before, now):
