@@ -247,6 +247,37 @@ def test_a_short_lists_items_read_in_a_loop_or_by_a_computed_key_are_guarded(cha
         WEIGHTS.clear()
 
 
+class _Defaults:
+    lr = 1.0      # a class-level default a config instance reads
+
+
+class _Derived(_Defaults):
+    pass
+
+
+def _with_class_default(x, cfg):
+    return (x * cfg.lr).sum()
+
+
+@pytest.mark.parametrize("change", ["set on the instance", "set on the class",
+                                    "set on the subclass"])
+def test_an_attribute_a_class_holds_is_guarded(change):
+    """Before, an attribute read from an instance's class (not its __dict__) was not
+    guarded: ``cfg.lr = 3.0`` on the instance, or a new class value, replayed the
+    recorded 2.0 for 6.0."""
+    cfg = _Derived()
+    f, x = nb.compile(_with_class_default), _x()
+    try:
+        assert f(x, cfg).item() == f(x, cfg).item() == 2.0
+        target = {"set on the instance": cfg, "set on the class": _Defaults,
+                  "set on the subclass": _Derived}[change]
+        target.lr = 3.0
+        assert f(x, cfg).item() == 6.0
+    finally:
+        _Defaults.lr = 1.0
+        _Derived.__dict__.get("lr") is not None and delattr(_Derived, "lr")
+
+
 def test_a_compiled_methods_self_attributes_are_guarded():
     trainer = _Trainer()
     step = nb.compile(trainer.step)

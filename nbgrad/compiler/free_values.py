@@ -25,8 +25,10 @@ recording are guarded by `module_entries` (``self.scale``, a dropout's ``p``, wh
 parameter ``self.weight`` is).  A list or dict of up to `_ITEMS` items found
 that way is guarded whole (its length and every item), as a loop or a computed key
 (``for p in params``, ``params[i]``) may read any of them.  Not guarded: the items
-of a longer one read that way, attributes a class inherits or a property computes
--- see docs/compile.md.
+of a longer one read that way, attributes a property computes -- see
+docs/compile.md.  An attribute read from an instance's class (a class-level
+default) is guarded where the class defines it, along with its absence from the
+namespaces looked up before (`_container`).
 """
 
 import dis
@@ -34,13 +36,14 @@ import functools
 import types
 
 __all__ = ["snapshot", "module_entries", "user_function", "bound_arguments", "namespace_of",
-           "CELL", "LENGTH"]
+           "CELL", "LENGTH", "ABSENT"]
 
 _BY_VALUE = (int, float, bool, complex, str, bytes, type(None))
 _LIBRARIES = ("nbgrad", "numpy", "numba", "torch")   # their globals are their own
 _DEPTH = 3   # helper functions scanned below fn: fn -> helper -> helper's helper
 CELL = object()   # an entry's key for a closure cell (the container is the cell)
 LENGTH = object()   # an entry's key for a list's or dict's length (the container is it)
+ABSENT = object()   # an entry's value for a name its container must not get (_hiders)
 _ITEMS = 16   # lists and dicts up to this long are guarded item by item (see _guard)
 
 
@@ -154,9 +157,11 @@ def _scan(fn, bound, entries, seen, depth):
         else:   # a builtin, a cell of an enclosing call of a nested function
             continue
         for is_item, key in path:
-            container = _container(base, is_item, key)
+            container, hiders = _container(base, is_item, key)
             if container is None:
                 break
+            for hider in hiders:   # see _container
+                entries.append((hider, key, ABSENT, False))
             base = container[key]
             _guard(entries, found, container, key, base)
     if depth > 0:
@@ -221,16 +226,41 @@ def _path(loads, j):
 
 
 def _container(base, is_item, key):
-    """Where ``base.key`` (``base[key]`` when `is_item`) is read from, when it is
-    there and guarded: a dict or list item, or a namespace of `namespace_of`."""
+    """(where ``base.key`` -- ``base[key]`` when `is_item` -- is read from, the
+    namespaces that must stay without `key`) when it is there and guarded, else
+    (None, ()).  A dict or list item; a namespace of `namespace_of`; or the
+    namespace of the class of `base` (for a class, of a base class) that defines it
+    as a plain value, a class-level default, not a method or property: then `base`'s
+    own namespace and those of the classes before it must stay without it
+    (``cfg.lr = 0.01`` on an instance would hide the class's ``lr``)."""
     if is_item:
-        if base.__class__ is dict:
-            return base if key in base else None
+        if base.__class__ is dict and key in base:
+            return base, ()
         if base.__class__ is list and key.__class__ is int and -len(base) <= key < len(base):
-            return base
-        return None
-    members = namespace_of(base)
-    return members if members is not None and key in members else None
+            return base, ()
+        return None, ()
+    looked = []
+    for members in _lookup_order(base):
+        if members is None:   # a library class: not guarded
+            return None, ()
+        if key in members:
+            if looked and hasattr(type(members[key]), "__get__"):   # computed
+                return None, ()
+            return members, tuple(looked)
+        looked.append(members)
+    return None, ()
+
+
+def _lookup_order(obj):
+    """The namespaces an attribute of `obj` is looked up in, in order (None for one
+    not guarded): its own, then its class's and their bases' (a class's own first)."""
+    own = namespace_of(obj)
+    if own is None:
+        return [None]
+    if isinstance(obj, types.ModuleType):
+        return [own]
+    mro = obj.__mro__[1:] if isinstance(obj, type) else type(obj).__mro__
+    return [own] + [namespace_of(cls) for cls in mro]
 
 
 def namespace_of(obj):

@@ -12,7 +12,7 @@ accepts a call only when the keyed lookup would have chosen the same plan.
 """
 
 from nbgrad.autograd import grad_mode
-from nbgrad.compiler.free_values import CELL, LENGTH
+from nbgrad.compiler.free_values import ABSENT, CELL, LENGTH
 from nbgrad.compiler.lowering import share_memory
 from nbgrad.tensor import Tensor, cpu_device
 
@@ -133,6 +133,8 @@ class _GuardWriter:
     def free_value(self, container, key, value, by_value):
         if key is LENGTH:
             return self.fail_if(f"len({self.const(container)}) != {value}")
+        if value is ABSENT:
+            return self.fail_if(f"{self.const(key)} in {self.const(container)}")
         got = (f"{self.const(container)}.cell_contents" if key is CELL
                else f"{self.const(container)}[{self.const(key)}]")
         v = self.const(value)
