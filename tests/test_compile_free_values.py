@@ -513,6 +513,16 @@ def _counts(x, counter):
     return (x * 2).sum()
 
 
+TRACKER = types.SimpleNamespace(history=[])
+
+
+def _appends_through_a_local(x):
+    tracker = TRACKER
+    history = tracker.history   # a list inside an object, reached through locals
+    history.append((x * 2).sum())
+    return x.sum()
+
+
 class _Remembers(nb.nn.Module):
     def forward(self, x):
         self.last = x * 2
@@ -542,6 +552,9 @@ def _calls_of(case):
     if case == "attribute":
         counter, f = types.SimpleNamespace(steps=0), nb.compile(_counts)
         return (lambda x: f(x, counter)), lambda: counter.steps == 3
+    if case == "list inside an object":
+        TRACKER.history.clear()
+        return nb.compile(_appends_through_a_local), lambda: len(TRACKER.history) == 3
     model = _Remembers()
     compiled = nb.compile(model)
 
@@ -552,7 +565,7 @@ def _calls_of(case):
 
 
 @pytest.mark.parametrize("case", ["list append", "global", "dict item", "attribute",
-                                  "module attribute"])
+                                  "list inside an object", "module attribute"])
 def test_a_change_to_python_state_runs_eagerly_with_a_warning(restore_globals, case):
     """Before, the replays skipped the change: the list kept one entry, the global
     and the attribute the first call's values, the dict item stayed deleted."""

@@ -77,19 +77,30 @@ def _watch(watched, obj, label):
         watched[id(obj)] = (obj, _fingerprint(obj), label)
 
 
-def _watch_value(watched, value, name):
+def _watch_value(watched, value, name, nested=True):
     """Watch `value` (found as `name`): a list's or dict's items, an object's attributes,
-    a random number generator's state."""
+    a random number generator's state; with `nested`, also the lists, dicts and
+    generators one level inside a dict or an object (``stats[key].append(v)``,
+    ``q.put(v)``: the deque inside a Queue), reached there through paths the
+    guards do not follow."""
     if isinstance(value, _GENERATORS):
         _watch(watched, value, f"the random number generator `{name}` (it drew numbers "
                "that a replay would repeat: draw with nb.rand, nb.randn or nb.randint)")
         return
     if isinstance(value, (dict,) + _SEQUENCES):
         _watch(watched, value, f"the {type(value).__name__} `{name}`")
-        return
-    members = namespace_of(value)
-    if members is not None and not isinstance(value, (type, types.ModuleType)):
+        inner = value if isinstance(value, dict) else {}
+    else:
+        members = namespace_of(value)
+        if members is None or isinstance(value, (type, types.ModuleType)):
+            return
         _watch(watched, members, f"the attributes of `{name}`")
+        inner = members
+    if nested:
+        for key, item in list(inner.items()):
+            if isinstance(item, (dict,) + _SEQUENCES + _GENERATORS):
+                _watch_value(watched, item, f"{name}.{key}" if inner is not value
+                             else f"{name}[{key!r}]", nested=False)
 
 
 def _fingerprint(obj):
