@@ -650,3 +650,27 @@ def test_an_optimizer_made_inside_the_step_runs_eagerly():
     with pytest.warns(CompileWarning, match=r"a Adam was made"):
         f(nb.ones(2, dtype=nb.float64))
     assert f.stats["eager_calls"] == 0 and f.stats["recordings"] == 1
+
+
+def test_options_of_a_group_moved_but_unchanged_are_no_change():
+    """A group whose options end in another order with the same values (``g["lr"] =
+    g.pop("lr")``) is not changed: the step replays.  Before, naming the changed
+    option found none and raised StopIteration out of the call."""
+    w = nb.tensor([1.0, 2.0], dtype=nb.float64, requires_grad=True)
+    opt = nb.optim.SGD([w], lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = (w * x).sum()
+        loss.backward()
+        opt.step()
+        for group in opt.param_groups:
+            group["lr"] = group.pop("lr")
+        return loss
+
+    f = nb.compile(step)
+    x = nb.ones(2, dtype=nb.float64)
+    for _ in range(4):   # two recordings: w.grad None at the first call, set after
+        f(x)
+    assert f.stats["replays"] == 2 and f.stats["eager_calls"] == 0
+    np.testing.assert_allclose(w.detach().numpy(), [0.6, 1.6], rtol=1e-12)

@@ -36,9 +36,9 @@ import functools
 import types
 
 __all__ = ["snapshot", "module_entries", "user_function", "bound_arguments", "namespace_of",
-           "CELL", "LENGTH", "ABSENT"]
+           "CELL", "LENGTH", "ABSENT", "BY_VALUE"]
 
-_BY_VALUE = (int, float, bool, complex, str, bytes, type(None))
+BY_VALUE = (int, float, bool, complex, str, bytes, type(None))   # compared by value
 _LIBRARIES = ("nbgrad", "numpy", "numba", "torch")   # their globals are their own
 _DEPTH = 3   # helper functions scanned below fn: fn -> helper -> helper's helper
 CELL = object()   # an entry's key for a closure cell (the container is the cell)
@@ -67,7 +67,7 @@ def module_entries(modules):
     for module in modules:
         members = module.__dict__
         for name, value in members.items():
-            if value.__class__ in _BY_VALUE and name != "training":   # training: api's guard
+            if value.__class__ in BY_VALUE and name != "training":   # training: api's guard
                 entries.append((members, name, value, True))
         for store in ("_parameters", "_buffers", "_modules"):
             items = members.get(store) or {}
@@ -171,14 +171,14 @@ def _scan(fn, bound, entries, seen, depth):
 
 
 def _guard(entries, found, container, key, value):
-    entries.append((container, key, value, value.__class__ in _BY_VALUE))
+    entries.append((container, key, value, value.__class__ in BY_VALUE))
     found.append(value)
     if value.__class__ in (list, dict) and len(value) <= _ITEMS:
         # its items may be read with a computed key or in a loop (params[i], for p in
         # params), which `_path` does not follow: a short one is guarded whole
         entries.append((value, LENGTH, len(value), True))
         for k, item in (value.items() if value.__class__ is dict else enumerate(value)):
-            entries.append((value, k, item, item.__class__ in _BY_VALUE))
+            entries.append((value, k, item, item.__class__ in BY_VALUE))
 
 
 _LOADS = {"LOAD_GLOBAL": "global", "LOAD_NAME": "global", "LOAD_DEREF": "cell",

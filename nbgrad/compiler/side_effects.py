@@ -27,7 +27,8 @@ import types
 
 import numpy as np
 
-from nbgrad.compiler.free_values import CELL, bound_arguments, namespace_of, user_function
+from nbgrad.compiler.free_values import (BY_VALUE, CELL, bound_arguments, namespace_of,
+                                         user_function)
 
 __all__ = ["state", "first_change", "optimizer_groups", "groups_change"]
 
@@ -36,7 +37,6 @@ _SEQUENCES = (list, set, collections.deque, bytearray)
 # replays, so a draw (a change of its state) is a change like an append
 _GENERATORS = (np.random.Generator, np.random.RandomState, np.random.BitGenerator,
                random.Random)
-_BY_VALUE = (int, float, bool, complex, str, bytes, type(None))
 
 
 def state(entries, fn, args, kwargs):
@@ -177,8 +177,8 @@ def _group_key(group):
 
 
 def _value_key(v):
-    if v.__class__ in _BY_VALUE or (v.__class__ is tuple
-                                    and all(x.__class__ in _BY_VALUE for x in v)):
+    if v.__class__ in BY_VALUE or (v.__class__ is tuple
+                                    and all(x.__class__ in BY_VALUE for x in v)):
         return v
     return ("object", id(v))
 
@@ -194,8 +194,8 @@ def _groups_label(old, new):
         if len(groups) != len(before):
             return f"the parameter groups of {name} (a group was added)"
         for k, (a, b) in enumerate(zip(before, groups)):
-            if a != b:
-                old_items, new_items = dict(a), dict(b)
+            old_items, new_items = dict(a), dict(b)
+            if old_items != new_items:   # (the same options in another order: no change)
                 key = next(key for key in list(new_items) + list(old_items)
                            if old_items.get(key) != new_items.get(key))
                 return f"the parameter group {k} of {name} (`{key}`)"
