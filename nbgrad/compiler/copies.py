@@ -10,21 +10,16 @@ straight-line code with each range and shape as a constant (the guards fix
 every shape a replay sees).
 """
 
+from nbgrad.compiler.source import SourceWriter
 from nbgrad.tensor import Tensor
 
 __all__ = ["copy_in_function", "finish_function"]
 
 
-class _Writer:
+class _Writer(SourceWriter):
     def __init__(self, plan):
+        super().__init__({"make": Tensor._make, "dt": plan.dtype, "consumed": plan.consumed})
         self.plan = plan
-        self.env = {"make": Tensor._make, "dt": plan.dtype, "consumed": plan.consumed}
-        self.lines = []
-
-    def const(self, value):
-        name = f"K{len(self.env)}"
-        self.env[name] = value
-        return name
 
     def view(self, slot):
         lo, hi, shape = self.plan.region[id(slot)]
@@ -89,9 +84,8 @@ def copy_in_function(plan, skip=()):
         w.lines.append(f"A[{lo}:{hi}] = {w.const(t)}._data.reshape(-1)")
     for ref, s in plan.p.grads_in:
         w.lines.append(f"A[{s.off}:{s.off + s.n}] = {w.leaf(ref)}._grad._data.reshape(-1)")
-    body = "\n".join("    " + line for line in w.lines + ["return A"])
-    exec(compile(f"def copy_in(flat, A):\n{body}\n", "<nb.compile copy-in>", "exec"), w.env)
-    return w.env["copy_in"]
+    w.lines.append("return A")
+    return w.function("copy_in(flat, A)", "<nb.compile copy-in>")
 
 
 def finish_function(plan):
@@ -100,8 +94,5 @@ def finish_function(plan):
     replay's `state` as `plan`'s template says."""
     w = _Writer(plan)
     w.grads(plan.p.grads_out)
-    ret = w.result(plan.template)
-    body = "\n".join("    " + line for line in w.lines + [f"return {ret}"])
-    src = f"def finish(plan, flat, block, state):\n{body}\n"
-    exec(compile(src, "<nb.compile copy-out>", "exec"), w.env)
-    return w.env["finish"]
+    w.lines.append(f"return {w.result(plan.template)}")
+    return w.function("finish(plan, flat, block, state)", "<nb.compile copy-out>")

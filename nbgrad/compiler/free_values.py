@@ -35,7 +35,7 @@ import dis
 import functools
 import types
 
-__all__ = ["snapshot", "module_entries", "user_function", "bound_arguments", "namespace_of",
+__all__ = ["snapshot", "module_entries", "user_call", "namespace_of",
            "CELL", "LENGTH", "ABSENT", "BY_VALUE"]
 
 BY_VALUE = (int, float, bool, complex, str, bytes, type(None))   # compared by value
@@ -53,9 +53,9 @@ def snapshot(fn, args=(), kwargs=None):
     (``container`` is then the owner's ``__dict__``) or an item,
     ``container.cell_contents`` for a cell."""
     entries = []
-    code_fn = user_function(fn)
+    code_fn, bound = user_call(fn, args, kwargs)
     if code_fn is not None:
-        _scan(code_fn, bound_arguments(fn, args, kwargs), entries, set(), _DEPTH)
+        _scan(code_fn, bound, entries, set(), _DEPTH)
     return tuple(entries)
 
 
@@ -75,19 +75,14 @@ def module_entries(modules):
     return tuple(entries)
 
 
-def user_function(fn):
-    """The Python function of user code that runs when `fn` is called, or None."""
-    code_fn = _function_of(fn)[0]
-    return code_fn if code_fn is not None and _user_code(code_fn) else None
-
-
-def bound_arguments(fn, args=(), kwargs=None):
-    """Argument name -> value for the user function `fn` runs, called with `args` and
-    `kwargs` ({} when it is library code or not Python)."""
+def user_call(fn, args=(), kwargs=None):
+    """(the Python function of user code that runs when `fn` is called with `args` and
+    `kwargs`, argument name -> value for that call), or (None, {}) when what runs is
+    library code or not Python."""
     code_fn, leading, keywords = _function_of(fn)
     if code_fn is None or not _user_code(code_fn):
-        return {}
-    return _bound(code_fn, leading + tuple(args), {**keywords, **(kwargs or {})})
+        return None, {}
+    return code_fn, _bound(code_fn, leading + tuple(args), {**keywords, **(kwargs or {})})
 
 
 def _function_of(fn):

@@ -14,6 +14,7 @@ accepts a call only when the keyed lookup would have chosen the same plan.
 from nbgrad.autograd import grad_mode
 from nbgrad.compiler.free_values import ABSENT, CELL, LENGTH
 from nbgrad.compiler.lowering import share_memory
+from nbgrad.compiler.source import SourceWriter
 from nbgrad.tensor import Tensor, cpu_device
 
 __all__ = ["fast_check", "plan_guards"]
@@ -115,20 +116,14 @@ def fast_check(args, grad_enabled, plan):
 
 
 # -- a plan's own guards ---------------------------------------------------------------
-class _GuardWriter:
+class _GuardWriter(SourceWriter):
     """Straight-line lines for `plan_guards`, each recorded value a constant."""
 
     def __init__(self):
-        self.env = {"share_memory": share_memory}
-        self.lines = []
-
-    def const(self, value):
-        name = f"K{len(self.env)}"
-        self.env[name] = value
-        return name
+        super().__init__({"share_memory": share_memory})
 
     def fail_if(self, test):
-        self.lines += [f"    if {test}:", "        return False"]
+        self.lines += [f"if {test}:", "    return False"]
 
     def free_value(self, container, key, value, by_value):
         if key is LENGTH:
@@ -140,7 +135,7 @@ class _GuardWriter:
         v = self.const(value)
         if not by_value:
             return self.fail_if(f"{got} is not {v}")
-        self.lines.append(f"    now = {got}")
+        self.lines.append(f"now = {got}")
         self.fail_if(f"now is not {v} and not (now.__class__ is {self.const(value.__class__)} "
                      f"and now == {v})")
 
@@ -151,7 +146,7 @@ class _GuardWriter:
 
     def grad(self, ref, was_none, dtype):
         leaf = f"flat[{ref}]" if ref.__class__ is int else self.const(ref)
-        self.lines.append(f"    g = {leaf}._grad")
+        self.lines.append(f"g = {leaf}._grad")
         if was_none:
             return self.fail_if("g is not None")
         self.fail_if(f"g is None or g.dtype is not {self.const(dtype)} or g.grad_fn is not "
@@ -172,8 +167,8 @@ def plan_guards(plan):
     body = w.lines
     w.lines = []
     if body:   # a deleted global, a shortened list, an emptied cell: not as recorded
-        w.lines = ["    try:"] + ["    " + line for line in body] + [
-            "    except (KeyError, IndexError, ValueError):", "        return False"]
+        w.lines = ["try:"] + ["    " + line for line in body] + [
+            "except (KeyError, IndexError, ValueError):", "    return False"]
     for module, training in plan.modules:
         w.fail_if(f"{w.const(module)}.training is not {training}")
     if plan.p.writes:
@@ -185,6 +180,5 @@ def plan_guards(plan):
         w.tensor(t, shape, dtype)
     for ref, was_none in plan.p.grad_guards:
         w.grad(ref, was_none, plan.dtype)
-    src = "\n".join(["def guards_hold(flat=None):"] + w.lines + ["    return True"])
-    exec(compile(src, "<nb.compile guards of a plan>", "exec"), w.env)
-    return w.env["guards_hold"]
+    w.lines.append("return True")
+    return w.function("guards_hold(flat=None)", "<nb.compile guards of a plan>")

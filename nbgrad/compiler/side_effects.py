@@ -27,8 +27,7 @@ import types
 
 import numpy as np
 
-from nbgrad.compiler.free_values import (BY_VALUE, CELL, bound_arguments, namespace_of,
-                                         user_function)
+from nbgrad.compiler.free_values import BY_VALUE, CELL, namespace_of, user_call
 
 __all__ = ["state", "first_change", "optimizer_groups", "groups_change"]
 
@@ -43,7 +42,7 @@ def state(entries, fn, args, kwargs):
     """Fingerprints ``(object, fingerprint, label)`` of what `fn`, called with `args`
     and `kwargs` and guarded by `entries` (`free_values.snapshot`), can change."""
     watched = {}
-    code_fn = user_function(fn)
+    code_fn, bound = user_call(fn, args, kwargs)
     cells = {}
     if code_fn is not None:   # `global x; x = ...` with no global read
         _watch(watched, code_fn.__globals__, "a global")
@@ -58,7 +57,7 @@ def state(entries, fn, args, kwargs):
                 _watch(watched, container, "a global")
             name = key if key.__class__ is str else f"item {key!r}"
         _watch_value(watched, value, name)
-    for name, value in bound_arguments(fn, args, kwargs).items():
+    for name, value in bound.items():
         _watch_value(watched, value, name)
     return list(watched.values())
 
